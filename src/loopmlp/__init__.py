@@ -1,0 +1,24 @@
+"""loopmlp: the neural-networks lecture's MLP loops, compiled, proven equal, benchmarked.
+
+>>> import loopmlp
+>>> k = loopmlp.get_backend("numba")
+>>> wh, bh, wo, bo = loopmlp.init_weights(60, 6, 4, seed=0)
+>>> hid, out = k.neural_response(inp, wh, bh, wo, bo)            # doctest: +SKIP
+
+Backends (``BACKENDS``): ``python`` (the lecture's loops, the reference), ``numba`` (the
+same source under ``@njit``), ``cython`` (the same loops compiled by Cython) and ``numpy``
+(vectorised). Importing loopmlp loads none of them; ``get_backend`` loads one on first use.
+"""
+
+BACKENDS = ("python", "numba", "cython", "numpy")
+
+__version__ = "0.1.0"
+__all__ = ["BACKENDS", "get_backend", "init_weights", "Backend"]
+
+
+def __getattr__(name):
+    # NumPy and the backends load on first use, so `import loopmlp` stays cheap.
+    if name in ("get_backend", "init_weights", "Backend"):
+        from . import _backends
+        return getattr(_backends, name)
+    raise AttributeError(f"module 'loopmlp' has no attribute {name!r}")

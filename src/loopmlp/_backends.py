@@ -1,0 +1,129 @@
+"""The backend registry and the checked public kernels, written once for every backend."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+# One mapping from backend name to the module holding its raw kernels. Each module defines
+# neural_response, update_network, train_epoch, train and predict with the reference's
+# argument order; none of them checks anything.
+MODULES = {
+    "python": "loopmlp._reference",
+    "numba": "loopmlp._numba",
+    "cython": "loopmlp._cython",
+    "numpy": "loopmlp._numpy",
+}
+
+
+class Backend:
+    """The lecture's MLP kernels from one backend, behind loopmlp's argument checks.
+
+    Every method validates all its arguments (``loopmlp._check``) before the kernel runs, so
+    bad input raises ``TypeError``/``ValueError`` naming the argument and leaves the weights
+    untouched. Shapes: ``wh (n_hid, n_in)``, ``bh (n_hid,)``, ``wo (n_out, n_hid)``,
+    ``bo (n_out,)``, ``inp (n_in,)``, ``X (n, n_in)``, ``Y (n, n_out)``; weights are float64,
+    C-contiguous, and updated in place.
+    """
+
+    def __init__(self, name: str, kernels, check) -> None:
+        self.name = name
+        self._k = kernels
+        self._check = check
+
+    def __repr__(self) -> str:
+        return f"<loopmlp backend {self.name!r}>"
+
+    def neural_response(self, inp: ArrayLike, wh: np.ndarray, bh: np.ndarray,
+                        wo: np.ndarray, bo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Forward pass for one input: returns new arrays ``hid (n_hid,)`` and ``out (n_out,)``.
+
+        ``hid = sigmoid(wh @ inp + bh)`` and ``out = sigmoid(wo @ hid + bo)``, computed by the
+        lecture's per-node loops.
+        """
+        inp = self._check.neural_response(inp, wh, bh, wo, bo)
+        return self._k.neural_response(inp, wh, bh, wo, bo)
+
+    def update_network(self, inp: ArrayLike, hid: ArrayLike, out: ArrayLike, err: ArrayLike,
+                       wh: np.ndarray, bh: np.ndarray, wo: np.ndarray, bo: np.ndarray,
+                       lrate: float) -> None:
+        """One backpropagation step for one sample: updates ``wh, bh, wo, bo`` in place.
+
+        ``hid, out`` come from ``neural_response(inp, ...)`` and ``err = tgt - out``; the step
+        is ``w -= lrate * dE/dw`` for ``E = 1/2 sum (tgt - out)**2``.
+        """
+        inp, hid, out, err, lrate = self._check.update_network(
+            inp, hid, out, err, wh, bh, wo, bo, lrate)
+        self._k.update_network(inp, hid, out, err, wh, bh, wo, bo, lrate)
+
+    def train_epoch(self, X: ArrayLike, Y: ArrayLike, wh: np.ndarray, bh: np.ndarray,
+                    wo: np.ndarray, bo: np.ndarray, lrate: float) -> float:
+        """One epoch of online SGD over the rows of ``X, Y`` in order; weights updated in place.
+
+        For each row: forward, ``err = tgt - out``, add ``mean(err**2)``, update. Returns the
+        mean of those per-sample MSEs (the lecture's "Epoch MSE").
+        """
+        X, Y, lrate = self._check.train_epoch(X, Y, wh, bh, wo, bo, lrate)
+        return float(self._k.train_epoch(X, Y, wh, bh, wo, bo, lrate))
+
+    def train(self, X: ArrayLike, Y: ArrayLike, wh: np.ndarray, bh: np.ndarray,
+              wo: np.ndarray, bo: np.ndarray, lrate: float, epochs: int) -> np.ndarray:
+        """The lecture's epoch loop: ``epochs`` calls of ``train_epoch``; returns ``mses (epochs,)``.
+
+        In the ``numba`` and ``cython`` backends the whole training runs in compiled code.
+        """
+        X, Y, lrate, epochs = self._check.train(X, Y, wh, bh, wo, bo, lrate, epochs)
+        return self._k.train(X, Y, wh, bh, wo, bo, lrate, epochs)
+
+    def predict(self, X: ArrayLike, wh: np.ndarray, bh: np.ndarray, wo: np.ndarray,
+                bo: np.ndarray) -> np.ndarray:
+        """Forward pass for every row of ``X``: returns a new array ``Y_hat (n, n_out)``."""
+        X = self._check.predict(X, wh, bh, wo, bo)
+        return self._k.predict(X, wh, bh, wo, bo)
+
+
+_loaded: dict[str, Backend] = {}
+
+
+def get_backend(name: str) -> Backend:
+    """The backend called ``name`` (one of ``loopmlp.BACKENDS``), loaded on first use.
+
+    Raises ``ValueError`` for an unknown name and ``ImportError``, saying why, for a backend
+    that cannot load (for example a Cython extension that was not built).
+    """
+    if name in _loaded:
+        return _loaded[name]
+    if name not in MODULES:
+        raise ValueError(f"unknown backend {name!r}; choose one of {tuple(MODULES)}")
+    try:
+        check = importlib.import_module("loopmlp._check")
+        kernels = importlib.import_module(MODULES[name])
+    except ImportError as e:
+        raise ImportError(
+            f"loopmlp backend {name!r} cannot load: {e}. loopmlp's compiled extensions "
+            f"(_check, _cython) are built by `pip install .`; a source checkout on "
+            f"PYTHONPATH does not have them.") from e
+    backend = _loaded[name] = Backend(name, kernels, check)
+    return backend
+
+
+def init_weights(n_in: int, n_hid: int, n_out: int, seed: int | None = 0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lecture's initialisation: ``wh, bh, wo, bo`` with weights uniform in [-1, 1).
+
+    ``wh = 2 * rand(n_hid, n_in) - 1`` and ``wo = 2 * rand(n_out, n_hid) - 1`` from
+    ``np.random.default_rng(seed)``; biases zero. The same seed gives the same weights.
+    """
+    for name, n in (("n_in", n_in), ("n_hid", n_hid), ("n_out", n_out)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    rng = np.random.default_rng(seed)
+    # randomize the (input to) hidden weights, then the (hidden to) output weights
+    wh = 2 * rng.random((n_hid, n_in)) - 1
+    wo = 2 * rng.random((n_out, n_hid)) - 1
+    # initialize the bias weights
+    bh = np.zeros((n_hid))
+    bo = np.zeros((n_out))
+    return wh, bh, wo, bo

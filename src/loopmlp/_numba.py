@@ -1,0 +1,51 @@
+"""The ``numba`` backend: the reference's own source (``_reference.py``), compiled by ``@njit``.
+
+Nothing is transcribed: each kernel is the reference function's code object, compiled with
+its globals rebound so that calls go to the compiled twins and ``exp`` is ``math.exp``
+(LLVM's ``llvm.exp.f64``, which calls the C library's ``exp``, the same function the
+reference and the Cython backend call). Bit-identity with the reference holds because:
+
+* ``fastmath`` is off, so LLVM neither reassociates sums nor contracts ``a * b + c`` into
+  an FMA (numba sets no ``contract`` flag without fastmath);
+* the loops are the reference's loops, so every sum runs in the same order;
+* no SVML: numba only substitutes Intel's vector math library when ``icc_rt`` is installed
+  *and* a loop calling ``exp`` vectorises; loopmlp does not depend on ``icc_rt`` and the
+  ``exp`` calls sit after a sequential reduction, which LLVM does not vectorise without
+  fastmath.
+"""
+
+import math
+import types
+
+import numba
+
+from . import _reference
+
+# One place for the compile options: the bit-identity promise can be checked here.
+# cache: compiled code is written next to _reference.py and reused across processes;
+# it is keyed on the source file, so editing _reference.py recompiles.
+# error_model="numpy": no ZeroDivisionError checks; every divisor here is >= 1.
+NUMBA_OPTIONS = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
+
+KERNELS = ("neural_response", "update_network", "train_epoch", "train", "predict")
+
+
+def _compile(**options):
+    """``njit`` every reference kernel, callees first, so calls resolve to compiled code."""
+    bound = {"exp": math.exp}
+    for name in KERNELS:
+        f = getattr(_reference, name)
+        g = dict(f.__globals__, **bound)
+        clone = types.FunctionType(f.__code__, g, f.__name__, f.__defaults__, f.__closure__)
+        clone.__qualname__ = f.__qualname__
+        clone.__doc__ = f.__doc__
+        bound[name] = numba.njit(**options)(clone)
+    return {name: bound[name] for name in KERNELS}
+
+
+_kernels = _compile(**NUMBA_OPTIONS)
+neural_response = _kernels["neural_response"]
+update_network = _kernels["update_network"]
+train_epoch = _kernels["train_epoch"]
+train = _kernels["train"]
+predict = _kernels["predict"]
