@@ -12,6 +12,9 @@ updated), so ``train_epoch`` keeps the lecture's per-sample Python loop.
 import numpy as np
 
 
+# exp overflows to inf for net inputs below about -709: that is the saturated sigmoid
+# 1 / (1 + inf) = 0, as in the loop backends, not an error worth a warning.
+@np.errstate(over="ignore")
 def neural_response(inp, wh, bh, wo, bo):
     # for h_idx: val = sum_i inp[i_idx] * wh[h_idx, i_idx]; val += bh[h_idx]; hid = 1/(1+exp(-val))
     hid = 1.0 / (1.0 + np.exp(-(wh @ inp + bh)))
@@ -54,6 +57,7 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
     return mses
 
 
+@np.errstate(over="ignore")
 def predict(X, wh, bh, wo, bo):
     # for idx: _, Y_hat[idx] = neural_response(X[idx], wh, bh, wo, bo)
     hid = 1.0 / (1.0 + np.exp(-(X @ wh.T + bh)))

@@ -1,0 +1,43 @@
+"""Benchmarks: every backend on every workload of ``loopmlp.workloads.WORKLOADS``.
+
+    pytest bench --benchmark-group-by=group          # timings, one table per workload
+    pytest bench --benchmark-disable                 # what CI runs: each case once, checked
+
+One group per workload, so a table compares backends on the same input. Before timing,
+each case's result is compared with the ``python`` reference on the same arguments and the
+verdict is stored next to the timing (``extra_info``). Weights are fresh every round
+(``pedantic(setup=...)``), and a warm-up call compiles numba before the clock starts.
+Pure Python runs on ``python_samples`` rows; set ``LOOPMLP_BENCH_FULL=1`` for full size.
+"""
+
+import dataclasses
+import os
+
+import pytest
+
+import loopmlp
+from loopmlp.workloads import WORKLOADS, compare
+
+FULL = os.environ.get("LOOPMLP_BENCH_FULL") == "1"
+CASES = [dataclasses.replace(w, python_samples=None) if FULL else w for w in WORKLOADS]
+
+
+@pytest.mark.parametrize("backend", loopmlp.BACKENDS)
+@pytest.mark.parametrize("workload", CASES, ids=str)
+def test_kernel(benchmark, workload, backend):
+    k = loopmlp.get_backend(backend)
+    ref = loopmlp.get_backend("python")
+    n = workload.rows("python")
+    # Correctness first, on the rows the reference can afford; it also warms up the JIT.
+    small = dataclasses.replace(workload, n_samples=n)
+    same, diff = compare(small.result(k, small.setup(backend)), small.result(ref, small.setup("python")))
+    benchmark.extra_info.update(bit_identical=same, max_abs_diff=diff,
+                                rows=workload.rows(backend))
+    benchmark.group = workload.group
+    if workload.kernel in ("neural_response", "update_network", "predict") and workload.n_samples < 100:
+        rounds, iterations = 200, 1
+    else:
+        rounds, iterations = 5, 1
+    benchmark.pedantic(workload.run, setup=lambda: ((k, *workload.setup(backend)), {}),
+                       rounds=rounds, iterations=iterations)
+    assert diff < 1e-9, f"{backend} disagrees with the reference on {workload}"
