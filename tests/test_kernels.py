@@ -219,3 +219,25 @@ def test_init_weights_is_the_lecture_initialisation():
     again = loopmlp.init_weights(60, 6, 4, seed=5)
     other = loopmlp.init_weights(60, 6, 4, seed=6)
     assert np.array_equal(again[0], wh) and not np.array_equal(other[0], wh)
+
+
+def test_train_epoch_literal(backend, case):
+    """The lecture-order epoch (kept for the benchmarks) gives the same bits as train_epoch."""
+    X, Y, w = case
+    ref = loopmlp.get_backend("python")
+    comp_w, ref_w = copy(w), copy(w)
+    comp = backend.train_epoch_literal(X, Y, *comp_w, 0.1)
+    assert_same(backend.name, [np.float64(comp)] + comp_w,
+                [np.float64(ref.train_epoch(X, Y, *ref_w, 0.1))] + ref_w)
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 2), (9, 7, 4)], ids=str)
+def test_rearranged_source_interpreted_equals_the_reference(shape):
+    """The reordering itself keeps the bits, before any compiler sees it."""
+    from loopmlp import _rearranged, _reference
+
+    X, Y, w = make_case(shape, 5, seed=9, scale=3.0)
+    a, b = copy(w), copy(w)
+    assert np.array_equal(_rearranged.train(X, Y, *a, 0.1, 2), _reference.train(X, Y, *b, 0.1, 2))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert np.array_equal(_rearranged.predict(X, *a), _reference.predict(X, *b))

@@ -163,3 +163,7 @@ def predict(X, wh, bh, wo, bo):
         hid, out = neural_response(X[idx], wh, bh, wo, bo)
         Y_hat[idx] = out
     return Y_hat
+
+
+# Without a rearranged epoch kernel, the literal one is the only one.
+train_epoch_literal = train_epoch
