@@ -1,0 +1,756 @@
+"""``loopmlp bench``: how fast are the lecture's loops when compiled, against NumPy, and right?
+
+Runs every backend (and, when installed, PyTorch, JAX and scikit-learn as peers) on the
+workloads of ``loopmlp.workloads.REPORT_WORKLOADS`` -- the same definitions ``bench/`` uses --
+and reports, per workload and backend: the median time, ns per sample, the speed-up against
+``numpy`` and against ``python``, GFLOP/s and the fraction of the machine's measured
+single-core peak, and a correctness verdict against the ``python`` reference. Writes
+``report.md``, ``report.json`` and ``bench.png`` (and ``sweep.png`` with ``--sweep``) to
+``--out``.
+
+Method: before timing, each backend runs the workload on the rows the reference can afford
+(``Workload.rows("python")``) and is compared with ``python`` on the same arguments; that call
+also compiles numba (JAX, shape-specialised, gets one more warm-up call on the timed shape).
+Each repeat gets fresh arguments (``Workload.setup``) and runs the kernel ``number`` times
+(enough for about 20 ms) under ``time.perf_counter`` with garbage collection off; the report
+gives the median over repeats. Pure Python (and the peers, unless ``--full``) run on fewer
+rows; their per-row time is scaled to the full row count and marked ``~``.
+
+Used by ``loopmlp.cli`` (``add_parser``, ``run``) or directly::
+
+    from loopmlp import benchreport
+    benchreport.main(["--quick", "--out", "/tmp/bench"])
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from . import BACKENDS
+
+PEERS = ("torch", "jax", "sklearn")
+PEER_ROWS = 2_048          # peers' rows unless --full (their per-row cost is extrapolated)
+MIN_TIME = 0.02            # seconds a timed repeat should last at least (calls are batched)
+BUDGET = 2.0               # seconds of timing per workload and backend (5 x BUDGET --full)
+COLUMNS = ("workload", "backend", "rows", "median", "ns/sample", "vs numpy", "vs python",
+           "GFLOP/s", "% peak", "check")
+
+
+# --- the peers: the same per-sample SGD in other frameworks ---------------------------------
+
+class TorchPeer:
+    """PyTorch: sigmoid MLP, squared error ``1/2 sum err**2``, ``torch.optim.SGD``, batch 1."""
+
+    name = "torch"
+    compares = True
+
+    def __init__(self):
+        import torch
+        self.torch = torch
+
+    def train_epoch(self, X, Y, wh, bh, wo, bo, lrate):
+        torch = self.torch
+        # from_numpy shares memory: the optimiser updates wh, bh, wo, bo in place
+        params = [torch.from_numpy(a).requires_grad_() for a in (wh, bh, wo, bo)]
+        twh, tbh, two, tbo = params
+        opt = torch.optim.SGD(params, lr=lrate)
+        mse = 0.0
+        for x, y in zip(torch.from_numpy(X), torch.from_numpy(Y)):
+            hid = torch.sigmoid(twh @ x + tbh)
+            out = torch.sigmoid(two @ hid + tbo)
+            err = y - out
+            loss = 0.5 * (err * err).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            mse += loss.detach().item() * 2.0 / err.shape[0]
+        return mse / X.shape[0]
+
+
+class JaxPeer:
+    """JAX: the same SGD as one ``jax.lax.scan`` over the samples under ``jit``, float64."""
+
+    name = "jax"
+    compares = True
+
+    def __init__(self):
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        def loss(p, x, y):
+            wh, bh, wo, bo = p
+            hid = jax.nn.sigmoid(wh @ x + bh)
+            out = jax.nn.sigmoid(wo @ hid + bo)
+            err = y - out
+            return 0.5 * jnp.sum(err * err), jnp.mean(err * err)
+
+        grad = jax.grad(loss, has_aux=True)
+
+        @jax.jit
+        def epoch(p, X, Y, lrate):
+            def step(p, xy):
+                g, mse = grad(p, *xy)
+                return tuple(w - lrate * gw for w, gw in zip(p, g)), mse
+            p, mses = jax.lax.scan(step, p, (X, Y))
+            return p, jnp.mean(mses)
+
+        self.jnp, self.epoch = jnp, epoch
+
+    def train_epoch(self, X, Y, wh, bh, wo, bo, lrate):
+        jnp = self.jnp
+        p, mse = self.epoch(tuple(jnp.asarray(a) for a in (wh, bh, wo, bo)),
+                            jnp.asarray(X), jnp.asarray(Y), lrate)
+        for a, new in zip((wh, bh, wo, bo), p):
+            a[...] = new  # waits for the result, like the other backends
+        return float(mse)
+
+
+class SklearnPeer:
+    """scikit-learn: ``MLPRegressor(solver="sgd", batch_size=1, activation="logistic")``, one
+    epoch. Not the same model (linear output units, its own initialisation, loss averaged
+    over outputs), so timed but not compared."""
+
+    name = "sklearn"
+    compares = False
+
+    def __init__(self):
+        from sklearn.neural_network import MLPRegressor
+        self.MLPRegressor = MLPRegressor
+
+    def train_epoch(self, X, Y, wh, bh, wo, bo, lrate):
+        from sklearn.exceptions import ConvergenceWarning
+        net = self.MLPRegressor(
+            hidden_layer_sizes=(wh.shape[0],), activation="logistic", solver="sgd",
+            batch_size=1, learning_rate="constant", learning_rate_init=lrate, momentum=0.0,
+            nesterovs_momentum=False, alpha=0.0, max_iter=1, shuffle=False, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            net.fit(X, Y.ravel() if Y.shape[1] == 1 else Y)
+        return float(net.loss_)
+
+
+PEER_CLASSES = {"torch": TorchPeer, "jax": JaxPeer, "sklearn": SklearnPeer}
+
+
+def load_backend(name):
+    """``(kernels, None)`` for a backend or peer, or ``(None, reason)`` when it cannot load."""
+    try:
+        if name in PEER_CLASSES:
+            return PEER_CLASSES[name](), None
+        import loopmlp
+        return loopmlp.get_backend(name), None
+    except ImportError as e:
+        hint = {"torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu",
+                "jax": "pip install jax", "sklearn": "pip install scikit-learn"}.get(name)
+        reason = f"not installed ({e.__class__.__name__}: {e})"
+        return None, reason + (f"; {hint}" if hint else "")
+
+
+# --- machine info and the floor ------------------------------------------------------------
+
+def _version(module):
+    try:
+        from importlib.metadata import version
+        return version(module)
+    except Exception:
+        return None
+
+
+def machine_info() -> dict:
+    """CPU model, cores, versions and the date, for the report's header and JSON."""
+    cpu = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cpu = cpu or platform.processor() or platform.machine()
+    import numpy as np
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": _version("numba"),
+        "cython": _version("Cython"),
+        "loopmlp": _version("loopmlp"),
+        "torch": _version("torch"),
+        "jax": _version("jax"),
+        "scikit-learn": _version("scikit-learn"),
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = [f"{d.get('internal_api')} {d.get('version')} ({d.get('num_threads')} threads)"
+                        for d in threadpool_info() if d.get("user_api") == "blas"]
+    except Exception:
+        info["blas"] = None
+    return info
+
+
+def _inorder_dot():
+    from numba import njit
+
+    @njit(cache=False)
+    def dot(a, b):
+        s = 0.0
+        for i in range(a.shape[0]):
+            s += a[i] * b[i]  # left to right, no fastmath: one dependent add per element
+        return s
+    return dot
+
+
+def measure_peak(quick: bool = False) -> dict:
+    """The machine's single-core limits in GFLOP/s.
+
+    ``gflops``: a single-threaded float64 matrix product (BLAS limited to one thread with
+    threadpoolctl), the most a core does -- the floor the report measures against.
+    ``inorder_gflops``: numba's in-order dot product (no reassociation, no fused multiply-add,
+    as the loop backends are compiled), the ceiling of the lecture's summation loops.
+    """
+    import numpy as np
+    n = 256 if quick else 1_024
+    rng = np.random.default_rng(0)
+    A, B = rng.random((n, n)), rng.random((n, n))
+    method = f"float64 {n}x{n} matmul, BLAS on 1 thread"
+    try:
+        from threadpoolctl import threadpool_limits
+        limit = threadpool_limits(limits=1, user_api="blas")
+    except Exception:
+        limit, method = None, f"float64 {n}x{n} matmul (BLAS threads not limited: no threadpoolctl)"
+    try:
+        A @ B
+        best = min(_clock(lambda: A @ B) for _ in range(3 if quick else 5))
+    finally:
+        if limit is not None:
+            limit.restore_original_limits()
+    peak = 2 * n ** 3 / best / 1e9
+    m = 100_000 if quick else 1_000_000
+    a, b = rng.random(m), rng.random(m)
+    dot = _inorder_dot()
+    dot(a, b)
+    best_dot = min(_clock(lambda: dot(a, b)) for _ in range(5))
+    return {"gflops": peak, "method": method,
+            "inorder_gflops": 2 * m / best_dot / 1e9,
+            "inorder_method": f"numba in-order dot product of {m:,} float64 (no fastmath)"}
+
+
+def _clock(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+def time_call(w, k, backend, rows, repeat, budget, warm_up):
+    """Median seconds of one ``w.run`` on ``rows`` rows, fresh arguments every repeat."""
+    wr = dataclasses.replace(w, n_samples=rows, python_samples=None)
+    if warm_up:
+        wr.run(k, *wr.setup(backend))
+    # calibrate: calls per repeat so that a repeat lasts at least MIN_TIME
+    args = wr.setup(backend)
+    t1 = _clock(lambda: wr.run(k, *args))
+    number = 1 if t1 >= MIN_TIME else min(100_000, math.ceil(MIN_TIME / max(t1, 1e-7)))
+    repeats = repeat if t1 * number * repeat <= budget else max(1, min(repeat, int(budget / (t1 * number))))
+    times = [t1] if number == 1 else []
+    while len(times) < repeats:
+        args = wr.setup(backend)
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            for _ in range(number):
+                wr.run(k, *args)
+            dt = time.perf_counter() - t0
+        finally:
+            if gc_was:
+                gc.enable()
+        times.append(dt / number)
+    return statistics.median(times), times, number
+
+
+def check(w, k, backend, ref):
+    """``(bit_identical, max_abs_diff)`` of ``backend`` against the reference's result."""
+    from .workloads import compare
+    n = w.rows("python")
+    small = dataclasses.replace(w, n_samples=n, python_samples=None)
+    return compare(small.result(k, small.setup(backend)), ref)
+
+
+def verdict(row) -> str:
+    if row.get("bit_identical") is None:
+        return row.get("note", "n/a")
+    if row["bit_identical"]:
+        return "bit-identical"
+    return f"max diff {row['max_abs_diff']:.0e}"
+
+
+def _progress(msg, quiet):
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def measure_workload(w, backends, loaded, settings, peak, quiet=False, label=""):
+    """Rows of the report for workload ``w``: one per backend that has its kernel."""
+    from .workloads import workload_flops
+    ref_k = loaded["python"]
+    small = dataclasses.replace(w, n_samples=w.rows("python"), python_samples=None)
+    ref = small.result(ref_k, small.setup("python"))
+    flops = workload_flops(w)
+    per_call = w.kernel in ("neural_response", "update_network")
+    rows = []
+    for name in backends:
+        k = loaded.get(name)
+        if k is None or not hasattr(k, w.kernel):
+            continue
+        _progress(f"{label}{w.group}: {name}", quiet)
+        row = {"workload": w.group, "kernel": w.kernel, "net": w.net, "shape": list(w.shape),
+               "n_samples": 1 if per_call else w.n_samples, "flops_per_sample": flops,
+               "backend": name}
+        if name == "python":
+            row.update(bit_identical=True, max_abs_diff=0.0, note="reference")
+        elif getattr(k, "compares", True):
+            same, diff = check(w, k, name, ref)  # also the warm-up: compiles numba
+            row.update(bit_identical=bool(same), max_abs_diff=float(diff))
+        else:
+            row.update(bit_identical=None, max_abs_diff=None, note="n/a (other model)")
+        if name == "python" and not settings["full"]:
+            n_rows = w.rows("python")
+        elif name in PEERS and not settings["full"]:
+            n_rows = min(w.n_samples, PEER_ROWS)
+        else:
+            n_rows = w.n_samples
+        if per_call:
+            n_rows = 1
+        median, times, number = time_call(
+            w, k, name, n_rows, settings["repeat"], settings["budget"],
+            warm_up=name in PEERS)
+        full_rows = row["n_samples"]
+        row.update(rows_timed=n_rows, extrapolated=n_rows < full_rows, repeats=len(times),
+                   number=number, times_s=times, median_s=median / n_rows * full_rows,
+                   ns_per_sample=median / n_rows * 1e9)
+        row["gflops"] = flops / row["ns_per_sample"]
+        row["pct_peak"] = 100 * row["gflops"] / peak["gflops"] if peak else None
+        rows.append(row)
+    by = {r["backend"]: r["ns_per_sample"] for r in rows}
+    for r in rows:
+        r["speedup_vs_numpy"] = by["numpy"] / r["ns_per_sample"] if "numpy" in by else None
+        r["speedup_vs_python"] = by["python"] / r["ns_per_sample"] if "python" in by else None
+        r["check"] = verdict(r)
+    if peak and rows:
+        floor_ns = flops / peak["gflops"]
+        rows.append({"workload": w.group, "kernel": w.kernel, "net": w.net,
+                     "shape": list(w.shape), "n_samples": rows[0]["n_samples"],
+                     "flops_per_sample": flops, "backend": "floor", "rows_timed": None,
+                     "extrapolated": False, "median_s": floor_ns * rows[0]["n_samples"] / 1e9,
+                     "ns_per_sample": floor_ns, "gflops": peak["gflops"], "pct_peak": 100.0,
+                     "speedup_vs_numpy": by["numpy"] / floor_ns if "numpy" in by else None,
+                     "speedup_vs_python": by["python"] / floor_ns if "python" in by else None,
+                     "bit_identical": None, "max_abs_diff": None,
+                     "check": "machine limit (1-core peak)"})
+    return rows
+
+
+def run_sweep(backends, loaded, settings, quiet=False):
+    """ns per sample of train_epoch on 64-h-10 for every width in ``SWEEP_WIDTHS``.
+
+    Pure Python (unless ``--full``) is timed up to h = 64 and extrapolated beyond by its
+    time per floating-point operation at the largest width it ran.
+    """
+    from .workloads import SWEEP_WIDTHS, flop_count, sweep_workload
+    out = []
+    py_limit = max(SWEEP_WIDTHS) if settings["full"] else 64
+    widths = (2, 16, 128) if settings["quick"] else SWEEP_WIDTHS
+    last_py = None
+    for h in widths:
+        w = sweep_workload(h)
+        if settings["quick"]:
+            w = dataclasses.replace(w, n_samples=32, python_samples=4)
+        for name in backends:
+            k = loaded.get(name)
+            if k is None or not hasattr(k, "train_epoch"):
+                continue
+            flops = flop_count("train_epoch", w.shape)
+            point = {"n_hid": h, "shape": list(w.shape), "backend": name, "flops_per_sample": flops}
+            if name == "python" and h > py_limit and last_py:
+                point.update(ns_per_sample=last_py * flops, extrapolated=True, rows_timed=0)
+                out.append(point)
+                continue
+            _progress(f"sweep {w.group}: {name}", quiet)
+            if name == "python":
+                rows = w.rows("python")
+            elif name in PEERS and not settings["full"]:
+                rows = min(w.n_samples, 256)
+            else:
+                rows = w.n_samples
+            median, times, _ = time_call(w, k, name, rows, settings["repeat"],
+                                         settings["budget"], warm_up=name != "python")
+            point.update(ns_per_sample=median / rows * 1e9, extrapolated=False, rows_timed=rows)
+            if name == "python":
+                last_py = point["ns_per_sample"] / flops
+            out.append(point)
+    return out
+
+
+def crossover(sweep, contender, against="numpy"):
+    """The smallest width from which ``against`` is faster than ``contender`` for good."""
+    t = {(p["backend"], p["n_hid"]): p["ns_per_sample"] for p in sweep}
+    widths = sorted({p["n_hid"] for p in sweep})
+    result = None
+    for h in reversed(widths):
+        a, b = t.get((contender, h)), t.get((against, h))
+        if a is None or b is None or b >= a:
+            break
+        result = h
+    return result
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+def fmt_time(s, approx=False):
+    if s is None:
+        return "-"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if s >= scale or unit == "ns":
+            return ("~" if approx else "") + f"{s / scale:.3g} {unit}"
+
+
+def fmt_num(x, suffix=""):
+    if x is None:
+        return "-"
+    if x >= 100:
+        return f"{x:,.0f}{suffix}"
+    return f"{x:.3g}{suffix}"
+
+
+def fmt_pct(x):
+    if x is None:
+        return "-"
+    return f"{x:.0f}%" if x >= 9.5 else (f"{x:.1f}%" if x >= 0.095 else f"{x:.2g}%")
+
+
+def table_rows(results):
+    out = []
+    last = None
+    for r in results:
+        out.append((r["workload"] if r["workload"] != last else "", r["backend"],
+                    "-" if r.get("rows_timed") is None else
+                    (f"{r['rows_timed']}/{r['n_samples']}" if r["extrapolated"] else str(r["rows_timed"])),
+                    fmt_time(r["median_s"], r.get("extrapolated", False)),
+                    fmt_num(r["ns_per_sample"]), fmt_num(r.get("speedup_vs_numpy"), "x"),
+                    fmt_num(r.get("speedup_vs_python"), "x"), fmt_num(r.get("gflops")),
+                    fmt_pct(r.get("pct_peak")), r["check"]))
+        last = r["workload"]
+    return out
+
+
+def text_table(results) -> str:
+    rows = [COLUMNS] + table_rows(results)
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(COLUMNS))]
+    right = {2, 3, 4, 5, 6, 7, 8}
+    lines = []
+    for j, row in enumerate(rows):
+        cells = [str(c).rjust(widths[i]) if i in right else str(c).ljust(widths[i])
+                 for i, c in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def sweep_text(sweep) -> tuple[list, list]:
+    backends = list(dict.fromkeys(p["backend"] for p in sweep))
+    widths = sorted({p["n_hid"] for p in sweep})
+    t = {(p["backend"], p["n_hid"]): p for p in sweep}
+    header = ["hidden"] + [f"{b} ns/sample" for b in backends]
+    rows = []
+    for h in widths:
+        row = [str(h)]
+        for b in backends:
+            p = t.get((b, h))
+            row.append("-" if p is None else ("~" if p["extrapolated"] else "") + fmt_num(p["ns_per_sample"]))
+        rows.append(row)
+    return header, rows
+
+
+def sweep_summary(sweep) -> list[str]:
+    lines = []
+    for b in ("numba", "cython"):
+        if not any(p["backend"] == b for p in sweep) or not any(p["backend"] == "numpy" for p in sweep):
+            continue
+        h = crossover(sweep, b)
+        lines.append(f"{b} loops beat numpy (BLAS) at every width" if h is None else
+                     f"numpy (BLAS) beats {b} loops from hidden width {h} on (64-h-10 train_epoch)")
+    return lines
+
+
+def write_markdown(path, report):
+    m, peak = report["machine"], report["peak"]
+    md = ["# loopmlp bench", "",
+          f"{m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+          f"NumPy {m['numpy']}, Numba {m['numba']}, Cython {m['cython']}"
+          + "".join(f", {k} {m[k]}" for k in ("torch", "jax", "scikit-learn") if m.get(k)) + ".",
+          ""]
+    if peak:
+        md += [f"Machine limit (floor): {peak['gflops']:.1f} GFLOP/s single-core peak, measured "
+               f"with a {peak['method']}; the lecture's in-order summation loops top out near "
+               f"{peak['inorder_gflops']:.2f} GFLOP/s ({peak['inorder_method']}).", ""]
+    if report["interrupted"]:
+        md += ["**Interrupted**: the tables hold what was measured before Ctrl-C.", ""]
+    md += [markdown_table(COLUMNS, table_rows(report["results"])), "",
+           "`~`: measured on fewer rows (`rows` = timed/full) and scaled to the full row count. "
+           "`check`: the backend's result (return value and updated weights) against the "
+           "`python` reference on the same arguments and rows. `% peak`: GFLOP/s (operations of "
+           "the reference's loops, exp counted as one) over the single-core peak; `floor` rows "
+           "show the time at that peak.", ""]
+    for s in report["skipped"]:
+        md.append(f"- skipped {s['backend']}: {s['reason']}")
+    if report["skipped"]:
+        md.append("")
+    if report["plots"].get("bench"):
+        md += ["![ns per sample](bench.png)", ""]
+    if report["sweep"]:
+        header, rows = sweep_text(report["sweep"])
+        md += ["## Hidden-width sweep (train_epoch, 64-h-10)", "", markdown_table(header, rows), ""]
+        md += [f"- {line}" for line in sweep_summary(report["sweep"])] + [""]
+        if report["plots"].get("sweep"):
+            md += ["![sweep](sweep.png)", ""]
+    Path(path).write_text("\n".join(md))
+
+
+def write_plots(out, report) -> dict:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plots = {}
+    results = [r for r in report["results"]]
+    kernels = list(dict.fromkeys(r["kernel"] for r in results))
+    if kernels:
+        backends = list(dict.fromkeys(r["backend"] for r in results))
+        fig, axes = plt.subplots(1, len(kernels), figsize=(4.5 * len(kernels), 4.5), squeeze=False)
+        for ax, kern in zip(axes[0], kernels):
+            rs = [r for r in results if r["kernel"] == kern]
+            nets = list(dict.fromkeys("-".join(map(str, r["shape"])) for r in rs))
+            width = 0.8 / len(backends)
+            for j, b in enumerate(backends):
+                xs, ys = [], []
+                for i, net in enumerate(nets):
+                    for r in rs:
+                        if r["backend"] == b and "-".join(map(str, r["shape"])) == net:
+                            xs.append(i + (j - (len(backends) - 1) / 2) * width)
+                            ys.append(r["ns_per_sample"])
+                if xs:
+                    ax.bar(xs, ys, width, label=b, color=f"C{j}",
+                           hatch="//" if b == "floor" else None,
+                           fill=b != "floor", edgecolor=f"C{j}")
+            ax.set_xticks(range(len(nets)), nets)
+            ax.set_yscale("log")
+            ax.set_title(kern)
+            ax.set_ylabel("ns per sample")
+        legend = {}
+        for ax in axes[0]:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                legend.setdefault(lab, h)
+        axes[0][0].legend(legend.values(), legend.keys(), fontsize="small")
+        fig.suptitle(f"loopmlp bench: {report['machine']['cpu']}", fontsize="medium")
+        fig.tight_layout()
+        path = Path(out) / "bench.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        plots["bench"] = str(path)
+    if report["sweep"]:
+        fig, ax = plt.subplots(figsize=(7, 5))
+        for j, b in enumerate(dict.fromkeys(p["backend"] for p in report["sweep"])):
+            ps = [p for p in report["sweep"] if p["backend"] == b]
+            meas = [p for p in ps if not p["extrapolated"]]
+            ax.plot([p["n_hid"] for p in meas], [p["ns_per_sample"] for p in meas],
+                    "o-", color=f"C{j}", label=b)
+            ext = [p for p in ps if p["extrapolated"]]
+            if ext:
+                ext = meas[-1:] + ext
+                ax.plot([p["n_hid"] for p in ext], [p["ns_per_sample"] for p in ext],
+                        "o--", color=f"C{j}", mfc="none", label=f"{b} (extrapolated)")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("hidden units (64 inputs, 10 outputs)")
+        ax.set_ylabel("train_epoch: ns per sample")
+        ax.set_title("Where compiled loops stop beating BLAS")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize="small")
+        fig.tight_layout()
+        path = Path(out) / "sweep.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        plots["sweep"] = str(path)
+    return plots
+
+
+# --- the command ---------------------------------------------------------------------------
+
+def add_parser(subparsers):
+    """Register ``bench`` on an ``argparse`` subparsers object; returns its parser."""
+    p = subparsers.add_parser(
+        "bench", help="benchmark the backends (and installed peers) against NumPy, checked",
+        description="Time every backend on the lecture's workloads, check each result against "
+                    "the python reference, and write report.md, report.json and plots.")
+    add_arguments(p)
+    return p
+
+
+def _csv(text):
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def add_arguments(p):
+    p.add_argument("--out", default="loopmlp-bench", metavar="DIR",
+                   help="directory for report.md, report.json, bench.png (default: %(default)s)")
+    p.add_argument("--full", action="store_true",
+                   help="run pure Python and the peers on every row too (slow: tens of minutes)")
+    p.add_argument("--quick", action="store_true",
+                   help="tiny sizes, few repeats: checks the report works, not for numbers")
+    p.add_argument("--sweep", action="store_true",
+                   help="also sweep the hidden width 2..1024 (64-h-10 train_epoch)")
+    p.add_argument("--repeat", type=int, default=5, metavar="N",
+                   help="timed repeats per case; the median is reported (default: %(default)s)")
+    p.add_argument("--backends", type=_csv, metavar="LIST",
+                   default=list(BACKENDS) + list(PEERS),
+                   help="comma-separated, from " + ",".join(BACKENDS + PEERS) + " (default: all; "
+                        "peers that are not installed are skipped)")
+    p.add_argument("--workloads", type=_csv, metavar="LIST", default=None,
+                   help="comma-separated substrings of workload names, e.g. "
+                        "'train_epoch,predict 60-6-4' (default: all)")
+    return p
+
+
+def select_workloads(args):
+    from .workloads import REPORT_WORKLOADS
+    ws = list(REPORT_WORKLOADS)
+    if args.workloads:
+        ws = [w for w in ws if any(s in w.group for s in args.workloads)]
+    if args.quick:
+        ws = [dataclasses.replace(w, n_samples=min(w.n_samples, 64),
+                                  python_samples=min(w.n_samples, 64, w.python_samples or 64, 8))
+              for w in ws]
+    return ws
+
+
+def run(args) -> int:
+    """Run the benchmark described by ``args`` (from ``add_parser``); returns an exit code."""
+    t_start = time.perf_counter()
+    quiet = getattr(args, "quiet", False)
+    unknown = [b for b in args.backends if b not in BACKENDS + PEERS]
+    if unknown or args.repeat < 1:
+        print(f"loopmlp bench: unknown backend(s) {', '.join(unknown)}; choose from "
+              f"{', '.join(BACKENDS + PEERS)}" if unknown else "loopmlp bench: --repeat must be >= 1",
+              file=sys.stderr)
+        return 2
+    workloads = select_workloads(args)
+    if not workloads:
+        print("loopmlp bench: --workloads matched nothing", file=sys.stderr)
+        return 2
+    settings = {"full": args.full, "quick": args.quick, "repeat": args.repeat,
+                "budget": 0.2 if args.quick else (5 * BUDGET if args.full else BUDGET),
+                "sweep": args.sweep}
+    backends = list(dict.fromkeys(args.backends))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    loaded, skipped = {}, []
+    for name in dict.fromkeys(["python"] + backends):
+        k, reason = load_backend(name)
+        if k is None:
+            skipped.append({"backend": name, "reason": reason})
+            _progress(f"skipping {name}: {reason}", quiet)
+        else:
+            loaded[name] = k
+    if "python" not in loaded:
+        print(f"loopmlp bench: the python reference cannot load: {skipped}", file=sys.stderr)
+        return 1
+    backends = [b for b in backends if b in loaded]
+
+    report = {"machine": machine_info(), "settings": settings, "peak": None,
+              "columns": list(COLUMNS), "results": [], "sweep": [], "skipped": skipped,
+              "interrupted": False, "plots": {}, "wall_s": None}
+    try:
+        _progress("measuring the single-core peak ...", quiet)
+        report["peak"] = measure_peak(quick=args.quick)
+        for i, w in enumerate(workloads, 1):
+            report["results"] += measure_workload(w, backends, loaded, settings, report["peak"],
+                                                  quiet, label=f"[{i}/{len(workloads)}] ")
+        if args.sweep:
+            report["sweep"] = run_sweep(backends, loaded, settings, quiet)
+    except KeyboardInterrupt:
+        report["interrupted"] = True
+        print("\nloopmlp bench: interrupted; reporting what was measured", file=sys.stderr)
+    report["wall_s"] = time.perf_counter() - t_start
+    try:
+        report["plots"] = write_plots(out, report)
+    except Exception as e:  # a report without plots beats no report
+        report["plots"] = {"error": f"{e.__class__.__name__}: {e}"}
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    write_markdown(out / "report.md", report)
+    print_report(report)
+    print(f"\nwrote {out / 'report.md'}, {out / 'report.json'}"
+          + "".join(f", {p}" for k, p in report["plots"].items() if k != "error"))
+    return 130 if report["interrupted"] else 0
+
+
+def print_report(report):
+    m, peak = report["machine"], report["peak"]
+    print(f"loopmlp bench: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+          f"NumPy {m['numpy']}, Numba {m['numba']}, Cython {m['cython']}, {m['date']}")
+    if peak:
+        print(f"floor: {peak['gflops']:.1f} GFLOP/s single-core peak ({peak['method']}); "
+              f"in-order loop ceiling {peak['inorder_gflops']:.2f} GFLOP/s ({peak['inorder_method']})")
+    print()
+    if report["results"]:
+        print(text_table(report["results"]))
+        print("\n~ = timed on fewer rows (rows timed/full), scaled to the full row count")
+    for s in report["skipped"]:
+        print(f"skipped {s['backend']}: {s['reason']}")
+    if report["sweep"]:
+        header, rows = sweep_text(report["sweep"])
+        print("\nhidden-width sweep, train_epoch 64-h-10, ns per sample (~ extrapolated):")
+        widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+        for row in [header] + rows:
+            print("  ".join(str(c).rjust(w) for c, w in zip(row, widths)))
+        for line in sweep_summary(report["sweep"]):
+            print(line)
+    if report["interrupted"]:
+        print("(interrupted: partial results)")
+    print(f"wall time {report['wall_s']:.1f} s")
+
+
+def main(argv=None) -> int:
+    """``python -m loopmlp.benchreport [options]``: the command without loopmlp's CLI."""
+    parser = argparse.ArgumentParser(prog="loopmlp bench")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
