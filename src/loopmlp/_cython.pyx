@@ -137,8 +137,9 @@ cdef double _train_epoch(const double[:, ::1] X, const double[:, ::1] Y,
 # work is reordered):
 # * _forward_rows: four hidden units' dot products run side by side in one pass over
 #   inp, so four independent addition chains overlap instead of waiting on one another;
-# * _update_rows: wh and wo are updated row by row (contiguous memory) instead of the
+# * _train_epoch_rows updates wo and wh row by row (contiguous memory) instead of the
 #   lecture's column order; every element still gets the same single update.
+# _rearranged.py holds the same kernels in Python (numba compiles them); keep them in step.
 # train_epoch_literal keeps the lecture's loop order, so the benchmarks show its cost.
 
 cdef void _forward_rows(const double[::1] inp, const double[:, ::1] w, const double[::1] b,
@@ -200,7 +201,7 @@ cdef double _train_epoch_rows(const double[:, ::1] X, const double[:, ::1] Y,
             err_prop[h_idx] = val
         for h_idx in range(num_hid_nodes):
             delta_hid[h_idx] = hid[h_idx] * (1.0 - hid[h_idx]) * err_prop[h_idx]
-        for o_idx in range(num_out_nodes):          # _update_rows: row by row
+        for o_idx in range(num_out_nodes):          # the updates, row by row
             d = delta_out[o_idx]
             for h_idx in range(num_hid_nodes):
                 wo[o_idx, h_idx] += lrate * (hid[h_idx] * d)

@@ -9,17 +9,21 @@ reference and the Cython backend call). Bit-identity with the reference holds be
 
 * ``fastmath`` is off, so LLVM neither reassociates sums nor contracts ``a * b + c`` into
   an FMA (numba sets no ``contract`` flag without fastmath);
-* the loops are the reference's loops, so every sum runs in the same order;
-* no SVML: numba only substitutes Intel's vector math library when ``icc_rt`` is installed
-  *and* a loop calling ``exp`` vectorises; loopmlp does not depend on ``icc_rt`` and the
-  ``exp`` calls sit after a sequential reduction, which LLVM does not vectorise without
-  fastmath.
+* the loops are the reference's (or ``_rearranged.py``'s, which keep each sum's terms and
+  their order), so every sum runs in the same order;
+* no SVML: with Intel's ``icc_rt`` installed, numba may swap ``exp`` in vectorised code for
+  SVML's, which differs from the C library's in the last bit. This module turns that off
+  (``NUMBA_DISABLE_INTEL_SVML``) when it is the first to import numba; a process that
+  imported numba earlier with ``icc_rt`` present should set the variable itself.
 """
 
 import math
+import os
 import types
 
-import numba
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
+
+import numba  # noqa: E402  (after the SVML switch above)
 
 from . import _rearranged, _reference
 
@@ -28,7 +32,6 @@ from . import _rearranged, _reference
 # it is keyed on the source file, so editing _reference.py recompiles.
 # error_model="numpy": no ZeroDivisionError checks; every divisor here is >= 1.
 NUMBA_OPTIONS = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
-
 
 
 def _compile(module, names, **options):
