@@ -13,14 +13,17 @@ import numpy as np
 
 
 # exp overflows to inf for net inputs below about -709: that is the saturated sigmoid
-# 1 / (1 + inf) = 0, as in the loop backends, not an error worth a warning.
-@np.errstate(over="ignore")
-def neural_response(inp, wh, bh, wo, bo):
+# 1 / (1 + inf) = 0, as in the loop backends, not an error worth a warning. The errstate is
+# entered once per public call (once per epoch in train_epoch), not once per sample.
+def _neural_response(inp, wh, bh, wo, bo):
     # for h_idx: val = sum_i inp[i_idx] * wh[h_idx, i_idx]; val += bh[h_idx]; hid = 1/(1+exp(-val))
     hid = 1.0 / (1.0 + np.exp(-(wh @ inp + bh)))
     # for o_idx: val = sum_h hid[h_idx] * wo[o_idx, h_idx]; val += bo[o_idx]; out = 1/(1+exp(-val))
     out = 1.0 / (1.0 + np.exp(-(wo @ hid + bo)))
     return (hid, out)
+
+
+neural_response = np.errstate(over="ignore")(_neural_response)
 
 
 def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
@@ -40,10 +43,11 @@ def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
     bh += lrate * delta_hid
 
 
+@np.errstate(over="ignore")
 def train_epoch(X, Y, wh, bh, wo, bo, lrate):
     epoch_mse = 0.0
     for inp, tgt in zip(X, Y):
-        hid, out = neural_response(inp, wh, bh, wo, bo)
+        hid, out = _neural_response(inp, wh, bh, wo, bo)
         err = tgt - out
         epoch_mse += (err @ err) / err.shape[0]
         update_network(inp, hid, out, err, wh, bh, wo, bo, lrate)
