@@ -49,13 +49,24 @@ def _compile(module, names, **options):
 
 # Per-sample kernels: the lecture's literal loops. Whole runs: the bit-exact rearrangement
 # of _rearranged.py; train_epoch_literal keeps the lecture's order for the benchmarks.
-_literal = _compile(_reference, ("neural_response", "update_network", "train_epoch"),
-                    **NUMBA_OPTIONS)
-ROWS = ("forward_rows", "train_epoch", "train", "predict")  # callees first
-_rows = _compile(_rearranged, ROWS, **NUMBA_OPTIONS)
-neural_response = _literal["neural_response"]
-update_network = _literal["update_network"]
-train_epoch_literal = _literal["train_epoch"]
-train_epoch = _rows["train_epoch"]
-train = _rows["train"]
-predict = _rows["predict"]
+LITERAL = ("neural_response", "update_network", "train_epoch")  # callees first
+ROWS = ("forward_rows", "train_epoch", "train", "predict")
+
+
+def kernels(**options):
+    """The backend's six raw kernels, compiled with ``options``, by name."""
+    literal = _compile(_reference, LITERAL, **options)
+    rows = _compile(_rearranged, ROWS, **options)
+    return dict(neural_response=literal["neural_response"],
+                update_network=literal["update_network"],
+                train_epoch_literal=literal["train_epoch"],
+                train_epoch=rows["train_epoch"], train=rows["train"], predict=rows["predict"])
+
+
+_kernels = kernels(**NUMBA_OPTIONS)
+neural_response = _kernels["neural_response"]
+update_network = _kernels["update_network"]
+train_epoch_literal = _kernels["train_epoch_literal"]
+train_epoch = _kernels["train_epoch"]
+train = _kernels["train"]
+predict = _kernels["predict"]
