@@ -1,24 +1,39 @@
 """The reference's whole-run kernels with independent work reordered: every bit is kept.
 
 The ``numba`` backend compiles these for ``train_epoch``, ``train`` and ``predict``;
-``_cython.pyx`` mirrors them (``_forward_rows``, ``_train_epoch_rows``). Per-sample
-``neural_response`` and ``update_network`` stay the lecture's literal loops everywhere.
+``_cython.pyx`` mirrors them. Per-sample ``neural_response`` and ``update_network`` stay
+the lecture's literal loops everywhere.
 
-Two rearrangements, both exact because each sum still adds the same terms in the same
-order and each weight still receives the same single update:
+Why every bit is kept: each unit's weighted sum still adds the same terms in the same
+order (``val += x[i] * w[h, i]`` for ``i = 0, 1, ...``, then the bias), and each weight
+still receives the same single update per sample, ``w + lrate * (x * delta)``, between the
+same two forward passes. Only independent work is reordered, and a working copy of ``wh``
+is laid out differently inside the call (and copied back before it returns):
 
-* ``forward_rows``: four units' dot products run side by side in one pass over the input,
-  so four independent addition chains overlap instead of each waiting on the last
-  (the literal loop is bound by the latency of one chain).
-* the updates of ``wo`` and ``wh`` walk their rows (contiguous memory) instead of the
-  lecture's column order.
+* **Panels.** ``wh`` is copied into panels of ``PANEL = 8`` hidden units,
+  ``whp[g, i, k] = wh[8 g + k, i]`` (zero-padded), so the 8 units of a panel sit side by
+  side in memory. The 8 sums of a panel then run in lock-step over ``i``: 8 independent
+  addition chains the compiler puts in SIMD registers (two 4-wide AVX2 additions, each
+  exactly the 4 scalar additions it replaces), instead of one chain waiting on the last.
+* **One pass over wh per sample.** In online SGD, sample ``n``'s update of ``wh`` and
+  sample ``n + 1``'s hidden layer both walk all of ``wh``. ``hidden_update_forward`` does
+  both in one walk: it updates ``whp[g, i, :]`` for sample ``n`` and at once adds
+  ``x[i] * w`` for sample ``n + 1``, exactly the weight the reference would read after
+  the update. The last sample's update is finished after the loop.
+* The ``wo`` update walks rows (contiguous memory); four output units' sums run side by
+  side (``forward_rows``).
 
-Measured on 60-6-4 (Cython, 2-core AMD EPYC): 0.67 us a sample literal, 0.37 us rearranged.
+Measured on a 2-core AMD EPYC (Zen 3), numba, ns a sample: 60-6-4 epoch 388 -> 241;
+784-512-10 epoch 199,000 -> 102,000 (there it streams 3.2 MB of weights in and out per
+sample: memory bound). ``prange`` is ``range`` here and numba's ``prange`` when compiled.
 """
 
 import numpy as np
 
 from ._reference import exp
+
+prange = range
+PANEL = 8
 
 
 # w (n_rows, n_cols), b (n_rows,), inp (n_cols,) -> act (n_rows,) = sigmoid(w @ inp + b)
@@ -55,61 +70,146 @@ def forward_rows(inp, w, b, act):
         r += 1
 
 
-def train_epoch(X, Y, wh, bh, wo, bo, lrate):
-    num_samples = X.shape[0]
-    num_inp_nodes = wh.shape[1]
+def to_panels(wh):
     num_hid_nodes = wh.shape[0]
-    num_out_nodes = wo.shape[0]
-    hid = np.zeros((num_hid_nodes))
-    out = np.zeros((num_out_nodes))
-    err = np.zeros((num_out_nodes))
-    err_prop = np.zeros((num_hid_nodes))
-    delta_hid = np.zeros((num_hid_nodes))
-    delta_out = np.zeros((num_out_nodes))
+    num_inp_nodes = wh.shape[1]
+    whp = np.zeros(((num_hid_nodes + PANEL - 1) // PANEL, num_inp_nodes, PANEL))
+    for h_idx in range(num_hid_nodes):
+        for i_idx in range(num_inp_nodes):
+            whp[h_idx // PANEL, i_idx, h_idx % PANEL] = wh[h_idx, i_idx]
+    return whp
 
-    epoch_mse = 0.0
-    for n_idx in range(num_samples):
-        forward_rows(X[n_idx], wh, bh, hid)
-        forward_rows(hid, wo, bo, out)
-        sq_sum = 0.0
-        for o_idx in range(num_out_nodes):
-            err[o_idx] = Y[n_idx, o_idx] - out[o_idx]
-            sq_sum += err[o_idx] * err[o_idx]
-        epoch_mse += sq_sum / num_out_nodes
-        for o_idx in range(num_out_nodes):
-            delta_out[o_idx] = out[o_idx] * (1.0 - out[o_idx]) * err[o_idx]
-        for h_idx in range(num_hid_nodes):
-            val = 0.0
-            for o_idx in range(num_out_nodes):
-                val += (delta_out[o_idx] * wo[o_idx, h_idx])
-            err_prop[h_idx] = val
-        for h_idx in range(num_hid_nodes):
-            delta_hid[h_idx] = hid[h_idx] * (1.0 - hid[h_idx]) * err_prop[h_idx]
-        # the updates, row by row
-        for o_idx in range(num_out_nodes):
-            d = delta_out[o_idx]
-            for h_idx in range(num_hid_nodes):
-                wo[o_idx, h_idx] += lrate * (hid[h_idx] * d)
-            bo[o_idx] += lrate * d
-        for h_idx in range(num_hid_nodes):
-            d = delta_hid[h_idx]
-            for i_idx in range(num_inp_nodes):
-                wh[h_idx, i_idx] += lrate * (X[n_idx, i_idx] * d)
-            bh[h_idx] += lrate * d
-    return epoch_mse / num_samples
+
+def from_panels(whp, wh):
+    for h_idx in range(wh.shape[0]):
+        for i_idx in range(wh.shape[1]):
+            wh[h_idx, i_idx] = whp[h_idx // PANEL, i_idx, h_idx % PANEL]
+
+
+def sigmoid_panel(val, bh, g, hid):
+    """hid[h] = sigmoid(val[k] + bh[h]) for the real units h = 8 g + k of panel g."""
+    for k in range(PANEL):
+        h_idx = PANEL * g + k
+        if h_idx < hid.shape[0]:
+            hid[h_idx] = 1.0 / (1.0 + exp(-(val[k] + bh[h_idx])))
+
+
+# The hidden layer for inp, panel by panel: the 8 sums of a panel side by side.
+def hidden_forward(inp, whp, bh, hid, val):
+    for g in range(whp.shape[0]):
+        v0 = 0.0; v1 = 0.0; v2 = 0.0; v3 = 0.0; v4 = 0.0; v5 = 0.0; v6 = 0.0; v7 = 0.0
+        for i_idx in range(whp.shape[1]):
+            x = inp[i_idx]
+            v0 += x * whp[g, i_idx, 0]; v1 += x * whp[g, i_idx, 1]
+            v2 += x * whp[g, i_idx, 2]; v3 += x * whp[g, i_idx, 3]
+            v4 += x * whp[g, i_idx, 4]; v5 += x * whp[g, i_idx, 5]
+            v6 += x * whp[g, i_idx, 6]; v7 += x * whp[g, i_idx, 7]
+        val[0] = v0; val[1] = v1; val[2] = v2; val[3] = v3
+        val[4] = v4; val[5] = v5; val[6] = v6; val[7] = v7
+        sigmoid_panel(val, bh, g, hid)
+
+
+# The previous sample's update of wh and bh (its input prev, its delta_hid), fused with the
+# hidden layer for inp: each weight is updated, then read by inp's sum, in one pass.
+def hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, val):
+    for h_idx in range(bh.shape[0]):
+        bh[h_idx] += lrate * delta_hid[h_idx]
+    for g in range(whp.shape[0]):
+        d0 = delta_hid[PANEL * g]; d1 = delta_hid[PANEL * g + 1]
+        d2 = delta_hid[PANEL * g + 2]; d3 = delta_hid[PANEL * g + 3]
+        d4 = delta_hid[PANEL * g + 4]; d5 = delta_hid[PANEL * g + 5]
+        d6 = delta_hid[PANEL * g + 6]; d7 = delta_hid[PANEL * g + 7]
+        v0 = 0.0; v1 = 0.0; v2 = 0.0; v3 = 0.0; v4 = 0.0; v5 = 0.0; v6 = 0.0; v7 = 0.0
+        for i_idx in range(whp.shape[1]):
+            p = prev[i_idx]
+            w0 = whp[g, i_idx, 0] + lrate * (p * d0)
+            w1 = whp[g, i_idx, 1] + lrate * (p * d1)
+            w2 = whp[g, i_idx, 2] + lrate * (p * d2)
+            w3 = whp[g, i_idx, 3] + lrate * (p * d3)
+            w4 = whp[g, i_idx, 4] + lrate * (p * d4)
+            w5 = whp[g, i_idx, 5] + lrate * (p * d5)
+            w6 = whp[g, i_idx, 6] + lrate * (p * d6)
+            w7 = whp[g, i_idx, 7] + lrate * (p * d7)
+            whp[g, i_idx, 0] = w0; whp[g, i_idx, 1] = w1
+            whp[g, i_idx, 2] = w2; whp[g, i_idx, 3] = w3
+            whp[g, i_idx, 4] = w4; whp[g, i_idx, 5] = w5
+            whp[g, i_idx, 6] = w6; whp[g, i_idx, 7] = w7
+            x = inp[i_idx]
+            v0 += x * w0; v1 += x * w1; v2 += x * w2; v3 += x * w3
+            v4 += x * w4; v5 += x * w5; v6 += x * w6; v7 += x * w7
+        val[0] = v0; val[1] = v1; val[2] = v2; val[3] = v3
+        val[4] = v4; val[5] = v5; val[6] = v6; val[7] = v7
+        sigmoid_panel(val, bh, g, hid)
 
 
 def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
+    num_samples = X.shape[0]
+    num_hid_nodes = wh.shape[0]
+    num_out_nodes = wo.shape[0]
+    whp = to_panels(wh)
+    hid = np.zeros((num_hid_nodes))
+    out = np.zeros((num_out_nodes))
+    err = np.zeros((num_out_nodes))
+    delta_hid = np.zeros((whp.shape[0] * PANEL))  # padded: the panels' extra units get 0
+    delta_out = np.zeros((num_out_nodes))
+    val = np.zeros((PANEL))
     mses = np.zeros((num_epochs))
+
+    prev = -1  # the sample whose update of wh is still to be done
     for epoch in range(num_epochs):
-        mses[epoch] = train_epoch(X, Y, wh, bh, wo, bo, lrate)
+        epoch_mse = 0.0
+        for n_idx in range(num_samples):
+            if prev < 0:
+                hidden_forward(X[n_idx], whp, bh, hid, val)
+            else:
+                hidden_update_forward(X[prev], delta_hid, lrate, X[n_idx], whp, bh, hid, val)
+            forward_rows(hid, wo, bo, out)
+            sq_sum = 0.0
+            for o_idx in range(num_out_nodes):
+                err[o_idx] = Y[n_idx, o_idx] - out[o_idx]
+                sq_sum += err[o_idx] * err[o_idx]
+            epoch_mse += sq_sum / num_out_nodes
+            for o_idx in range(num_out_nodes):
+                delta_out[o_idx] = out[o_idx] * (1.0 - out[o_idx]) * err[o_idx]
+            for h_idx in range(num_hid_nodes):
+                val_h = 0.0
+                for o_idx in range(num_out_nodes):
+                    val_h += (delta_out[o_idx] * wo[o_idx, h_idx])
+                delta_hid[h_idx] = hid[h_idx] * (1.0 - hid[h_idx]) * val_h
+            for o_idx in range(num_out_nodes):          # wo's update, row by row
+                d = delta_out[o_idx]
+                for h_idx in range(num_hid_nodes):
+                    wo[o_idx, h_idx] += lrate * (hid[h_idx] * d)
+                bo[o_idx] += lrate * d
+            prev = n_idx                                # wh's update: in the next pass
+        mses[epoch] = epoch_mse / num_samples
+
+    # the last sample's update of wh and bh, then the working copy goes back into wh
+    for g in range(whp.shape[0]):
+        for i_idx in range(whp.shape[1]):
+            for k in range(PANEL):
+                whp[g, i_idx, k] += lrate * (X[prev, i_idx] * delta_hid[PANEL * g + k])
+    for h_idx in range(num_hid_nodes):
+        bh[h_idx] += lrate * delta_hid[h_idx]
+    from_panels(whp, wh)
     return mses
 
 
+def train_epoch(X, Y, wh, bh, wo, bo, lrate):
+    return train(X, Y, wh, bh, wo, bo, lrate, 1)[0]
+
+
+# Rows are independent: blocks of rows run on all threads (numba's prange); which thread
+# computes a row changes nothing in it.
 def predict(X, wh, bh, wo, bo):
-    Y_hat = np.zeros((X.shape[0], wo.shape[0]))
-    hid = np.zeros((wh.shape[0]))
-    for idx in range(X.shape[0]):
-        forward_rows(X[idx], wh, bh, hid)
-        forward_rows(hid, wo, bo, Y_hat[idx])
+    num_samples = X.shape[0]
+    whp = to_panels(wh)
+    Y_hat = np.zeros((num_samples, wo.shape[0]))
+    block = 256
+    for b_idx in prange((num_samples + block - 1) // block):
+        hid = np.zeros((wh.shape[0]))
+        val = np.zeros((PANEL))
+        for idx in range(b_idx * block, min(num_samples, (b_idx + 1) * block)):
+            hidden_forward(X[idx], whp, bh, hid, val)
+            forward_rows(hid, wo, bo, Y_hat[idx])
     return Y_hat
