@@ -231,7 +231,8 @@ def test_train_epoch_literal(backend, case):
                 [np.float64(ref.train_epoch(X, Y, *ref_w, 0.1))] + ref_w)
 
 
-@pytest.mark.parametrize("shape", [(3, 5, 2), (9, 7, 4)], ids=str)
+# (4, 17, 3): three panels of 8 hidden units, the last one padded
+@pytest.mark.parametrize("shape", [(3, 5, 2), (9, 7, 4), (4, 17, 3)], ids=str)
 def test_rearranged_source_interpreted_equals_the_reference(shape):
     """The reordering itself keeps the bits, before any compiler sees it."""
     from loopmlp import _rearranged, _reference
@@ -241,3 +242,52 @@ def test_rearranged_source_interpreted_equals_the_reference(shape):
     assert np.array_equal(_rearranged.train(X, Y, *a, 0.1, 2), _reference.train(X, Y, *b, 0.1, 2))
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert np.array_equal(_rearranged.predict(X, *a), _reference.predict(X, *b))
+
+
+@pytest.mark.parametrize("shape", [(4, 17, 3), (64, 32, 10)], ids=str)
+@pytest.mark.parametrize("name", loopmlp.THREADED)
+def test_predict_does_not_depend_on_the_thread_count(name, shape):
+    """131 rows: three blocks of 64 rows, the last one odd (rows go two at a time)."""
+    k = loopmlp.get_backend(name)
+    X, _, w = make_case(shape, 131, seed=4, scale=3.0)
+    expected = loopmlp.get_backend("python").predict(X, *w)
+    for threads in (None, 1, 2, 3):
+        if name == "numba" and threads == 3:
+            continue  # numba refuses more threads than NUMBA_NUM_THREADS (this machine: 2)
+        assert np.array_equal(k.predict(X, *w, threads=threads), expected), threads
+
+
+@pytest.mark.parametrize("name, knob", [("numba", "NUMBA_NUM_THREADS"), ("cython", "OMP_NUM_THREADS")])
+def test_predict_follows_the_usual_thread_knob(name, knob, tmp_path):
+    """One thread by the environment variable: the same bits as the default."""
+    import os
+    import subprocess
+    import sys
+
+    X, _, w = make_case((64, 32, 10), 131, seed=4)
+    np.save(tmp_path / "X.npy", X)
+    np.savez(tmp_path / "w.npz", *w)
+    code = (f"import numpy as np, loopmlp, sys; X = np.load({str(tmp_path / 'X.npy')!r}); "
+            f"w = list(np.load({str(tmp_path / 'w.npz')!r}).values()); "
+            f"np.save({str(tmp_path / 'Y.npy')!r}, loopmlp.get_backend({name!r}).predict(X, *w)); "
+            f"import numba; print(numba.get_num_threads())")
+    run = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **{knob: "1"}),
+                         capture_output=True, text=True, check=True)
+    if name == "numba":
+        assert run.stdout.split() == ["1"]
+    assert np.array_equal(np.load(tmp_path / "Y.npy"), loopmlp.get_backend(name).predict(X, *w))
+
+
+@pytest.mark.parametrize("threads, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError),
+                                            (True, TypeError), ("2", TypeError)])
+def test_predict_rejects_a_bad_thread_count(threads, error):
+    X, _, w = make_case((3, 5, 2), 4, seed=1)
+    with pytest.raises(error, match="threads"):
+        loopmlp.get_backend("numba").predict(X, *w, threads=threads)
+
+
+@pytest.mark.parametrize("name", ["python", "numpy"])
+def test_unthreaded_backends_refuse_threads(name):
+    X, _, w = make_case((3, 5, 2), 4, seed=1)
+    with pytest.raises(ValueError, match="takes no threads"):
+        loopmlp.get_backend(name).predict(X, *w, threads=2)

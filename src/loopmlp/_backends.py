@@ -7,6 +7,8 @@ import importlib
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import THREADED
+
 # One mapping from backend name to the module holding its raw kernels. Each module defines
 # neural_response, update_network, train_epoch, train_epoch_literal, train and predict with
 # the reference's argument order; none of them checks anything.
@@ -88,10 +90,25 @@ class Backend:
         return self._k.train(X, Y, wh, bh, wo, bo, lrate, epochs)
 
     def predict(self, X: ArrayLike, wh: np.ndarray, bh: np.ndarray, wo: np.ndarray,
-                bo: np.ndarray) -> np.ndarray:
-        """Forward pass for every row of ``X``: returns a new array ``Y_hat (n, n_out)``."""
+                bo: np.ndarray, threads: int | None = None) -> np.ndarray:
+        """Forward pass for every row of ``X``: returns a new array ``Y_hat (n, n_out)``.
+
+        ``numba`` and ``cython`` spread the rows over ``threads`` threads; the default is
+        the usual knob, ``NUMBA_NUM_THREADS`` for numba and ``OMP_NUM_THREADS`` for cython
+        (else every core). The result does not depend on the thread count. ``python`` runs
+        on one thread and ``numpy`` on BLAS's threads, so they take no ``threads``.
+        """
         X = self._check.predict(X, wh, bh, wo, bo)
-        return self._k.predict(X, wh, bh, wo, bo)
+        if threads is None:
+            return self._k.predict(X, wh, bh, wo, bo)
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+            raise TypeError(f"threads must be an integer, got {type(threads).__name__}")
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        if self.name not in THREADED:
+            raise ValueError(f"the {self.name} backend takes no threads (only "
+                             f"{' and '.join(THREADED)} do)")
+        return self._k.predict(X, wh, bh, wo, bo, int(threads))
 
 
 _loaded: dict[str, Backend] = {}
