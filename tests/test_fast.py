@@ -1,8 +1,10 @@
 """The opt-in ``fast`` backend (numba with fastmath) agrees with the reference within bounds.
 
 ``fast`` may reassociate sums and fuse ``a * b + c`` into an FMA, so it is *not* bit-identical
-to ``python``; these tests state how far it may be off, and why, from rounding-error
-analysis of the reference's loops (first order, worst case), not from measured differences.
+to ``python``. How far it may be off, and why, is stated in ``loopmlp._numba_fast``
+(``forward_atol``, ``update_atol``, ``training_atol``): worst-case, first-order rounding-error
+bounds on the reference's loops (n U sum|terms| per reassociated sum of n terms), derived from
+the analysis, not from measured differences. These tests hold fast to them.
 
 Measured on this machine (2-core AMD EPYC with FMA, numba 0.68.1), max |fast - python| over
 the cases below: neural_response 4.1e-15, predict 1.4e-13 (saturated 64-32-10; 2.2e-15
@@ -16,8 +18,8 @@ import pytest
 
 import loopmlp
 from conftest import SHAPES, copy, make_case
+from loopmlp._numba_fast import forward_atol, training_atol, update_atol
 
-U = 2.0 ** -53  # unit roundoff of float64: every +, *, exp is exact to within a factor 1 +- U
 LRATE = 0.1
 ROWS = {784: 2}  # pure Python on 784-512-10 costs ~0.3 s a sample
 # scale 100: saturated units, net inputs far beyond +-40 and past exp's overflow (as in
@@ -28,59 +30,6 @@ CASES = [(shape, 1.0) for shape in SHAPES] + [(shape, 100.0) for shape in SHAPES
 def case_id(case):
     shape, scale = case
     return "-".join(map(str, shape)) + ("-saturated" if scale > 1 else "")
-
-
-def forward_atol(shape, scale, dw=0.0):
-    """Bounds on |fast - python| for ``hid`` and ``out`` of one forward pass.
-
-    Inputs lie in [0, 1) and every weight and bias in [-scale, scale] (``make_case``); ``dw``
-    bounds how far fast's weights are already off (0 unless training).
-    """
-    n_in, n_hid, n_out = shape
-    # A net input sums n_in products and a bias, each of magnitude <= scale. Summed in any
-    # order, with or without FMA, it is within (n+1) U sum|terms| of the exact sum (Higham,
-    # Accuracy and Stability, 3.1), so two orders differ by at most twice that; weights off
-    # by dw add (n_in+1) dw.
-    val_h = 2 * (n_in + 1) * U * (n_in + 1) * scale + (n_in + 1) * dw
-    # sigmoid's slope is at most 1/4; exp, the add and the divide round on each side
-    hid = val_h / 4 + 8 * U
-    # the output sum: its own reordering (terms hid * wo, |hid| <= 1), the hidden error
-    # times sum |wo| <= n_hid scale, and the output weights' own error
-    val_o = 2 * (n_hid + 1) * U * (n_hid + 1) * scale + n_hid * scale * hid + (n_hid + 1) * dw
-    return hid, val_o / 4 + 8 * U
-
-
-def update_atol(shape, scale, lrate):
-    """Bound on |fast - python| for each weight after one ``update_network`` on equal inputs."""
-    n_in, n_hid, n_out = shape
-    # |delta_out| <= 1/4 (targets and outputs in [0, 1]); err_prop sums n_out terms
-    # delta_out * wo of magnitude <= scale/4, so |delta_hid| <= n_out scale / 16. The largest
-    # step a weight takes is lrate times the larger of the two.
-    step = lrate * max(1 / 4, n_out * scale / 16)
-    # The step differs by reordered products (a few U) and the reassociated err_prop sum
-    # (2 n_out U): (2 n_out + 12) U relative. Then w + step rounds once (FMA) or twice: two
-    # roundings of |w| <= scale + step.
-    return (2 * n_out + 12) * U * step + 2 * U * (scale + step)
-
-
-def training_atol(shape, scale, lrate, steps):
-    """Bounds (weights, epoch MSE) after ``steps`` SGD steps, first order.
-
-    Each step adds its own update error plus the forward pass's error carried through the
-    update: the step's sensitivity to hid and out is at most lrate n_out scale. First order
-    means earlier errors are not amplified by later forward passes: the worst-case growth per
-    step, 1 + lrate times the gradient's Lipschitz constant (which grows like n_in n_out
-    scale**2), gives no usable bound. The margin covers it: measured errors stay 10^3 times
-    or more below this bound.
-    """
-    n_out = shape[2]
-    # weights can grow by one step per step: bound them at the end of training
-    big = scale + steps * lrate * max(1 / 4, n_out * scale / 16)
-    hid, out = forward_atol(shape, big)
-    dw = steps * (update_atol(shape, big, lrate) + lrate * n_out * big * (hid + out))
-    # MSE: mean of err**2 with |err| <= 1: twice the output error, weights off by dw
-    _, out_dw = forward_atol(shape, big, dw)
-    return dw, 2 * out_dw + 4 * U
 
 
 def assert_within(comp, ref, atol, what):
