@@ -87,7 +87,8 @@ def test_train(fast, ref, shape, epochs):
         comp, expect = fast.train_epoch(X, Y, *comp_w, LRATE), ref.train_epoch(X, Y, *ref_w, LRATE)
         assert isinstance(comp, float)
     else:
-        comp, expect = fast.train(X, Y, *comp_w, LRATE, epochs), ref.train(X, Y, *ref_w, LRATE, epochs)
+        comp = fast.train(X, Y, *comp_w, LRATE, epochs)
+        expect = ref.train(X, Y, *ref_w, LRATE, epochs)
         assert comp.shape == (epochs,)
     assert_within(comp, expect, mse_atol, "mse")
     for name, c, r in zip(("wh", "bh", "wo", "bo"), comp_w, ref_w):

@@ -55,7 +55,8 @@ def forward_atol(shape, scale, dw=0.0):
     """Bounds on |fast - python| for ``hid`` and ``out`` of one forward pass.
 
     Inputs lie in [0, 1) and every weight and bias in [-scale, scale] (as in the tests'
-    ``make_case`` and the benchmark workloads); ``dw`` bounds how far fast's weights are already off (0 unless training).
+    ``make_case`` and the benchmark workloads); ``dw`` bounds how far fast's weights are
+    already off (0 unless training).
     """
     n_in, n_hid, n_out = shape
     # A net input sums n_in products and a bias, each of magnitude <= scale. Summed in any
