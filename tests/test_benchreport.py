@@ -146,3 +146,31 @@ def test_workload_additions_keep_bench_suite():
     assert flop_count("neural_response", (60, 6, 4)) == 6 * 124 + 4 * 16
     assert workload_flops(Workload("predict", "lecture", n_samples=5)) == 808
     assert flop_count("train", (2, 2, 1), epochs=3) == 3 * flop_count("train_epoch", (2, 2, 1))
+
+
+def test_fast_row_labelled_and_checked_against_its_tolerance(tmp_path, capsys):
+    """fast runs by default, labelled not bit-identical, its check a tolerance, not the bits."""
+    parser = argparse.ArgumentParser()
+    benchreport.add_arguments(parser)
+    assert "fast" in parser.parse_args([]).backends
+    assert bench(tmp_path, "--backends", "python,numba,fast", "--workloads", "60-6-4") == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    rows = [r for r in report["results"] if r["backend"] == "fast"]
+    assert {r["kernel"] for r in rows} == {"neural_response", "update_network", "train_epoch",
+                                           "train_epoch_literal", "predict"}
+    for r in rows:
+        assert 0 < r["tolerance"] < 1e-4, r
+        assert r["max_abs_diff"] <= r["tolerance"], r
+        assert r["check"].startswith(f"within tol {r['tolerance']:.0e}: "), r
+    # numba's rows keep the bit-identical verdict and carry no tolerance
+    numba = [r for r in report["results"] if r["backend"] == "numba"]
+    assert all(r["check"] == "bit-identical" and r["tolerance"] is None for r in numba)
+    label = "fast (fastmath, not bit-identical)"
+    assert label in capsys.readouterr().out and label in (tmp_path / "report.md").read_text()
+
+
+def test_fast_verdict_flags_a_diff_outside_its_tolerance():
+    row = {"bit_identical": False, "max_abs_diff": 2e-9, "tolerance": 1e-12}
+    assert benchreport.verdict(row) == "OUTSIDE tol 1e-12: max diff 2e-09"
+    row.update(max_abs_diff=0.0, bit_identical=True)
+    assert benchreport.verdict(row) == "within tol 1e-12: bit-identical here"

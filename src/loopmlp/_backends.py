@@ -17,6 +17,8 @@ MODULES = {
     "numba": "loopmlp._numba",
     "cython": "loopmlp._cython",
     "numpy": "loopmlp._numpy",
+    # opt-in, not in loopmlp.BACKENDS: numba with fastmath, within stated tolerances only
+    "fast": "loopmlp._numba_fast",
 }
 
 

@@ -4,7 +4,9 @@ Runs every backend (and, when installed, PyTorch, JAX and scikit-learn as peers)
 workloads of ``loopmlp.workloads.REPORT_WORKLOADS`` -- the same definitions ``bench/`` uses --
 and reports, per workload and backend: the median time, ns per sample, the speed-up against
 ``numpy`` and against ``python``, GFLOP/s and the fraction of the machine's measured
-single-core peak, and a correctness verdict against the ``python`` reference. Writes
+single-core peak, and a correctness verdict against the ``python`` reference. The opt-in
+``fast`` backend (numba with fastmath) runs too, labelled as not bit-identical and checked
+against its stated tolerance, so the report shows what the bits cost. Writes
 ``report.md``, ``report.json`` and ``bench.png`` (and ``sweep.png`` with ``--sweep``) to
 ``--out``.
 
@@ -40,6 +42,10 @@ from pathlib import Path
 
 from . import BACKENDS
 
+# The four bit-exact backends, then fast: numba with fastmath, opt-in everywhere but here,
+# where it shows what bit-identity costs. Its rows carry a label and a tolerance check.
+CONTENDERS = BACKENDS + ("fast",)
+LABELS = {"fast": "fast (fastmath, not bit-identical)"}
 PEERS = ("torch", "jax", "sklearn")
 PEER_ROWS = 2_048          # peers' rows unless --full (their per-row cost is extrapolated)
 MIN_TIME = 0.02            # seconds a timed repeat should last at least (calls are batched)
@@ -295,9 +301,23 @@ def check(w, k, backend, ref):
     return compare(small.result(k, small.setup(backend)), ref)
 
 
+def tolerance(w, backend):
+    """The max |diff| ``backend`` may have on the check's rows, or None (no stated tolerance)."""
+    if backend != "fast":
+        return None
+    from ._numba_fast import atol
+    return atol(w.kernel, w.shape, w.rows("python"), w.epochs)
+
+
 def verdict(row) -> str:
     if row.get("bit_identical") is None:
         return row.get("note", "n/a")
+    if row.get("tolerance") is not None:
+        # fast: bit-identity is reported, never claimed; the tolerance is the promise
+        within = "within" if row["max_abs_diff"] <= row["tolerance"] else "OUTSIDE"
+        diff = ("bit-identical here" if row["bit_identical"]
+                else f"max diff {row['max_abs_diff']:.0e}")
+        return f"{within} tol {row['tolerance']:.0e}: {diff}"
     if row["bit_identical"]:
         return "bit-identical"
     return f"max diff {row['max_abs_diff']:.0e}"
@@ -329,7 +349,8 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
             row.update(bit_identical=True, max_abs_diff=0.0, note="reference")
         elif getattr(k, "compares", True):
             same, diff = check(w, k, name, ref)  # also the warm-up: compiles numba
-            row.update(bit_identical=bool(same), max_abs_diff=float(diff))
+            row.update(bit_identical=bool(same), max_abs_diff=float(diff),
+                       tolerance=tolerance(w, name))
         else:
             row.update(bit_identical=None, max_abs_diff=None, note="n/a (other model)")
         if name == "python" and not settings["full"]:
@@ -451,7 +472,8 @@ def table_rows(results):
     out = []
     last = None
     for r in results:
-        out.append((r["workload"] if r["workload"] != last else "", r["backend"],
+        out.append((r["workload"] if r["workload"] != last else "",
+                    LABELS.get(r["backend"], r["backend"]),
                     "-" if r.get("rows_timed") is None else
                     (f"{r['rows_timed']}/{r['n_samples']}" if r["extrapolated"] else str(r["rows_timed"])),
                     fmt_time(r["median_s"], r.get("extrapolated", False)),
@@ -526,7 +548,9 @@ def write_markdown(path, report):
            "`check`: the backend's result (return value and updated weights) against the "
            "`python` reference on the same arguments and rows. `% peak`: GFLOP/s (operations of "
            "the reference's loops, exp counted as one) over the single-core peak; `floor` rows "
-           "show the time at that peak.", ""]
+           "show the time at that peak. `fast`: numba with fastmath (reassociation, FMA), "
+           "checked against its stated worst-case rounding-error bound "
+           "(`loopmlp._numba_fast.atol`), not for bit-identity.", ""]
     for s in report["skipped"]:
         md.append(f"- skipped {s['backend']}: {s['reason']}")
     if report["skipped"]:
@@ -637,9 +661,10 @@ def add_arguments(p):
     p.add_argument("--repeat", type=int, default=5, metavar="N",
                    help="timed repeats per case; the median is reported (default: %(default)s)")
     p.add_argument("--backends", type=_csv, metavar="LIST",
-                   default=list(BACKENDS) + list(PEERS),
-                   help="comma-separated, from " + ",".join(BACKENDS + PEERS) + " (default: all; "
-                        "peers that are not installed are skipped)")
+                   default=list(CONTENDERS) + list(PEERS),
+                   help="comma-separated, from " + ",".join(CONTENDERS + PEERS) + " (default: all; "
+                        "peers that are not installed are skipped; fast is numba with fastmath, "
+                        "checked against a tolerance, not bit-identical)")
     p.add_argument("--workloads", type=_csv, metavar="LIST", default=None,
                    help="comma-separated substrings of workload names, e.g. "
                         "'train_epoch,predict 60-6-4' (default: all)")
@@ -662,10 +687,10 @@ def run(args) -> int:
     """Run the benchmark described by ``args`` (from ``add_parser``); returns an exit code."""
     t_start = time.perf_counter()
     quiet = getattr(args, "quiet", False)
-    unknown = [b for b in args.backends if b not in BACKENDS + PEERS]
+    unknown = [b for b in args.backends if b not in CONTENDERS + PEERS]
     if unknown or args.repeat < 1:
         print(f"loopmlp bench: unknown backend(s) {', '.join(unknown)}; choose from "
-              f"{', '.join(BACKENDS + PEERS)}" if unknown else "loopmlp bench: --repeat must be >= 1",
+              f"{', '.join(CONTENDERS + PEERS)}" if unknown else "loopmlp bench: --repeat must be >= 1",
               file=sys.stderr)
         return 2
     workloads = select_workloads(args)
