@@ -134,20 +134,24 @@ def test_fast_is_opt_in_and_not_claimed_bit_identical(fast, ref, record_property
     from loopmlp import _backends
 
     assert "fast" in _backends.MODULES and "fast" not in loopmlp.BACKENDS
-    assert fast._k.predict.targetoptions["fastmath"] is True
-    assert loopmlp.get_backend("numba")._k.predict.targetoptions["fastmath"] is False
+    assert fast._k.train.targetoptions["fastmath"] is True
+    assert loopmlp.get_backend("numba")._k.train.targetoptions["fastmath"] is False
     X, _, w = make_case((60, 6, 4), 200, seed=64)
     comp, expect = fast.predict(X, *w), ref.predict(X, *w)
     record_property("fast_predict_60_6_4_bit_identical", bool(np.array_equal(comp, expect)))
     record_property("fast_predict_60_6_4_max_abs_diff", float(np.max(np.abs(comp - expect))))
 
 
-def test_fast_kernels_are_not_cached_on_disk(fast):
-    """numba's cache index ignores compile flags; fast's clones share the numba backend's
-    qualnames, source files and bytecode, so a cached fast kernel would be loaded as numba's
-    (and the reverse) -- see _numba_fast.py."""
-    from numba.core.caching import NullCache
+def test_fast_and_numba_kernels_are_cached_apart(fast):
+    """numba's cache index ignores compile flags, so fast's clones carry their own names:
+    a cached fast kernel must never be loaded as numba's (or the reverse)."""
+    from loopmlp import _numba, _numba_fast
 
+    X, Y, w = make_case((3, 5, 2), 4, seed=1)
+    fast.train(X, Y, *copy(w), 0.1, 1)
+    loopmlp.get_backend("numba").train(X, Y, *copy(w), 0.1, 1)
     for name in ("neural_response", "update_network", "train_epoch_literal", "train_epoch",
-                 "train", "predict"):
-        assert isinstance(getattr(fast._k, name)._cache, NullCache), name
+                 "train"):
+        numba_k, fast_k = getattr(_numba, name), getattr(_numba_fast, name)
+        assert fast_k.py_func.__qualname__ == numba_k.py_func.__qualname__ + "_fastmath"
+        assert fast_k._cache._cache_file._index_name != numba_k._cache._cache_file._index_name

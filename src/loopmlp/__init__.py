@@ -11,7 +11,7 @@ same source under ``@njit``), ``cython`` (the same loops compiled by Cython) and
 """
 
 BACKENDS = ("python", "numba", "cython", "numpy")
-THREADED = ("numba", "cython")  # their predict spreads rows over threads
+THREADED = ("numba", "cython", "fast")  # their predict spreads rows over threads
 
 __version__ = "0.1.0"
 __all__ = ["BACKENDS", "THREADED", "get_backend", "init_weights", "Backend"]

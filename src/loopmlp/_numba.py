@@ -52,17 +52,19 @@ def _slp_vectorize():
         config.SLP_VECTORIZE = old
 
 
-def _compile(module, names, parallel=(), **options):
+def _compile(module, names, parallel=(), tag="", **options):
     """``njit`` the named functions of ``module``, callees first, so calls stay compiled.
 
-    ``parallel`` names the functions whose ``prange`` runs on numba's threads.
+    ``parallel`` names the functions whose ``prange`` runs on numba's threads. ``tag`` is
+    appended to each clone's qualified name, which names its on-disk cache: numba's cache
+    ignores compile options, so each set of options needs its own tag.
     """
     bound = {"exp": math.exp, "prange": numba.prange}
     for name in names:
         f = getattr(module, name)
         g = dict(f.__globals__, **bound)
         clone = types.FunctionType(f.__code__, g, f.__name__, f.__defaults__, f.__closure__)
-        clone.__qualname__ = f.__qualname__
+        clone.__qualname__ = f.__qualname__ + tag
         clone.__doc__ = f.__doc__
         dispatcher = numba.njit(parallel=name in parallel, **options)(clone)
         dispatcher.compile = _with_slp(dispatcher.compile)  # numba compiles on first call
@@ -84,10 +86,11 @@ ROWS = ("forward_rows", "to_panels", "from_panels", "sigmoid_panel", "hidden_for
         "hidden_forward2", "hidden_update_forward", "train", "train_epoch", "predict")
 
 
-def kernels(**options):
-    """The backend's six raw kernels, compiled with ``options``, by name."""
-    literal = _compile(_reference, LITERAL, **options)
-    rows = _compile(_rearranged, ROWS, parallel=("predict",), **options)
+def kernels(tag="", **options):
+    """The backend's six raw kernels, compiled with ``options``, by name (``tag``: see
+    ``_compile``)."""
+    literal = _compile(_reference, LITERAL, tag=tag, **options)
+    rows = _compile(_rearranged, ROWS, parallel=("predict",), tag=tag, **options)
     predict_rows = rows["predict"]
 
     def predict(X, wh, bh, wo, bo, threads=None):

@@ -20,13 +20,11 @@ that compute the reference's numbers, and nothing selects ``fast`` by default. N
 compute ``1 / (1 + inf) = 0``) are outside what fastmath promises; they happen to come out
 right on this machine and are tested, but the tolerances are the guarantee, not the bits.
 
-Not cached on disk (``cache=False``), unlike ``numba``: numba's cache index is keyed on the
-function's qualified name, source file and bytecode, not on the compile flags, and these
-clones share all three with the ``numba`` backend's. Cached, whichever variant compiled
-first would be loaded for both, in this and every later process -- measured: with the fast
-kernels compiled first, the ``numba`` backend loaded fastmath code and lost bit-identity.
-The price is compiling on first use in every process: 3.5 s for all six kernels here,
-against 0.6 s for loading the cached ``numba`` backend.
+Cached on disk under its own names: numba's cache index is keyed on the function's
+qualified name, source file and bytecode, not on the compile flags, so without the
+``_fastmath`` tag on the clones' names whichever variant compiled first would be loaded for
+both -- measured: with the fast kernels compiled first, the ``numba`` backend loaded
+fastmath code and lost bit-identity.
 """
 
 from ._numba import NUMBA_OPTIONS, kernels
@@ -34,9 +32,9 @@ from ._numba import NUMBA_OPTIONS, kernels
 U = 2.0 ** -53  # unit roundoff of float64: every +, *, exp is exact to within a factor 1 +- U
 
 # fastmath=True is numba's "fast" flag set: nnan ninf nsz arcp contract afn reassoc.
-FAST_OPTIONS = dict(NUMBA_OPTIONS, fastmath=True, cache=False)
+FAST_OPTIONS = dict(NUMBA_OPTIONS, fastmath=True)
 
-_kernels = kernels(**FAST_OPTIONS)
+_kernels = kernels(tag="_fastmath", **FAST_OPTIONS)
 neural_response = _kernels["neural_response"]
 update_network = _kernels["update_network"]
 train_epoch_literal = _kernels["train_epoch_literal"]
