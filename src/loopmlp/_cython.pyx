@@ -629,9 +629,10 @@ def predict(cnp.ndarray X not None, cnp.ndarray wh not None, cnp.ndarray bh not 
     if threads is None:
         num_threads = openmp.omp_get_max_threads()
     else:
-        if isinstance(threads, bool) or not 1 <= threads <= 1024:
+        if (isinstance(threads, bool) or not hasattr(threads, "__index__")
+                or not 1 <= threads.__index__() <= 1024):
             raise ValueError(f"threads must be None or an integer >= 1, got {threads!r}")
-        num_threads = threads
+        num_threads = threads.__index__()
     cdef Py_ssize_t n[2]
     _net(wh, n)
     cdef Py_ssize_t num_inp_nodes = n[0], num_hid_nodes = n[1], num_out_nodes = _num_out(wo)
