@@ -13,11 +13,14 @@ compile_args = ["-O3", "-ffp-contract=off", "-fno-fast-math"]
 # vectoriser. gcc's loop vectoriser vectorises the panel loops over i (two inputs at a
 # time, in order, with a shuffle per weight), which is correct but 3x slower than what its
 # SLP vectoriser does with the loop vectoriser off: the 8 side-by-side sums of a panel in
-# 4 SSE2 registers, each lane exactly the scalar operation (60-6-4 train: 830 -> 270 ns a
-# sample). -mavx2 would make that 2 registers (60-6-4: 190 ns), but is not safe to ship
-# without a runtime check (a second build of the module, picked at import time, would do).
-own_flags = {"_cython": ["-fopenmp", "-fno-tree-loop-vectorize"], "_check": []}
-link_flags = {"_cython": ["-fopenmp"], "_check": []}
+# SIMD registers, each lane exactly the scalar operation (60-6-4 train: 830 -> 270 ns a
+# sample with SSE2). _cython_avx2 is the same source built with -mavx2 (two 4-wide
+# registers a panel; 60-6-4: 184 ns, 784-512-10: 158 -> 104 us); loopmlp loads it only on
+# a CPU with AVX2 (_cython.CPU_HAS_AVX2), so the build still runs on any x86-64.
+# -mavx2 does not enable FMA (that is -mfma), and -ffp-contract=off forbids it anyway.
+kernel_flags = ["-fopenmp", "-fno-tree-loop-vectorize"]
+own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2"], "_check": []}
+link_flags = {"_cython": ["-fopenmp"], "_cython_avx2": ["-fopenmp"], "_check": []}
 
 extensions = [
     Extension(
@@ -28,7 +31,7 @@ extensions = [
         extra_compile_args=compile_args + own_flags[name],
         extra_link_args=link_flags[name],
     )
-    for name in ("_cython", "_check")
+    for name in ("_cython", "_cython_avx2", "_check")
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": 3}))

@@ -291,3 +291,23 @@ def test_unthreaded_backends_refuse_threads(name):
     X, _, w = make_case((3, 5, 2), 4, seed=1)
     with pytest.raises(ValueError, match="takes no threads"):
         loopmlp.get_backend(name).predict(X, *w, threads=2)
+
+
+@pytest.mark.parametrize("module", ["_cython", "_cython_avx2"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_both_cython_builds_are_bit_identical(module, shape):
+    """The cython backend is one source built twice (SSE2 and AVX2, picked by CPU at load):
+    the build this machine does not load is checked here too."""
+    import importlib
+
+    from loopmlp import _backends, _check, _cython
+
+    if module == "_cython_avx2" and not _cython.CPU_HAS_AVX2:
+        pytest.skip("this CPU has no AVX2: the AVX2 build cannot run here")
+    k = _backends.Backend("cython", importlib.import_module(f"loopmlp.{module}"), _check)
+    ref = loopmlp.get_backend("python")
+    X, Y, w = make_case(shape, ROWS.get(shape[0], 37), seed=5, scale=3.0)
+    comp_w, ref_w = copy(w), copy(w)
+    comp = [k.train(X, Y, *comp_w, 0.1, 2), k.predict(X, *comp_w, threads=2)]
+    expected = [ref.train(X, Y, *ref_w, 0.1, 2), ref.predict(X, *ref_w)]
+    assert_same("cython", comp + comp_w, expected + ref_w)

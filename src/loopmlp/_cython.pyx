@@ -36,6 +36,24 @@ cimport openmp
 
 cnp.import_array()
 
+# The same source is built twice (setup.py): for any x86-64 (SSE2) as _cython, and with
+# AVX2 as _cython_avx2, which loopmlp loads instead when the CPU has AVX2. Importing the
+# AVX2 build on a CPU without it could crash, so the check lives here, in the safe build.
+cdef extern from *:
+    """
+    static int loopmlp_cpu_has_avx2(void) {
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
+    #else
+        return 0;
+    #endif
+    }
+    """
+    int loopmlp_cpu_has_avx2()
+
+CPU_HAS_AVX2 = bool(loopmlp_cpu_has_avx2())
+
 cdef enum:
     PANEL = 8          # hidden units per panel (_rearranged.PANEL)
     BLOCK = 64         # rows per parallel block in predict
