@@ -27,8 +27,10 @@ from libc.math cimport isfinite
 
 cnp.import_array()
 
-# The fast path (float64 C-contiguous arrays, a float lrate) is plain C: shapes are passed
-# as C integers, not tuples, and no Python object is made unless a check fails.
+# The usual case (float64 C-contiguous arrays, a float lrate) runs in plain C: shapes pass as
+# C integers, not tuples, each argument's checks are one inlined test, and the step-by-step
+# checks (the *_error and _convert functions) run only to convert an argument or name what
+# is wrong.
 
 cdef enum:
     ANY = -1  # a data length that may be anything >= 1 (the rows of X and Y)
@@ -51,7 +53,18 @@ cdef str _shape_of(object a):
     return _shape(a.shape)
 
 
-cdef int _weight(str name, object a, int ndim, bint writeable) except -1:
+cdef inline int _weight(str name, object a, int ndim, bint writeable) except -1:
+    # Every check at once, inlined, for the usual case: a call per check costs more than it.
+    if (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
+            and cnp.PyArray_NDIM(<cnp.ndarray>a) == ndim
+            and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>a)  # also checks the byte order
+            and (not writeable or cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a))):
+        return 0
+    return _weight_error(name, a, ndim, writeable)
+
+
+cdef int _weight_error(str name, object a, int ndim, bint writeable) except -1:
+    """The checks of ``_weight`` one at a time, to raise the first that fails."""
     if not cnp.PyArray_Check(a):
         raise TypeError(f"{name} must be a float64 numpy array, got {type(a).__name__}")
     cdef cnp.ndarray arr = <cnp.ndarray>a
@@ -68,15 +81,16 @@ cdef int _weight(str name, object a, int ndim, bint writeable) except -1:
     return 0
 
 
-cdef Net _net(object wh, object bh, object wo, object bo, bint writeable) except *:
+cdef int _net(object wh, object bh, object wo, object bo, bint writeable, Net* net) except -1:
+    """Check the weights and store the net's layer sizes in ``net``."""
     _weight("wh", wh, 2, writeable)
     _weight("bh", bh, 1, writeable)
     _weight("wo", wo, 2, writeable)
     _weight("bo", bo, 1, writeable)
     cdef cnp.ndarray wh_ = <cnp.ndarray>wh, bh_ = <cnp.ndarray>bh
     cdef cnp.ndarray wo_ = <cnp.ndarray>wo, bo_ = <cnp.ndarray>bo
-    cdef Net net = Net(n_in=cnp.PyArray_DIM(wh_, 1), n_hid=cnp.PyArray_DIM(wh_, 0),
-                       n_out=cnp.PyArray_DIM(wo_, 0))
+    net.n_in, net.n_hid = cnp.PyArray_DIM(wh_, 1), cnp.PyArray_DIM(wh_, 0)
+    net.n_out = cnp.PyArray_DIM(wo_, 0)
     if net.n_hid == 0 or net.n_in == 0 or net.n_out == 0:
         raise ValueError(f"the net needs at least one node per layer, got wh "
                          f"{_shape_of(wh_)} and wo {_shape_of(wo_)}")
@@ -89,14 +103,34 @@ cdef Net _net(object wh, object bh, object wo, object bo, bint writeable) except
     if cnp.PyArray_DIM(bo_, 0) != net.n_out:
         raise ValueError(f"bo has shape {_shape_of(bo_)}, expected ({net.n_out},) to match "
                          f"wo {_shape_of(wo_)}")
-    return net
+    return 0
 
 
-cdef cnp.ndarray _data(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_t d1=0):
+cdef inline object _data(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_t d1=0):
     """``a`` as a float64 C-contiguous array of shape ``(d0,)`` or ``(d0, d1)``, all finite.
 
     A length of ``ANY`` means any length >= 1.
     """
+    # Every check at once, inlined, for the usual case: a float64 C array to pass on as is.
+    if (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
+            and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>a)  # also checks the byte order
+            and cnp.PyArray_NDIM(<cnp.ndarray>a) == ndim
+            and (cnp.PyArray_DIM(<cnp.ndarray>a, 0) == d0
+                 or (d0 == ANY and cnp.PyArray_DIM(<cnp.ndarray>a, 0) > 0))
+            and (ndim == 1 or cnp.PyArray_DIM(<cnp.ndarray>a, 1) == d1)
+            and _first_nonfinite(<const double*>cnp.PyArray_DATA(<cnp.ndarray>a),
+                                 _size(<cnp.ndarray>a, ndim)) < 0):
+        return a
+    return _convert(name, a, ndim, d0, d1)
+
+
+cdef inline Py_ssize_t _size(cnp.ndarray a, int ndim) noexcept:
+    """The number of values in the 1-D or 2-D ``a``, without PyArray_SIZE's call into NumPy."""
+    return cnp.PyArray_DIM(a, 0) * (cnp.PyArray_DIM(a, 1) if ndim == 2 else 1)
+
+
+cdef cnp.ndarray _convert(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_t d1):
+    """The checks of ``_data`` one at a time: convert ``a`` or raise the first that fails."""
     cdef cnp.ndarray arr
     if (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
             and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>a)
@@ -125,18 +159,15 @@ cdef cnp.ndarray _data(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_t d
         elif cnp.PyArray_DIM(arr, k) != shape[k]:
             raise ValueError(f"{name} has shape {_shape_of(arr)}, expected "
                              f"{_expected(shape, ndim)} to match the weights")
-    # The size from the checked shape: PyArray_SIZE is a call into NumPy.
-    cdef Py_ssize_t size = cnp.PyArray_DIM(arr, 0)
-    if ndim == 2:
-        size *= cnp.PyArray_DIM(arr, 1)
-    cdef Py_ssize_t bad = _first_nonfinite(<const double*>cnp.PyArray_DATA(arr), size)
+    cdef Py_ssize_t bad = _first_nonfinite(<const double*>cnp.PyArray_DATA(arr),
+                                           _size(arr, ndim))
     if bad >= 0:
         where = tuple(int(j) for j in np.unravel_index(bad, (<object>arr).shape))
         raise ValueError(f"{name} contains NaN or inf (first at index {_shape(where)})")
     return arr
 
 
-cdef Py_ssize_t _first_nonfinite(const double* p, Py_ssize_t n) noexcept:
+cdef inline Py_ssize_t _first_nonfinite(const double* p, Py_ssize_t n) noexcept:
     """The index of the first NaN or inf in ``p[:n]``, or -1."""
     cdef Py_ssize_t i
     if n < 4096:  # releasing the GIL costs more than checking a per-sample vector
@@ -175,22 +206,29 @@ cdef inline Span _span(object a, Py_ssize_t size) noexcept:
     return Span(lo, lo + size * sizeof(double))
 
 
-cdef int _no_overlap(const Span* spans, tuple names, Py_ssize_t n_written) except -1:
+cdef inline int _no_overlap(const Span* spans, int n, int n_written, tuple names) except -1:
     """An in-place update must not write into another argument (or the data it reads).
 
-    ``spans[i]`` holds the bytes of the argument ``names[i]``; the first ``n_written`` are
+    ``spans[:n]`` hold the bytes of the arguments ``names``; the first ``n_written`` are
     the ones updated in place.
     """
-    cdef Py_ssize_t i, j, n = len(names)
+    cdef int i, j
     cdef bint hit = False
-    # First without branches: which of two addresses is lower is a coin toss, so testing
-    # pair by pair mispredicts often. Overlap is symmetric, so j > i covers every pair.
+    # Branch-free, and inlined so the compiler sees a constant n and unrolls: which of two
+    # addresses is lower is a coin toss, so testing pair by pair mispredicts often. Overlap
+    # is symmetric, so j > i covers every pair.
     for i in range(n_written):
         for j in range(i + 1, n):
             hit |= (spans[i].lo < spans[j].hi) & (spans[j].lo < spans[i].hi)
-    if not hit:
-        return 0
-    for i in range(n_written):  # the first offending pair, in the order the message names it
+    if hit:
+        return _overlap_error(spans, n, n_written, names)
+    return 0
+
+
+cdef int _overlap_error(const Span* spans, int n, int n_written, tuple names) except -1:
+    """Raise for the first overlapping pair, in the order the message names it."""
+    cdef int i, j
+    for i in range(n_written):
         for j in range(n):
             if j != i and spans[i].lo < spans[j].hi and spans[j].lo < spans[i].hi:
                 raise ValueError(f"{names[i]} shares memory with {names[j]}; "
@@ -201,12 +239,14 @@ cdef int _no_overlap(const Span* spans, tuple names, Py_ssize_t n_written) excep
 # One function per public kernel: each returns the arguments the kernel should receive.
 
 def neural_response(inp, wh, bh, wo, bo):
-    cdef Net net = _net(wh, bh, wo, bo, False)
+    cdef Net net
+    _net(wh, bh, wo, bo, False, &net)
     return _data("inp", inp, 1, net.n_in)
 
 
 def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
-    cdef Net net = _net(wh, bh, wo, bo, True)
+    cdef Net net
+    _net(wh, bh, wo, bo, True, &net)
     inp = _data("inp", inp, 1, net.n_in)
     hid = _data("hid", hid, 1, net.n_hid)
     out = _data("out", out, 1, net.n_out)
@@ -216,12 +256,13 @@ def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
     spans[:] = [_span(wh, net.n_hid * net.n_in), _span(bh, net.n_hid),
                 _span(wo, net.n_out * net.n_hid), _span(bo, net.n_out), _span(inp, net.n_in),
                 _span(hid, net.n_hid), _span(out, net.n_out), _span(err, net.n_out)]
-    _no_overlap(spans, ("wh", "bh", "wo", "bo", "inp", "hid", "out", "err"), 4)
+    _no_overlap(spans, 8, 4, ("wh", "bh", "wo", "bo", "inp", "hid", "out", "err"))
     return inp, hid, out, err, lr
 
 
 def train_epoch(X, Y, wh, bh, wo, bo, lrate):
-    cdef Net net = _net(wh, bh, wo, bo, True)
+    cdef Net net
+    _net(wh, bh, wo, bo, True, &net)
     X = _data("X", X, 2, ANY, net.n_in)
     Y = _data("Y", Y, 2, ANY, net.n_out)
     cdef Py_ssize_t n_x = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
@@ -233,7 +274,7 @@ def train_epoch(X, Y, wh, bh, wo, bo, lrate):
     spans[:] = [_span(wh, net.n_hid * net.n_in), _span(bh, net.n_hid),
                 _span(wo, net.n_out * net.n_hid), _span(bo, net.n_out),
                 _span(X, n_x * net.n_in), _span(Y, n_y * net.n_out)]
-    _no_overlap(spans, ("wh", "bh", "wo", "bo", "X", "Y"), 4)
+    _no_overlap(spans, 6, 4, ("wh", "bh", "wo", "bo", "X", "Y"))
     return X, Y, lr
 
 
@@ -247,5 +288,6 @@ def train(X, Y, wh, bh, wo, bo, lrate, epochs):
 
 
 def predict(X, wh, bh, wo, bo):
-    cdef Net net = _net(wh, bh, wo, bo, False)
+    cdef Net net
+    _net(wh, bh, wo, bo, False, &net)
     return _data("X", X, 2, ANY, net.n_in)
