@@ -30,7 +30,7 @@ cnp.import_array()
 # The usual case (float64 C-contiguous arrays, a float lrate) runs in plain C: shapes pass as
 # C integers, not tuples, each argument's checks are one inlined test, and the step-by-step
 # checks (the *_error and _convert functions) run only to convert an argument or name what
-# is wrong.
+# is wrong. Apart from the returned tuple no Python object is made.
 
 cdef enum:
     ANY = -1  # a data length that may be anything >= 1 (the rows of X and Y)
@@ -186,16 +186,18 @@ cdef str _expected(const Py_ssize_t* shape, int ndim):
     return _shape(tuple(["n" if shape[k] == ANY else shape[k] for k in range(ndim)]))
 
 
-cdef double _lrate(object lrate) except -1.0:
-    cdef double value
-    if PyFloat_CheckExact(lrate):  # the usual case; the same as float(lrate) below
-        value = PyFloat_AS_DOUBLE(lrate)
+cdef object _lrate(object lrate):
+    """``float(lrate)``, checked."""
+    cdef object value
+    if PyFloat_CheckExact(lrate):  # the usual case, and float(lrate) would return it as is
+        value = lrate
     elif (isinstance(lrate, bool)
           or not isinstance(lrate, (float, int, np.floating, np.integer))):
         raise TypeError(f"lrate must be a real number, got {type(lrate).__name__}")
     else:
         value = float(lrate)
-    if not (isfinite(value) and value > 0.0):
+    cdef double v = PyFloat_AS_DOUBLE(value)
+    if not (isfinite(v) and v > 0.0):
         raise ValueError(f"lrate must be finite and > 0, got {lrate!r}")
     return value
 
@@ -251,7 +253,7 @@ def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
     hid = _data("hid", hid, 1, net.n_hid)
     out = _data("out", out, 1, net.n_out)
     err = _data("err", err, 1, net.n_out)
-    cdef double lr = _lrate(lrate)
+    lr = _lrate(lrate)
     cdef Span spans[8]
     spans[:] = [_span(wh, net.n_hid * net.n_in), _span(bh, net.n_hid),
                 _span(wo, net.n_out * net.n_hid), _span(bo, net.n_out), _span(inp, net.n_in),
@@ -269,7 +271,7 @@ def train_epoch(X, Y, wh, bh, wo, bo, lrate):
     cdef Py_ssize_t n_y = cnp.PyArray_DIM(<cnp.ndarray>Y, 0)
     if n_y != n_x:
         raise ValueError(f"X has {n_x} rows but Y has {n_y}")
-    cdef double lr = _lrate(lrate)
+    lr = _lrate(lrate)
     cdef Span spans[6]
     spans[:] = [_span(wh, net.n_hid * net.n_in), _span(bh, net.n_hid),
                 _span(wo, net.n_out * net.n_hid), _span(bo, net.n_out),
