@@ -30,9 +30,9 @@ from libc.string cimport memcpy
 cnp.import_array()
 
 # The usual case (float64 C-contiguous arrays, a float lrate) runs in plain C: shapes pass as
-# C integers, not tuples, each argument's checks are one inlined test, and the step-by-step
-# checks (the *_error and _convert functions) run only to convert an argument or name what
-# is wrong. Apart from the returned tuple no Python object is made.
+# C integers, not tuples, and each group of checks is one inlined test. The step-by-step
+# checks (_net_error with _weight, _convert, _overlap_error) run only to convert an argument
+# or to name what is wrong. Apart from the returned tuple no Python object is made.
 
 cdef enum:
     ANY = -1  # a data length that may be anything >= 1 (the rows of X and Y)
@@ -55,18 +55,16 @@ cdef str _shape_of(object a):
     return _shape(a.shape)
 
 
-cdef inline int _weight(str name, object a, int ndim, bint writeable) except -1:
-    # Every check at once, inlined, for the usual case: a call per check costs more than it.
-    if (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
+cdef inline bint _is_weight(object a, int ndim, bint writeable) noexcept:
+    """Whether ``_weight`` accepts ``a``, in one test."""
+    return (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
             and cnp.PyArray_NDIM(<cnp.ndarray>a) == ndim
             and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>a)  # also checks the byte order
-            and (not writeable or cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a))):
-        return 0
-    return _weight_error(name, a, ndim, writeable)
+            and (not writeable or cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a)))
 
 
-cdef int _weight_error(str name, object a, int ndim, bint writeable) except -1:
-    """The checks of ``_weight`` one at a time, to raise the first that fails."""
+cdef int _weight(str name, object a, int ndim, bint writeable) except -1:
+    """The checks of one weight array, one at a time, to raise the first that fails."""
     if not cnp.PyArray_Check(a):
         raise TypeError(f"{name} must be a float64 numpy array, got {type(a).__name__}")
     cdef cnp.ndarray arr = <cnp.ndarray>a
@@ -83,8 +81,26 @@ cdef int _weight_error(str name, object a, int ndim, bint writeable) except -1:
     return 0
 
 
-cdef int _net(object wh, object bh, object wo, object bo, bint writeable, Net* net) except -1:
+cdef inline int _net(object wh, object bh, object wo, object bo, bint writeable,
+                     Net* net) except -1:
     """Check the weights and store the net's layer sizes in ``net``."""
+    # Every check at once, inlined, for the usual case: a call per check costs more than it.
+    if (_is_weight(wh, 2, writeable) and _is_weight(bh, 1, writeable)
+            and _is_weight(wo, 2, writeable) and _is_weight(bo, 1, writeable)):
+        net.n_hid = cnp.PyArray_DIM(<cnp.ndarray>wh, 0)
+        net.n_in = cnp.PyArray_DIM(<cnp.ndarray>wh, 1)
+        net.n_out = cnp.PyArray_DIM(<cnp.ndarray>wo, 0)
+        if (net.n_in > 0 and net.n_hid > 0 and net.n_out > 0
+                and cnp.PyArray_DIM(<cnp.ndarray>wo, 1) == net.n_hid
+                and cnp.PyArray_DIM(<cnp.ndarray>bh, 0) == net.n_hid
+                and cnp.PyArray_DIM(<cnp.ndarray>bo, 0) == net.n_out):
+            return 0
+    return _net_error(wh, bh, wo, bo, writeable, net)
+
+
+cdef int _net_error(object wh, object bh, object wo, object bo, bint writeable,
+                    Net* net) except -1:
+    """The checks of ``_net`` one at a time, to raise the first that fails."""
     _weight("wh", wh, 2, writeable)
     _weight("bh", bh, 1, writeable)
     _weight("wo", wo, 2, writeable)
