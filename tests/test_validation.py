@@ -5,6 +5,8 @@ be exactly what they were. Accepted conversions (integer or float32 data) must c
 exactly what float64 data computes.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -105,6 +107,26 @@ def test_nan_and_inf_in_data(backend, kernel, bad, which, args):
     name = {"X": "inp", "Y": "err"}[which] if kernel in ("neural_response", "update_network") \
         else which
     expect_error(backend, kernel, X, Y, w, ValueError, f"{name} contains NaN or inf")
+
+
+@pytest.mark.parametrize("pos", [0, 255, 256, 257, 4095, 4096, 4999])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_in_long_data(backend, bad, pos):
+    """Data of 4096 or more values is scanned block by block; the first bad value is named."""
+    X, Y, w = make_case((N_IN, N_HID, N_OUT), 1000, seed=3)  # 5000 values in X
+    X[0, :3] = np.finfo(np.float64).max, 5e-324, -0.0  # extreme but finite
+    X.flat[pos] = bad
+    X.flat[pos + 1:] = np.inf  # later bad values must not be the one named
+    row, col = divmod(pos, N_IN)
+    expect_error(backend, "predict", X, Y, w, ValueError,
+                 re.escape(f"X contains NaN or inf (first at index ({row}, {col}))"))
+
+
+def test_long_data_with_extreme_finite_values_is_accepted(backend):
+    X, Y, w = make_case((N_IN, N_HID, N_OUT), 1000, seed=3)
+    X[::7, 0], X[::11, 1], X[::13, 2] = np.finfo(np.float64).max, 5e-324, -0.0
+    X[::17, 3] = -np.finfo(np.float64).max
+    assert backend.predict(X, *w).shape == (1000, N_OUT)
 
 
 @pytest.mark.parametrize("kernel", ["train_epoch", "train", "predict"])
