@@ -239,8 +239,11 @@ def test_rearranged_source_interpreted_equals_the_reference(shape):
 
     X, Y, w = make_case(shape, 5, seed=9, scale=3.0)
     a, b = copy(w), copy(w)
-    assert np.array_equal(_rearranged.train(X, Y, *a, 0.1, 2), _reference.train(X, Y, *b, 0.1, 2))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    expected = _reference.train(X, Y, *b, 0.1, 2)
+    for threads in (1, 2, 3):  # the panels shared out to threads (run one after the other)
+        a = copy(w)
+        assert np.array_equal(_rearranged.train(X, Y, *a, 0.1, 2, threads), expected)
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert np.array_equal(_rearranged.predict(X, *a), _reference.predict(X, *b))
 
 
@@ -258,24 +261,34 @@ def test_predict_does_not_depend_on_the_thread_count(name, shape):
 
 
 @pytest.mark.parametrize("name, knob", [("numba", "NUMBA_NUM_THREADS"), ("cython", "OMP_NUM_THREADS")])
-def test_predict_follows_the_usual_thread_knob(name, knob, tmp_path):
-    """One thread by the environment variable: the same bits as the default."""
+def test_one_thread_by_the_usual_knob_gives_the_same_bits(name, knob, tmp_path):
+    """predict, and train on a net big enough to share wh's panels out to threads
+    (PARALLEL_WEIGHTS), on one thread set by the environment: the same bits as on all."""
     import os
     import subprocess
     import sys
 
-    X, _, w = make_case((64, 32, 10), 131, seed=4)
-    np.save(tmp_path / "X.npy", X)
-    np.savez(tmp_path / "w.npz", *w)
-    code = (f"import numpy as np, loopmlp, sys; X = np.load({str(tmp_path / 'X.npy')!r}); "
-            f"w = list(np.load({str(tmp_path / 'w.npz')!r}).values()); "
-            f"np.save({str(tmp_path / 'Y.npy')!r}, loopmlp.get_backend({name!r}).predict(X, *w)); "
+    from loopmlp._rearranged import PARALLEL_WEIGHTS
+
+    X, Y, w = make_case((300, 256, 5), 7, seed=4)
+    assert 300 * 256 >= PARALLEL_WEIGHTS
+    np.savez(tmp_path / "case.npz", X, Y, *w)
+    code = (f"import numpy as np, loopmlp; a = list(np.load({str(tmp_path / 'case.npz')!r}).values()); "
+            f"k = loopmlp.get_backend({name!r}); X, Y, w = a[0], a[1], a[2:]; "
+            f"P = k.predict(X, *w); M = k.train(X, Y, *w, 0.1, 2); "
+            f"np.savez({str(tmp_path / 'out.npz')!r}, P, M, *w); "
             f"import numba; print(numba.get_num_threads())")
     run = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **{knob: "1"}),
                          capture_output=True, text=True, check=True)
     if name == "numba":
         assert run.stdout.split() == ["1"]
-    assert np.array_equal(np.load(tmp_path / "Y.npy"), loopmlp.get_backend(name).predict(X, *w))
+    k = loopmlp.get_backend(name)
+    here = [k.predict(X, *w)]
+    weights = copy(w)
+    here += [k.train(X, Y, *weights, 0.1, 2), *weights]
+    one_thread = list(np.load(tmp_path / "out.npz").values())
+    assert len(one_thread) == len(here)
+    assert all(np.array_equal(a, b) for a, b in zip(one_thread, here))
 
 
 @pytest.mark.parametrize("threads, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError),

@@ -57,6 +57,7 @@ CPU_HAS_AVX2 = bool(loopmlp_cpu_has_avx2())
 cdef enum:
     PANEL = 8          # hidden units per panel (_rearranged.PANEL)
     BLOCK = 64         # rows per parallel block in predict
+    PARALLEL_WEIGHTS = 65536  # from this many weights in wh, train shares panels out to threads
     SMALL = 64         # per-sample scratch up to this many doubles lives on the stack
     NOGIL_WORK = 4096  # per-sample kernels release the GIL above this many weights
 
@@ -277,19 +278,22 @@ cdef void _hidden_forward(const double* inp, const double* whp, const double* bh
 
 # The previous sample's update of wh and bh (its input prev, its delta_hid), fused with the
 # hidden layer for inp: each weight is updated, then read by inp's sum, in one pass.
-# delta_hid is padded to whole panels with zeros.
+# delta_hid is padded to whole panels with zeros. Panels g_start to g_end - 1 only, so that
+# threads can share the panels out.
 cdef void _hidden_update_forward(const double* prev, const double* delta_hid, double lrate,
                                  const double* inp, double* whp, double* bh,
                                  double* hid, double* val,
-                                 Py_ssize_t num_inp_nodes,
-                                 Py_ssize_t num_hid_nodes) noexcept nogil:
-    cdef Py_ssize_t g, h_idx, i_idx
+                                 Py_ssize_t num_inp_nodes, Py_ssize_t num_hid_nodes,
+                                 Py_ssize_t g_start, Py_ssize_t g_end) noexcept nogil:
+    cdef Py_ssize_t g, k, h_idx, i_idx
     cdef double* whp_gi
     cdef double p, x, d0, d1, d2, d3, d4, d5, d6, d7
     cdef double v0, v1, v2, v3, v4, v5, v6, v7, w0, w1, w2, w3, w4, w5, w6, w7
-    for h_idx in range(num_hid_nodes):
-        bh[h_idx] += lrate * delta_hid[h_idx]
-    for g in range((num_hid_nodes + PANEL - 1) // PANEL):
+    for g in range(g_start, g_end):
+        for k in range(PANEL):
+            h_idx = PANEL * g + k
+            if h_idx < num_hid_nodes:
+                bh[h_idx] += lrate * delta_hid[h_idx]
         d0 = delta_hid[PANEL * g]; d1 = delta_hid[PANEL * g + 1]
         d2 = delta_hid[PANEL * g + 2]; d3 = delta_hid[PANEL * g + 3]
         d4 = delta_hid[PANEL * g + 4]; d5 = delta_hid[PANEL * g + 5]
@@ -318,19 +322,37 @@ cdef void _hidden_update_forward(const double* prev, const double* delta_hid, do
         _sigmoid_panel(val, bh, g, hid, num_hid_nodes)
 
 
+# The same on all threads, each on its share of the panels: a weight is still updated and
+# read by one thread, in the same order. Worth it only for big nets (PARALLEL_WEIGHTS): an
+# OpenMP parallel region costs a microsecond or two to start, once per sample.
+# vals: threads * PANEL doubles, one val per thread.
+cdef void _hidden_update_forward_threads(const double* prev, const double* delta_hid,
+                                         double lrate, const double* inp, double* whp,
+                                         double* bh, double* hid, double* vals,
+                                         Py_ssize_t num_inp_nodes, Py_ssize_t num_hid_nodes,
+                                         int threads) noexcept nogil:
+    cdef Py_ssize_t num_panels = (num_hid_nodes + PANEL - 1) // PANEL
+    cdef Py_ssize_t t
+    for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
+        _hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, vals + t * PANEL,
+                               num_inp_nodes, num_hid_nodes,
+                               t * num_panels // threads, (t + 1) * num_panels // threads)
+
+
 # mses (num_epochs,); work holds the working copies, allocated once per call by the caller
-# (_train_work): whp and delta_hid zeroed, so the panels' padding units stay 0.
+# (_train_work): whp and delta_hid zeroed, so the panels' padding units stay 0. threads: how
+# many threads share the panels out in each sample's pass over wh.
 cdef void _train(const double* X, const double* Y,
                  double* wh, double* bh, double* wo, double* bo,
                  double lrate, Py_ssize_t num_epochs, double* mses,
                  Py_ssize_t num_samples, Py_ssize_t num_inp_nodes,
                  Py_ssize_t num_hid_nodes, Py_ssize_t num_out_nodes,
-                 double* work) noexcept nogil:
+                 double* work, int threads) noexcept nogil:
     cdef Py_ssize_t num_panels = (num_hid_nodes + PANEL - 1) // PANEL
     cdef double* whp = work
     cdef double* delta_hid = whp + num_panels * num_inp_nodes * PANEL  # padded
-    cdef double* val = delta_hid + num_panels * PANEL
-    cdef double* hid = val + PANEL
+    cdef double* vals = delta_hid + num_panels * PANEL  # each thread's 8 sums
+    cdef double* hid = vals + threads * PANEL
     cdef double* out = hid + num_hid_nodes
     cdef double* err = out + num_out_nodes
     cdef double* delta_out = err + num_out_nodes
@@ -344,12 +366,16 @@ cdef void _train(const double* X, const double* Y,
         epoch_mse = 0.0
         for n_idx in range(num_samples):
             if prev < 0:
-                _hidden_forward(X + n_idx * num_inp_nodes, whp, bh, hid, val,
+                _hidden_forward(X + n_idx * num_inp_nodes, whp, bh, hid, vals,
                                 num_inp_nodes, num_hid_nodes)
-            else:
+            elif threads == 1:
                 _hidden_update_forward(X + prev * num_inp_nodes, delta_hid, lrate,
-                                       X + n_idx * num_inp_nodes, whp, bh, hid, val,
-                                       num_inp_nodes, num_hid_nodes)
+                                       X + n_idx * num_inp_nodes, whp, bh, hid, vals,
+                                       num_inp_nodes, num_hid_nodes, 0, num_panels)
+            else:
+                _hidden_update_forward_threads(X + prev * num_inp_nodes, delta_hid, lrate,
+                                               X + n_idx * num_inp_nodes, whp, bh, hid, vals,
+                                               num_inp_nodes, num_hid_nodes, threads)
             _forward_rows(hid, wo, bo, out, num_out_nodes, num_hid_nodes)
             sq_sum = 0.0
             for o_idx in range(num_out_nodes):
@@ -573,12 +599,17 @@ cdef double* _train_args(cnp.ndarray X, cnp.ndarray Y, cnp.ndarray wh, cnp.ndarr
     return p[0]
 
 
-cdef double* _train_work(Py_ssize_t* n) except NULL:
-    """train's working copies, zeroed (see _train): whp, delta_hid, val, hid, out, err,
+cdef int _train_threads(Py_ssize_t* n) noexcept:
+    """OpenMP's threads (OMP_NUM_THREADS, else every core) for a big net, else one."""
+    return openmp.omp_get_max_threads() if n[1] * n[2] >= PARALLEL_WEIGHTS else 1
+
+
+cdef double* _train_work(Py_ssize_t* n, int threads) except NULL:
+    """train's working copies, zeroed (see _train): whp, delta_hid, vals, hid, out, err,
     delta_out."""
     cdef Py_ssize_t num_panels = (n[2] + PANEL - 1) // PANEL
     cdef double* work = <double*>calloc(
-        num_panels * n[1] * PANEL + num_panels * PANEL + PANEL + n[2] + 3 * n[3],
+        num_panels * n[1] * PANEL + num_panels * PANEL + threads * PANEL + n[2] + 3 * n[3],
         sizeof(double))
     if work == NULL:
         raise MemoryError()
@@ -594,10 +625,11 @@ def train(cnp.ndarray X not None, cnp.ndarray Y not None, cnp.ndarray wh not Non
     cdef double* p[6]
     _train_args(X, Y, wh, bh, wo, bo, n, p)
     cdef cnp.ndarray mses = _empty(num_epochs, -1)
-    cdef double* work = _train_work(n)
+    cdef int threads = _train_threads(n)
+    cdef double* work = _train_work(n, threads)
     with nogil:
         _train(p[0], p[1], p[2], p[3], p[4], p[5], lrate, num_epochs,
-               <double*>cnp.PyArray_DATA(mses), n[0], n[1], n[2], n[3], work)
+               <double*>cnp.PyArray_DATA(mses), n[0], n[1], n[2], n[3], work, threads)
     free(work)
     return mses
 
@@ -610,10 +642,11 @@ def train_epoch(cnp.ndarray X not None, cnp.ndarray Y not None, cnp.ndarray wh n
     cdef double* p[6]
     cdef double epoch_mse
     _train_args(X, Y, wh, bh, wo, bo, n, p)
-    cdef double* work = _train_work(n)
+    cdef int threads = _train_threads(n)
+    cdef double* work = _train_work(n, threads)
     with nogil:
         _train(p[0], p[1], p[2], p[3], p[4], p[5], lrate, 1, &epoch_mse,
-               n[0], n[1], n[2], n[3], work)
+               n[0], n[1], n[2], n[3], work, threads)
     free(work)
     return epoch_mse
 

@@ -83,15 +83,27 @@ def _with_slp(compile_):
 # of _rearranged.py; train_epoch_literal keeps the lecture's order for the benchmarks.
 LITERAL = ("neural_response", "update_network", "train_epoch")  # callees first
 ROWS = ("forward_rows", "to_panels", "from_panels", "sigmoid_panel", "hidden_forward",
-        "hidden_forward2", "hidden_update_forward", "train", "train_epoch", "predict")
+        "hidden_forward2", "hidden_update_forward", "hidden_update_forward_threads", "train",
+        "train_epoch", "predict")
 
 
 def kernels(tag="", **options):
     """The backend's six raw kernels, compiled with ``options``, by name (``tag``: see
     ``_compile``)."""
     literal = _compile(_reference, LITERAL, tag=tag, **options)
-    rows = _compile(_rearranged, ROWS, parallel=("predict",), tag=tag, **options)
-    predict_rows = rows["predict"]
+    rows = _compile(_rearranged, ROWS, parallel=("predict", "hidden_update_forward_threads"),
+                    tag=tag, **options)
+    train_rows, train_epoch_rows, predict_rows = rows["train"], rows["train_epoch"], rows["predict"]
+
+    def threads_for(wh):
+        """numba's threads (``NUMBA_NUM_THREADS``) for a big net, else one."""
+        return numba.get_num_threads() if wh.size >= _rearranged.PARALLEL_WEIGHTS else 1
+
+    def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
+        return train_rows(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads_for(wh))
+
+    def train_epoch(X, Y, wh, bh, wo, bo, lrate):
+        return train_epoch_rows(X, Y, wh, bh, wo, bo, lrate, threads_for(wh))
 
     def predict(X, wh, bh, wo, bo, threads=None):
         """Rows on ``threads`` threads (default: numba's, ``NUMBA_NUM_THREADS``)."""
@@ -107,7 +119,7 @@ def kernels(tag="", **options):
     return dict(neural_response=literal["neural_response"],
                 update_network=literal["update_network"],
                 train_epoch_literal=literal["train_epoch"],
-                train_epoch=rows["train_epoch"], train=rows["train"], predict=predict)
+                train_epoch=train_epoch, train=train, predict=predict)
 
 
 _kernels = kernels(**NUMBA_OPTIONS)

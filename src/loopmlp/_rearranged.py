@@ -20,12 +20,17 @@ is laid out differently inside the call (and copied back before it returns):
   both in one walk: it updates ``whp[g, i, :]`` for sample ``n`` and at once adds
   ``x[i] * w`` for sample ``n + 1``, exactly the weight the reference would read after
   the update. The last sample's update is finished after the loop.
+* **Threads, for big nets.** From ``PARALLEL_WEIGHTS`` weights on, ``train`` shares the
+  panels out to ``threads`` threads in that pass; each weight is still updated and read by
+  one thread, in the same order. ``predict`` runs blocks of rows on all threads, two rows
+  per pass over each panel; rows are independent, so neither changes a bit.
 * The ``wo`` update walks rows (contiguous memory); four output units' sums run side by
   side (``forward_rows``).
 
-Measured on a 2-core AMD EPYC (Zen 3), numba, ns a sample: 60-6-4 epoch 388 -> 241;
-784-512-10 epoch 199,000 -> 102,000 (there it streams 3.2 MB of weights in and out per
-sample: memory bound). ``prange`` is ``range`` here and numba's ``prange`` when compiled.
+Measured on a 2-core AMD EPYC (Zen 3), numba, ns a sample: 60-6-4 epoch 388 -> ~250;
+784-512-10 epoch 199,000 -> ~90,000 on 2 threads (it streams 3.2 MB of weights in and out
+per sample: memory bound). ``prange`` is ``range`` here and numba's ``prange`` when
+compiled; the Cython build gets SSE2 or AVX2 registers, numba the host's.
 """
 
 import numpy as np
@@ -34,6 +39,7 @@ from ._reference import exp
 
 prange = range
 PANEL = 8
+PARALLEL_WEIGHTS = 65_536  # from this many weights in wh, train shares panels out to threads
 
 
 # w (n_rows, n_cols), b (n_rows,), inp (n_cols,) -> act (n_rows,) = sigmoid(w @ inp + b)
@@ -111,10 +117,13 @@ def hidden_forward(inp, whp, bh, hid, val):
 
 # The previous sample's update of wh and bh (its input prev, its delta_hid), fused with the
 # hidden layer for inp: each weight is updated, then read by inp's sum, in one pass.
-def hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, val):
-    for h_idx in range(bh.shape[0]):
-        bh[h_idx] += lrate * delta_hid[h_idx]
-    for g in range(whp.shape[0]):
+# Panels g_start to g_end - 1 only, so that threads can share the panels out.
+def hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, val, g_start, g_end):
+    for g in range(g_start, g_end):
+        for k in range(PANEL):
+            h_idx = PANEL * g + k
+            if h_idx < bh.shape[0]:
+                bh[h_idx] += lrate * delta_hid[h_idx]
         d0 = delta_hid[PANEL * g]; d1 = delta_hid[PANEL * g + 1]
         d2 = delta_hid[PANEL * g + 2]; d3 = delta_hid[PANEL * g + 3]
         d4 = delta_hid[PANEL * g + 4]; d5 = delta_hid[PANEL * g + 5]
@@ -142,7 +151,19 @@ def hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, val):
         sigmoid_panel(val, bh, g, hid)
 
 
-def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
+# The same on all threads, each on its share of the panels: a weight is still updated and
+# read by one thread, in the same order. Worth it only for big nets (PARALLEL_WEIGHTS): a
+# parallel region costs about 1.5 us to start, once per sample.
+def hidden_update_forward_threads(prev, delta_hid, lrate, inp, whp, bh, hid, vals):
+    num_panels = whp.shape[0]
+    threads = vals.shape[0]
+    for t in prange(threads):
+        hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, vals[t],
+                              t * num_panels // threads, (t + 1) * num_panels // threads)
+
+
+# threads: how many threads share the panels out in each sample's pass over wh
+def train(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads=1):
     num_samples = X.shape[0]
     num_hid_nodes = wh.shape[0]
     num_out_nodes = wo.shape[0]
@@ -152,7 +173,7 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
     err = np.zeros((num_out_nodes))
     delta_hid = np.zeros((whp.shape[0] * PANEL))  # padded: the panels' extra units get 0
     delta_out = np.zeros((num_out_nodes))
-    val = np.zeros((PANEL))
+    vals = np.zeros((threads, PANEL))  # each thread's 8 sums
     mses = np.zeros((num_epochs))
 
     prev = -1  # the sample whose update of wh is still to be done
@@ -160,9 +181,13 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
         epoch_mse = 0.0
         for n_idx in range(num_samples):
             if prev < 0:
-                hidden_forward(X[n_idx], whp, bh, hid, val)
+                hidden_forward(X[n_idx], whp, bh, hid, vals[0])
+            elif threads == 1:
+                hidden_update_forward(X[prev], delta_hid, lrate, X[n_idx], whp, bh, hid,
+                                      vals[0], 0, whp.shape[0])
             else:
-                hidden_update_forward(X[prev], delta_hid, lrate, X[n_idx], whp, bh, hid, val)
+                hidden_update_forward_threads(X[prev], delta_hid, lrate, X[n_idx], whp, bh,
+                                              hid, vals)
             forward_rows(hid, wo, bo, out)
             sq_sum = 0.0
             for o_idx in range(num_out_nodes):
@@ -195,8 +220,8 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
     return mses
 
 
-def train_epoch(X, Y, wh, bh, wo, bo, lrate):
-    return train(X, Y, wh, bh, wo, bo, lrate, 1)[0]
+def train_epoch(X, Y, wh, bh, wo, bo, lrate, threads=1):
+    return train(X, Y, wh, bh, wo, bo, lrate, 1, threads)[0]
 
 
 # Two rows' hidden layers at once: each panel value loaded is used by both rows' sums.
