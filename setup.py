@@ -16,7 +16,7 @@ compile_args = ["-O3", "-ffp-contract=off", "-fno-fast-math"]
 # SIMD registers, each lane exactly the scalar operation (60-6-4 train: 830 -> 270 ns a
 # sample with SSE2). _cython_avx2 is the same source built with -mavx2 (two 4-wide
 # registers a panel; 60-6-4: 184 ns, 784-512-10: 158 -> 104 us); loopmlp loads it only on
-# a CPU with AVX2 (_cython.CPU_HAS_AVX2), so the build still runs on any x86-64.
+# a CPU with AVX2 (_cython_native.py), so the build still runs on any x86-64.
 # -mavx2 does not enable FMA (that is -mfma), and -ffp-contract=off forbids it anyway.
 kernel_flags = ["-fopenmp", "-fno-tree-loop-vectorize"]
 own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2"], "_check": []}

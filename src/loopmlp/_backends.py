@@ -15,7 +15,7 @@ from . import THREADED
 MODULES = {
     "python": "loopmlp._reference",
     "numba": "loopmlp._numba",
-    "cython": "loopmlp._cython",
+    "cython": "loopmlp._cython_native",
     "numpy": "loopmlp._numpy",
     # opt-in, not in loopmlp.BACKENDS: numba with fastmath, within stated tolerances only
     "fast": "loopmlp._numba_fast",
@@ -129,8 +129,6 @@ def get_backend(name: str) -> Backend:
     try:
         check = importlib.import_module("loopmlp._check")
         kernels = importlib.import_module(MODULES[name])
-        if name == "cython" and kernels.CPU_HAS_AVX2:  # the same source, built for AVX2
-            kernels = importlib.import_module("loopmlp._cython_avx2")
     except ImportError as e:
         raise ImportError(
             f"loopmlp backend {name!r} cannot load: {e}. loopmlp's compiled extensions "
