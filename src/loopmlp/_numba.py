@@ -20,6 +20,7 @@ reference and the Cython backend call). Bit-identity with the reference holds be
 import contextlib
 import math
 import os
+import sys
 import types
 
 os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
@@ -27,13 +28,17 @@ os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 import numba  # noqa: E402  (after the SVML switch above)
 from numba.core import config  # noqa: E402
 
-from . import _rearranged, _reference
+from . import _numba_cache, _rearranged, _reference
 
 # One place for the compile options: the bit-identity promise can be checked here.
-# cache: compiled code is written next to _reference.py and reused across processes;
-# it is keyed on the source file, so editing _reference.py recompiles.
+# cache: compiled code is written next to _reference.py (or to NUMBA_CACHE_DIR) and reused
+# across processes, through _numba_cache, which says what makes that safe.
 # error_model="numpy": no ZeroDivisionError checks; every divisor here is >= 1.
 NUMBA_OPTIONS = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
+
+# Before any kernel can be loaded from the cache: a cached caller of a parallel kernel may
+# not launch the threading layer itself (numba#8578; _numba_cache, point 1).
+_numba_cache.launch_threads()
 
 
 @contextlib.contextmanager
@@ -52,13 +57,15 @@ def _slp_vectorize():
         config.SLP_VECTORIZE = old
 
 
-def _compile(module, names, parallel=(), tag="", **options):
+def _compile(module, names, parallel=(), cache=True, **options):
     """``njit`` the named functions of ``module``, callees first, so calls stay compiled.
 
-    ``parallel`` names the functions whose ``prange`` runs on numba's threads. ``tag`` is
-    appended to each clone's qualified name, which names its on-disk cache: numba's cache
-    ignores compile options, so each set of options needs its own tag.
+    ``parallel`` names the functions whose ``prange`` runs on numba's threads. Each clone's
+    qualified name, which names its on-disk cache, ends in a hash of loopmlp's version, the
+    compiled sources and ``options`` (``_numba_cache.source_tag``): numba's cache ignores
+    all three.
     """
+    tag = _numba_cache.source_tag((_reference, _rearranged, _THIS), options)
     bound = {"exp": math.exp, "prange": numba.prange}
     for name in names:
         f = getattr(module, name)
@@ -67,6 +74,8 @@ def _compile(module, names, parallel=(), tag="", **options):
         clone.__qualname__ = f.__qualname__ + tag
         clone.__doc__ = f.__doc__
         dispatcher = numba.njit(parallel=name in parallel, **options)(clone)
+        if cache:
+            _numba_cache.enable_caching(dispatcher)
         dispatcher.compile = _with_slp(dispatcher.compile)  # numba compiles on first call
         bound[name] = dispatcher
     return bound
@@ -87,12 +96,11 @@ ROWS = ("forward_rows", "to_panels", "from_panels", "sigmoid_panel", "hidden_for
         "train_epoch", "predict")
 
 
-def kernels(tag="", **options):
-    """The backend's six raw kernels, compiled with ``options``, by name (``tag``: see
-    ``_compile``)."""
-    literal = _compile(_reference, LITERAL, tag=tag, **options)
+def kernels(**options):
+    """The backend's six raw kernels, compiled with ``options``, by name."""
+    literal = _compile(_reference, LITERAL, **options)
     rows = _compile(_rearranged, ROWS, parallel=("predict", "hidden_update_forward_threads"),
-                    tag=tag, **options)
+                    **options)
     train_rows, train_epoch_rows = rows["train"], rows["train_epoch"]
     predict_rows = rows["predict"]
 
@@ -110,6 +118,9 @@ def kernels(tag="", **options):
         """Rows on ``threads`` threads (default: numba's, ``NUMBA_NUM_THREADS``)."""
         if threads is None:
             return predict_rows(X, wh, bh, wo, bo)
+        if threads > numba.config.NUMBA_NUM_THREADS:
+            raise ValueError(f"threads={threads} is more than numba's "
+                             f"{numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS)")
         before = numba.get_num_threads()
         numba.set_num_threads(threads)
         try:
@@ -123,6 +134,7 @@ def kernels(tag="", **options):
                 train_epoch=train_epoch, train=train, predict=predict)
 
 
+_THIS = sys.modules[__name__]
 _kernels = kernels(**NUMBA_OPTIONS)
 neural_response = _kernels["neural_response"]
 update_network = _kernels["update_network"]

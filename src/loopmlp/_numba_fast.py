@@ -21,10 +21,10 @@ compute ``1 / (1 + inf) = 0``) are outside what fastmath promises; they happen t
 right on this machine and are tested, but the tolerances are the guarantee, not the bits.
 
 Cached on disk under its own names: numba's cache index is keyed on the function's
-qualified name, source file and bytecode, not on the compile flags, so without the
-``_fastmath`` tag on the clones' names whichever variant compiled first would be loaded for
-both -- measured: with the fast kernels compiled first, the ``numba`` backend loaded
-fastmath code and lost bit-identity.
+qualified name, source file and bytecode, not on the compile flags, so without the hash of
+the options in the clones' names (``_numba_cache.source_tag``) whichever variant compiled
+first would be loaded for both -- measured: with the fast kernels compiled first, the
+``numba`` backend loaded fastmath code and lost bit-identity.
 """
 
 from ._numba import NUMBA_OPTIONS, kernels
@@ -34,7 +34,7 @@ U = 2.0 ** -53  # unit roundoff of float64: every +, *, exp is exact to within a
 # fastmath=True is numba's "fast" flag set: nnan ninf nsz arcp contract afn reassoc.
 FAST_OPTIONS = dict(NUMBA_OPTIONS, fastmath=True)
 
-_kernels = kernels(tag="_fastmath", **FAST_OPTIONS)
+_kernels = kernels(**FAST_OPTIONS)
 neural_response = _kernels["neural_response"]
 update_network = _kernels["update_network"]
 train_epoch_literal = _kernels["train_epoch_literal"]

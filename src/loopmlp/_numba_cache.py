@@ -1,0 +1,143 @@
+"""numba's on-disk cache, made safe for what users do: run scripts again and again, at once.
+
+numba caches each compiled kernel next to its source (or in ``NUMBA_CACHE_DIR``). Three ways
+that cache went wrong for loopmlp (issue 9), and what this module does about each:
+
+1. **A cached caller that forgot its parallel callee** (the crash: SIGSEGV on the third run).
+   A compiled function that calls a ``parallel=True`` function contains that callee's
+   machine code, which calls numba's threading layer; a cached copy of it is only usable
+   after the threading layer is launched. numba records that in the cached overload
+   (``reload_init = [_reload_parfors]``), inherited from the callee's code library, but a
+   code library *loaded from the cache* comes back with an empty ``_reload_init``
+   (``CPUCodeLibrary._unserialize`` in ``numba/core/codegen.py``). So a caller compiled in a
+   process whose parallel callee came from the cache is saved with nothing to re-run, and
+   the next process that loads it calls into a threading layer that was never launched.
+   Measured on the issue's three processes: ``_rearranged.train``'s first overload (compiled
+   with its callees) had ``reload_init = [_reload_parfors]``, the second (compiled over a
+   cached ``hidden_update_forward_threads``) had none, and loading it crashed; launching the
+   threading layer first made the same poisoned cache run. numba#8578 and numba#9938 report
+   the same. :func:`launch_threads` launches it once, before any loopmlp kernel can be loaded,
+   so no cached overload depends on its own ``reload_init`` (4 ms, once per process).
+
+2. **Two processes saving different overloads of one function at once.** numba numbers the
+   data files of a function's overloads 1, 2, ... in order of saving: two processes that both
+   read the index ``{sig1: 1}`` both save their new overload as ``.2.nbc``, and the index of
+   one can end up naming the data of the other: a kernel of one signature loaded for
+   another (found by reading ``IndexDataCacheFile.save``, not seen in a run). Here each data
+   file is named by a hash of its key (signature, CPU, bytecode), so a name can only ever
+   hold the data of its own key; the data is written before the index that names it; and
+   every index's read-modify-write holds one lock file per folder, so no entry is lost
+   either (where there is no ``fcntl``, a lost entry costs a recompile).
+
+3. **Caches that must never be loaded.** numba's index key holds the CPU (name and
+   features) and the function's bytecode, and checks its source file's timestamp, but not
+   the compile options, the callees' source, or the package version: a kernel cached with
+   ``fastmath`` was loaded as the bit-exact one, and after an upgrade a caller could keep
+   old callees. :func:`source_tag` hashes loopmlp's version, the source of every module whose
+   functions are compiled, and the compile options into the compiled functions' names, and
+   numba's cache files are named after them: another version or another option set never
+   finds these files.
+
+If no cache directory can be written (site-packages owned by another user, no writable
+home, an unusable ``NUMBA_CACHE_DIR``), the kernels still work, uncached, after one warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import warnings
+from pathlib import Path
+
+from numba.core.caching import FunctionCache, IndexDataCacheFile
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+
+def launch_threads() -> None:
+    """Launch numba's threading layer: what a cached parallel callee's ``reload_init`` does."""
+    from numba.np.ufunc.parallel import _launch_threads
+    _launch_threads()
+
+
+def source_tag(modules, options: dict) -> str:
+    """``_`` and 12 hex digits of a hash of loopmlp's version, the modules' source and the
+    compile options: a suffix for the compiled clones' names, hence for their cache files."""
+    from . import __version__
+    h = hashlib.sha256(repr((__version__, sorted(options.items()))).encode())
+    for module in modules:
+        h.update(Path(module.__file__).read_bytes())
+    return "_" + h.hexdigest()[:12]
+
+
+class _CacheFile(IndexDataCacheFile):
+    """numba's index and data files, with each data file named after its key."""
+
+    def save(self, key, data):
+        digest = hashlib.sha256(str(key).encode()).hexdigest()[:16]
+        data_name = self._data_name_pattern.replace("{number:d}", digest)
+        self._save_data(data_name, data)       # first the data, then the index that names it
+        with self._index_lock():
+            overloads = self._load_index()
+            overloads[key] = data_name
+            self._save_index(overloads)
+
+    def load(self, key):
+        try:
+            return super().load(key)
+        except (EOFError, pickle.UnpicklingError, ValueError):
+            return None  # an unreadable entry is a cache miss: compile again
+
+    @contextlib.contextmanager
+    def _index_lock(self):
+        if fcntl is None:
+            yield
+            return
+        with open(os.path.join(self._cache_path, "loopmlp.lock"), "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+
+class _Cache(FunctionCache):
+    """numba's ``FunctionCache`` over :class:`_CacheFile`; a failed save only warns."""
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        self._cache_file = _CacheFile(self._cache_path, self._impl.filename_base,
+                                      self._impl.locator.get_source_stamp())
+
+    def save_overload(self, sig, data):
+        try:
+            super().save_overload(sig, data)
+        except OSError as e:
+            _warn_once(f"cannot write numba's cache ({e})")
+
+
+_warned = False
+
+
+def _warn_once(why: str) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn(f"loopmlp: {why}; the numba kernels work but are compiled again in "
+                      f"every process (set NUMBA_CACHE_DIR to a writable folder)",
+                      stacklevel=3)
+
+
+def enable_caching(dispatcher) -> None:
+    """Give ``dispatcher`` the safe cache, or none (after one warning) if no folder is
+    usable."""
+    try:
+        dispatcher._cache = _Cache(dispatcher.py_func)
+    except RuntimeError as e:  # numba: "cannot cache function ...: no locator available"
+        _warn_once(f"no writable folder for numba's cache ({e})")
+

@@ -1,0 +1,85 @@
+"""One short process of tests/test_cache.py: runs a job file's calls, saves what they return.
+
+    python tests/cache_worker.py JOB.json OUT.npz
+
+The job is ``{"calls": [...], "version": ...}``: calls ``{"backend", "kernel", "shape", "seed",
+"threads"}``, and optionally a loopmlp version to pretend to be (set before any backend
+loads, as an upgraded install would have it). Each call runs on
+``conftest.make_case`` data through the public API, as a user's script would. ``OUT.npz``
+holds every returned array and updated weight (``"<i>/<name>"``) and, under ``"stats"``, the
+cache hits and misses of the numba dispatchers this process used.
+"""
+
+import json
+import sys
+import warnings
+
+import numpy as np
+
+import loopmlp
+from conftest import copy, make_case
+
+EPOCHS = 2  # for "train"
+LRATE = 0.1
+
+
+def rows(shape):
+    return 3 if shape[0] * shape[1] >= 65_536 else 20
+
+
+def run(backend, kernel, shape, seed, threads=None):
+    """What one public kernel returns on a seeded case, as a dict of arrays."""
+    X, Y, w = make_case(tuple(shape), rows(shape), seed=seed)
+    k = loopmlp.get_backend(backend)
+    w = copy(w)
+    if kernel == "neural_response":
+        hid, out = k.neural_response(X[0], *w)
+        return {"hid": hid, "out": out}
+    if kernel == "update_network":
+        hid, out = loopmlp.get_backend("python").neural_response(X[0], *w)
+        k.update_network(X[0], hid, out, Y[0] - out, *w, LRATE)
+        result = {}
+    elif kernel in ("train_epoch", "train_epoch_literal"):
+        result = {"mse": np.array(getattr(k, kernel)(X, Y, *w, LRATE))}
+    elif kernel == "train":
+        result = {"mses": k.train(X, Y, *w, LRATE, EPOCHS)}
+    elif kernel == "predict":
+        return {"Y_hat": k.predict(X, *w, threads=threads)}
+    else:
+        raise ValueError(kernel)
+    result.update(zip(("wh", "bh", "wo", "bo"), w))
+    return result
+
+
+def cache_stats():
+    """Cache hits and misses of every numba dispatcher this process loaded or compiled."""
+    from numba.core.registry import CPUDispatcher
+    import gc
+
+    hits = misses = 0
+    for d in gc.get_objects():
+        if isinstance(d, CPUDispatcher) and d.py_func.__module__.startswith("loopmlp"):
+            hits += sum(d.stats.cache_hits.values())
+            misses += sum(d.stats.cache_misses.values())
+    return np.array([hits, misses])
+
+
+def main(job_path, out_path):
+    with open(job_path) as f:
+        job = json.load(f)
+    if "version" in job:
+        loopmlp.__version__ = job["version"]
+    saved = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i, call in enumerate(job["calls"]):
+            for name, value in run(**call).items():
+                saved[f"{i}/{name}"] = value
+    saved["stats"] = cache_stats()
+    saved["warnings"] = np.array([str(w.message) for w in caught
+                                  if "loopmlp" in str(w.message)], dtype=str)
+    np.savez(out_path, **saved)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
