@@ -70,3 +70,152 @@ def predict(X, wh, bh, wo, bo):
 
 # Without a rearranged epoch kernel, the literal one is the only one.
 train_epoch_literal = train_epoch
+
+
+# --------------------------------------------------------------------------------------
+# The deep net (issue 10): the reference's net_* kernels, one whole-layer statement per
+# loop over nodes; same names, same arguments. Arrays keep the net's dtype throughout:
+# Python numbers mixed with float32 arrays stay float32, and scalars are made with the
+# arrays' own type (real). One difference beyond summation order: for float32, np.exp,
+# np.log and np.tanh are NumPy's float32 functions, not the double ones rounded.
+# --------------------------------------------------------------------------------------
+
+from ._reference import MSE, RELU, SIGMOID, SOFTMAX, TANH  # noqa: E402
+
+
+def _activate(val, func):
+    """The activation table: ``f(val)`` for a layer's net inputs, ``(n,)`` or ``(rows, n)``."""
+    if func == SIGMOID:
+        # for o_idx: act[o_idx] = 1 / (1 + exp(-val))
+        return 1 / (1 + np.exp(-val))
+    if func == TANH:
+        # for o_idx: act[o_idx] = tanh(val)
+        return np.tanh(val)
+    if func == RELU:
+        # for o_idx: act[o_idx] = val if val > 0 else 0
+        return np.where(val > 0, val, val.dtype.type(0))
+    if func == SOFTMAX:
+        # top = max_k val[k]; for o_idx: act[o_idx] = exp(val[o_idx] - top); act /= sum(act)
+        act = np.exp(val - val.max(axis=-1, keepdims=True))
+        return act / act.sum(axis=-1, keepdims=True)
+    return val  # IDENTITY
+
+
+def _forward(inp, weights, biases, hidden, output):
+    """Every layer's activations for ``inp (n_0,)`` or a batch of rows ``(rows, n_0)``."""
+    acts = []
+    prev = inp
+    for layer, (w, b) in enumerate(zip(weights, biases)):
+        func = output if layer == len(weights) - 1 else hidden
+        # for o_idx: val = sum_i prev[i_idx] * w[o_idx, i_idx]; val += b[o_idx]; act = f(val)
+        prev = _activate(prev @ w.T + b, func)
+        acts.append(prev)
+    return acts
+
+
+def _sample_loss(out, tgt, output, loss):
+    """Each sample's loss for ``out, tgt`` of shape ``(n_L,)`` or ``(rows, n_L)``."""
+    real = out.dtype.type
+    if loss == MSE:
+        err = tgt - out
+        # for o_idx: sq_sum += err[o_idx] * err[o_idx]; sq_sum / num_out_nodes
+        return np.sum(err * err, axis=-1) / real(out.shape[-1])
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, 0 * -inf masked
+        # for o_idx: if tgt != 0: ce_sum += tgt[o_idx] * log(out[o_idx])
+        ce = np.where(tgt != 0, tgt * np.log(out), real(0))
+        if output == SIGMOID:
+            # for o_idx: if 1 - tgt != 0: ce_sum += (1 - tgt[o_idx]) * log(1 - out[o_idx])
+            ce += np.where(1 - tgt != 0, (1 - tgt) * np.log(1 - out), real(0))
+    return -np.sum(ce, axis=-1)
+
+
+def _deltas(inp_acts, tgt, weights, hidden, output, loss):
+    """Every layer's deltas, top down, for one sample or a batch of rows (one per row)."""
+    out = inp_acts[-1]
+    err = tgt - out
+    if loss == MSE and output == SIGMOID:
+        # for o_idx: delta[o_idx] = out[o_idx] * (1 - out[o_idx]) * err[o_idx]
+        delta = out * (1 - out) * err
+    else:
+        # for o_idx: delta[o_idx] = err[o_idx]
+        delta = err
+    deltas = [delta]
+    for layer in range(len(weights) - 2, -1, -1):
+        act = inp_acts[layer + 1]
+        # for h_idx: err_prop[h_idx] = sum_o delta[o_idx] * w_next[o_idx, h_idx]
+        err_prop = delta @ weights[layer + 1]
+        if hidden == SIGMOID:
+            # for h_idx: delta[h_idx] = act[h_idx] * (1 - act[h_idx]) * err_prop[h_idx]
+            delta = act * (1 - act) * err_prop
+        elif hidden == TANH:
+            # for h_idx: delta[h_idx] = (1 - act[h_idx] * act[h_idx]) * err_prop[h_idx]
+            delta = (1 - act * act) * err_prop
+        else:
+            # for h_idx: delta[h_idx] = err_prop[h_idx] if act[h_idx] > 0 else 0
+            delta = np.where(act > 0, err_prop, act.dtype.type(0))
+        deltas.append(delta)
+    return deltas[::-1]
+
+
+@np.errstate(over="ignore")
+def net_response(inp, weights, biases, hidden, output, acts):
+    for act, new in zip(acts, _forward(inp, weights, biases, hidden, output)):
+        act[:] = new
+
+
+def _net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas):
+    inp_acts = [inp, *acts]  # each layer's input, then the output
+    for delta, new in zip(deltas, _deltas(inp_acts, tgt, weights, hidden, output, loss)):
+        delta[:] = new
+    for w, b, prev, delta in zip(weights, biases, inp_acts, deltas):
+        # for o_idx, i_idx: w[o_idx, i_idx] += lrate * (prev[i_idx] * delta[o_idx])
+        w += lrate * np.multiply.outer(delta, prev)
+        # for o_idx: b[o_idx] += lrate * delta[o_idx]
+        b += lrate * delta
+
+
+net_update = np.errstate(over="ignore")(_net_update)
+
+
+# acts and deltas hold the online path's per-sample values; the batch path makes whole-batch
+# arrays instead (one per layer and batch), so grad_w and grad_b are not used.
+@np.errstate(over="ignore")
+def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size,
+              acts, deltas, grad_w, grad_b):
+    real = X.dtype.type
+    num_epochs, num_samples = orders.shape
+    losses = np.zeros((num_epochs), dtype=X.dtype)
+    for epoch, order in enumerate(orders):
+        epoch_loss = real(0)
+        if batch_size == 1:
+            # online SGD cannot be vectorised across samples: the reference's sample loop
+            for row in order:
+                inp, tgt = X[row], Y[row]
+                net_response(inp, weights, biases, hidden, output, acts)
+                epoch_loss += _sample_loss(acts[-1], tgt, output, loss)
+                _net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate,
+                            deltas)
+        else:
+            for start in range(0, num_samples, batch_size):
+                rows = order[start:start + batch_size]
+                inp, tgt = X[rows], Y[rows]
+                # for n_idx in the batch: net_response(X[row], ...) (at the batch's weights)
+                inp_acts = [inp, *_forward(inp, weights, biases, hidden, output)]
+                # for n_idx in the batch: epoch_loss += sample_loss(...)
+                epoch_loss += np.sum(_sample_loss(inp_acts[-1], tgt, output, loss))
+                batch_deltas = _deltas(inp_acts, tgt, weights, hidden, output, loss)
+                for w, b, prev, delta in zip(weights, biases, inp_acts, batch_deltas):
+                    # for n_idx, o_idx, i_idx: grad_w[o_idx, i_idx] += prev[i_idx] * delta[o_idx]
+                    # then w[o_idx, i_idx] += lrate * (grad_w[o_idx, i_idx] / num_batch)
+                    w += lrate * ((delta.T @ prev) / real(rows.shape[0]))
+                    # for n_idx, o_idx: grad_b[o_idx] += delta[o_idx]; b += lrate * (grad_b / nb)
+                    b += lrate * (delta.sum(axis=0) / real(rows.shape[0]))
+        # for n_idx: epoch_loss += sample_loss(...); the mean over the samples
+        losses[epoch] = epoch_loss / real(num_samples)
+    return losses
+
+
+@np.errstate(over="ignore")
+def net_predict(X, weights, biases, hidden, output):
+    # for idx: net_response(X[idx], ...); Y_hat[idx] = acts[-1]
+    return _forward(X, weights, biases, hidden, output)[-1]
