@@ -4,6 +4,9 @@
 >>> k = loopmlp.get_backend("numba")
 >>> wh, bh, wo, bo = loopmlp.init_weights(60, 6, 4, seed=0)
 >>> hid, out = k.neural_response(inp, wh, bh, wo, bo)            # doctest: +SKIP
+>>> net = loopmlp.init_net([64, 32, 32, 10], hidden="relu", output="softmax",
+...                        loss="cross_entropy")                  # doctest: +SKIP
+>>> losses = k.net_train(net, X, Y, 0.1, epochs=5, batch_size=8)   # doctest: +SKIP
 
 Backends (``BACKENDS``): ``python`` (the lecture's loops, the reference), ``numba`` (the
 same source under ``@njit``), ``cython`` (the same loops compiled by Cython) and ``numpy``
@@ -14,7 +17,7 @@ BACKENDS = ("python", "numba", "cython", "numpy")
 THREADED = ("numba", "cython", "fast")  # their predict spreads rows over threads
 
 __version__ = "0.1.0"
-__all__ = ["BACKENDS", "THREADED", "get_backend", "init_weights", "Backend"]
+__all__ = ["BACKENDS", "THREADED", "get_backend", "init_weights", "Backend", "init_net", "Net"]
 
 
 def __getattr__(name):
@@ -22,4 +25,7 @@ def __getattr__(name):
     if name in ("get_backend", "init_weights", "Backend"):
         from . import _backends
         return getattr(_backends, name)
+    if name in ("init_net", "Net"):
+        from . import net
+        return getattr(net, name)
     raise AttributeError(f"module 'loopmlp' has no attribute {name!r}")

@@ -8,10 +8,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import THREADED
+from . import net as _net
+from .net import Net
 
 # One mapping from backend name to the module holding its raw kernels. Each module defines
 # neural_response, update_network, train_epoch, train_epoch_literal, train and predict with
-# the reference's argument order; none of them checks anything.
+# the reference's argument order, and (once a backend has them) the deep net's net_response,
+# net_update, net_train and net_predict; none of them checks anything.
 MODULES = {
     "python": "loopmlp._reference",
     "numba": "loopmlp._numba",
@@ -30,6 +33,9 @@ class Backend:
     untouched. Shapes: ``wh (n_hid, n_in)``, ``bh (n_hid,)``, ``wo (n_out, n_hid)``,
     ``bo (n_out,)``, ``inp (n_in,)``, ``X (n, n_in)``, ``Y (n, n_out)``; weights are float64,
     C-contiguous, and updated in place.
+
+    The ``net_*`` methods run a ``Net`` of any depth (``loopmlp.init_net``), float32 or
+    float64, with the checks of ``loopmlp.net``.
     """
 
     def __init__(self, name: str, kernels, check) -> None:
@@ -103,6 +109,10 @@ class Backend:
         X = self._check.predict(X, wh, bh, wo, bo)
         if threads is None:
             return self._k.predict(X, wh, bh, wo, bo)
+        return self._k.predict(X, wh, bh, wo, bo, self._threads(threads))
+
+    def _threads(self, threads) -> int:
+        """``threads`` for a predict kernel, checked: an integer >= 1, threaded backends only."""
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
             raise TypeError(f"threads must be an integer, got {type(threads).__name__}")
         if threads < 1:
@@ -110,7 +120,132 @@ class Backend:
         if self.name not in THREADED:
             raise ValueError(f"the {self.name} backend takes no threads (only "
                              f"{' and '.join(THREADED)} do)")
-        return self._k.predict(X, wh, bh, wo, bo, int(threads))
+        return int(threads)
+
+    # The deep net (issue 10): a Net of any depth (loopmlp.init_net). Checks in net.py, in
+    # plain Python, before any kernel runs; the kernels take tuples of arrays and codes.
+    # exp overflowing to inf is a saturated sigmoid, not an error: in a float32 net the
+    # python reference rounds such a double to float32 (inf), which NumPy would warn about.
+
+    def _net_kernel(self, name: str):
+        kernel = getattr(self._k, name, None)
+        if kernel is None:
+            raise NotImplementedError(f"the {self.name} backend has no deep-net kernels yet "
+                                      f"({name})")
+        return kernel
+
+    def net_response(self, net: Net, inp: ArrayLike) -> list[np.ndarray]:
+        """Forward pass of ``net`` for one input: every layer's activations, as new arrays.
+
+        Parameters
+        ----------
+        net : Net
+        inp : array_like, shape (net.sizes[0],)
+            Converted to ``net.dtype``.
+
+        Returns
+        -------
+        acts : list of ndarray
+            ``acts[l]`` of shape ``(net.sizes[l + 1],)`` and dtype ``net.dtype``: each hidden
+            layer's activations, then the output ``acts[-1]``.
+        """
+        kernel = self._net_kernel("net_response")
+        inp, weights, biases, hidden, output = _net.check_response(net, inp)
+        acts, _, _, _ = _net.scratch(net)
+        with np.errstate(over="ignore"):
+            kernel(inp, weights, biases, hidden, output, acts)
+        return list(acts)
+
+    def net_update(self, net: Net, inp: ArrayLike, acts: list[ArrayLike], tgt: ArrayLike,
+                   lrate: float) -> None:
+        """One sample's SGD step on every layer of ``net``, in place.
+
+        Parameters
+        ----------
+        net : Net
+            Its weights and biases are updated in place.
+        inp : array_like, shape (net.sizes[0],)
+        acts : list of array_like
+            ``net_response(net, inp)``: ``acts[l]`` of shape ``(net.sizes[l + 1],)``.
+        tgt : array_like, shape (net.sizes[-1],)
+        lrate : float
+            The step size ``eta > 0``; rounded to ``net.dtype``.
+
+        Notes
+        -----
+        Every layer's delta is computed first, from the weights of the forward pass; then
+        ``w += lrate * delta y_prev`` and ``b += lrate * delta`` on every layer: the step
+        ``-lrate * dE/dw`` for the sample's loss ``E`` (for mse, ``E = 1/2 sum (y - o)**2``).
+        """
+        kernel = self._net_kernel("net_update")
+        inp, acts, tgt, weights, biases, hidden, output, loss, lrate = _net.check_update(
+            net, inp, acts, tgt, lrate)
+        _, deltas, _, _ = _net.scratch(net)
+        with np.errstate(over="ignore"):
+            kernel(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
+
+    def net_train(self, net: Net, X: ArrayLike, Y: ArrayLike, lrate: float, epochs: int,
+                  batch_size: int = 1, shuffle_seed: int | None = None) -> np.ndarray:
+        """Train ``net`` in place by SGD: ``epochs`` passes over the rows of ``X, Y``.
+
+        Parameters
+        ----------
+        net : Net
+            Its weights and biases are updated in place.
+        X : array_like, shape (n, net.sizes[0])
+        Y : array_like, shape (n, net.sizes[-1])
+        lrate : float
+            The step size ``eta > 0``; rounded to ``net.dtype``.
+        epochs : int
+            Passes over the data, >= 1.
+        batch_size : int, default 1
+            1: online SGD, a step after every row, as the lecture's ``train_epoch``. Larger:
+            each batch of ``batch_size`` consecutive rows (the last batch may be shorter)
+            runs forward on the weights at its start, and one step follows, with the mean
+            of its rows' gradients.
+        shuffle_seed : int or None, default None
+            None: the rows in order every epoch. An integer: each epoch's rows in the order
+            of one ``rng.permutation(n)``, ``rng = np.random.default_rng(shuffle_seed)``,
+            the same for every backend.
+
+        Returns
+        -------
+        losses : ndarray, shape (epochs,), dtype net.dtype
+            Each epoch's mean of the per-sample losses, computed during the pass (each
+            sample's loss is taken before its own step).
+        """
+        kernel = self._net_kernel("net_train")
+        X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = \
+            _net.check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed)
+        orders = _net.orders(X.shape[0], epochs, shuffle_seed)
+        acts, deltas, grad_w, grad_b = _net.scratch(net)
+        with np.errstate(over="ignore"):
+            return kernel(X, Y, weights, biases, hidden, output, loss, lrate, orders,
+                          batch_size, acts, deltas, grad_w, grad_b)
+
+    def net_predict(self, net: Net, X: ArrayLike, threads: int | None = None) -> np.ndarray:
+        """Forward pass of ``net`` for every row of ``X``: returns a new array ``Y_hat``.
+
+        Parameters
+        ----------
+        net : Net
+        X : array_like, shape (n, net.sizes[0])
+            Converted to ``net.dtype``.
+        threads : int, optional
+            As ``predict``'s: ``numba`` and ``cython`` spread the rows over this many
+            threads (the result does not depend on it); ``python`` and ``numpy`` take none.
+
+        Returns
+        -------
+        Y_hat : ndarray, shape (n, net.sizes[-1]), dtype net.dtype
+            ``net_response(net, X[i])[-1]`` for every row ``i``.
+        """
+        kernel = self._net_kernel("net_predict")
+        X, weights, biases, hidden, output = _net.check_predict(net, X)
+        with np.errstate(over="ignore"):
+            if threads is None:
+                return kernel(X, weights, biases, hidden, output)
+            return kernel(X, weights, biases, hidden, output, self._threads(threads))
 
 
 _loaded: dict[str, Backend] = {}
