@@ -24,11 +24,18 @@ registers, each lane is exactly the scalar operation it replaces. ``cdivision`` 
 Python's zero-division check, and every divisor here is >= 1. ``predict``'s rows are
 independent: which OpenMP thread computes a row, or beside which row, changes nothing, so
 the result does not depend on ``threads``.
+
+The deep net (``net_response``, ``net_update``, ``net_train``, ``net_predict``, at the end)
+mirrors ``_reference.py``'s ``net_*`` kernels and their helpers line for line, with the same
+names and a leading underscore (``_layer_response``, ``_activate``, ``_net_deltas``, ...),
+in one fused type ``real`` (float or double, the net's dtype; see that section for the
+rounding rules). Its entry points take the reference's tuples of arrays and turn them once
+into C arrays of pointers and sizes; whole trainings then run in C without the GIL.
 """
 
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.math cimport exp
+from libc.math cimport exp, log, tanh
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy
 
@@ -676,14 +683,7 @@ def predict(cnp.ndarray X not None, cnp.ndarray wh not None, cnp.ndarray bh not 
             cnp.ndarray wo not None, cnp.ndarray bo not None, threads=None):
     """Y_hat (num_samples, num_out_nodes); rows on ``threads`` OpenMP threads (None: OpenMP's
     default, which honours OMP_NUM_THREADS). The result does not depend on ``threads``."""
-    cdef int num_threads
-    if threads is None:
-        num_threads = openmp.omp_get_max_threads()
-    else:
-        if (isinstance(threads, bool) or not hasattr(threads, "__index__")
-                or not 1 <= threads.__index__() <= 1024):
-            raise ValueError(f"threads must be None or an integer >= 1, got {threads!r}")
-        num_threads = threads.__index__()
+    cdef int num_threads = _num_threads(threads)
     cdef Py_ssize_t n[2]
     _net(wh, n)
     cdef Py_ssize_t num_inp_nodes = n[0], num_hid_nodes = n[1], num_out_nodes = _num_out(wo)
@@ -708,4 +708,626 @@ def predict(cnp.ndarray X not None, cnp.ndarray wh not None, cnp.ndarray bh not 
                  num_samples, num_inp_nodes, num_hid_nodes, num_out_nodes,
                  work + whp_size, num_threads)
     free(work)
+    return Y_hat
+
+
+# ---------------------------------------------------------------------------------------
+# The deep net (issue 10): _reference.py's net_* kernels, function for function, with the
+# same names and loop nests. One source for both dtypes: ``real`` is float or double, the
+# net's dtype, and every operation below rounds to it, as the reference's NumPy scalars
+# do: constants are written <real>1.0, sums are kept in real variables, and exp, log and
+# tanh are the C library's double functions with the result rounded, <real>exp(<double>x),
+# which is the reference's real(exp(np.float64(x))) (gcc turns (float)exp((double)x) into
+# expf(x) only under -funsafe-math-optimizations, which setup.py does not set). log(0) is
+# -inf from C, as the reference maps it. weights[l] (n_{l+1}, n_l) is indexed by hand:
+# w[o_idx, i_idx] is w[o_idx * num_inp_nodes + i_idx]; sizes = (n_0, n_1, ..., n_L).
+
+ctypedef fused real:
+    float
+    double
+
+# Activations and losses: the reference's codes (_reference.SIGMOID etc.; NET_CODES below
+# is what a test compares with them).
+cdef enum:
+    SIGMOID = 0
+    TANH = 1
+    RELU = 2
+    IDENTITY = 3
+    SOFTMAX = 4
+cdef enum:
+    MSE = 0
+    CROSS_ENTROPY = 1
+
+NET_CODES = dict(SIGMOID=SIGMOID, TANH=TANH, RELU=RELU, IDENTITY=IDENTITY, SOFTMAX=SOFTMAX,
+                 MSE=MSE, CROSS_ENTROPY=CROSS_ENTROPY)
+
+
+# act (num_nodes,) holds a layer's net inputs val -> replaced in place by y = f(val).
+# The activation table.
+cdef void _activate(real* act, int func, Py_ssize_t num_nodes) noexcept nogil:
+    cdef Py_ssize_t o_idx
+    cdef real top, exp_sum
+    if func == SIGMOID:
+        # y = 1 / (1 + e^-val)
+        for o_idx in range(num_nodes):
+            act[o_idx] = <real>1.0 / (<real>1.0 + <real>exp(<double>(-act[o_idx])))
+    elif func == TANH:
+        # y = tanh(val)
+        for o_idx in range(num_nodes):
+            act[o_idx] = <real>tanh(<double>act[o_idx])
+    elif func == RELU:
+        # y = val if val > 0 else 0
+        for o_idx in range(num_nodes):
+            act[o_idx] = act[o_idx] if act[o_idx] > <real>0.0 else <real>0.0
+    elif func == SOFTMAX:
+        # y_k = e^(val_k - top) / sum_j e^(val_j - top), top = max_j val_j: the same y as
+        # e^val_k / sum_j e^val_j, without overflow
+        top = act[0]
+        for o_idx in range(1, num_nodes):
+            if act[o_idx] > top:
+                top = act[o_idx]
+        exp_sum = <real>0.0
+        for o_idx in range(num_nodes):
+            act[o_idx] = <real>exp(<double>(act[o_idx] - top))
+            exp_sum += act[o_idx]
+        for o_idx in range(num_nodes):
+            act[o_idx] = act[o_idx] / exp_sum
+    # IDENTITY: y = val, which act holds already
+
+
+# prev (num_inp_nodes,), w (num_out_nodes, num_inp_nodes), b (num_out_nodes,)
+# -> act (num_out_nodes,): one layer's response, _neural_response's loop with any activation
+cdef void _layer_response(const real* prev, const real* w, const real* b, int func,
+                          real* act, Py_ssize_t num_inp_nodes,
+                          Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t o_idx, i_idx
+    cdef real val
+
+    # y_k = f(b_k + sum_i w_ki y_i): the sum in index order, the bias once, after it
+    for o_idx in range(num_out_nodes):
+        val = <real>0.0
+        for i_idx in range(num_inp_nodes):
+            val += prev[i_idx] * w[o_idx * num_inp_nodes + i_idx]
+        val += b[o_idx]
+        act[o_idx] = val
+    _activate(act, func, num_out_nodes)
+
+
+# out (num_out_nodes,), tgt (num_out_nodes,) -> the sample's loss
+cdef real _sample_loss(const real* out, const real* tgt, int output, int loss,
+                       Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t o_idx
+    cdef real sq_sum, err, ce_sum
+    if loss == MSE:
+        # (err**2).mean(), err = tgt - out, summed in index order (as _train_epoch)
+        sq_sum = <real>0.0
+        for o_idx in range(num_out_nodes):
+            err = tgt[o_idx] - out[o_idx]
+            sq_sum += err * err
+        return sq_sum / <real>num_out_nodes
+    # cross-entropy, summed in index order; a term whose factor is 0 is skipped (0 log 0 = 0)
+    ce_sum = <real>0.0
+    if output == SOFTMAX:
+        # -sum_k y_k log y_k^o
+        for o_idx in range(num_out_nodes):
+            if tgt[o_idx] != <real>0.0:
+                ce_sum += tgt[o_idx] * <real>log(<double>out[o_idx])
+    else:
+        # sigmoid outputs, each a two-class problem: -sum_k [y_k log y_k^o
+        #                                                   + (1 - y_k) log(1 - y_k^o)]
+        for o_idx in range(num_out_nodes):
+            if tgt[o_idx] != <real>0.0:
+                ce_sum += tgt[o_idx] * <real>log(<double>out[o_idx])
+            if <real>1.0 - tgt[o_idx] != <real>0.0:
+                ce_sum += ((<real>1.0 - tgt[o_idx])
+                           * <real>log(<double>(<real>1.0 - out[o_idx])))
+    return -ce_sum
+
+
+# out (num_out_nodes,), tgt (num_out_nodes,) -> delta (num_out_nodes,), delta_k = -dE/dval_k
+# for the sample's E: the derivative table, output layer
+cdef void _output_delta(const real* out, const real* tgt, int output, int loss, real* delta,
+                        Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t o_idx
+    cdef real err
+    for o_idx in range(num_out_nodes):
+        err = tgt[o_idx] - out[o_idx]
+        if loss == MSE and output == SIGMOID:
+            # E = 1/2 sum_k (y_k - y_k^o)^2: delta_k = (y_k - y_k^o) y_k^o (1 - y_k^o)
+            delta[o_idx] = out[o_idx] * (<real>1.0 - out[o_idx]) * err
+        else:
+            # mse, identity: delta_k = y_k - y_k^o (y_k^o = val_k, slope 1);
+            # cross-entropy, sigmoid or softmax: delta_k = y_k - y_k^o (the log cancels the
+            # slope; for softmax when sum_k y_k = 1, as for one-hot targets)
+            delta[o_idx] = err
+
+
+# act (num_hid_nodes,), w_next (num_out_nodes, num_hid_nodes), delta_next (num_out_nodes,)
+# -> delta (num_hid_nodes,): a hidden layer's deltas from the layer above (the derivative
+# table, hidden layers); w_next as in the forward pass, before this step's update
+cdef void _hidden_delta(const real* act, const real* w_next, const real* delta_next,
+                        int func, real* delta, Py_ssize_t num_hid_nodes,
+                        Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t h_idx, o_idx
+    cdef real err_prop
+    for h_idx in range(num_hid_nodes):
+        # the error to propagate back: sum_k delta_k w_kj
+        err_prop = <real>0.0
+        for o_idx in range(num_out_nodes):
+            err_prop += delta_next[o_idx] * w_next[o_idx * num_hid_nodes + h_idx]
+        if func == SIGMOID:
+            # (sum_k delta_k w_kj) y_j (1 - y_j)
+            delta[h_idx] = act[h_idx] * (<real>1.0 - act[h_idx]) * err_prop
+        elif func == TANH:
+            # (sum_k delta_k w_kj) (1 - y_j^2)
+            delta[h_idx] = (<real>1.0 - act[h_idx] * act[h_idx]) * err_prop
+        else:
+            # RELU: (sum_k delta_k w_kj) [val_j > 0], and val_j > 0 exactly when y_j > 0
+            delta[h_idx] = err_prop if act[h_idx] > <real>0.0 else <real>0.0
+
+
+# prev (num_inp_nodes,), delta (num_out_nodes,) -> w (num_out_nodes, num_inp_nodes),
+# b (num_out_nodes,) updated in place: one layer of _update_network's adjust loops
+cdef void _layer_update(const real* prev, const real* delta, real* w, real* b, real lrate,
+                        Py_ssize_t num_inp_nodes, Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t o_idx, i_idx
+
+    # adjust w: w_ki += eta delta_k y_i (each weight once: the loop order does not matter
+    # for the bits; row by row is the order the memory is in)
+    for o_idx in range(num_out_nodes):
+        for i_idx in range(num_inp_nodes):
+            w[o_idx * num_inp_nodes + i_idx] += lrate * (prev[i_idx] * delta[o_idx])
+
+    # adjust b: b_k += eta delta_k
+    for o_idx in range(num_out_nodes):
+        b[o_idx] += lrate * delta[o_idx]
+
+
+# prev (num_inp_nodes,), delta (num_out_nodes,) -> grad_w (num_out_nodes, num_inp_nodes),
+# grad_b (num_out_nodes,): this sample's -dE/dw_ki = delta_k y_i and -dE/db_k = delta_k added
+cdef void _layer_gradient(const real* prev, const real* delta, real* grad_w, real* grad_b,
+                          Py_ssize_t num_inp_nodes, Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t o_idx, i_idx
+    for o_idx in range(num_out_nodes):
+        for i_idx in range(num_inp_nodes):
+            grad_w[o_idx * num_inp_nodes + i_idx] += prev[i_idx] * delta[o_idx]
+        grad_b[o_idx] += delta[o_idx]
+
+
+# inp (n_0,), weights[l] (n_{l+1}, n_l), biases[l] (n_{l+1},), hidden/output: activation
+# codes -> acts[l] (n_{l+1},) filled: each hidden layer's activations, then the output
+cdef void _net_response(const real* inp, real** weights, real** biases, int hidden,
+                        int output, real** acts, const Py_ssize_t* sizes,
+                        Py_ssize_t num_layers) noexcept nogil:
+    cdef Py_ssize_t layer
+    cdef int func
+    for layer in range(num_layers):
+        func = output if layer == num_layers - 1 else hidden
+        if layer == 0:
+            _layer_response(inp, weights[0], biases[0], func, acts[0], sizes[0], sizes[1])
+        else:
+            _layer_response(acts[layer - 1], weights[layer], biases[layer], func, acts[layer],
+                            sizes[layer], sizes[layer + 1])
+
+
+# acts from _net_response, tgt (n_L,) -> deltas[l] (n_{l+1},): every layer's deltas, top
+# down, all from the weights of the forward pass (none is updated here)
+cdef void _net_deltas(real** acts, const real* tgt, real** weights, int hidden, int output,
+                      int loss, real** deltas, const Py_ssize_t* sizes,
+                      Py_ssize_t num_layers) noexcept nogil:
+    cdef Py_ssize_t layer
+    _output_delta(acts[num_layers - 1], tgt, output, loss, deltas[num_layers - 1],
+                  sizes[num_layers])
+    for layer in range(num_layers - 2, -1, -1):
+        _hidden_delta(acts[layer], weights[layer + 1], deltas[layer + 1], hidden,
+                      deltas[layer], sizes[layer + 1], sizes[layer + 2])
+
+
+# inp (n_0,), acts from _net_response(inp, ...), tgt (n_L,); weights, biases updated in
+# place; lrate is eta; deltas: scratch, one (n_{l+1},) per layer.
+# _update_network for any depth: every delta first, then every layer's adjust loops.
+cdef void _net_update(const real* inp, real** acts, const real* tgt, real** weights,
+                      real** biases, int hidden, int output, int loss, real lrate,
+                      real** deltas, const Py_ssize_t* sizes,
+                      Py_ssize_t num_layers) noexcept nogil:
+    cdef Py_ssize_t layer
+    _net_deltas(acts, tgt, weights, hidden, output, loss, deltas, sizes, num_layers)
+    # top layer first, as _update_network adjusts wo, bo before wh, bh
+    for layer in range(num_layers - 1, -1, -1):
+        if layer == 0:
+            _layer_update(inp, deltas[0], weights[0], biases[0], lrate, sizes[0], sizes[1])
+        else:
+            _layer_update(acts[layer - 1], deltas[layer], weights[layer], biases[layer],
+                          lrate, sizes[layer], sizes[layer + 1])
+
+
+# X (num_samples_X, n_0), Y (num_samples_X, n_L), orders (num_epochs, num_samples): the
+# rows of each epoch, in order; batch_size >= 1; acts, deltas (n_{l+1},), grad_w
+# (n_{l+1}, n_l), grad_b (n_{l+1},): scratch -> losses (num_epochs,): each epoch's mean
+# sample loss, computed during the pass; weights, biases updated in place.
+# batch_size 1 is _train_epoch's online SGD; otherwise each batch of batch_size consecutive
+# rows of the order (the last may be shorter) runs forward on the weights at its start, and
+# its summed per-sample gradients, divided by its number of rows, make one step.
+cdef void _net_train(const real* X, const real* Y, real** weights, real** biases,
+                     int hidden, int output, int loss, real lrate,
+                     const cnp.int64_t* orders, Py_ssize_t batch_size,
+                     real** acts, real** deltas, real** grad_w, real** grad_b,
+                     real* losses, const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                     Py_ssize_t num_epochs, Py_ssize_t num_samples) noexcept nogil:
+    cdef Py_ssize_t epoch, n_idx, start, stop, layer, o_idx, i_idx
+    cdef const real* inp
+    cdef const real* tgt
+    cdef real* w
+    cdef real* b
+    cdef real* gw
+    cdef real* gb
+    cdef real epoch_loss, num_batch
+
+    for epoch in range(num_epochs):
+        epoch_loss = <real>0.0
+        if batch_size == 1:
+            # online: forward, loss, update, one sample at a time (_train_epoch)
+            for n_idx in range(num_samples):
+                inp = X + orders[epoch * num_samples + n_idx] * sizes[0]
+                tgt = Y + orders[epoch * num_samples + n_idx] * sizes[num_layers]
+                _net_response(inp, weights, biases, hidden, output, acts, sizes, num_layers)
+                epoch_loss += _sample_loss(acts[num_layers - 1], tgt, output, loss,
+                                           sizes[num_layers])
+                _net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate,
+                            deltas, sizes, num_layers)
+        else:
+            start = 0
+            while start < num_samples:  # for start in range(0, num_samples, batch_size)
+                stop = min(start + batch_size, num_samples)
+                for layer in range(num_layers):
+                    for o_idx in range(sizes[layer + 1]):  # grad_w[layer][:, :] = 0
+                        for i_idx in range(sizes[layer]):
+                            grad_w[layer][o_idx * sizes[layer] + i_idx] = <real>0.0
+                        grad_b[layer][o_idx] = <real>0.0   # grad_b[layer][:] = 0
+                # each row's gradient, at the batch's starting weights, summed in row order
+                for n_idx in range(start, stop):
+                    inp = X + orders[epoch * num_samples + n_idx] * sizes[0]
+                    tgt = Y + orders[epoch * num_samples + n_idx] * sizes[num_layers]
+                    _net_response(inp, weights, biases, hidden, output, acts, sizes,
+                                  num_layers)
+                    epoch_loss += _sample_loss(acts[num_layers - 1], tgt, output, loss,
+                                               sizes[num_layers])
+                    _net_deltas(acts, tgt, weights, hidden, output, loss, deltas, sizes,
+                                num_layers)
+                    for layer in range(num_layers):
+                        if layer == 0:
+                            _layer_gradient(inp, deltas[0], grad_w[0], grad_b[0],
+                                            sizes[0], sizes[1])
+                        else:
+                            _layer_gradient(acts[layer - 1], deltas[layer], grad_w[layer],
+                                            grad_b[layer], sizes[layer], sizes[layer + 1])
+                # one step with the mean gradient: w += eta (sum_n delta_k y_i) / batch
+                num_batch = <real>(stop - start)
+                for layer in range(num_layers):
+                    w = weights[layer]
+                    b = biases[layer]
+                    gw = grad_w[layer]
+                    gb = grad_b[layer]
+                    for o_idx in range(sizes[layer + 1]):
+                        for i_idx in range(sizes[layer]):
+                            w[o_idx * sizes[layer] + i_idx] += \
+                                lrate * (gw[o_idx * sizes[layer] + i_idx] / num_batch)
+                        b[o_idx] += lrate * (gb[o_idx] / num_batch)
+                start += batch_size
+        # the mean of the per-sample losses, summed in sample order
+        losses[epoch] = epoch_loss / <real>num_samples
+
+
+# X (num_samples, n_0) -> Y_hat (num_samples, n_L): _layer_response layer by layer, row by
+# row, as _rearranged.net_predict: blocks of BLOCK rows on num_threads OpenMP threads;
+# rows are independent, so which thread computes a row changes nothing. work holds
+# num_threads * 2 * widest reals: each thread's two hidden layers' activations (hid
+# (2, widest), alternating rows).
+cdef void _net_predict(const real* X, real** weights, real** biases, int hidden, int output,
+                       real* Y_hat, const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                       Py_ssize_t num_samples, Py_ssize_t widest, real* work,
+                       int num_threads) noexcept nogil:
+    cdef Py_ssize_t b_idx, n_idx, layer
+    cdef int func
+    cdef real* hid
+    cdef const real* prev
+    cdef real* act
+    for b_idx in prange((num_samples + BLOCK - 1) // BLOCK, num_threads=num_threads,
+                        schedule="static"):
+        hid = work + openmp.omp_get_thread_num() * 2 * widest
+        for n_idx in range(b_idx * BLOCK, min(num_samples, (b_idx + 1) * BLOCK)):
+            for layer in range(num_layers):
+                func = output if layer == num_layers - 1 else hidden
+                prev = X + n_idx * sizes[0] if layer == 0 else \
+                    hid + ((layer - 1) % 2) * widest
+                act = Y_hat + n_idx * sizes[num_layers] if layer == num_layers - 1 else \
+                    hid + (layer % 2) * widest
+                _layer_response(prev, weights[layer], biases[layer], func, act,
+                                sizes[layer], sizes[layer + 1])
+
+
+# ---------------------------------------------------------------------------------------
+# The deep net's raw entry points: the reference's names and arguments (tuples of arrays,
+# all float32 or all float64, and int codes). Each converts the tuples once into C arrays
+# of pointers and the net's sizes, then runs the kernel without the GIL (the per-sample
+# ones above NOGIL_WORK weights). As for the lecture's, net.py has validated everything
+# first; these checks only keep a direct call from reading or writing out of bounds.
+
+cdef struct _NetC:
+    void* block           # one malloc: the pointer arrays, then sizes
+    int typenum           # NPY_FLOAT or NPY_DOUBLE
+    Py_ssize_t num_layers
+    Py_ssize_t* sizes     # (n_0, ..., n_L)
+    void** weights        # num_layers pointers each
+    void** biases
+    void** acts
+    void** deltas
+    void** grad_w
+    void** grad_b
+
+
+cdef void* _net_arg(object a, int typenum, int ndim, Py_ssize_t d0, Py_ssize_t d1,
+                    bint writeable) except NULL:
+    """_arg for either dtype: a's data, if a is an ndarray of typenum, native, C-contiguous,
+    aligned, of shape (d0[, d1]) (d0 == -1: any number >= 1 of rows) and, if asked,
+    writeable."""
+    if not isinstance(a, cnp.ndarray):
+        raise TypeError(f"loopmlp._cython: expected numpy arrays, got {type(a).__name__}")
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if cnp.PyArray_TYPE(arr) != typenum or not cnp.PyArray_ISNOTSWAPPED(arr):
+        raise TypeError("loopmlp._cython: a net's arrays must all be float32 or all float64 "
+                        "(call the kernels through loopmlp.get_backend('cython'), which "
+                        "checks and converts)")
+    if (cnp.PyArray_NDIM(arr) != ndim or not cnp.PyArray_ISCARRAY_RO(arr)
+            or (writeable and not cnp.PyArray_ISWRITEABLE(arr))
+            or (cnp.PyArray_DIM(arr, 0) != d0 if d0 >= 0 else cnp.PyArray_DIM(arr, 0) < 1)
+            or (ndim == 2 and cnp.PyArray_DIM(arr, 1) != d1)):
+        raise ValueError("loopmlp._cython: an array has the wrong shape or layout (call the "
+                         "kernels through loopmlp.get_backend('cython'), which says which)")
+    return cnp.PyArray_DATA(arr)
+
+
+cdef int _net_open(_NetC* net, object weights, object biases, bint writeable) except -1:
+    """net: the number of layers, the dtype and sizes from weights, and the pointers to
+    weights and biases (updated in place if writeable). The caller frees net.block, also
+    after an exception (it is NULL or the block)."""
+    if not isinstance(weights, (tuple, list)) or len(weights) < 1:
+        raise TypeError("loopmlp._cython: weights must be a tuple of arrays, one per layer")
+    cdef Py_ssize_t L = len(weights), layer
+    net.num_layers = L
+    net.block = malloc(6 * L * sizeof(void*) + (L + 1) * sizeof(Py_ssize_t))
+    if net.block == NULL:
+        raise MemoryError()
+    net.weights = <void**>net.block
+    net.biases = net.weights + L
+    net.acts = net.biases + L
+    net.deltas = net.acts + L
+    net.grad_w = net.deltas + L
+    net.grad_b = net.grad_w + L
+    net.sizes = <Py_ssize_t*>(net.grad_b + L)
+    for layer in range(L):
+        w = weights[layer]
+        if (not isinstance(w, cnp.ndarray) or cnp.PyArray_NDIM(<cnp.ndarray>w) != 2
+                or cnp.PyArray_DIM(<cnp.ndarray>w, 0) < 1
+                or cnp.PyArray_DIM(<cnp.ndarray>w, 1) < 1):
+            raise ValueError("loopmlp._cython: weights must be 2-D arrays with at least one "
+                             "node per layer")
+        if layer == 0:
+            net.sizes[0] = cnp.PyArray_DIM(<cnp.ndarray>w, 1)
+        net.sizes[layer + 1] = cnp.PyArray_DIM(<cnp.ndarray>w, 0)
+    net.typenum = cnp.PyArray_TYPE(<cnp.ndarray>weights[0])
+    if net.typenum != cnp.NPY_FLOAT and net.typenum != cnp.NPY_DOUBLE:
+        raise TypeError("loopmlp._cython: a net's arrays must be float32 or float64")
+    _net_layers(net, weights, net.weights, True, writeable)
+    _net_layers(net, biases, net.biases, False, writeable)
+    return 0
+
+
+cdef int _net_layers(_NetC* net, object arrays, void** p, bint matrix,
+                     bint writeable) except -1:
+    """p[l]: the data of arrays[l], of shape (n_{l+1}, n_l) if matrix, else (n_{l+1},)."""
+    cdef Py_ssize_t layer
+    if not isinstance(arrays, (tuple, list)) or len(arrays) != net.num_layers:
+        raise ValueError("loopmlp._cython: every tuple of arrays needs one per layer")
+    for layer in range(net.num_layers):
+        p[layer] = _net_arg(arrays[layer], net.typenum, 2 if matrix else 1,
+                            net.sizes[layer + 1], net.sizes[layer], writeable)
+    return 0
+
+
+cdef inline cnp.ndarray _net_empty(int typenum, Py_ssize_t d0, Py_ssize_t d1):
+    """A new array of typenum, (d0,) if d1 < 0, else (d0, d1); the kernels fill it all."""
+    cdef cnp.npy_intp dims[2]
+    dims[0] = d0
+    dims[1] = d1
+    return cnp.PyArray_EMPTY(1 if d1 < 0 else 2, dims, typenum, 0)
+
+
+cdef inline Py_ssize_t _net_weights(_NetC* net) noexcept:
+    cdef Py_ssize_t layer, count = 0
+    for layer in range(net.num_layers):
+        count += net.sizes[layer] * net.sizes[layer + 1]
+    return count
+
+
+cdef int _num_threads(object threads) except -1:
+    """threads: None (OpenMP's default, which honours OMP_NUM_THREADS) or an int >= 1."""
+    if threads is None:
+        return openmp.omp_get_max_threads()
+    if (isinstance(threads, bool) or not hasattr(threads, "__index__")
+            or not 1 <= threads.__index__() <= 1024):
+        raise ValueError(f"threads must be None or an integer >= 1, got {threads!r}")
+    return threads.__index__()
+
+
+# The kernels on net's pointers, in its dtype: one place each where float and double part.
+
+cdef void _net_response_c(_NetC* net, const void* inp, int hidden,
+                          int output) noexcept nogil:
+    if net.typenum == cnp.NPY_FLOAT:
+        _net_response(<const float*>inp, <float**>net.weights, <float**>net.biases, hidden,
+                      output, <float**>net.acts, net.sizes, net.num_layers)
+    else:
+        _net_response(<const double*>inp, <double**>net.weights, <double**>net.biases,
+                      hidden, output, <double**>net.acts, net.sizes, net.num_layers)
+
+
+cdef void _net_update_c(_NetC* net, const void* inp, const void* tgt, int hidden, int output,
+                        int loss, double lrate) noexcept nogil:
+    if net.typenum == cnp.NPY_FLOAT:
+        _net_update(<const float*>inp, <float**>net.acts, <const float*>tgt,
+                    <float**>net.weights, <float**>net.biases, hidden, output, loss,
+                    <float>lrate, <float**>net.deltas, net.sizes, net.num_layers)
+    else:
+        _net_update(<const double*>inp, <double**>net.acts, <const double*>tgt,
+                    <double**>net.weights, <double**>net.biases, hidden, output, loss,
+                    lrate, <double**>net.deltas, net.sizes, net.num_layers)
+
+
+cdef void _net_train_c(_NetC* net, const void* X, const void* Y, int hidden, int output,
+                       int loss, double lrate, const cnp.int64_t* orders,
+                       Py_ssize_t batch_size, void* losses, Py_ssize_t num_epochs,
+                       Py_ssize_t num_samples) noexcept nogil:
+    if net.typenum == cnp.NPY_FLOAT:
+        _net_train(<const float*>X, <const float*>Y, <float**>net.weights,
+                   <float**>net.biases, hidden, output, loss, <float>lrate, orders,
+                   batch_size, <float**>net.acts, <float**>net.deltas, <float**>net.grad_w,
+                   <float**>net.grad_b, <float*>losses, net.sizes, net.num_layers,
+                   num_epochs, num_samples)
+    else:
+        _net_train(<const double*>X, <const double*>Y, <double**>net.weights,
+                   <double**>net.biases, hidden, output, loss, lrate, orders, batch_size,
+                   <double**>net.acts, <double**>net.deltas, <double**>net.grad_w,
+                   <double**>net.grad_b, <double*>losses, net.sizes, net.num_layers,
+                   num_epochs, num_samples)
+
+
+cdef void _net_predict_c(_NetC* net, const void* X, int hidden, int output, void* Y_hat,
+                         Py_ssize_t num_samples, Py_ssize_t widest, void* work,
+                         int num_threads) noexcept nogil:
+    if net.typenum == cnp.NPY_FLOAT:
+        _net_predict(<const float*>X, <float**>net.weights, <float**>net.biases, hidden,
+                     output, <float*>Y_hat, net.sizes, net.num_layers, num_samples, widest,
+                     <float*>work, num_threads)
+    else:
+        _net_predict(<const double*>X, <double**>net.weights, <double**>net.biases, hidden,
+                     output, <double*>Y_hat, net.sizes, net.num_layers, num_samples, widest,
+                     <double*>work, num_threads)
+
+
+def net_response(inp, weights, biases, int hidden, int output, acts):
+    """acts[l] filled with layer l's activations for inp (acts[-1]: the output)."""
+    cdef _NetC net
+    net.block = NULL
+    cdef void* inp_
+    try:
+        _net_open(&net, weights, biases, False)
+        _net_layers(&net, acts, net.acts, False, True)
+        inp_ = _net_arg(inp, net.typenum, 1, net.sizes[0], 0, False)
+        if _net_weights(&net) <= NOGIL_WORK:
+            _net_response_c(&net, inp_, hidden, output)
+        else:
+            with nogil:
+                _net_response_c(&net, inp_, hidden, output)
+    finally:
+        free(net.block)
+
+
+def net_update(inp, acts, tgt, weights, biases, int hidden, int output, int loss, lrate,
+               deltas):
+    """One sample's step on every layer: weights and biases updated in place. lrate: a
+    scalar of the net's dtype (a float is rounded to it)."""
+    cdef _NetC net
+    net.block = NULL
+    cdef void* inp_
+    cdef void* tgt_
+    cdef double lrate_ = lrate
+    try:
+        _net_open(&net, weights, biases, True)
+        _net_layers(&net, acts, net.acts, False, False)
+        _net_layers(&net, deltas, net.deltas, False, True)
+        inp_ = _net_arg(inp, net.typenum, 1, net.sizes[0], 0, False)
+        tgt_ = _net_arg(tgt, net.typenum, 1, net.sizes[net.num_layers], 0, False)
+        if _net_weights(&net) <= NOGIL_WORK:
+            _net_update_c(&net, inp_, tgt_, hidden, output, loss, lrate_)
+        else:
+            with nogil:
+                _net_update_c(&net, inp_, tgt_, hidden, output, loss, lrate_)
+    finally:
+        free(net.block)
+
+
+def net_train(X, Y, weights, biases, int hidden, int output, int loss, lrate, orders,
+              Py_ssize_t batch_size, acts, deltas, grad_w, grad_b):
+    """Epochs of SGD, all in C: returns losses (num_epochs,), each epoch's mean sample loss.
+    orders (num_epochs, num_samples) int64: the rows of X, Y of each epoch, in order."""
+    cdef _NetC net
+    net.block = NULL
+    cdef void* X_
+    cdef void* Y_
+    cdef const cnp.int64_t* orders_
+    cdef Py_ssize_t num_rows, num_epochs, num_samples, j
+    cdef double lrate_ = lrate
+    cdef cnp.ndarray losses
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    try:
+        _net_open(&net, weights, biases, True)
+        _net_layers(&net, acts, net.acts, False, True)
+        _net_layers(&net, deltas, net.deltas, False, True)
+        _net_layers(&net, grad_w, net.grad_w, True, True)
+        _net_layers(&net, grad_b, net.grad_b, False, True)
+        X_ = _net_arg(X, net.typenum, 2, -1, net.sizes[0], False)
+        num_rows = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
+        Y_ = _net_arg(Y, net.typenum, 2, num_rows, net.sizes[net.num_layers], False)
+        if (not isinstance(orders, cnp.ndarray)
+                or cnp.PyArray_TYPE(<cnp.ndarray>orders) != cnp.NPY_INT64
+                or cnp.PyArray_NDIM(<cnp.ndarray>orders) != 2
+                or not cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>orders)):
+            raise ValueError("loopmlp._cython: orders must be a C-contiguous int64 array "
+                             "(num_epochs, num_samples)")
+        num_epochs = cnp.PyArray_DIM(<cnp.ndarray>orders, 0)
+        num_samples = cnp.PyArray_DIM(<cnp.ndarray>orders, 1)
+        orders_ = <const cnp.int64_t*>cnp.PyArray_DATA(<cnp.ndarray>orders)
+        for j in range(num_epochs * num_samples):
+            if not 0 <= orders_[j] < num_rows:
+                raise ValueError(f"loopmlp._cython: orders holds row {orders_[j]}, but X "
+                                 f"has {num_rows} rows")
+        losses = _net_empty(net.typenum, num_epochs, -1)
+        with nogil:
+            _net_train_c(&net, X_, Y_, hidden, output, loss, lrate_, orders_, batch_size,
+                         cnp.PyArray_DATA(losses), num_epochs, num_samples)
+    finally:
+        free(net.block)
+    return losses
+
+
+def net_predict(X, weights, biases, int hidden, int output, threads=None):
+    """Y_hat (num_samples, n_L); rows on ``threads`` OpenMP threads (None: OpenMP's
+    default, which honours OMP_NUM_THREADS). The result does not depend on ``threads``."""
+    cdef int num_threads = _num_threads(threads)
+    cdef _NetC net
+    net.block = NULL
+    cdef void* X_
+    cdef void* work = NULL
+    cdef Py_ssize_t num_samples, widest = 1, layer
+    cdef cnp.ndarray Y_hat
+    try:
+        _net_open(&net, weights, biases, False)
+        X_ = _net_arg(X, net.typenum, 2, -1, net.sizes[0], False)
+        num_samples = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
+        for layer in range(net.num_layers):
+            widest = max(widest, net.sizes[layer + 1])
+        num_threads = <int>min(<Py_ssize_t>num_threads, (num_samples + BLOCK - 1) // BLOCK)
+        Y_hat = _net_empty(net.typenum, num_samples, net.sizes[net.num_layers])
+        # each thread's hid (2, widest)
+        work = calloc(num_threads * 2 * widest, cnp.PyArray_ITEMSIZE(Y_hat))
+        if work == NULL:
+            raise MemoryError()
+        with nogil:
+            _net_predict_c(&net, X_, hidden, output, cnp.PyArray_DATA(Y_hat), num_samples,
+                           widest, work, num_threads)
+    finally:
+        free(work)
+        free(net.block)
     return Y_hat

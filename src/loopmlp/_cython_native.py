@@ -5,8 +5,10 @@ without AVX2 could crash, so the check runs in the SSE2 build."""
 from ._cython import CPU_HAS_AVX2
 
 if CPU_HAS_AVX2:
-    from ._cython_avx2 import (neural_response, predict, train, train_epoch,  # noqa: F401
+    from ._cython_avx2 import (net_predict, net_response, net_train, net_update,  # noqa: F401
+                               neural_response, predict, train, train_epoch,
                                train_epoch_literal, update_network)
 else:
-    from ._cython import (neural_response, predict, train, train_epoch,  # noqa: F401
-                          train_epoch_literal, update_network)
+    from ._cython import (net_predict, net_response, net_train, net_update,  # noqa: F401
+                          neural_response, predict, train, train_epoch, train_epoch_literal,
+                          update_network)
