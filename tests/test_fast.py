@@ -155,3 +155,23 @@ def test_fast_and_numba_kernels_are_cached_apart(fast):
         numba_k, fast_k = getattr(_numba, name), getattr(_numba_fast, name)
         assert fast_k.py_func.__qualname__ != numba_k.py_func.__qualname__
         assert fast_k._cache._cache_file._index_name != numba_k._cache._cache_file._index_name
+
+
+@pytest.mark.parametrize("sizes", [[5, 3], [6, 8, 7, 3], [64, 32, 10]], ids=str)
+def test_fast_deep_kernels_stay_close(sizes):
+    """fast compiles the deep kernels too: a few epochs of relu/softmax training stay within
+    1e-9 of the reference. The reason for the bound: fastmath reorders sums of at most 64
+    terms of magnitude <= 1 here, ~1e-14 each (the same argument as ``forward_atol``); the
+    rest is growth over 3 epochs of 20 steps, kept well above what is measured (~1e-15)."""
+    ref, fast = loopmlp.get_backend("python"), loopmlp.get_backend("fast")
+    rng = np.random.default_rng(3)
+    X = rng.random((20, sizes[0]))
+    Y = np.eye(sizes[-1])[rng.integers(sizes[-1], size=20)]
+    nets = [loopmlp.init_net(sizes, hidden="relu", output="softmax", loss="cross_entropy",
+                             seed=4, init="scaled") for _ in range(2)]
+    losses = [k.net_train(net, X, Y, 0.1, 3, batch_size=4) for k, net in zip((ref, fast), nets)]
+    np.testing.assert_allclose(losses[1], losses[0], rtol=0, atol=1e-9)
+    for w_ref, w_fast in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
+        np.testing.assert_allclose(w_fast, w_ref, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fast.net_predict(nets[1], X), ref.net_predict(nets[0], X),
+                               rtol=0, atol=1e-9)

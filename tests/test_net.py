@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 import loopmlp
 from conftest import make_case
 
-# numba and cython join when their net_* kernels land (TOLERANCE already has their entries).
-NET_BACKENDS = ("python", "numpy")
+NET_BACKENDS = loopmlp.BACKENDS
 DTYPES = ("float64", "float32")
 
 # (rtol, atol) against the reference, per backend and dtype, with the reason.

@@ -13,8 +13,8 @@ from .net import Net
 
 # One mapping from backend name to the module holding its raw kernels. Each module defines
 # neural_response, update_network, train_epoch, train_epoch_literal, train and predict with
-# the reference's argument order, and (once a backend has them) the deep net's net_response,
-# net_update, net_train and net_predict; none of them checks anything.
+# the reference's argument order, and the deep net's net_response, net_update, net_train and
+# net_predict; none of them checks anything.
 MODULES = {
     "python": "loopmlp._reference",
     "numba": "loopmlp._numba",
@@ -127,13 +127,6 @@ class Backend:
     # exp overflowing to inf is a saturated sigmoid, not an error: in a float32 net the
     # python reference rounds such a double to float32 (inf), which NumPy would warn about.
 
-    def _net_kernel(self, name: str):
-        kernel = getattr(self._k, name, None)
-        if kernel is None:
-            raise NotImplementedError(f"the {self.name} backend has no deep-net kernels yet "
-                                      f"({name})")
-        return kernel
-
     def net_response(self, net: Net, inp: ArrayLike) -> list[np.ndarray]:
         """Forward pass of ``net`` for one input: every layer's activations, as new arrays.
 
@@ -149,7 +142,7 @@ class Backend:
             ``acts[l]`` of shape ``(net.sizes[l + 1],)`` and dtype ``net.dtype``: each hidden
             layer's activations, then the output ``acts[-1]``.
         """
-        kernel = self._net_kernel("net_response")
+        kernel = self._k.net_response
         inp, weights, biases, hidden, output = _net.check_response(net, inp)
         acts, _, _, _ = _net.scratch(net)
         with np.errstate(over="ignore"):
@@ -177,7 +170,7 @@ class Backend:
         ``w += lrate * delta y_prev`` and ``b += lrate * delta`` on every layer: the step
         ``-lrate * dE/dw`` for the sample's loss ``E`` (for mse, ``E = 1/2 sum (y - o)**2``).
         """
-        kernel = self._net_kernel("net_update")
+        kernel = self._k.net_update
         inp, acts, tgt, weights, biases, hidden, output, loss, lrate = _net.check_update(
             net, inp, acts, tgt, lrate)
         _, deltas, _, _ = _net.scratch(net)
@@ -214,7 +207,7 @@ class Backend:
             Each epoch's mean of the per-sample losses, computed during the pass (each
             sample's loss is taken before its own step).
         """
-        kernel = self._net_kernel("net_train")
+        kernel = self._k.net_train
         X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = \
             _net.check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed)
         orders = _net.orders(X.shape[0], epochs, shuffle_seed)
@@ -240,7 +233,7 @@ class Backend:
         Y_hat : ndarray, shape (n, net.sizes[-1]), dtype net.dtype
             ``net_response(net, X[i])[-1]`` for every row ``i``.
         """
-        kernel = self._net_kernel("net_predict")
+        kernel = self._k.net_predict
         X, weights, biases, hidden, output = _net.check_predict(net, X)
         with np.errstate(over="ignore"):
             if threads is None:

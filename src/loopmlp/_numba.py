@@ -47,8 +47,8 @@ def _slp_vectorize():
 
     It turns the 8 side-by-side sums of ``_rearranged``'s panels into SIMD additions, each
     lane exactly the scalar operation it replaces. Measured on a prototype of the 60-6-4
-    epoch with 4-unit panels: 583 ns a sample without it, 287 ns with it (241 ns with 8). Numba switched it off by default after miscompilations
-    (numba#8852); the bit-identity tests are what vouch for our kernels.
+    epoch with 4-unit panels: 583 ns a sample without it, 287 ns with it (241 ns with 8).
+    Numba switched it off by default after miscompilations (numba#8852); the bit-identity tests are what vouch for our kernels.
     """
     old, config.SLP_VECTORIZE = config.SLP_VECTORIZE, 1
     try:
@@ -57,16 +57,17 @@ def _slp_vectorize():
         config.SLP_VECTORIZE = old
 
 
-def _compile(module, names, parallel=(), cache=True, **options):
+def _compile(module, names, parallel=(), callees=None, cache=True, **options):
     """``njit`` the named functions of ``module``, callees first, so calls stay compiled.
 
-    ``parallel`` names the functions whose ``prange`` runs on numba's threads. Each clone's
+    ``parallel`` names the functions whose ``prange`` runs on numba's threads; ``callees``
+    maps names to functions compiled before, from other modules. Each clone's
     qualified name, which names its on-disk cache, ends in a hash of loopmlp's version, the
     compiled sources and ``options`` (``_numba_cache.source_tag``): numba's cache ignores
     all three.
     """
     tag = _numba_cache.source_tag((_reference, _rearranged, _THIS), options)
-    bound = {"exp": math.exp, "prange": numba.prange}
+    bound = dict(callees or {}, exp=math.exp, log=math.log, prange=numba.prange)
     for name in names:
         f = getattr(module, name)
         g = dict(f.__globals__, **bound)
@@ -97,12 +98,14 @@ ROWS = ("forward_rows", "to_panels", "from_panels", "sigmoid_panel", "hidden_for
 
 
 def kernels(**options):
-    """The backend's six raw kernels, compiled with ``options``, by name."""
+    """The backend's raw kernels, compiled with ``options``, by name."""
     literal = _compile(_reference, LITERAL, **options)
     rows = _compile(_rearranged, ROWS, parallel=("predict", "hidden_update_forward_threads"),
                     **options)
+    deep = _compile(_reference, _reference.NET_FUNCTIONS, **options)
+    deep_rows = _compile(_rearranged, ("net_predict",), parallel=("net_predict",),
+                         callees=deep, **options)
     train_rows, train_epoch_rows = rows["train"], rows["train_epoch"]
-    predict_rows = rows["predict"]
 
     def threads_for(wh):
         """numba's threads (``NUMBA_NUM_THREADS``) for a big net, else one."""
@@ -114,24 +117,34 @@ def kernels(**options):
     def train_epoch(X, Y, wh, bh, wo, bo, lrate):
         return train_epoch_rows(X, Y, wh, bh, wo, bo, lrate, threads_for(wh))
 
-    def predict(X, wh, bh, wo, bo, threads=None):
-        """Rows on ``threads`` threads (default: numba's, ``NUMBA_NUM_THREADS``)."""
-        if threads is None:
-            return predict_rows(X, wh, bh, wo, bo)
+    return dict(neural_response=literal["neural_response"],
+                update_network=literal["update_network"],
+                train_epoch_literal=literal["train_epoch"],
+                train_epoch=train_epoch, train=train, predict=_on_threads(rows["predict"]),
+                net_response=deep["net_response"], net_update=deep["net_update"],
+                net_train=deep["net_train"], net_predict=_on_threads(deep_rows["net_predict"]))
+
+
+def _on_threads(kernel):
+    """``kernel(*args[, threads])``: its rows on ``threads`` threads (default: numba's,
+    ``NUMBA_NUM_THREADS``, which is also the most numba can start)."""
+    nargs = kernel.py_func.__code__.co_argcount
+
+    def on_threads(*args):
+        if len(args) == nargs:
+            return kernel(*args)
+        *args, threads = args
         if threads > numba.config.NUMBA_NUM_THREADS:
             raise ValueError(f"threads={threads} is more than numba's "
                              f"{numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS)")
         before = numba.get_num_threads()
         numba.set_num_threads(threads)
         try:
-            return predict_rows(X, wh, bh, wo, bo)
+            return kernel(*args)
         finally:
             numba.set_num_threads(before)
-
-    return dict(neural_response=literal["neural_response"],
-                update_network=literal["update_network"],
-                train_epoch_literal=literal["train_epoch"],
-                train_epoch=train_epoch, train=train, predict=predict)
+    on_threads.__doc__ = kernel.__doc__
+    return on_threads
 
 
 _THIS = sys.modules[__name__]
@@ -142,3 +155,7 @@ train_epoch_literal = _kernels["train_epoch_literal"]
 train_epoch = _kernels["train_epoch"]
 train = _kernels["train"]
 predict = _kernels["predict"]
+net_response = _kernels["net_response"]
+net_update = _kernels["net_update"]
+net_train = _kernels["net_train"]
+net_predict = _kernels["net_predict"]

@@ -41,6 +41,10 @@ train_epoch_literal = _kernels["train_epoch_literal"]
 train_epoch = _kernels["train_epoch"]
 train = _kernels["train"]
 predict = _kernels["predict"]
+net_response = _kernels["net_response"]
+net_update = _kernels["net_update"]
+net_train = _kernels["net_train"]
+net_predict = _kernels["net_predict"]
 
 
 # --- The stated tolerance: how far from the reference fast may be, and why ---------------------

@@ -35,7 +35,7 @@ compiled; the Cython build gets SSE2 or AVX2 registers, numba the host's.
 
 import numpy as np
 
-from ._reference import exp
+from ._reference import exp, layer_response
 
 prange = range
 PANEL = 8
@@ -271,4 +271,27 @@ def predict(X, wh, bh, wo, bo):
         if idx < end:
             hidden_forward(X[idx], whp, bh, hid_a, val_a)
             forward_rows(hid_a, wo, bo, Y_hat[idx])
+    return Y_hat
+
+
+# The deep net's predict (``_reference.net_predict``, same arguments): rows are independent,
+# so blocks of rows run on all threads (numba's prange), each block with its own two rows of
+# scratch activations; every row's sums are the reference's, in its order.
+def net_predict(X, weights, biases, hidden, output):
+    num_samples = X.shape[0]
+    num_layers = len(weights)
+    widest = 1
+    for layer in range(num_layers):
+        widest = max(widest, weights[layer].shape[0])
+    Y_hat = np.zeros((num_samples, weights[num_layers - 1].shape[0]), dtype=X.dtype)
+    block = 64
+    for b_idx in prange((num_samples + block - 1) // block):
+        hid = np.zeros((2, widest), dtype=X.dtype)
+        for n_idx in range(b_idx * block, min(num_samples, (b_idx + 1) * block)):
+            for layer in range(num_layers):
+                func = output if layer == num_layers - 1 else hidden
+                prev = X[n_idx] if layer == 0 else hid[(layer - 1) % 2, :weights[layer].shape[1]]
+                act = Y_hat[n_idx] if layer == num_layers - 1 else \
+                    hid[layer % 2, :weights[layer].shape[0]]
+                layer_response(prev, weights[layer], biases[layer], func, act)
     return Y_hat
