@@ -837,3 +837,24 @@ def test_unthreaded_backends_refuse_threads(name, good):
     net, X, Y = good
     expect_error(loopmlp.get_backend(name), "net_predict", net, X, Y, ValueError,
                  "takes no threads", threads=2)
+
+
+@pytest.mark.parametrize("shuffle_seed", [None, 7])
+def test_epochs_in_chunks_of_orders_are_one_run(backend, monkeypatch, shuffle_seed):
+    """net_train runs its epochs in chunks (net.orders caps the indices held at once); a run
+    cut into chunks of 2 epochs computes exactly what one chunk of all epochs computes."""
+    import functools
+
+    from loopmlp import net as net_module
+
+    rng = np.random.default_rng(5)
+    X, Y = rng.random((6, 4)), rng.random((6, 3))
+    nets = [loopmlp.init_net([4, 5, 3], seed=2) for _ in range(2)]
+    whole = backend.net_train(nets[0], X, Y, 0.1, 5, batch_size=2, shuffle_seed=shuffle_seed)
+    chunked_orders = functools.partial(net_module.orders, max_indices=12)
+    assert [len(c) for c in chunked_orders(6, 5, shuffle_seed)] == [2, 2, 1]
+    monkeypatch.setattr(net_module, "orders", chunked_orders)
+    chunked = backend.net_train(nets[1], X, Y, 0.1, 5, batch_size=2, shuffle_seed=shuffle_seed)
+    assert np.array_equal(whole, chunked)
+    for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
+        assert np.array_equal(a, b)

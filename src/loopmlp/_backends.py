@@ -210,11 +210,12 @@ class Backend:
         kernel = self._k.net_train
         X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = \
             _net.check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed)
-        orders = _net.orders(X.shape[0], epochs, shuffle_seed)
         acts, deltas, grad_w, grad_b = _net.scratch(net)
         with np.errstate(over="ignore"):
-            return kernel(X, Y, weights, biases, hidden, output, loss, lrate, orders,
-                          batch_size, acts, deltas, grad_w, grad_b)
+            return np.concatenate([
+                kernel(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size,
+                       acts, deltas, grad_w, grad_b)
+                for orders in _net.orders(X.shape[0], epochs, shuffle_seed)])
 
     def net_predict(self, net: Net, X: ArrayLike, threads: int | None = None) -> np.ndarray:
         """Forward pass of ``net`` for every row of ``X``: returns a new array ``Y_hat``.
