@@ -858,3 +858,45 @@ def test_epochs_in_chunks_of_orders_are_one_run(backend, monkeypatch, shuffle_se
     assert np.array_equal(whole, chunked)
     for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes", [[3, 1], [5, 4, 3], [9, 7, 6, 2]], ids=str)
+def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
+    """_rearranged's layer_response (four units' sums side by side) and hidden_delta (w_next
+    row by row), which numba compiles into its net_* kernels, keep the bits before any
+    compiler sees them: the reference's net_train with them bound in, interpreted."""
+    import types
+
+    from loopmlp import _rearranged, _reference
+
+    rng = np.random.default_rng(11)
+    X, Y = rng.random((7, sizes[0])), rng.random((7, sizes[-1]))
+    for hidden in ("sigmoid", "tanh", "relu"):
+        nets = [loopmlp.init_net(sizes, hidden=hidden, seed=3, dtype=dtype) for _ in range(2)]
+        for net in nets:
+            for w in net.weights:
+                w *= 3  # some saturated units
+        results = []
+        for helpers in ({}, {"layer_response": _rearranged.layer_response,
+                             "hidden_delta": _rearranged.hidden_delta}):
+            # the reference's own functions, their calls going to ``helpers``
+            g = dict(vars(_reference), **helpers)
+            fns = {name: types.FunctionType(getattr(_reference, name).__code__, g)
+                   for name in _reference.NET_FUNCTIONS if name not in helpers}
+            g.update(fns)
+            results.append(fns)
+        losses = []
+        for net, fns in zip(nets, results):
+            from loopmlp import net as net_module
+            acts, deltas, grad_w, grad_b = net_module.scratch(net)
+            (orders,) = net_module.orders(7, 2, 5)
+            code = {"sigmoid": _reference.SIGMOID, "tanh": _reference.TANH,
+                    "relu": _reference.RELU}[hidden]
+            losses.append(fns["net_train"](
+                X.astype(dtype), Y.astype(dtype), tuple(net.weights), tuple(net.biases), code,
+                _reference.SIGMOID, _reference.MSE, np.dtype(dtype).type(0.1), orders, 3,
+                acts, deltas, grad_w, grad_b))
+        assert np.array_equal(losses[0], losses[1])
+        for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
+            assert np.array_equal(a, b)

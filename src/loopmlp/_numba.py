@@ -102,7 +102,11 @@ def kernels(**options):
     literal = _compile(_reference, LITERAL, **options)
     rows = _compile(_rearranged, ROWS, parallel=("predict", "hidden_update_forward_threads"),
                     **options)
-    deep = _compile(_reference, _reference.NET_FUNCTIONS, **options)
+    # the deep net: the reference's net_* over _rearranged's layer_response and hidden_delta
+    deep = _compile(_reference, ("activate",), **options)
+    deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
+    deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
+                    callees=deep, **options)
     deep_rows = _compile(_rearranged, ("net_predict",), parallel=("net_predict",),
                          callees=deep, **options)
     train_rows, train_epoch_rows = rows["train"], rows["train_epoch"]

@@ -35,7 +35,7 @@ compiled; the Cython build gets SSE2 or AVX2 registers, numba the host's.
 
 import numpy as np
 
-from ._reference import exp, layer_response
+from ._reference import SIGMOID, TANH, activate, exp
 
 prange = range
 PANEL = 8
@@ -295,3 +295,59 @@ def net_predict(X, weights, biases, hidden, output):
                     hid[layer % 2, :weights[layer].shape[0]]
                 layer_response(prev, weights[layer], biases[layer], func, act)
     return Y_hat
+
+
+# The deep net's layer_response (``_reference.layer_response``, same arguments) with four
+# units' sums side by side: four independent addition chains instead of one waiting on the
+# last; each unit's sum keeps its terms and their order, then its bias, then the activation.
+def layer_response(prev, w, b, func, act):
+    real = act.dtype.type
+    num_inp_nodes = w.shape[1]
+    num_out_nodes = w.shape[0]
+    o_idx = 0
+    while o_idx + 4 <= num_out_nodes:
+        v0 = real(0.0)
+        v1 = real(0.0)
+        v2 = real(0.0)
+        v3 = real(0.0)
+        for i_idx in range(num_inp_nodes):
+            x = prev[i_idx]
+            v0 += x * w[o_idx, i_idx]
+            v1 += x * w[o_idx + 1, i_idx]
+            v2 += x * w[o_idx + 2, i_idx]
+            v3 += x * w[o_idx + 3, i_idx]
+        act[o_idx] = v0 + b[o_idx]
+        act[o_idx + 1] = v1 + b[o_idx + 1]
+        act[o_idx + 2] = v2 + b[o_idx + 2]
+        act[o_idx + 3] = v3 + b[o_idx + 3]
+        o_idx += 4
+    while o_idx < num_out_nodes:
+        val = real(0.0)
+        for i_idx in range(num_inp_nodes):
+            val += prev[i_idx] * w[o_idx, i_idx]
+        act[o_idx] = val + b[o_idx]
+        o_idx += 1
+    activate(act, func)
+
+
+# The deep net's hidden_delta (``_reference.hidden_delta``, same arguments) walking w_next
+# row by row: every unit's err_prop still adds delta_next[o] w_next[o, h] for o = 0, 1, ...
+# in that order, but all units' sums advance together over contiguous memory.
+def hidden_delta(act, w_next, delta_next, func, delta):
+    real = act.dtype.type
+    num_hid_nodes = w_next.shape[1]
+    num_out_nodes = w_next.shape[0]
+    for h_idx in range(num_hid_nodes):
+        delta[h_idx] = real(0.0)
+    for o_idx in range(num_out_nodes):
+        d = delta_next[o_idx]
+        for h_idx in range(num_hid_nodes):
+            delta[h_idx] += d * w_next[o_idx, h_idx]
+    for h_idx in range(num_hid_nodes):
+        err_prop = delta[h_idx]
+        if func == SIGMOID:
+            delta[h_idx] = act[h_idx] * (real(1.0) - act[h_idx]) * err_prop
+        elif func == TANH:
+            delta[h_idx] = (real(1.0) - act[h_idx] * act[h_idx]) * err_prop
+        else:
+            delta[h_idx] = err_prop if act[h_idx] > real(0.0) else real(0.0)
