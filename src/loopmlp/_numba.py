@@ -107,8 +107,15 @@ def kernels(**options):
     deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
     deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
                     callees=deep, **options)
-    deep_rows = _compile(_rearranged, ("net_predict",), parallel=("net_predict",),
-                         callees=deep, **options)
+    deep_rows = _compile(_rearranged, ("to_panels", "panels_forward", "net_predict"),
+                         parallel=("net_predict",), callees=deep, **options)
+    to_panels, net_predict_panels = deep_rows["to_panels"], deep_rows["net_predict"]
+
+    def net_predict_rows(X, weights, biases, hidden, output):
+        panels = tuple([to_panels(w) for w in weights])
+        return net_predict_panels(X, weights, biases, hidden, output, panels)
+    net_predict_rows.py_func = _reference.net_predict  # its arguments, for _on_threads
+
     train_rows, train_epoch_rows = rows["train"], rows["train_epoch"]
 
     def threads_for(wh):
@@ -126,7 +133,7 @@ def kernels(**options):
                 train_epoch_literal=literal["train_epoch"],
                 train_epoch=train_epoch, train=train, predict=_on_threads(rows["predict"]),
                 net_response=deep["net_response"], net_update=deep["net_update"],
-                net_train=deep["net_train"], net_predict=_on_threads(deep_rows["net_predict"]))
+                net_train=deep["net_train"], net_predict=_on_threads(net_predict_rows))
 
 
 def _on_threads(kernel):
