@@ -900,3 +900,24 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
         assert np.array_equal(losses[0], losses[1])
         for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
             assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rearranged_net_predict_interpreted_equals_the_reference(dtype):
+    """_rearranged.net_predict (panels of 8 units, four rows a pass, blocks of 64 rows), run
+    interpreted: 131 rows (a short last block, rows not a multiple of four), layers of 17 and
+    3 units (padded panels)."""
+    from loopmlp import _rearranged, _reference
+    from loopmlp.net import HIDDEN, OUTPUT
+
+    rng = np.random.default_rng(12)
+    X = rng.random((131, 9)).astype(dtype)
+    for hidden, output in (("relu", "softmax"), ("tanh", "identity"), ("sigmoid", "sigmoid")):
+        net = loopmlp.init_net([9, 17, 3], hidden=hidden, output=output,
+                               loss="cross_entropy" if output == "softmax" else "mse",
+                               seed=1, dtype=dtype)
+        args = (X, tuple(net.weights), tuple(net.biases), HIDDEN[hidden], OUTPUT[output])
+        panels = tuple(_rearranged.to_panels(w) for w in net.weights)
+        with np.errstate(over="ignore"):
+            assert np.array_equal(_rearranged.net_predict(*args, panels),
+                                  _reference.net_predict(*args))
