@@ -3,7 +3,7 @@
     python tests/cache_worker.py JOB.json OUT.npz
 
 The job is ``{"calls": [...], "version": ...}``: calls ``{"backend", "kernel", "shape", "seed",
-"threads"}``, and optionally a loopmlp version to pretend to be (set before any backend
+"threads", "dtype"}``, and optionally a loopmlp version to pretend to be (set before any backend
 loads, as an upgraded install would have it). Each call runs on
 ``conftest.make_case`` data through the public API, as a user's script would. ``OUT.npz``
 holds every returned array and updated weight (``"<i>/<name>"``) and, under ``"stats"``, the
@@ -27,10 +27,12 @@ def rows(shape):
     return 3 if shape[0] * shape[1] >= 65_536 else 20
 
 
-def run(backend, kernel, shape, seed, threads=None):
+def run(backend, kernel, shape, seed, threads=None, dtype="float64"):
     """What one public kernel returns on a seeded case, as a dict of arrays."""
     X, Y, w = make_case(tuple(shape), rows(shape), seed=seed)
     k = loopmlp.get_backend(backend)
+    if kernel.startswith("net_"):
+        return run_net(k, kernel, shape, seed, threads, dtype, X, Y)
     w = copy(w)
     if kernel == "neural_response":
         hid, out = k.neural_response(X[0], *w)
@@ -49,6 +51,20 @@ def run(backend, kernel, shape, seed, threads=None):
         raise ValueError(kernel)
     result.update(zip(("wh", "bh", "wo", "bo"), w))
     return result
+
+
+def run_net(k, kernel, shape, seed, threads, dtype, X, Y):
+    """A deep net's kernel: two hidden layers of shape[1] units, relu/softmax in float32
+    and sigmoid/mse in float64; net_train with mini-batches of 3 on a shuffled order."""
+    n_in, n_hid, n_out = shape
+    kind = dict(hidden="relu", output="softmax", loss="cross_entropy") if dtype == "float32" \
+        else dict(hidden="sigmoid", output="sigmoid", loss="mse")
+    net = loopmlp.init_net([n_in, n_hid, n_hid, n_out], seed=seed, dtype=dtype, **kind)
+    if kernel == "net_predict":
+        return {"Y_hat": k.net_predict(net, X, threads=threads)}
+    Y = Y / Y.sum(axis=1, keepdims=True)  # softmax targets sum to 1
+    losses = k.net_train(net, X, Y, LRATE, EPOCHS, batch_size=3, shuffle_seed=seed)
+    return {"losses": losses, **{f"w{i}": w for i, w in enumerate(net.weights + net.biases)}}
 
 
 def cache_stats():

@@ -19,12 +19,13 @@ import pytest
 
 from cache_worker import run
 from test_kernels import TOLERANCE
+from test_net import TOLERANCE as NET_TOLERANCE
 
 WORKER = Path(__file__).with_name("cache_worker.py")
 SMALL = [(3, 5, 2), (60, 6, 4)]
 BIG = (256, 256, 4)  # 65,536 weights in wh: train shares each sample's pass out to threads
 KERNELS = ("neural_response", "update_network", "train_epoch", "train_epoch_literal", "train",
-           "predict")
+           "predict", "net_train", "net_predict")
 ALL_BACKENDS = ("python", "numba", "cython", "numpy", "fast")
 
 
@@ -54,16 +55,20 @@ def run_one(tmp_path, name, job, cache, num_threads=2):
 _reference = {}
 
 
-def reference(kernel, shape, seed):
+def reference(kernel, shape, seed, dtype="float64"):
     """The python backend's results for a call, computed once in this process."""
-    key = (kernel, tuple(shape), seed)
+    key = (kernel, tuple(shape), seed, dtype)
     if key not in _reference:
-        _reference[key] = run("python", kernel, shape, seed)
+        _reference[key] = run("python", kernel, shape, seed, dtype=dtype)
     return _reference[key]
 
 
 def tolerance(call):
     """(rtol, atol) for a call: TOLERANCE of test_kernels, fast's stated bound."""
+    if call["kernel"].startswith("net_"):
+        # fast reassociates the sums as BLAS does: numpy's tolerance, for the same reason
+        backend = "numpy" if call["backend"] == "fast" else call["backend"]
+        return NET_TOLERANCE[backend, call["dtype"]]
     if call["backend"] != "fast":
         return TOLERANCE[call["backend"]]
     from loopmlp import _numba_fast
@@ -77,7 +82,7 @@ def tolerance(call):
 def check(calls, saved):
     """Every call's results equal the reference's (see ``tolerance``)."""
     for i, call in enumerate(calls):
-        expect = reference(call["kernel"], call["shape"], call["seed"])
+        expect = reference(call["kernel"], call["shape"], call["seed"], call["dtype"])
         rtol, atol = tolerance(call)
         for name, ref in expect.items():
             comp = saved[f"{i}/{name}"]
@@ -87,8 +92,9 @@ def check(calls, saved):
                 np.testing.assert_allclose(comp, ref, rtol=rtol, atol=atol, err_msg=str(call))
 
 
-def call(backend, kernel, shape, seed=0, threads=None):
-    return dict(backend=backend, kernel=kernel, shape=list(shape), seed=seed, threads=threads)
+def call(backend, kernel, shape, seed=0, threads=None, dtype="float64"):
+    return dict(backend=backend, kernel=kernel, shape=list(shape), seed=seed, threads=threads,
+                dtype=dtype)
 
 
 def test_the_reported_three_processes(tmp_path):
@@ -114,9 +120,12 @@ def random_job(rng, num_threads):
         if backend == "python" and shape == BIG and kernel != "neural_response":
             shape = SMALL[0]  # the reference is computed here too: keep pure Python cheap
         threads = None
-        if kernel == "predict" and backend in ("numba", "cython", "fast"):
+        if kernel in ("predict", "net_predict") and backend in ("numba", "cython", "fast"):
             threads = rng.choice([None, *range(1, num_threads + 1)])
-        calls.append(call(backend, kernel, shape, seed=rng.randrange(3), threads=threads))
+        if kernel.startswith("net_") and shape == BIG:
+            shape = (256, 128, 4)  # two hidden layers of 256 x 256 would cost python minutes
+        calls.append(call(backend, kernel, shape, seed=rng.randrange(3), threads=threads,
+                          dtype=rng.choice(["float64", "float32"])))
     return calls
 
 

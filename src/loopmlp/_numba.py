@@ -107,9 +107,9 @@ def kernels(**options):
     deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
     deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
                     callees=deep, **options)
-    deep_rows = _compile(_rearranged, ("to_panels", "panels_forward", "net_predict"),
+    deep_rows = _compile(_rearranged, ("panels_forward", "net_predict"),
                          parallel=("net_predict",), callees=deep, **options)
-    to_panels, net_predict_panels = deep_rows["to_panels"], deep_rows["net_predict"]
+    to_panels, net_predict_panels = rows["to_panels"], deep_rows["net_predict"]
 
     def net_predict_rows(X, weights, biases, hidden, output):
         panels = tuple([to_panels(w) for w in weights])
