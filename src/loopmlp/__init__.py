@@ -17,7 +17,8 @@ BACKENDS = ("python", "numba", "cython", "numpy")
 THREADED = ("numba", "cython", "fast")  # their predict spreads rows over threads
 
 __version__ = "0.1.0"
-__all__ = ["BACKENDS", "THREADED", "get_backend", "init_weights", "Backend", "init_net", "Net"]
+__all__ = ["BACKENDS", "THREADED", "get_backend", "init_weights", "Backend", "init_net", "Net",
+           "LoopMLPClassifier", "LoopMLPRegressor"]
 
 
 def __getattr__(name):
@@ -28,4 +29,7 @@ def __getattr__(name):
     if name in ("init_net", "Net"):
         from . import net
         return getattr(net, name)
+    if name in ("LoopMLPClassifier", "LoopMLPRegressor"):
+        from . import estimators  # scikit-learn loads here, not at `import loopmlp`
+        return getattr(estimators, name)
     raise AttributeError(f"module 'loopmlp' has no attribute {name!r}")
