@@ -4,6 +4,11 @@ A workload is one kernel on one net size and one amount of data. ``setup`` makes
 seeded arguments (so in-place updates never drift from round to round) and ``run`` calls
 the kernel; pure Python gets fewer rows (``python_samples``) because it is about a
 thousand times slower.
+
+Two kinds: ``Workload`` runs one of the lecture's kernels on a 3-layer net (``NETS``);
+``NetWorkload`` runs a deep-net kernel (``net_train``, ``net_predict``) on a ``Net`` of any
+depth and dtype. Both offer the same interface (``group``, ``shape``, ``rows``, ``setup``,
+``run``, ``result``, ``flops``), so ``bench/`` and ``loopmlp bench`` treat them alike.
 """
 
 from __future__ import annotations
@@ -96,6 +101,11 @@ class Workload:
             produced += list(args[-5:-1] if self.kernel != "train" else args[-6:-2])
         return produced
 
+    @property
+    def flops(self) -> int:
+        """Floating-point operations per sample (per call for the per-sample kernels)."""
+        return flop_count(self.kernel, self.shape, self.epochs)
+
 
 def compare(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[bool, float]:
     """``(bit_identical, max_abs_diff)`` between two results of ``Workload.result``."""
@@ -157,9 +167,11 @@ def flop_count(kernel: str, shape: tuple[int, int, int], epochs: int = 1) -> int
     raise ValueError(f"unknown kernel {kernel!r}")
 
 
-def workload_flops(w: Workload) -> int:
-    """``flop_count`` for workload ``w``: per call or per row (see ``Workload.n_samples``)."""
-    return flop_count(w.kernel, w.shape, w.epochs)
+def workload_flops(w) -> int:
+    """Floating-point operations per row of workload ``w`` (per call for ``neural_response``
+    and ``update_network``): ``flop_count`` for a ``Workload``, ``net_flop_count`` for a
+    ``NetWorkload``."""
+    return w.flops
 
 
 @dataclass(frozen=True)
@@ -202,3 +214,150 @@ def sweep_workload(n_hid: int, n_in: int = 64, n_out: int = 10) -> SizedWorkload
     n = max(32, min(2_048, 2 ** 16 // n_hid))
     return SizedWorkload("train_epoch", "sweep", n_samples=n, python_samples=8,
                          n_in=n_in, n_hid=n_hid, n_out=n_out)
+
+
+# --- The deep nets (issue 10): ``net_train`` and ``net_predict`` on a ``Net`` ---------------
+
+CHECK_ROWS = 4   # rows of a deep workload's check against the reference (~0.25 s a row in
+                 # pure Python on 784-512-10); pure Python is timed on them too, and scaled
+NET_LRATE = 0.05
+
+
+def net_flop_count(kernel: str, sizes: tuple[int, ...], batch_size: int = 1) -> float:
+    """Floating-point operations per row of ``kernel`` on a net of ``sizes``, counted on the
+    weights only, as the reference's loops do them (``_reference.py``).
+
+    With ``W`` the number of weights and ``W'`` those of every layer but the first:
+
+    * forward (``layer_response``): a multiply and an add per weight, ``2 W``;
+    * backward (``hidden_delta``): ``err_prop += delta_next * w`` for the layers above the
+      first, ``2 W'`` (the first layer's would be the input's error, which no one needs);
+    * update, online (``batch_size`` 1, ``layer_update``): ``w += lrate * (prev * delta)``,
+      two multiplies and an add per weight, ``3 W``;
+    * update, mini-batch (``layer_gradient``, then one step per batch):
+      ``grad_w += prev * delta`` per row, ``2 W``, and ``w += lrate * (grad_w / n)`` per
+      batch, ``3 W / batch_size`` per row.
+
+    So ``net_predict`` is ``2 W`` a row and ``net_train`` ``5 W + 2 W'`` online,
+    ``4 W + 2 W' + 3 W / batch_size`` in batches. Biases, activations, output deltas and
+    losses (a few operations per unit, not per weight: under 0.5% on 784-512-10) are not
+    counted.
+    """
+    weights = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    above_first = weights - sizes[0] * sizes[1]
+    forward = 2 * weights
+    if kernel == "net_predict":
+        return forward
+    if kernel != "net_train":
+        raise ValueError(f"unknown deep kernel {kernel!r}")
+    if batch_size == 1:
+        update = 3 * weights
+    else:
+        update = 2 * weights + 3 * weights / batch_size
+    return forward + 2 * above_first + update
+
+
+@dataclass(frozen=True)
+class NetWorkload:
+    """``kernel`` (``net_train`` for one epoch, or ``net_predict``) on a ``Net`` of ``sizes``
+    over ``n_samples`` rows: ``init_net(..., seed=0, init="scaled")``, inputs uniform in
+    [0, 1), one-hot targets."""
+
+    kernel: str                     # "net_train" or "net_predict"
+    sizes: tuple
+    hidden: str = "sigmoid"
+    output: str = "sigmoid"
+    loss: str = "mse"
+    n_samples: int = 256
+    batch_size: int = 1
+    dtype: str = "float64"
+    python: bool = False            # bench/ times pure Python too (small nets only)
+    python_samples: int | None = CHECK_ROWS  # rows of the check; pure Python's rows in the report
+    epochs = 1                      # net_train runs one epoch (a class constant, not a field)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.sizes)
+
+    @property
+    def net(self) -> str:
+        return "-".join(map(str, self.sizes))
+
+    @property
+    def group(self) -> str:
+        """The benchmark group: contenders are compared on exactly this workload."""
+        batch = f" batch {self.batch_size}" if self.kernel == "net_train" else ""
+        return (f"{self.kernel} {self.net} {self.hidden}/{self.output}/{self.loss}{batch} "
+                f"N={self.n_samples} {self.dtype}")
+
+    def __str__(self) -> str:
+        return self.group.replace(" ", "_").replace("/", "-")
+
+    @property
+    def flops(self) -> float:
+        """``net_flop_count``: floating-point operations per row."""
+        return net_flop_count(self.kernel, self.sizes, self.batch_size)
+
+    def rows(self, backend: str) -> int:
+        """Rows of data for ``backend``: pure Python runs on ``python_samples`` if set."""
+        if backend == "python" and self.python_samples is not None:
+            return min(self.n_samples, self.python_samples)
+        return self.n_samples
+
+    def setup(self, backend: str, seed: int = 0) -> tuple:
+        """Fresh ``(net, X, Y)`` for ``run``, on ``rows(backend)`` rows."""
+        from .net import init_net
+
+        n = self.rows(backend)
+        net = init_net(list(self.sizes), hidden=self.hidden, output=self.output,
+                       loss=self.loss, seed=seed, dtype=self.dtype, init="scaled")
+        rng = np.random.default_rng(seed + 1)
+        X = rng.random((n, self.sizes[0])).astype(self.dtype)
+        Y = np.eye(self.sizes[-1], dtype=self.dtype)[rng.integers(self.sizes[-1], size=n)]
+        return net, X, Y
+
+    def run(self, k, net, X, Y):
+        """Call the workload's kernel on backend ``k``: the epoch's losses, or ``Y_hat``."""
+        if self.kernel == "net_train":
+            return k.net_train(net, X, Y, NET_LRATE, 1, batch_size=self.batch_size)
+        return k.net_predict(net, X)
+
+    def result(self, k, args) -> list[np.ndarray]:
+        """Everything the kernel produced (losses and updated weights, or ``Y_hat``), in the
+        net's dtype, to compare."""
+        value = self.run(k, *args)
+        net = args[0]
+        if self.kernel == "net_train":
+            return [value, *net.weights, *net.biases]
+        return [value]
+
+
+MNIST_NET = dict(sizes=(784, 512, 10), hidden="relu", output="softmax", loss="cross_entropy")
+DIGITS_NET = dict(sizes=(64, 32, 10), hidden="relu", output="softmax", loss="cross_entropy")
+
+# The deep-net benchmark suite (bench/bench_net.py).
+NET_WORKLOADS = [
+    # the lecture's two-hidden-layer missing-pixels net, online SGD
+    NetWorkload("net_train", (60, 60, 60, 4), n_samples=1024, python=True),
+    NetWorkload("net_train", **DIGITS_NET, n_samples=1024, python=True),
+    # the Keras MNIST net: online, and mini-batches of 32 as in the slides; float32 too
+    NetWorkload("net_train", **MNIST_NET, n_samples=64),
+    NetWorkload("net_train", **MNIST_NET, n_samples=256, batch_size=32),
+    NetWorkload("net_train", **MNIST_NET, n_samples=256, batch_size=32, dtype="float32"),
+    NetWorkload("net_predict", **MNIST_NET, n_samples=1000),
+    NetWorkload("net_predict", **MNIST_NET, n_samples=1000, dtype="float32"),
+    NetWorkload("net_predict", **DIGITS_NET, n_samples=1797, python=True),
+]
+
+# The deep workloads of ``loopmlp bench``: the Keras MNIST net trained online and in
+# mini-batches of 32, float64 and float32; batch prediction on it, on the digits net and on
+# the lecture's 60-6-4 (sigmoid, mse). Checked against pure Python on ``python_samples``
+# rows, where pure Python is timed too (and scaled).
+NET_REPORT_WORKLOADS = [
+    *(NetWorkload("net_train", **MNIST_NET, n_samples=n, batch_size=b, dtype=dtype)
+      for n, b in ((64, 1), (256, 32)) for dtype in ("float64", "float32")),
+    *(NetWorkload("net_predict", **MNIST_NET, n_samples=10_000, dtype=dtype)
+      for dtype in ("float64", "float32")),
+    NetWorkload("net_predict", **DIGITS_NET, n_samples=1_797, python_samples=128),
+    NetWorkload("net_predict", (60, 6, 4), n_samples=100_000, python_samples=1_000),
+]
