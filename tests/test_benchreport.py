@@ -9,8 +9,9 @@ import json
 import pytest
 
 from loopmlp import benchreport
-from loopmlp.workloads import (REPORT_WORKLOADS, SWEEP_WIDTHS, Workload,
-                               flop_count, sweep_workload, workload_flops)
+from loopmlp.workloads import (NET_REPORT_WORKLOADS, NET_WORKLOADS, REPORT_WORKLOADS,
+                               SWEEP_WIDTHS, NetWorkload, Workload, flop_count,
+                               net_flop_count, sweep_workload, workload_flops)
 
 LOOPS = ["python", "numba", "cython", "numpy"]
 
@@ -42,6 +43,9 @@ def test_terminal_table_has_the_columns(quick_run):
     for col in benchreport.COLUMNS:
         assert col in header
     assert "bit-identical" in text and "floor" in text and "wall time" in text
+    for peak in ("no-FMA float64", "no-FMA float32", "FMA float64 (BLAS"):
+        assert peak in text
+    assert "load average before the run" in text
 
 
 def test_json_has_machine_info_and_results(quick_run):
@@ -52,16 +56,194 @@ def test_json_has_machine_info_and_results(quick_run):
     for key in ("cpu", "cores", "python", "numpy", "numba", "cython", "date"):
         assert key in m
     assert m["cpu"] and m["cores"] >= 1 and m["numpy"]
-    assert report["peak"]["gflops"] > 0 and report["peak"]["method"]
     row = report["results"][0]
-    for key in ("workload", "backend", "rows_timed", "median_s", "ns_per_sample",
-                "speedup_vs_numpy", "speedup_vs_python", "gflops", "pct_peak",
-                "bit_identical", "max_abs_diff", "check", "extrapolated", "times_s"):
+    for key in ("workload", "backend", "threads", "dtype", "rows_timed", "median_s",
+                "ns_per_sample", "speedup_vs_numpy", "speedup_vs_python", "gflops", "pct_peak",
+                "peak", "peak_gflops", "bit_identical", "max_abs_diff", "check",
+                "extrapolated", "times_s"):
         assert key in row
     kernels = {r["kernel"] for r in report["results"]}
+    # "60-6-4" also picks the deep net_predict on the lecture's net
     assert kernels == {"neural_response", "update_network", "train_epoch", "train_epoch_literal",
-                       "predict"}
+                       "predict", "net_predict"}
     assert report["interrupted"] is False
+
+
+def test_peaks_one_thread_and_all_threads_per_dtype(quick_run):
+    """No-FMA peaks for float64 and float32 on 1 thread and on numba's threads; the FMA
+    (BLAS) peak on 1 thread and on BLAS's default threads; each method stated."""
+    _, report, _ = quick_run
+    peak = report["peak"]
+    counts = peak["threads"]
+    for dtype in ("float64", "float32"):
+        for threads in {1, counts["numba"]}:
+            assert peak["nofma"][dtype][str(threads)] > 0, (dtype, threads)
+    assert set(peak["fma"]["float64"]) == {"1", str(counts["blas"])}
+    assert all(g > 0 for g in peak["fma"]["float64"].values())
+    assert "no fastmath" in peak["nofma_method"] and "BLAS" in peak["fma_method"]
+    md = (quick_run[0] / "report.md").read_text()
+    assert "| no-FMA float64 (numba muladd) |" in md and "| FMA float64 (BLAS matmul) |" in md
+
+
+def blocks(results):
+    """The report's rows, grouped by workload, in order."""
+    groups = {}
+    for r in results:
+        groups.setdefault(r["workload"], []).append(r)
+    return groups
+
+
+def test_every_row_is_measured_against_the_peak_of_its_threads_and_dtype(quick_run):
+    _, report, _ = quick_run
+    nofma = report["peak"]["nofma"]
+    for r in report["results"]:
+        top = nofma[r["dtype"]][str(r["threads"])]
+        assert r["peak_gflops"] == top, r
+        assert r["pct_peak"] == pytest.approx(100 * r["gflops"] / top), r
+        assert r["peak"] == benchreport.peak_name(r["dtype"], r["threads"])
+
+
+def test_floor_rows_sit_beside_rows_on_their_thread_count(quick_run):
+    """Within a workload, every run of rows on one thread count ends with its floor, whose
+    thread count and dtype are theirs and whose time is the flops at that peak."""
+    _, report, _ = quick_run
+    nofma = report["peak"]["nofma"]
+    mixed = 0
+    for group, rows in blocks(report["results"]).items():
+        assert rows[-1]["backend"] == "floor", group
+        floors = [i for i, r in enumerate(rows) if r["backend"] == "floor"]
+        start = 0
+        for i in floors:
+            floor, run = rows[i], rows[start:i]
+            assert run, f"{group}: a floor row without rows before it"
+            assert {r["threads"] for r in run} == {floor["threads"]}, group
+            assert {r["dtype"] for r in run} == {floor["dtype"]}, group
+            top = nofma[floor["dtype"]][str(floor["threads"])]
+            assert floor["gflops"] == top and floor["pct_peak"] == 100.0
+            assert floor["ns_per_sample"] == pytest.approx(floor["flops_per_sample"] / top)
+            assert str(floor["threads"]) in floor["check"] or "1 thread" in floor["check"]
+            start = i + 1
+        assert len({rows[i]["threads"] for i in floors}) == len(floors), group
+        mixed += len(floors) > 1
+    if report["peak"]["threads"]["blas"] > 1:
+        assert mixed, "numpy on BLAS's threads next to one-thread loops: two floors somewhere"
+
+
+def test_floor_rows_order_rows_by_threads():
+    """floor_rows on made-up rows: stable order within a thread count, a floor after each."""
+    peak = {"nofma": {"float64": {"1": 10.0, "2": 20.0}}}
+    rows = [{"workload": "w", "kernel": "predict", "net": "n", "shape": [1, 1, 1],
+             "dtype": "float64", "n_samples": 10, "flops_per_sample": 100.0,
+             "backend": b, "threads": t, "ns_per_sample": 50.0}
+            for b, t in (("python", 1), ("numba", 2), ("cython", 1), ("numpy", 2))]
+    out = benchreport.floor_rows(rows, peak)
+    assert [(r["backend"], r["threads"]) for r in out] == [
+        ("python", 1), ("cython", 1), ("floor", 1), ("numba", 2), ("numpy", 2), ("floor", 2)]
+    assert [r["ns_per_sample"] for r in out if r["backend"] == "floor"] == [10.0, 5.0]
+    # no peak for a thread count: its rows stay, without a floor
+    out = benchreport.floor_rows(rows, {"nofma": {"float64": {"1": 10.0}}})
+    assert [r["backend"] for r in out] == ["python", "cython", "floor", "numba", "numpy"]
+
+
+def test_contender_threads():
+    counts = {"cores": 2, "numba": 2, "openmp": 3, "blas": 4}
+    lecture = Workload("train_epoch", "lecture", n_samples=100)
+    mnist = Workload("train_epoch", "mnist", n_samples=64)
+    big = Workload("predict", "lecture", n_samples=100_000)
+    few = Workload("predict", "lecture", n_samples=64)   # one block of rows
+    deep = NetWorkload("net_predict", (784, 512, 10), n_samples=10_000)
+    train = NetWorkload("net_train", (784, 512, 10), n_samples=64)
+    threads = benchreport.contender_threads
+    assert threads("python", big, counts) == 1
+    assert threads("numpy", lecture, counts) == 4
+    assert threads("numba", big, counts) == 2 and threads("cython", big, counts) == 3
+    assert threads("fast", big, counts) == 2
+    assert threads("numba", few, counts) == 1 and threads("cython", few, counts) == 1
+    assert threads("numba", lecture, counts) == 1 and threads("cython", mnist, counts) == 3
+    assert threads("numba", deep, counts) == 2 and threads("cython", deep, counts) == 3
+    assert threads("numba", train, counts) == 1 and threads("cython", train, counts) == 1
+
+
+def test_nofma_peak_kernel_has_no_fma_and_does_what_is_counted():
+    """The peak's loop: packed multiplies and adds, never an FMA; each step of each pair
+    is one add and one multiply (s += p; p *= m), which is what its GFLOP/s count."""
+    import re
+
+    import numpy as np
+    muladd, muladd_threads = benchreport.nofma_kernels()
+    for sig in muladd.signatures:
+        asm = muladd.inspect_asm(sig)
+        assert not re.search(r"fn?m(add|sub)\d", asm), "an FMA in the no-FMA peak"
+        assert re.search(r"mulp[sd]", asm) and re.search(r"addp[sd]", asm), "not vectorised"
+    pairs = benchreport.NOFMA_PAIRS
+    for dtype in ("float64", "float32"):
+        init = np.arange(1, pairs + 1, dtype=dtype)
+        two = np.dtype(dtype).type(2)
+        # p doubles every step: s = init * (1 + 2 + 4)
+        assert muladd(two, 3, init) == np.sum(7 * init)
+        out = np.zeros(2, dtype=dtype)
+        muladd_threads(two, 3, np.stack([init, 2 * init]), out)
+        assert list(out) == [np.sum(7 * init), np.sum(14 * init)]
+
+
+def test_deep_rows_checked_and_counted(quick_run):
+    _, report, _ = quick_run
+    rows = [r for r in report["results"] if r["kernel"] == "net_predict"]
+    assert rows and all(r["workload"].startswith("net_predict 60-6-4 sigmoid/sigmoid/mse")
+                        for r in rows)
+    for r in rows:
+        assert r["flops_per_sample"] == 2 * (60 * 6 + 6 * 4)
+        if r["backend"] in ("numba", "cython"):
+            assert r["check"] == "bit-identical", r
+        elif r["backend"] == "numpy":
+            assert r["max_abs_diff"] < 1e-12, r
+    assert "fast" not in {r["backend"] for r in rows}  # no stated tolerance for net_*
+
+
+def test_deep_float32_rows_use_the_float32_peak(tmp_path):
+    assert bench(tmp_path, "--backends", "python,numba,numpy",
+                 "--workloads", "batch 32 N=256 float32") == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    rows = report["results"]
+    assert {r["backend"] for r in rows} == {"python", "numba", "numpy", "floor"}
+    for r in rows:
+        assert r["kernel"] == "net_train" and r["dtype"] == "float32"
+        assert r["peak_gflops"] == report["peak"]["nofma"]["float32"][str(r["threads"])]
+        assert r["flops_per_sample"] == net_flop_count("net_train", (784, 512, 10), 32)
+    numba = next(r for r in rows if r["backend"] == "numba")
+    assert numba["check"] == "bit-identical"
+    numpy = next(r for r in rows if r["backend"] == "numpy")
+    assert numpy["max_abs_diff"] < 1e-4  # float32, BLAS's order (bench/bench_net.py: 1e-3)
+
+
+def test_net_flop_count_by_hand():
+    W, W1 = 784 * 512 + 512 * 10, 512 * 10   # weights; those above the first layer
+    assert net_flop_count("net_predict", (784, 512, 10)) == 2 * W == 813_056
+    assert net_flop_count("net_train", (784, 512, 10)) == 5 * W + 2 * W1 == 2_042_880
+    assert net_flop_count("net_train", (784, 512, 10), 32) == 4 * W + 2 * W1 + 3 * W / 32
+    # no hidden layer: nothing to propagate back
+    assert net_flop_count("net_train", (3, 2)) == 5 * 6
+    w = NetWorkload("net_train", (784, 512, 10), batch_size=32)
+    assert workload_flops(w) == w.flops == net_flop_count("net_train", (784, 512, 10), 32)
+
+
+def test_deep_workloads_shared_with_bench():
+    """One definition of the deep workloads: bench/bench_net.py imports them from here."""
+    import pathlib
+    source = (pathlib.Path(__file__).parents[1] / "bench" / "bench_net.py").read_text()
+    assert "from loopmlp.workloads import NET_WORKLOADS" in source
+    assert "class NetWorkload" not in source
+    groups = {w.group for w in NET_REPORT_WORKLOADS}
+    for g in ("net_train 784-512-10 relu/softmax/cross_entropy batch 1 N=64 float64",
+              "net_train 784-512-10 relu/softmax/cross_entropy batch 1 N=64 float32",
+              "net_train 784-512-10 relu/softmax/cross_entropy batch 32 N=256 float64",
+              "net_train 784-512-10 relu/softmax/cross_entropy batch 32 N=256 float32",
+              "net_predict 784-512-10 relu/softmax/cross_entropy N=10000 float64",
+              "net_predict 784-512-10 relu/softmax/cross_entropy N=10000 float32",
+              "net_predict 64-32-10 relu/softmax/cross_entropy N=1797 float64",
+              "net_predict 60-6-4 sigmoid/sigmoid/mse N=100000 float64"):
+        assert g in groups, g
+    assert all(isinstance(w, NetWorkload) for w in NET_WORKLOADS)
 
 
 def test_markdown_and_png_written(quick_run):

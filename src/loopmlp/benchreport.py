@@ -1,14 +1,23 @@
 """``loopmlp bench``: how fast are the lecture's loops when compiled, against NumPy, and right?
 
 Runs every backend (and, when installed, PyTorch, JAX and scikit-learn as peers) on the
-workloads of ``loopmlp.workloads.REPORT_WORKLOADS`` -- the same definitions ``bench/`` uses --
-and reports, per workload and backend: the median time, ns per sample, the speed-up against
-``numpy`` and against ``python``, GFLOP/s and the fraction of the machine's measured
-single-core peak, and a correctness verdict against the ``python`` reference. The opt-in
-``fast`` backend (numba with fastmath) runs too, labelled as not bit-identical and checked
-against its stated tolerance, so the report shows what the bits cost. Writes
+workloads of ``loopmlp.workloads.REPORT_WORKLOADS`` (the lecture's kernels) and
+``NET_REPORT_WORKLOADS`` (the deep nets' ``net_train`` and ``net_predict``) -- the same
+definitions ``bench/`` uses -- and reports, per workload and backend: the threads it runs
+on, the median time, ns per sample, the speed-up against ``numpy`` and against ``python``,
+GFLOP/s and the percentage of the machine's no-FMA peak for that dtype and thread count,
+and a correctness verdict against the ``python`` reference. The opt-in ``fast`` backend
+(numba with fastmath) runs the lecture's kernels too, labelled as not bit-identical and
+checked against its stated tolerance, so the report shows what the bits cost. Writes
 ``report.md``, ``report.json`` and ``bench.png`` (and ``sweep.png`` with ``--sweep``) to
 ``--out``.
+
+Peaks (``measure_peaks``): the no-FMA peak is a numba loop of independent multiplies and
+adds, compiled as our kernels are (no fastmath, so never an FMA), in float64 and float32, on
+one thread and on numba's threads; the FMA peak is BLAS's float64 matrix product on one
+thread and on BLAS's default threads. Each row is compared with the no-FMA peak of its own
+dtype and thread count, and each thread count's ``floor`` row (the time at that peak) sits
+right after the rows it bounds.
 
 Method: before timing, each backend runs the workload on the rows the reference can afford
 (``Workload.rows("python")``) and is compared with ``python`` on the same arguments; that call
@@ -50,8 +59,8 @@ PEERS = ("torch", "jax", "sklearn")
 PEER_ROWS = 2_048          # peers' rows unless --full (their per-row cost is extrapolated)
 MIN_TIME = 0.02            # seconds a timed repeat should last at least (calls are batched)
 BUDGET = 2.0               # seconds of timing per workload and backend (5 x BUDGET --full)
-COLUMNS = ("workload", "backend", "rows", "median", "ns/sample", "vs numpy", "vs python",
-           "GFLOP/s", "% peak", "check")
+COLUMNS = ("workload", "backend", "threads", "rows", "median", "ns/sample", "vs numpy",
+           "vs python", "GFLOP/s", "% peak", "check")
 
 
 # --- the peers: the same per-sample SGD in other frameworks ---------------------------------
@@ -165,7 +174,7 @@ def load_backend(name):
         return None, reason + (f"; {hint}" if hint else "")
 
 
-# --- machine info and the floor ------------------------------------------------------------
+# --- machine info --------------------------------------------------------------------------
 
 def _version(module):
     try:
@@ -201,6 +210,9 @@ def machine_info() -> dict:
         "jax": _version("jax"),
         "scikit-learn": _version("scikit-learn"),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        # other processes on the cores slow the threaded rows most (a parallel region
+        # waits for its slowest thread): the 1-minute load average before we start
+        "loadavg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
     try:
         from threadpoolctl import threadpool_info
@@ -211,51 +223,200 @@ def machine_info() -> dict:
     return info
 
 
-def _inorder_dot():
-    from numba import njit
+# --- the machine's peaks, and the threads each contender runs on ---------------------------
 
-    @njit(cache=False)
-    def dot(a, b):
-        s = 0.0
-        for i in range(a.shape[0]):
-            s += a[i] * b[i]  # left to right, no fastmath: one dependent add per element
-        return s
-    return dot
+NOFMA_PAIRS = 64   # independent (add, multiply) pairs per step of the no-FMA peak's loop
+PEAK_CALL = 0.05   # seconds a peak measurement's call should last (0.01 --quick)
+PREDICT_BLOCK = 64  # rows per parallel block of predict and net_predict, numba and cython alike
 
 
-def measure_peak(quick: bool = False) -> dict:
-    """The machine's single-core limits in GFLOP/s.
+def _nofma_source(pairs: int = NOFMA_PAIRS) -> str:
+    """Source of ``muladd(m, reps, init)``: ``pairs`` independent chains, each step of each
+    one add ``s_k = s_k + p_k`` and one multiply ``p_k = p_k * m``; returns ``sum s_k``.
 
-    ``gflops``: a single-threaded float64 matrix product (BLAS limited to one thread with
-    threadpoolctl), the most a core does -- the floor the report measures against.
-    ``inorder_gflops``: numba's in-order dot product (no reassociation, no fused multiply-add,
-    as the loop backends are compiled), the ceiling of the lecture's summation loops.
+    Written out pair by pair (``p0 ... p63``): scalars are what LLVM keeps in registers and
+    its SLP vectoriser packs into SIMD lanes, each lane exactly the scalar operation (as in
+    ``_rearranged.py``). No fastmath, so every multiply and every add is its own instruction
+    (no FMA, no reassociation), as in the bit-exact kernels. 64 pairs fill the add and
+    multiply pipes at their latency even for float32's 16 lanes (measured on the Zen 4 used
+    here: 16 pairs reach 2/3 of float64's peak, 32 all of it; float32 needs 64; 128 spill).
     """
+    lines = ["def muladd(m, reps, init):"]
+    lines += [f"    p{k} = init[{k}]; s{k} = init[{k}] - init[{k}]" for k in range(pairs)]
+    lines += ["    for r in range(reps):"]
+    lines += [f"        s{k} = s{k} + p{k}; p{k} = p{k} * m" for k in range(pairs)]
+    lines += ["    return " + " + ".join(f"s{k}" for k in range(pairs))]
+    return "\n".join(lines)
+
+
+# muladd on several threads: independent chunks, one per thread. init (threads, pairs),
+# out (threads,). Compiled in the generated source's namespace, where muladd is compiled.
+MULADD_THREADS = """
+def muladd_threads(m, reps, init, out):
+    for t in prange(out.shape[0]):
+        out[t] = muladd(m, reps, init[t])
+"""
+
+
+def nofma_kernels():
+    """``(muladd, muladd_threads)`` compiled by numba as loopmlp's kernels are (no fastmath,
+    the SLP vectoriser on; ``_numba.NUMBA_OPTIONS`` and ``_numba._slp_vectorize``), for
+    float64 and float32. ``muladd_threads`` runs ``muladd`` on ``out.shape[0]`` chunks at
+    once, one per thread (``prange``)."""
+    import numba
+
+    from ._numba import NUMBA_OPTIONS, _slp_vectorize
+    options = dict(NUMBA_OPTIONS, cache=False)  # generated source: nothing to cache it by
+    scope = {"prange": numba.prange}
+    exec(compile(_nofma_source() + "\n" + MULADD_THREADS, "<loopmlp no-FMA peak>", "exec"),
+         scope)
+    muladd = scope["muladd"] = numba.njit(**options)(scope["muladd"])
+    muladd_threads = numba.njit(parallel=True, **options)(scope["muladd_threads"])
+    with _slp_vectorize():
+        for t in (numba.float64, numba.float32):
+            muladd.compile((t, numba.int64, t[::1]))
+            muladd_threads.compile((t, numba.int64, t[:, ::1], t[::1]))
+    return muladd, muladd_threads
+
+
+def measure_nofma(kernels, dtype: str, threads: int, quick: bool = False) -> float:
+    """GFLOP/s of ``muladd`` in ``dtype`` on ``threads`` threads: the most our kernels could
+    do without FMA. Best of several calls of about ``PEAK_CALL`` seconds each."""
+    import numba
     import numpy as np
-    n = 256 if quick else 1_024
+    muladd, muladd_threads = kernels
+    real = np.dtype(dtype).type
+    m = real(1.0)  # p stays put and s grows linearly: no overflow, no subnormals
+    init = np.tile(np.arange(1, NOFMA_PAIRS + 1, dtype=dtype), (threads, 1))
+    out = np.zeros(threads, dtype=dtype)
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        def call(reps):
+            if threads == 1:
+                return _clock(lambda: muladd(m, reps, init[0]))
+            return _clock(lambda: muladd_threads(m, reps, init, out))
+        reps = 1_000
+        call(reps)  # warm-up: numba's threads start
+        while call(reps) < (0.01 if quick else PEAK_CALL) / 4:
+            reps *= 4
+        best = min(call(reps) for _ in range(3 if quick else 5))
+    finally:
+        numba.set_num_threads(before)
+    return 2 * NOFMA_PAIRS * reps * threads / best / 1e9
+
+
+def measure_fma(threads: int | None, quick: bool = False) -> float:
+    """GFLOP/s of a float64 matrix product, BLAS on ``threads`` threads (None: its default)."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+    n = 512 if quick else 1_024
     rng = np.random.default_rng(0)
     A, B = rng.random((n, n)), rng.random((n, n))
-    method = f"float64 {n}x{n} matmul, BLAS on 1 thread"
-    try:
-        from threadpoolctl import threadpool_limits
-        limit = threadpool_limits(limits=1, user_api="blas")
-    except Exception:
-        limit, method = None, f"float64 {n}x{n} matmul (BLAS threads not limited: no threadpoolctl)"
-    try:
+    with threadpool_limits(limits=threads, user_api="blas"):
         A @ B
         best = min(_clock(lambda: A @ B) for _ in range(3 if quick else 5))
-    finally:
-        if limit is not None:
-            limit.restore_original_limits()
-    peak = 2 * n ** 3 / best / 1e9
-    m = 100_000 if quick else 1_000_000
-    a, b = rng.random(m), rng.random(m)
-    dot = _inorder_dot()
-    dot(a, b)
-    best_dot = min(_clock(lambda: dot(a, b)) for _ in range(5))
-    return {"gflops": peak, "method": method,
-            "inorder_gflops": 2 * m / best_dot / 1e9,
-            "inorder_method": f"numba in-order dot product of {m:,} float64 (no fastmath)"}
+    return 2 * n ** 3 / best / 1e9
+
+
+def thread_counts() -> dict:
+    """How many threads each kind of contender runs on by default.
+
+    ``numba`` (and fast): ``numba.get_num_threads()`` (``NUMBA_NUM_THREADS``, else every
+    core); ``openmp`` (cython): ``OMP_NUM_THREADS``, else the usable cores; ``blas``
+    (numpy): BLAS's own count (threadpoolctl); ``cores``: the usable cores.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    counts = {"cores": cores, "numba": cores, "openmp": cores, "blas": cores}
+    try:
+        omp = int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0])
+        counts["openmp"] = omp if omp >= 1 else cores
+    except ValueError:
+        pass
+    try:
+        import numba
+        counts["numba"] = numba.get_num_threads()
+    except ImportError:
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+        blas = [d["num_threads"] for d in threadpool_info() if d.get("user_api") == "blas"]
+        counts["blas"] = blas[0] if blas else cores
+    except Exception:
+        pass
+    return counts
+
+
+def contender_threads(name: str, w, counts: dict) -> int:
+    """The threads contender ``name`` runs workload ``w`` on, with its default settings.
+
+    * ``python``: one.
+    * ``numba``, ``fast``, ``cython``: ``predict`` and ``net_predict`` spread blocks of
+      ``PREDICT_BLOCK`` rows over numba's or OpenMP's threads (no more threads than blocks);
+      ``train_epoch`` and ``train`` share the hidden layer's panels out to them from
+      ``_rearranged.PARALLEL_WEIGHTS`` weights in ``wh`` on (784-512-10); the rest run on one.
+    * ``numpy`` and ``sklearn``: BLAS's threads (BLAS may still run a small product on one).
+    * ``torch``: its intra-op threads; ``jax``: every core.
+    """
+    if name == "python":
+        return 1
+    if name in ("numpy", "sklearn"):
+        return counts["blas"]
+    if name == "torch":
+        try:
+            import torch
+            return torch.get_num_threads()
+        except ImportError:
+            return counts["cores"]
+    if name == "jax":
+        return counts["cores"]
+    from ._rearranged import PARALLEL_WEIGHTS
+    all_threads = counts["openmp"] if name == "cython" else counts["numba"]
+    if w.kernel in ("predict", "net_predict"):
+        return max(1, min(all_threads, -(-w.n_samples // PREDICT_BLOCK)))
+    if w.kernel in ("train_epoch", "train") and w.shape[0] * w.shape[1] >= PARALLEL_WEIGHTS:
+        return all_threads
+    return 1
+
+
+def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True) -> dict:
+    """The machine's peaks in GFLOP/s, keyed by thread count (as a string, for JSON).
+
+    ``nofma[dtype][threads]``: ``muladd`` (see ``_nofma_source``) in float64 and float32, on
+    each thread count in ``thread_counts_needed`` (1 and numba's threads at least), the
+    ceiling of our bit-exact kernels: a separate multiply and add per term, never an FMA.
+    Every row's ``% peak`` is taken against the one matching its dtype and threads.
+    ``fma["float64"][threads]``: a float64 matrix product, BLAS on one thread and on its
+    default threads: what FMA and free summation order reach (numpy's BLAS may use both).
+    """
+    import numba
+    counts = thread_counts()
+    needed = sorted({1, counts["numba"], *thread_counts_needed})
+    kernels = nofma_kernels()
+    nofma, skipped = {"float64": {}, "float32": {}}, []
+    for threads in needed:
+        if threads > numba.config.NUMBA_NUM_THREADS:
+            skipped.append(threads)  # numba cannot start more threads than that
+            continue
+        for dtype in nofma:
+            _progress(f"  no-FMA peak, {dtype}, {threads} thread(s)", quiet)
+            nofma[dtype][str(threads)] = measure_nofma(kernels, dtype, threads, quick)
+    _progress("  FMA peak (BLAS)", quiet)
+    fma = {"float64": {"1": measure_fma(1, quick), str(counts["blas"]): measure_fma(None, quick)}}
+    n = 512 if quick else 1_024
+    return {"nofma": nofma, "fma": fma, "threads": counts, "not_measured": skipped,
+            "nofma_method": f"numba, {NOFMA_PAIRS} independent (add, multiply) pairs a step, "
+                            f"no fastmath (so no FMA), SLP vectoriser on as in the kernels; on "
+                            f"N threads, N such loops at once (prange)",
+            "fma_method": f"float64 {n}x{n} matmul, BLAS on 1 thread and on its default "
+                          f"{counts['blas']}"}
+
+
+def nofma_peak(peak, dtype: str, threads: int):
+    """The no-FMA peak for ``dtype`` on ``threads`` threads, or None (not measured)."""
+    if not peak:
+        return None
+    return peak["nofma"].get(dtype, {}).get(str(threads))
 
 
 def _clock(fn) -> float:
@@ -328,23 +489,49 @@ def _progress(msg, quiet):
         print(msg, file=sys.stderr, flush=True)
 
 
+def workload_dtype(w) -> str:
+    """The dtype ``w`` computes in: a deep workload's own, float64 for the lecture's kernels."""
+    return getattr(w, "dtype", "float64")
+
+
+def peak_name(dtype: str, threads: int) -> str:
+    return f"no-FMA {dtype}, {threads} thread{'s' if threads != 1 else ''}"
+
+
+def runs(name, k, w) -> bool:
+    """Whether contender ``name`` (loaded as ``k``) runs workload ``w``."""
+    from .workloads import NetWorkload
+    if k is None or not hasattr(k, w.kernel):
+        return False  # a peer without the kernel
+    # fast's tolerances (_numba_fast.atol) cover the lecture's kernels only: without a
+    # stated tolerance it has no verdict, so it does not run the deep workloads
+    return not (name == "fast" and isinstance(w, NetWorkload))
+
+
 def measure_workload(w, backends, loaded, settings, peak, quiet=False, label=""):
-    """Rows of the report for workload ``w``: one per backend that has its kernel."""
-    from .workloads import workload_flops
+    """Rows of the report for workload ``w``: one per backend that runs it, then the floors.
+
+    Each row records the threads its contender runs on (``contender_threads``) and its
+    GFLOP/s as a percentage of the no-FMA peak for its dtype and that thread count. Rows
+    come ordered by thread count, each block followed by its ``floor`` row (``floor_rows``).
+    """
     ref_k = loaded["python"]
     small = dataclasses.replace(w, n_samples=w.rows("python"), python_samples=None)
     ref = small.result(ref_k, small.setup("python"))
-    flops = workload_flops(w)
+    flops = w.flops
+    dtype = workload_dtype(w)
+    counts = peak["threads"] if peak else thread_counts()
     per_call = w.kernel in ("neural_response", "update_network")
     rows = []
     for name in backends:
         k = loaded.get(name)
-        if k is None or not hasattr(k, w.kernel):
+        if not runs(name, k, w):
             continue
         _progress(f"{label}{w.group}: {name}", quiet)
+        threads = contender_threads(name, w, counts)
         row = {"workload": w.group, "kernel": w.kernel, "net": w.net, "shape": list(w.shape),
-               "n_samples": 1 if per_call else w.n_samples, "flops_per_sample": flops,
-               "backend": name}
+               "dtype": dtype, "n_samples": 1 if per_call else w.n_samples,
+               "flops_per_sample": flops, "backend": name, "threads": threads}
         if name == "python":
             row.update(bit_identical=True, max_abs_diff=0.0, note="reference")
         elif getattr(k, "compares", True):
@@ -369,25 +556,44 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
                    number=number, times_s=times, median_s=median / n_rows * full_rows,
                    ns_per_sample=median / n_rows * 1e9)
         row["gflops"] = flops / row["ns_per_sample"]
-        row["pct_peak"] = 100 * row["gflops"] / peak["gflops"] if peak else None
+        top = nofma_peak(peak, dtype, threads)
+        row.update(peak=peak_name(dtype, threads) if top else None, peak_gflops=top,
+                   pct_peak=100 * row["gflops"] / top if top else None)
         rows.append(row)
     by = {r["backend"]: r["ns_per_sample"] for r in rows}
     for r in rows:
         r["speedup_vs_numpy"] = by["numpy"] / r["ns_per_sample"] if "numpy" in by else None
         r["speedup_vs_python"] = by["python"] / r["ns_per_sample"] if "python" in by else None
         r["check"] = verdict(r)
-    if peak and rows:
-        floor_ns = flops / peak["gflops"]
-        rows.append({"workload": w.group, "kernel": w.kernel, "net": w.net,
-                     "shape": list(w.shape), "n_samples": rows[0]["n_samples"],
-                     "flops_per_sample": flops, "backend": "floor", "rows_timed": None,
-                     "extrapolated": False, "median_s": floor_ns * rows[0]["n_samples"] / 1e9,
-                     "ns_per_sample": floor_ns, "gflops": peak["gflops"], "pct_peak": 100.0,
-                     "speedup_vs_numpy": by["numpy"] / floor_ns if "numpy" in by else None,
-                     "speedup_vs_python": by["python"] / floor_ns if "python" in by else None,
-                     "bit_identical": None, "max_abs_diff": None,
-                     "check": "machine limit (1-core peak)"})
-    return rows
+    return floor_rows(rows, peak)
+
+
+def floor_rows(rows, peak) -> list[dict]:
+    """``rows`` of one workload ordered by thread count (stable), each block of rows on the
+    same number of threads followed by a ``floor`` row: the time the workload's operations
+    would take at the no-FMA peak for that dtype and thread count. So a floor sits beside
+    the rows it bounds, never a one-thread floor beside a two-thread kernel."""
+    out = []
+    by = {r["backend"]: r["ns_per_sample"] for r in rows}
+    for threads in sorted({r["threads"] for r in rows}):
+        block = [r for r in rows if r["threads"] == threads]
+        out += block
+        r0 = block[0]
+        top = nofma_peak(peak, r0["dtype"], threads)
+        if not top:
+            continue
+        floor_ns = r0["flops_per_sample"] / top
+        out.append({k: r0[k] for k in ("workload", "kernel", "net", "shape", "dtype",
+                                       "n_samples", "flops_per_sample")}
+                   | {"backend": "floor", "threads": threads, "rows_timed": None,
+                      "extrapolated": False, "median_s": floor_ns * r0["n_samples"] / 1e9,
+                      "ns_per_sample": floor_ns, "gflops": top, "pct_peak": 100.0,
+                      "peak": peak_name(r0["dtype"], threads), "peak_gflops": top,
+                      "speedup_vs_numpy": by["numpy"] / floor_ns if "numpy" in by else None,
+                      "speedup_vs_python": by["python"] / floor_ns if "python" in by else None,
+                      "bit_identical": None, "max_abs_diff": None,
+                      "check": f"time at the {peak_name(r0['dtype'], threads)} peak"})
+    return out
 
 
 def run_sweep(backends, loaded, settings, quiet=False):
@@ -473,7 +679,7 @@ def table_rows(results):
     last = None
     for r in results:
         out.append((r["workload"] if r["workload"] != last else "",
-                    LABELS.get(r["backend"], r["backend"]),
+                    LABELS.get(r["backend"], r["backend"]), str(r.get("threads", "-")),
                     "-" if r.get("rows_timed") is None else
                     (f"{r['rows_timed']}/{r['n_samples']}" if r["extrapolated"] else str(r["rows_timed"])),
                     fmt_time(r["median_s"], r.get("extrapolated", False)),
@@ -487,7 +693,7 @@ def table_rows(results):
 def text_table(results) -> str:
     rows = [COLUMNS] + table_rows(results)
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(COLUMNS))]
-    right = {2, 3, 4, 5, 6, 7, 8}
+    right = {2, 3, 4, 5, 6, 7, 8, 9}
     lines = []
     for j, row in enumerate(rows):
         cells = [str(c).rjust(widths[i]) if i in right else str(c).ljust(widths[i])
@@ -496,6 +702,48 @@ def text_table(results) -> str:
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+LEGEND = (
+    "`threads`: what the contender runs the workload on by default (numba's, OpenMP's or "
+    "BLAS's threads; 1 for the rest). `~`: measured on fewer rows (`rows` = timed/full) and "
+    "scaled to the full row count. `check`: the backend's result (return value and updated "
+    "weights) against the `python` reference on the same arguments and rows, made before "
+    "timing. `GFLOP/s`: the lecture's kernels count every operation of the reference's loops "
+    "(exp as one); the deep kernels (`net_*`) count the work on the weights "
+    "(`workloads.net_flop_count`: 2 per weight forward, 2 backward above the first layer, "
+    "3 for the online update or 2 + 3/batch in mini-batches). `% peak`: GFLOP/s over the "
+    "no-FMA peak for the row's dtype and threads (bit-exact kernels may not fuse a multiply "
+    "and an add); `floor` rows: the time at that peak, one per thread count, right after "
+    "the rows it bounds. numpy's BLAS may use FMA and so could pass 100%. `fast`: numba with "
+    "fastmath (reassociation, FMA), checked against its stated worst-case rounding-error "
+    "bound (`loopmlp._numba_fast.atol`), not for bit-identity; it has no stated bound for "
+    "the deep kernels, so it does not run them.")
+
+
+def load_note(m) -> str:
+    """The load average before the run, and a warning when other processes were busy."""
+    load = m.get("loadavg_1min")
+    if load is None:
+        return "load average: unknown"
+    note = f"load average before the run: {load:.2f}"
+    if load >= 0.5:
+        note += (" -- other processes were using the cores; threaded rows suffer most "
+                 "(a parallel region waits for its slowest thread)")
+    return note
+
+
+def peak_table(peak) -> tuple[list, list]:
+    """Header and rows of the peaks: no-FMA float64 and float32, FMA float64, by threads."""
+    counts = sorted({int(t) for table in (*peak["nofma"].values(), *peak["fma"].values())
+                     for t in table})
+    header = ["peak"] + [f"{t} thread{'s' if t != 1 else ''}" for t in counts]
+    rows = []
+    for label, table in (("no-FMA float64 (numba muladd)", peak["nofma"]["float64"]),
+                         ("no-FMA float32 (numba muladd)", peak["nofma"]["float32"]),
+                         ("FMA float64 (BLAS matmul)", peak["fma"]["float64"])):
+        rows.append([label] + [fmt_num(table.get(str(t))) for t in counts])
+    return header, rows
 
 
 def markdown_table(header, rows) -> str:
@@ -536,21 +784,15 @@ def write_markdown(path, report):
           f"{m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
           f"NumPy {m['numpy']}, Numba {m['numba']}, Cython {m['cython']}"
           + "".join(f", {k} {m[k]}" for k in ("torch", "jax", "scikit-learn") if m.get(k)) + ".",
-          ""]
+          "", load_note(m), ""]
     if peak:
-        md += [f"Machine limit (floor): {peak['gflops']:.1f} GFLOP/s single-core peak, measured "
-               f"with a {peak['method']}; the lecture's in-order summation loops top out near "
-               f"{peak['inorder_gflops']:.2f} GFLOP/s ({peak['inorder_method']}).", ""]
+        header, rows = peak_table(peak)
+        md += ["Peaks, GFLOP/s (the `% peak` of each row is over the no-FMA peak of its dtype "
+               "on its number of threads):", "", markdown_table(header, rows), "",
+               f"no-FMA: {peak['nofma_method']}. FMA: {peak['fma_method']}.", ""]
     if report["interrupted"]:
         md += ["**Interrupted**: the tables hold what was measured before Ctrl-C.", ""]
-    md += [markdown_table(COLUMNS, table_rows(report["results"])), "",
-           "`~`: measured on fewer rows (`rows` = timed/full) and scaled to the full row count. "
-           "`check`: the backend's result (return value and updated weights) against the "
-           "`python` reference on the same arguments and rows. `% peak`: GFLOP/s (operations of "
-           "the reference's loops, exp counted as one) over the single-core peak; `floor` rows "
-           "show the time at that peak. `fast`: numba with fastmath (reassociation, FMA), "
-           "checked against its stated worst-case rounding-error bound "
-           "(`loopmlp._numba_fast.atol`), not for bit-identity.", ""]
+    md += [markdown_table(COLUMNS, table_rows(report["results"])), "", LEGEND, ""]
     for s in report["skipped"]:
         md.append(f"- skipped {s['backend']}: {s['reason']}")
     if report["skipped"]:
@@ -566,41 +808,67 @@ def write_markdown(path, report):
     Path(path).write_text("\n".join(md))
 
 
+def _series(r) -> str:
+    """A bar's series in bench.png: the backend, and for floors their thread count."""
+    if r["backend"] == "floor":
+        return f"floor, {r['threads']} thread{'s' if r['threads'] != 1 else ''}"
+    return r["backend"]
+
+
+def _short(r) -> str:
+    """A workload's tick label in bench.png: its net, and for deep nets dtype and batch."""
+    label = "-".join(map(str, r["shape"]))
+    if r["kernel"].startswith("net_"):
+        label += "\n" + r["dtype"].replace("float", "f")
+        parts = r["workload"].split(" batch ")
+        if len(parts) == 2:
+            label += " b" + parts[1].split()[0]
+    return label
+
+
 def write_plots(out, report) -> dict:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     plots = {}
-    results = [r for r in report["results"]]
+    results = report["results"]
     kernels = list(dict.fromkeys(r["kernel"] for r in results))
     if kernels:
-        backends = list(dict.fromkeys(r["backend"] for r in results))
-        fig, axes = plt.subplots(1, len(kernels), figsize=(4.5 * len(kernels), 4.5), squeeze=False)
-        for ax, kern in zip(axes[0], kernels):
+        series = list(dict.fromkeys(_series(r) for r in results))
+        ncols = min(4, len(kernels))
+        nrows = -(-len(kernels) // ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 4.5 * nrows),
+                                 squeeze=False)
+        for ax, kern in zip(axes.flat, kernels):
             rs = [r for r in results if r["kernel"] == kern]
-            nets = list(dict.fromkeys("-".join(map(str, r["shape"])) for r in rs))
-            width = 0.8 / len(backends)
-            for j, b in enumerate(backends):
+            groups = list(dict.fromkeys(r["workload"] for r in rs))
+            width = 0.8 / len(series)
+            for j, b in enumerate(series):
                 xs, ys = [], []
-                for i, net in enumerate(nets):
+                for i, group in enumerate(groups):
                     for r in rs:
-                        if r["backend"] == b and "-".join(map(str, r["shape"])) == net:
-                            xs.append(i + (j - (len(backends) - 1) / 2) * width)
+                        if _series(r) == b and r["workload"] == group:
+                            xs.append(i + (j - (len(series) - 1) / 2) * width)
                             ys.append(r["ns_per_sample"])
                 if xs:
-                    ax.bar(xs, ys, width, label=b, color=f"C{j}",
-                           hatch="//" if b == "floor" else None,
-                           fill=b != "floor", edgecolor=f"C{j}")
-            ax.set_xticks(range(len(nets)), nets)
+                    floor = b.startswith("floor")
+                    ax.bar(xs, ys, width, label=b, color=f"C{j % 10}",
+                           hatch="//" if floor else None, fill=not floor,
+                           edgecolor=f"C{j % 10}")
+            labels = [_short(next(r for r in rs if r["workload"] == g)) for g in groups]
+            ax.set_xticks(range(len(groups)), labels, fontsize="small")
             ax.set_yscale("log")
             ax.set_title(kern)
             ax.set_ylabel("ns per sample")
+        for ax in list(axes.flat)[len(kernels):]:
+            ax.set_visible(False)
         legend = {}
-        for ax in axes[0]:
+        for ax in axes.flat:
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 legend.setdefault(lab, h)
         axes[0][0].legend(legend.values(), legend.keys(), fontsize="small")
-        fig.suptitle(f"loopmlp bench: {report['machine']['cpu']}", fontsize="medium")
+        fig.suptitle(f"loopmlp bench: {report['machine']['cpu']} (floors: the no-FMA peak on "
+                     f"that many threads)", fontsize="medium")
         fig.tight_layout()
         path = Path(out) / "bench.png"
         fig.savefig(path, dpi=100)
@@ -672,8 +940,10 @@ def add_arguments(p):
 
 
 def select_workloads(args):
-    from .workloads import REPORT_WORKLOADS
-    ws = list(REPORT_WORKLOADS)
+    """The lecture's kernels' workloads, then the deep nets', filtered by ``--workloads``;
+    small with ``--quick``."""
+    from .workloads import NET_REPORT_WORKLOADS, REPORT_WORKLOADS
+    ws = list(REPORT_WORKLOADS) + list(NET_REPORT_WORKLOADS)
     if args.workloads:
         ws = [w for w in ws if any(s in w.group for s in args.workloads)]
     if args.quick:
@@ -721,8 +991,11 @@ def run(args) -> int:
               "columns": list(COLUMNS), "results": [], "sweep": [], "skipped": skipped,
               "interrupted": False, "plots": {}, "wall_s": None}
     try:
-        _progress("measuring the single-core peak ...", quiet)
-        report["peak"] = measure_peak(quick=args.quick)
+        _progress("measuring the peaks ...", quiet)
+        counts = thread_counts()
+        needed = {contender_threads(b, w, counts) for w in workloads for b in backends
+                  if runs(b, loaded[b], w)}
+        report["peak"] = measure_peaks(needed, quick=args.quick, quiet=quiet)
         for i, w in enumerate(workloads, 1):
             report["results"] += measure_workload(w, backends, loaded, settings, report["peak"],
                                                   quiet, label=f"[{i}/{len(workloads)}] ")
@@ -748,13 +1021,23 @@ def print_report(report):
     m, peak = report["machine"], report["peak"]
     print(f"loopmlp bench: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
           f"NumPy {m['numpy']}, Numba {m['numba']}, Cython {m['cython']}, {m['date']}")
+    print(load_note(m))
     if peak:
-        print(f"floor: {peak['gflops']:.1f} GFLOP/s single-core peak ({peak['method']}); "
-              f"in-order loop ceiling {peak['inorder_gflops']:.2f} GFLOP/s ({peak['inorder_method']})")
+        header, rows = peak_table(peak)
+        print("peaks, GFLOP/s; each row's % peak is over the no-FMA peak of its dtype and "
+              "threads:")
+        widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+        for row in [header] + rows:
+            print("  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                                   for i, (c, w) in enumerate(zip(row, widths))))
+        print(f"  no-FMA: {peak['nofma_method']}")
+        print(f"  FMA: {peak['fma_method']}")
     print()
     if report["results"]:
         print(text_table(report["results"]))
-        print("\n~ = timed on fewer rows (rows timed/full), scaled to the full row count")
+        print("\n~ = timed on fewer rows (rows timed/full), scaled to the full row count; "
+              "% peak = of the no-FMA peak for the row's dtype and threads; floor = the time "
+              "at that peak")
     for s in report["skipped"]:
         print(f"skipped {s['backend']}: {s['reason']}")
     if report["sweep"]:
