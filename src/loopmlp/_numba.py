@@ -102,13 +102,16 @@ def kernels(**options):
     literal = _compile(_reference, LITERAL, **options)
     rows = _compile(_rearranged, ROWS, parallel=("predict", "hidden_update_forward_threads"),
                     **options)
-    # the deep net: the reference's net_* over _rearranged's layer_response and hidden_delta
+    # the deep net: the reference's net_* over _rearranged's layer_response and hidden_delta;
+    # _rearranged's net_train (mini-batches layer by layer) and net_predict (panels)
     deep = _compile(_reference, ("activate",), **options)
     deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
     deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
                     callees=deep, **options)
-    deep_rows = _compile(_rearranged, ("panels_forward", "net_predict"),
-                         parallel=("net_predict",), callees=deep, **options)
+    deep_rows = _compile(_rearranged, ("panels_forward", "net_predict", "step_row",
+                                       "batch_update", "net_train"),
+                         parallel=("net_predict", "batch_update"),
+                         callees=dict(deep, to_panels=rows["to_panels"]), **options)
     to_panels, net_predict_panels = rows["to_panels"], deep_rows["net_predict"]
 
     def net_predict_rows(X, weights, biases, hidden, output):
@@ -133,7 +136,7 @@ def kernels(**options):
                 train_epoch_literal=literal["train_epoch"],
                 train_epoch=train_epoch, train=train, predict=_on_threads(rows["predict"]),
                 net_response=deep["net_response"], net_update=deep["net_update"],
-                net_train=deep["net_train"], net_predict=_on_threads(net_predict_rows))
+                net_train=deep_rows["net_train"], net_predict=_on_threads(net_predict_rows))
 
 
 def _on_threads(kernel):

@@ -35,7 +35,8 @@ compiled; the Cython build gets SSE2 or AVX2 registers, numba the host's.
 
 import numpy as np
 
-from ._reference import SIGMOID, TANH, activate, exp
+from ._reference import (SIGMOID, TANH, activate, exp, net_response, net_update, output_delta,
+                         sample_loss)
 
 prange = range
 PANEL = 8
@@ -411,3 +412,153 @@ def hidden_delta(act, w_next, delta_next, func, delta):
             delta[h_idx] = (real(1.0) - act[h_idx] * act[h_idx]) * err_prop
         else:
             delta[h_idx] = err_prop if act[h_idx] > real(0.0) else real(0.0)
+
+
+# The deep net's training (``_reference.net_train``, same arguments). Online SGD
+# (batch_size 1) is the reference's loop. A mini-batch is computed layer by layer over all of
+# its rows instead of row by row: its rows are gathered, each layer's forward pass runs four
+# rows at a time through panels of 8 units (``panels_forward``), each row's loss and deltas
+# follow in row order, and ``batch_update`` sums each weight's per-row gradients in row
+# order and steps. Every sum keeps the reference's terms and order; the rows only share the
+# weights of the batch's start, which the reference's rows read too.
+def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size,
+              acts, deltas, grad_w, grad_b):
+    real = X.dtype.type
+    num_epochs = orders.shape[0]
+    num_samples = orders.shape[1]
+    num_layers = len(weights)
+    losses = np.zeros((num_epochs), dtype=X.dtype)
+    if batch_size == 1:
+        for epoch in range(num_epochs):
+            epoch_loss = real(0.0)
+            for n_idx in range(num_samples):
+                inp = X[orders[epoch, n_idx]]
+                tgt = Y[orders[epoch, n_idx]]
+                net_response(inp, weights, biases, hidden, output, acts)
+                epoch_loss += sample_loss(acts[num_layers - 1], tgt, output, loss)
+                net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate,
+                           deltas)
+            losses[epoch] = epoch_loss / real(num_samples)
+        return losses
+
+    # every layer's (rows, n_l) activations and deltas, one after the other in two buffers
+    most = min(batch_size, num_samples)
+    offsets = np.zeros((num_layers + 1), dtype=np.int64)
+    for layer in range(num_layers):
+        offsets[layer + 1] = offsets[layer] + most * weights[layer].shape[0]
+    act_buf = np.zeros((offsets[num_layers]), dtype=X.dtype)
+    delta_buf = np.zeros((offsets[num_layers]), dtype=X.dtype)
+    Xb = np.zeros((most, X.shape[1]), dtype=X.dtype)
+    Yb = np.zeros((most, Y.shape[1]), dtype=X.dtype)
+    for epoch in range(num_epochs):
+        epoch_loss = real(0.0)
+        for start in range(0, num_samples, batch_size):
+            rows = min(start + batch_size, num_samples) - start
+            for r in range(rows):
+                Xb[r, :] = X[orders[epoch, start + r]]
+                Yb[r, :] = Y[orders[epoch, start + r]]
+            # the forward pass, layer by layer, at the batch's starting weights
+            prev = Xb[:rows]
+            for layer in range(num_layers):
+                func = output if layer == num_layers - 1 else hidden
+                n = weights[layer].shape[0]
+                act = act_buf[offsets[layer]:offsets[layer] + rows * n].reshape((rows, n))
+                panels_forward(prev, to_panels(weights[layer]), biases[layer], act)
+                for r in range(rows):
+                    activate(act[r], func)
+                prev = act
+            # each row's loss and deltas, top down, in row order
+            for r in range(rows):
+                n = weights[num_layers - 1].shape[0]
+                out = act_buf[offsets[num_layers - 1]:offsets[num_layers]]
+                out_delta = delta_buf[offsets[num_layers - 1]:offsets[num_layers]]
+                epoch_loss += sample_loss(out[r * n:(r + 1) * n], Yb[r], output, loss)
+                output_delta(out[r * n:(r + 1) * n], Yb[r], output, loss,
+                             out_delta[r * n:(r + 1) * n])
+                for layer in range(num_layers - 2, -1, -1):
+                    n = weights[layer].shape[0]
+                    m = weights[layer + 1].shape[0]
+                    a = offsets[layer] + r * n
+                    d = offsets[layer + 1] + r * m
+                    hidden_delta(act_buf[a:a + n], weights[layer + 1], delta_buf[d:d + m],
+                                 hidden, delta_buf[a:a + n])
+            # one step per layer with the mean of the rows' gradients
+            for layer in range(num_layers):
+                n = weights[layer].shape[0]
+                delta = delta_buf[offsets[layer]:offsets[layer] + rows * n].reshape((rows, n))
+                if layer == 0:
+                    batch_update(Xb[:rows], delta, weights[0], biases[0], lrate, real(rows))
+                else:
+                    k = weights[layer].shape[1]
+                    prev = act_buf[offsets[layer - 1]:offsets[layer - 1] + rows * k]
+                    batch_update(prev.reshape((rows, k)), delta, weights[layer],
+                                 biases[layer], lrate, real(rows))
+        losses[epoch] = epoch_loss / real(num_samples)
+    return losses
+
+
+# prev (rows, num_inp_nodes), delta (rows, num_out_nodes) -> w, b updated in place:
+# w_ki += eta (sum_r delta_rk y_ri) / rows, the sum over the rows in row order from zero
+# (as the reference's grad_w), four units by eight inputs at a time: 32 sums side by side.
+def batch_update(prev, delta, w, b, lrate, num_batch):
+    real = w.dtype.type
+    rows = prev.shape[0]
+    num_inp_nodes = w.shape[1]
+    num_out_nodes = w.shape[0]
+    for q in prange((num_out_nodes + 3) // 4):
+        o_idx = 4 * q
+        n_o = min(4, num_out_nodes - o_idx)
+        i_idx = 0
+        while n_o == 4 and i_idx + 8 <= num_inp_nodes:
+            a0 = real(0.0); a1 = real(0.0); a2 = real(0.0); a3 = real(0.0)
+            a4 = real(0.0); a5 = real(0.0); a6 = real(0.0); a7 = real(0.0)
+            b0 = real(0.0); b1 = real(0.0); b2 = real(0.0); b3 = real(0.0)
+            b4 = real(0.0); b5 = real(0.0); b6 = real(0.0); b7 = real(0.0)
+            c0 = real(0.0); c1 = real(0.0); c2 = real(0.0); c3 = real(0.0)
+            c4 = real(0.0); c5 = real(0.0); c6 = real(0.0); c7 = real(0.0)
+            e0 = real(0.0); e1 = real(0.0); e2 = real(0.0); e3 = real(0.0)
+            e4 = real(0.0); e5 = real(0.0); e6 = real(0.0); e7 = real(0.0)
+            for r in range(rows):
+                x0 = prev[r, i_idx]; x1 = prev[r, i_idx + 1]
+                x2 = prev[r, i_idx + 2]; x3 = prev[r, i_idx + 3]
+                x4 = prev[r, i_idx + 4]; x5 = prev[r, i_idx + 5]
+                x6 = prev[r, i_idx + 6]; x7 = prev[r, i_idx + 7]
+                d = delta[r, o_idx]
+                a0 += x0 * d; a1 += x1 * d; a2 += x2 * d; a3 += x3 * d
+                a4 += x4 * d; a5 += x5 * d; a6 += x6 * d; a7 += x7 * d
+                d = delta[r, o_idx + 1]
+                b0 += x0 * d; b1 += x1 * d; b2 += x2 * d; b3 += x3 * d
+                b4 += x4 * d; b5 += x5 * d; b6 += x6 * d; b7 += x7 * d
+                d = delta[r, o_idx + 2]
+                c0 += x0 * d; c1 += x1 * d; c2 += x2 * d; c3 += x3 * d
+                c4 += x4 * d; c5 += x5 * d; c6 += x6 * d; c7 += x7 * d
+                d = delta[r, o_idx + 3]
+                e0 += x0 * d; e1 += x1 * d; e2 += x2 * d; e3 += x3 * d
+                e4 += x4 * d; e5 += x5 * d; e6 += x6 * d; e7 += x7 * d
+            step_row(w, o_idx, i_idx, lrate, num_batch, a0, a1, a2, a3, a4, a5, a6, a7)
+            step_row(w, o_idx + 1, i_idx, lrate, num_batch, b0, b1, b2, b3, b4, b5, b6, b7)
+            step_row(w, o_idx + 2, i_idx, lrate, num_batch, c0, c1, c2, c3, c4, c5, c6, c7)
+            step_row(w, o_idx + 3, i_idx, lrate, num_batch, e0, e1, e2, e3, e4, e5, e6, e7)
+            i_idx += 8
+        for o in range(o_idx, o_idx + n_o):  # the inputs left over, one sum at a time
+            for i in range(i_idx, num_inp_nodes):
+                acc = real(0.0)
+                for r in range(rows):
+                    acc += prev[r, i] * delta[r, o]
+                w[o, i] += lrate * (acc / num_batch)
+            acc = real(0.0)
+            for r in range(rows):
+                acc += delta[r, o]
+            b[o] += lrate * (acc / num_batch)
+
+
+def step_row(w, o_idx, i_idx, lrate, num_batch, g0, g1, g2, g3, g4, g5, g6, g7):
+    """w[o_idx, i_idx + k] += lrate * (g_k / num_batch) for k = 0 .. 7."""
+    w[o_idx, i_idx] += lrate * (g0 / num_batch)
+    w[o_idx, i_idx + 1] += lrate * (g1 / num_batch)
+    w[o_idx, i_idx + 2] += lrate * (g2 / num_batch)
+    w[o_idx, i_idx + 3] += lrate * (g3 / num_batch)
+    w[o_idx, i_idx + 4] += lrate * (g4 / num_batch)
+    w[o_idx, i_idx + 5] += lrate * (g5 / num_batch)
+    w[o_idx, i_idx + 6] += lrate * (g6 / num_batch)
+    w[o_idx, i_idx + 7] += lrate * (g7 / num_batch)
