@@ -111,7 +111,8 @@ def kernels(**options):
     deep_rows = _compile(_rearranged, ("panels_forward", "net_predict", "step_row",
                                        "batch_update", "net_train"),
                          parallel=("net_predict", "batch_update"),
-                         callees=dict(deep, to_panels=rows["to_panels"]), **options)
+                         callees=dict(deep, to_panels=rows["to_panels"],
+                                      reference_net_train=deep["net_train"]), **options)
     to_panels, net_predict_panels = rows["to_panels"], deep_rows["net_predict"]
 
     def net_predict_rows(X, weights, biases, hidden, output):

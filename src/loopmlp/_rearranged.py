@@ -35,8 +35,8 @@ compiled; the Cython build gets SSE2 or AVX2 registers, numba the host's.
 
 import numpy as np
 
-from ._reference import (SIGMOID, TANH, activate, exp, net_response, net_update, output_delta,
-                         sample_loss)
+from ._reference import SIGMOID, TANH, activate, exp, output_delta, sample_loss
+from ._reference import net_train as reference_net_train
 
 prange = range
 PANEL = 8
@@ -415,7 +415,7 @@ def hidden_delta(act, w_next, delta_next, func, delta):
 
 
 # The deep net's training (``_reference.net_train``, same arguments). Online SGD
-# (batch_size 1) is the reference's loop. A mini-batch is computed layer by layer over all of
+# (batch_size 1) is the reference's own. A mini-batch is computed layer by layer over all of
 # its rows instead of row by row: its rows are gathered, each layer's forward pass runs four
 # rows at a time through panels of 8 units (``panels_forward``), each row's loss and deltas
 # follow in row order, and ``batch_update`` sums each weight's per-row gradients in row
@@ -429,17 +429,8 @@ def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_
     num_layers = len(weights)
     losses = np.zeros((num_epochs), dtype=X.dtype)
     if batch_size == 1:
-        for epoch in range(num_epochs):
-            epoch_loss = real(0.0)
-            for n_idx in range(num_samples):
-                inp = X[orders[epoch, n_idx]]
-                tgt = Y[orders[epoch, n_idx]]
-                net_response(inp, weights, biases, hidden, output, acts)
-                epoch_loss += sample_loss(acts[num_layers - 1], tgt, output, loss)
-                net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate,
-                           deltas)
-            losses[epoch] = epoch_loss / real(num_samples)
-        return losses
+        return reference_net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders,
+                                   batch_size, acts, deltas, grad_w, grad_b)
 
     # every layer's (rows, n_l) activations and deltas, one after the other in two buffers
     most = min(batch_size, num_samples)
