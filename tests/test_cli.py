@@ -1,8 +1,10 @@
-"""Tests for the ``loopmlp`` command line (loopmlp.cli), run in-process on tiny settings."""
+"""Tests for the ``loopmlp`` command line (loopmlp.cli), run in-process on tiny settings.
+
+The experiments' own functions are tested in tests/test_experiments.py; here, each command
+end to end: its options, printed output, files and exit codes."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import subprocess
@@ -14,7 +16,9 @@ import pytest
 import loopmlp
 from loopmlp import data
 from loopmlp.__main__ import main
-from loopmlp.cli import load_model, train_network
+from loopmlp.experiments import load_model
+
+from experiment_data import write_fake_mnist, write_images
 
 
 def run(args, capsys=None):
@@ -36,41 +40,27 @@ def metrics(out_dir):
     return json.loads((out_dir / "metrics.json").read_text())
 
 
-def npz(path):
-    with np.load(path, allow_pickle=False) as z:
-        return {key: z[key] for key in z.files}
+def model(path):
+    """A saved model's ``(estimator, meta)``."""
+    return load_model(path)
 
 
-# --------------------------------------------------------------------------------------
-# Small synthetic images for `pixels`
-# --------------------------------------------------------------------------------------
+def params(est):
+    """A trained net's weights and biases, in order."""
+    return est.net_.weights + est.net_.biases
 
 
-def smooth_image(seed, shape=(48, 48)):
-    """A smooth random grey image in 20..235 (sums of low-frequency waves)."""
-    rng = np.random.default_rng(seed)
-    r, c = np.mgrid[0 : shape[0], 0 : shape[1]] / 8.0
-    img = np.zeros(shape)
-    for _ in range(4):
-        fr, fc, ph = rng.uniform(0.05, 0.6), rng.uniform(0.05, 0.6), rng.uniform(0, 6.3)
-        img += rng.uniform(0.5, 1.0) * np.sin(fr * r + fc * c + ph)
-    img = (img - img.min()) / (img.max() - img.min())
-    return np.rint(20 + 215 * img)
+def is_png(path):
+    import matplotlib.image
+
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and \
+        matplotlib.image.imread(path).ndim == 3
 
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
     """Three dbl_buf training images and a PNG test image; returns the pixels arguments."""
-    import imageio.v3 as iio
-
-    d = tmp_path_factory.mktemp("images")
-    train = []
-    for i in range(3):
-        path = d / f"train{i} dbl_buf"
-        data.write_dbl_buf(path, smooth_image(i))
-        train.append(path)
-    test = d / "test.png"
-    iio.imwrite(test, smooth_image(10, (40, 44)).astype(np.uint8))
+    train, test = write_images(tmp_path_factory.mktemp("images"))
     return ["--train", *train, "--test", test]
 
 
@@ -94,6 +84,16 @@ def test_help_lists_the_subcommands(capsys):
         assert out.index("    bench") < positions[0]
 
 
+def test_digits_help_names_the_keras_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["digits", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--hidden", "--activation", "--batch-size", "--validation-fraction",
+                   "--save-best", "--monitor", "--shuffle", "--dtype", "--mnist"):
+        assert option in out
+    assert "512 with --mnist" in out and "scaled with --mnist" in out
+
+
 @pytest.mark.parametrize("args", [
     [],
     ["nosuch"],
@@ -104,14 +104,35 @@ def test_help_lists_the_subcommands(capsys):
     ["xor", "--lrate", "-0.5"],
     ["xor", "--lrate", "nan"],
     ["xor", "--hidden", "0"],
+    ["pixels", "--hidden", "60,0"],
+    ["pixels", "--hidden", "60,,60"],
+    ["pixels", "--hidden", "a"],
     ["xor", "--seed", "-3"],
     ["pixels", "--max-blocks", "0"],
+    ["digits", "--batch-size", "0"],
+    ["digits", "--validation-fraction", "1"],
+    ["digits", "--validation-fraction", "-0.1"],
+    ["digits", "--activation", "softmax"],
+    ["digits", "--monitor", "accuracy"],
+    ["digits", "--dtype", "float16"],
+    ["xor", "--validation-fraction", "0.1"],  # four points: no validation
     ["perceptron", "nand"],
     ["perceptron", "and", "--alpha", "0"],
 ])
 def test_bad_arguments_exit_2(args, capsys):
     err = usage_error(args, capsys)
     assert "usage: loopmlp" in err and "error:" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["xor", "--epochs", 0], "only evaluates a loaded model"),
+    (["xor", "--epochs", 5, "--save-best", "b.pkl", "--monitor", "val_loss"],
+     "validation fraction > 0"),
+])
+def test_unusable_settings_exit_2(args, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    err = usage_error([*args, "--no-out", "-q"], capsys)
+    assert message in err
 
 
 def test_python_m_loopmlp_bad_backend_exits_2():
@@ -131,48 +152,6 @@ def test_parser_and_help_import_no_heavy_modules():
 
 
 # --------------------------------------------------------------------------------------
-# The training driver: progress bar and verbose lines
-# --------------------------------------------------------------------------------------
-
-
-class FakeTTY(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def _xor_case():
-    from loopmlp.workloads import XOR_X, XOR_Y
-
-    return XOR_X, XOR_Y, list(loopmlp.init_weights(2, 3, 1, seed=0))
-
-
-def test_train_network_bar_on_a_terminal_only(capsys):
-    k = loopmlp.get_backend("numba")
-    X, Y, w = _xor_case()
-    tty = FakeTTY()
-    mses = train_network(k, X, Y, w, 0.5, 30, desc="xor", stream=tty)
-    assert mses.shape == (30,) and "mse=" in tty.getvalue() and "xor" in tty.getvalue()
-    quiet = FakeTTY()
-    train_network(k, X, Y, w, 0.5, 5, stream=quiet, quiet=True)
-    pipe = io.StringIO()  # not a terminal: no bar
-    train_network(k, X, Y, w, 0.5, 5, stream=pipe)
-    assert quiet.getvalue() == "" and pipe.getvalue() == ""
-    assert capsys.readouterr().out == ""
-
-
-def test_train_network_matches_backend_train_and_prints_lecture_lines(capsys):
-    k = loopmlp.get_backend("numba")
-    X, Y, w = _xor_case()
-    w2 = [a.copy() for a in w]
-    mses = train_network(k, X, Y, w, 0.5, 3, verbose=True, stream=io.StringIO())
-    np.testing.assert_array_equal(mses, k.train(X, Y, *w2, 0.5, 3))
-    for a, b in zip(w, w2):
-        np.testing.assert_array_equal(a, b)
-    out = capsys.readouterr().out
-    assert "Epoch 3 of 3" in out and out.count("Epoch MSE = ") == 3
-
-
-# --------------------------------------------------------------------------------------
 # pixels
 # --------------------------------------------------------------------------------------
 
@@ -183,21 +162,37 @@ def test_pixels_beats_the_holes_and_writes_artifacts(images, tmp_path, capsys):
     out = tmp_path / "px"
     code, stdout = run(["pixels", *images, *PIXELS_FAST, "--out", out], capsys)
     assert code == 0
-    r = metrics(out)["results"]
+    m = metrics(out)
+    r = m["results"]
     assert r["network_mse"] < 0.25 * r["holes_mse"]
     assert r["n_train_blocks"] == 3 * 6 * 6 and r["n_test_blocks"] == 5 * 5
     assert len(r["epoch_mse"]) == 15 and r["epoch_mse"][-1] < r["epoch_mse"][0]
+    assert m["history"]["loss"] == r["epoch_mse"] and "val_loss" not in m["history"]
     assert "slide: 1585.2" in stdout and "slide: 21.5" in stdout
     assert f"{r['network_mse']:.1f}" in stdout and f"{r['holes_mse']:.1f}" in stdout
     for name in ("original", "holes", "bilinear", "reconstructed", "error"):
         assert matplotlib.image.imread(out / f"{name}.png").shape[:2] == (40, 44)
-    assert matplotlib.image.imread(out / "loss.png").ndim == 3
-    w = npz(out / "model.npz")
-    assert w["wh"].shape == (6, 60) and w["bh"].shape == (6,)
-    assert w["wo"].shape == (4, 6) and w["bo"].shape == (4,)
-    meta = json.loads(str(w["meta"]))
+    assert is_png(out / "history.png")
+    est, meta = model(out / "model.pkl")
+    assert type(est).__name__ == "LoopMLPRegressor" and est.out_activation == "sigmoid"
+    assert list(est.net_.sizes) == [60, 6, 4] and est.coefs_[0].shape == (60, 6)
     assert meta["command"] == "pixels" and meta["net"] == [60, 6, 4]
-    assert meta["lrate"] == 0.5 and meta["epochs"] == 15 and meta["backend"] == "numba"
+    s = meta["settings"]
+    assert s["lrate"] == 0.5 and s["epochs"] == 15 and s["backend"] == "numba"
+    assert s["batch_size"] == 1 and s["shuffle"] is False and s["activation"] == "sigmoid"
+
+
+def test_pixels_two_hidden_layers_with_validation(images, tmp_path, capsys):
+    out = tmp_path / "px2"
+    code, stdout = run(["pixels", *images, "--hidden", "60,60", "--epochs", 4,
+                        "--validation-fraction", 0.25, "-q", "--out", out], capsys)
+    assert code == 0
+    m = metrics(out)
+    assert m["settings"]["net"] == [60, 60, 60, 4] and m["settings"]["hidden"] == [60, 60]
+    assert m["results"]["n_train_blocks"] == 81 and m["results"]["n_val_blocks"] == 27
+    assert len(m["history"]["val_loss"]) == 4
+    assert "network 60-60-60-4" in stdout and "slide: 22.7" in stdout
+    assert list(model(out / "model.pkl")[0].net_.sizes) == [60, 60, 60, 4]
 
 
 def test_pixels_default_data_max_blocks(tmp_path, capsys):
@@ -207,7 +202,7 @@ def test_pixels_default_data_max_blocks(tmp_path, capsys):
     r = metrics(out)["results"]
     assert r["n_train_blocks"] == 1500 and r["test_image"] == "skimage:chelsea"
     assert r["network_mse"] < 0.25 * r["holes_mse"]
-    assert "Whole-image MSE" in stdout
+    assert "Whole-image MSE" in stdout and "pixels: 60-6-4 net" in stdout
 
 
 def test_pixels_input_errors(images, tmp_path, capsys):
@@ -227,55 +222,63 @@ def test_pixels_input_errors(images, tmp_path, capsys):
 
 
 def test_digits_short_run(tmp_path, capsys):
-    import matplotlib.image
-
     out = tmp_path / "dg"
     code, stdout = run(["digits", "--epochs", 8, "--out", out], capsys)
     assert code == 0
-    r = metrics(out)["results"]
-    assert r["accuracy"] > 0.8 and r["n_train"] == 1347 and r["n_test"] == 450
+    m = metrics(out)
+    r = m["results"]
+    assert r["accuracy"] > 0.9 and r["n_test"] == 450
+    assert r["n_train"] + r["n_val"] == 1347 and r["n_val"] == 203  # 0.15 held out
     assert np.sum(r["confusion_matrix"]) == 450
-    assert "precision" in stdout and f"Test accuracy = {r['accuracy']:.4f}" in stdout
-    assert matplotlib.image.imread(out / "confusion.png").ndim == 3
-    assert npz(out / "model.npz")["wh"].shape == (32, 64)
+    assert set(m["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 8 for v in m["history"].values())
+    assert "Classification Report" in stdout and "precision" in stdout
+    assert f"Test accuracy = {r['accuracy']:.4f}" in stdout
+    report = (out / "report.txt").read_text()
+    assert "precision" in report and "macro avg" in report and "450" in report
+    assert r["classification_report_text"] in report and r["classification_report_text"] in stdout
+    assert is_png(out / "confusion.png") and is_png(out / "history.png")
+    est, _ = model(out / "model.pkl")
+    assert list(est.net_.sizes) == [64, 32, 10] and est.out_activation_ == "softmax"
+    assert list(est.classes_) == list(range(10))
 
 
-def write_fake_mnist(directory, n_train=60, n_test=20, seed=0):
-    """Four IDX files of 28x28 'digits': class c is a bright bar at rows 2c..2c+3, plus noise."""
-    rng = np.random.default_rng(seed)
-    directory.mkdir()
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        labels = (np.arange(n) % 10).astype(np.uint8)
-        images = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
-        for i, c in enumerate(labels):
-            images[i, 2 * c + 2 : 2 * c + 6, 4:24] = 255
-        data.write_idx(directory / f"{prefix}-images-idx3-ubyte.gz", images)
-        data.write_idx(directory / f"{prefix}-labels-idx1-ubyte", labels)
-    return directory
+def test_digits_keras_options(tmp_path, capsys):
+    out = tmp_path / "dg"
+    code, stdout = run(["digits", "--epochs", 3, "--hidden", "16,8", "--activation", "relu",
+                        "--batch-size", 16, "--lrate", 0.05, "--init", "scaled",
+                        "--validation-fraction", 0.3, "--shuffle", "--dtype", "float32",
+                        "-v", "--out", out], capsys)
+    assert code == 0
+    s = metrics(out)["settings"]
+    assert (s["hidden"], s["activation"], s["batch_size"], s["lrate"], s["init"],
+            s["shuffle"], s["dtype"]) == ([16, 8], "relu", 16, 0.05, "scaled", True, "float32")
+    assert metrics(out)["results"]["n_val"] == 405
+    est, _ = model(out / "model.pkl")
+    assert list(est.net_.sizes) == [64, 16, 8, 10] and est.net_.dtype == np.float32
+    assert "Epoch 3 of 3" in stdout and stdout.count("Epoch loss = ") == 3
+    assert "val_accuracy: " in stdout
 
 
 def test_digits_mnist_on_fake_idx_files(tmp_path, capsys):
     mnist = write_fake_mnist(tmp_path / "mnist")
     out = tmp_path / "mn"
     code, stdout = run(["digits", "--mnist", mnist, "--hidden", 16, "--epochs", 30,
-                        "--lrate", 0.5, "--out", out], capsys)
+                        "--lrate", 0.5, "--validation-fraction", 0, "-q", "--out", out],
+                       capsys)
     assert code == 0
     r = metrics(out)["results"]
     assert r["dataset"] == "mnist" and r["n_train"] == 60 and r["n_test"] == 20
     assert r["accuracy"] >= 0.8
-    assert npz(out / "model.npz")["wh"].shape == (16, 784)
-    # the MNIST default is the lecture's 784-512-10
+    assert list(model(out / "model.pkl")[0].net_.sizes) == [784, 16, 10]
+    # the MNIST default is the lecture's 784-512-10, from weights scaled by 1/sqrt(fan-in);
+    # 10 samples with 0.15 held out: fewer than the classes, so the split is unstratified
     out2 = tmp_path / "mn2"
     code, _ = run(["digits", "--mnist", mnist, "--epochs", 1, "--max-samples", 10, "-q",
                    "--out", out2], capsys)
-    meta = json.loads(str(npz(out2 / "model.npz")["meta"]))
-    assert code == 0 and meta["net"] == [784, 512, 10] and meta["init"] == "scaled"
-    # 'scaled' is the lecture init divided by sqrt(fan-in)
-    wh, bh, wo, bo = loopmlp.init_weights(784, 16, 10, seed=0)
-    run(["digits", "--mnist", mnist, "--hidden", 16, "--epochs", 0, "-q", "--out", out2], capsys)
-    w = npz(out2 / "model.npz")
-    np.testing.assert_array_equal(w["wh"], wh / np.sqrt(784))
-    np.testing.assert_array_equal(w["wo"], wo / np.sqrt(16))
+    est, meta = model(out2 / "model.pkl")
+    assert code == 0 and meta["net"] == [784, 512, 10] and est.init == "scaled"
+    assert metrics(out2)["results"]["n_val"] == 2
 
 
 def test_digits_mnist_missing_dir_exits_2(tmp_path, capsys):
@@ -293,7 +296,7 @@ def test_xor_mlp_learns_with_the_defaults(tmp_path, capsys):
     code, stdout = run(["xor", "--out", out], capsys)
     assert code == 0
     r = metrics(out)["results"]
-    assert r["learned"] and r["steps"] == [0, 1, 1, 0]
+    assert r["learned"] and r["steps"] == [0, 1, 1, 0] and len(r["epoch_mse"]) == 4000
     lines = re.findall(r"\[INFO\] data=\[(\d) (\d)\], ground-truth=(\d), pred=(\d\.\d{4}), "
                        r"step=(\d)", stdout)
     assert len(lines) == 4
@@ -301,7 +304,15 @@ def test_xor_mlp_learns_with_the_defaults(tmp_path, capsys):
         assert int(truth) == (int(a) ^ int(b)) == int(step)
         assert abs(float(pred) - int(truth)) < 0.1
     assert "data=[0 1], ground-truth=1, pred=" in stdout
-    assert "XOR learned" in stdout
+    assert "XOR learned" in stdout and "xor: 2-3-1 net" in stdout
+
+
+def test_xor_verbose_prints_the_lecture_lines(capsys):
+    code, stdout = run(["xor", "--epochs", 3, "-v", "--no-out"], capsys)
+    assert code == 0
+    assert "Epoch 3 of 3" in stdout and stdout.count("Epoch MSE = ") == 3
+    code, stdout = run(["xor", "--epochs", 3, "-v", "-q", "--no-out"], capsys)
+    assert "Epoch MSE" not in stdout and "xor: 2-3-1" not in stdout and "[INFO]" in stdout
 
 
 @pytest.mark.parametrize("gate, learned", [("and", True), ("or", True), ("xor", False)])
@@ -313,10 +324,11 @@ def test_perceptron_gates(gate, learned, capsys):
     assert len(preds) == 4
     assert (preds == truth) is learned
     assert ("did NOT learn" in stdout) is (not learned)
+    assert stdout.startswith("[INFO] training perceptron...\n[INFO] testing perceptron...")
 
 
 # --------------------------------------------------------------------------------------
-# --save / --load
+# --save / --load / --save-best
 # --------------------------------------------------------------------------------------
 
 
@@ -325,60 +337,95 @@ def test_perceptron_gates(gate, learned, capsys):
     (["digits", "--epochs", 3, "--max-samples", 200], "test_predictions"),
 ])
 def test_save_then_load_gives_identical_predictions(cmd, key, tmp_path, capsys):
-    model = tmp_path / "m.npz"
-    assert run([*cmd, "-q", "--out", tmp_path / "a", "--save", model], capsys)[0] == 0
-    saved = npz(model)
-    assert {"wh", "bh", "wo", "bo", "meta"} <= set(saved)
-    meta = json.loads(str(saved["meta"]))
-    assert meta["format"] == "loopmlp-model" and meta["command"] == cmd[0]
-    assert meta["seed"] == 0 and meta["backend"] == "numba"
-    assert run([cmd[0], "-q", "--load", model, "--epochs", 0, "--out", tmp_path / "b"],
+    path = tmp_path / "m.pkl"
+    assert run([*cmd, "-q", "--out", tmp_path / "a", "--save", path], capsys)[0] == 0
+    saved, meta = model(path)
+    assert meta["command"] == cmd[0] and meta["total_epochs"] == cmd[2]
+    assert meta["settings"]["seed"] == 0 and meta["settings"]["backend"] == "numba"
+    assert run([cmd[0], "-q", "--load", path, "--epochs", 0, "--out", tmp_path / "b"],
                capsys)[0] == 0
     a, b = metrics(tmp_path / "a")["results"], metrics(tmp_path / "b")["results"]
     assert a[key] == b[key]
-    for name in ("wh", "bh", "wo", "bo"):
-        np.testing.assert_array_equal(saved[name], npz(tmp_path / "b" / "model.npz")[name])
+    assert metrics(tmp_path / "b")["settings"]["loaded_from"] == str(path)
+    for x, y in zip(params(saved), params(model(tmp_path / "b" / "model.pkl")[0])):
+        np.testing.assert_array_equal(x, y)
 
 
 def test_pixels_save_then_load(images, tmp_path, capsys):
-    model = tmp_path / "px.npz"
-    run(["pixels", *images, *PIXELS_FAST, "--out", tmp_path / "a", "--save", model], capsys)
-    run(["pixels", *images, "-q", "--load", model, "--epochs", 0, "--out", tmp_path / "b"],
+    path = tmp_path / "px.pkl"
+    run(["pixels", *images, *PIXELS_FAST, "--out", tmp_path / "a", "--save", path], capsys)
+    run(["pixels", *images, "-q", "--load", path, "--epochs", 0, "--out", tmp_path / "b"],
         capsys)
     a, b = metrics(tmp_path / "a")["results"], metrics(tmp_path / "b")["results"]
     assert a["network_mse"] == b["network_mse"] and b["epoch_mse"] == []
 
 
-def test_load_then_train_continues_bit_identically(tmp_path, capsys):
-    model = tmp_path / "m.npz"
-    run(["xor", "-q", "--epochs", 200, "--no-out", "--save", model], capsys)
-    run(["xor", "-q", "--epochs", 150, "--load", model, "--out", tmp_path / "cont"], capsys)
-    run(["xor", "-q", "--epochs", 350, "--out", tmp_path / "fresh"], capsys)
-    cont, fresh = npz(tmp_path / "cont" / "model.npz"), npz(tmp_path / "fresh" / "model.npz")
-    for name in ("wh", "bh", "wo", "bo"):
-        np.testing.assert_array_equal(cont[name], fresh[name])
-    assert json.loads(str(cont["meta"]))["total_epochs"] == 350
+@pytest.mark.parametrize("shuffle", [[], ["--shuffle"]])
+def test_load_then_train_continues_bit_identically(shuffle, tmp_path, capsys):
+    path = tmp_path / "m.pkl"
+    run(["xor", "-q", "--epochs", 200, *shuffle, "--no-out", "--save", path], capsys)
+    run(["xor", "-q", "--epochs", 150, "--load", path, "--out", tmp_path / "cont"], capsys)
+    run(["xor", "-q", "--epochs", 350, *shuffle, "--out", tmp_path / "fresh"], capsys)
+    cont, meta = model(tmp_path / "cont" / "model.pkl")
+    fresh, _ = model(tmp_path / "fresh" / "model.pkl")
+    assert cont.shuffle is bool(shuffle)  # a loaded model keeps its training settings
+    for x, y in zip(params(cont), params(fresh)):
+        np.testing.assert_array_equal(x, y)
+    assert meta["total_epochs"] == 350 and cont.loss_curve_ == fresh.loss_curve_
+
+
+def test_save_best_keeps_the_lowest_loss_and_loads(tmp_path, capsys):
+    best = tmp_path / "best.pkl"
+    code, stdout = run(["digits", "--epochs", 5, "--max-samples", 300, "-v",
+                        "--save-best", best, "--out", tmp_path / "a"], capsys)
+    assert code == 0
+    m = metrics(tmp_path / "a")
+    losses = m["history"]["loss"]
+    k = int(np.argmin(losses)) + 1
+    est, meta = model(best)
+    assert meta["best"] == {"epoch": k, "monitor": "loss", "value": min(losses)}
+    assert meta["total_epochs"] == k and len(est.loss_curve_) == k
+    assert f"Best model (epoch {k}, loss" in stdout
+    assert re.search(r"Epoch 00001: loss improved from inf to \d\.\d{5}, saving model to",
+                     stdout)
+    # the loaded best model evaluates as it was saved (here: the last epoch's, the same bits)
+    assert k == 5
+    run(["digits", "-q", "--load", best, "--epochs", 0, "--max-samples", 300,
+         "--out", tmp_path / "b"], capsys)
+    assert metrics(tmp_path / "b")["results"]["test_predictions"] == \
+        m["results"]["test_predictions"]
+
+
+def test_save_best_on_val_loss(images, tmp_path, capsys):
+    best = tmp_path / "best.pkl"
+    code, _ = run(["pixels", *images, *PIXELS_FAST, "--validation-fraction", 0.2,
+                   "--save-best", best, "--monitor", "val_loss", "--no-out"], capsys)
+    assert code == 0
+    _, meta = model(best)
+    assert meta["best"]["monitor"] == "val_loss" and 1 <= meta["best"]["epoch"] <= 15
 
 
 def test_load_errors_exit_2(tmp_path, capsys):
-    model = tmp_path / "xor.npz"
-    run(["xor", "-q", "--epochs", 10, "--no-out", "--save", model], capsys)
-    err = usage_error(["digits", "--load", model, "--epochs", 0, "--no-out"], capsys)
+    path = tmp_path / "xor.pkl"
+    run(["xor", "-q", "--epochs", 10, "--no-out", "--save", path], capsys)
+    err = usage_error(["digits", "--load", path, "--epochs", 0, "--no-out"], capsys)
     assert "2-3-1" in err and "64-H-10" in err and "loopmlp xor" in err
-    err = usage_error(["xor", "--load", model, "--hidden", 5, "--epochs", 0, "--no-out"],
+    err = usage_error(["xor", "--load", path, "--hidden", 5, "--epochs", 0, "--no-out"],
                       capsys)
     assert "2-5-1" in err
+    err = usage_error(["xor", "--load", path, "--activation", "relu", "--no-out"], capsys)
+    assert "keeps its activation" in err
     other = tmp_path / "other.npz"
     np.savez(other, a=np.zeros(3))
     assert "not a loopmlp model" in usage_error(["xor", "--load", other, "--no-out"], capsys)
-    junk = tmp_path / "junk.npz"
-    junk.write_bytes(b"definitely not a zip file")
+    junk = tmp_path / "junk.pkl"
+    junk.write_bytes(b"definitely not a pickle")
     assert "not a loopmlp model" in usage_error(["xor", "--load", junk, "--no-out"], capsys)
-    assert "not found" in usage_error(["xor", "--load", tmp_path / "nope.npz", "--no-out"],
+    assert "not found" in usage_error(["xor", "--load", tmp_path / "nope.pkl", "--no-out"],
                                       capsys)
     # the loader itself, for library users
-    weights, meta = load_model(model, "xor", 2, 1)
-    assert weights[0].shape == (3, 2) and meta["net"] == [2, 3, 1]
+    est, meta = load_model(path)
+    assert est.coefs_[0].shape == (2, 3) and meta["net"] == [2, 3, 1]
 
 
 # --------------------------------------------------------------------------------------
@@ -391,8 +438,8 @@ def test_default_out_dir_and_no_out(tmp_path, monkeypatch, capsys):
     run(["xor", "-q", "--epochs", 5, "--no-out"], capsys)
     assert not (tmp_path / "loopmlp-out").exists()
     run(["xor", "-q", "--epochs", 5], capsys)
-    assert (tmp_path / "loopmlp-out" / "xor" / "metrics.json").is_file()
-    assert (tmp_path / "loopmlp-out" / "xor" / "loss.png").is_file()
+    for name in ("metrics.json", "history.png", "model.pkl"):
+        assert (tmp_path / "loopmlp-out" / "xor" / name).is_file()
 
 
 # --------------------------------------------------------------------------------------
@@ -402,12 +449,12 @@ def test_default_out_dir_and_no_out(tmp_path, monkeypatch, capsys):
 
 def _run_backend(cmd, backend, out, capsys):
     assert run([*cmd, "-q", "--backend", backend, "--seed", 3, "--out", out], capsys)[0] == 0
-    return metrics(out), npz(out / "model.npz")
+    return metrics(out), model(out / "model.pkl")[0]
 
 
 @pytest.mark.parametrize("cmd", [
     ["digits", "--epochs", 3, "--max-samples", 300],
-    ["pixels", "IMAGES", "--epochs", 4],
+    ["pixels", "IMAGES", "--epochs", 4, "--hidden", "6,5", "--shuffle"],
     ["xor", "--epochs", 200],
 ])
 def test_backends_agree_for_the_same_seed(cmd, images, tmp_path, capsys):
@@ -415,17 +462,17 @@ def test_backends_agree_for_the_same_seed(cmd, images, tmp_path, capsys):
         i = cmd.index("IMAGES")
         cmd = [*cmd[:i], *images, *cmd[i + 1:]]
     loops = ["numba", "cython"] + (["python"] if cmd[0] == "xor" else [])
-    ref_m, ref_w = _run_backend(cmd, loops[0], tmp_path / loops[0], capsys)
+    ref_m, ref_est = _run_backend(cmd, loops[0], tmp_path / loops[0], capsys)
     for backend in loops[1:]:  # the loop backends: bit-identical
-        m, w = _run_backend(cmd, backend, tmp_path / backend, capsys)
-        assert m["results"] == ref_m["results"]
+        m, est = _run_backend(cmd, backend, tmp_path / backend, capsys)
+        assert m["results"] == ref_m["results"] and m["history"] == ref_m["history"]
         assert m["settings"] == {**ref_m["settings"], "backend": backend}
-        for name in ("wh", "bh", "wo", "bo"):
-            np.testing.assert_array_equal(w[name], ref_w[name])
-    m, w = _run_backend(cmd, "numpy", tmp_path / "numpy", capsys)  # within tolerance
-    for name in ("wh", "bh", "wo", "bo"):
-        np.testing.assert_allclose(w[name], ref_w[name], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(m["results"]["epoch_mse"], ref_m["results"]["epoch_mse"],
+        for x, y in zip(params(est), params(ref_est)):
+            np.testing.assert_array_equal(x, y)
+    m, est = _run_backend(cmd, "numpy", tmp_path / "numpy", capsys)  # within tolerance
+    for x, y in zip(params(est), params(ref_est)):
+        np.testing.assert_allclose(x, y, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(m["history"]["loss"], ref_m["history"]["loss"],
                                rtol=1e-9, atol=0)
     for key in ("accuracy", "network_mse", "holes_mse", "steps"):
         if key in m["results"]:
