@@ -13,7 +13,6 @@ import sys
 import numpy as np
 import pytest
 
-import loopmlp
 from loopmlp import data
 from loopmlp.__main__ import main
 from loopmlp.experiments import load_model

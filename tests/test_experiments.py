@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from loopmlp import LoopMLPClassifier, LoopMLPRegressor, data
-from loopmlp.experiments import (Checkpoint, ExperimentError, History, fit_epochs,
+from loopmlp.experiments import (Checkpoint, ExperimentError, fit_epochs,
                                  load_model, save_model)
 from loopmlp.experiments import digits, perceptron, pixels, xor
 from loopmlp.experiments.common import BackendError

@@ -538,13 +538,12 @@ def test_init_net_lecture_is_init_weights(shape, seed):
 
 
 @pytest.mark.parametrize("seed", [0, 3])
-def test_init_net_scaled_is_the_command_lines(seed):
-    from loopmlp import cli
-
-    args = types.SimpleNamespace(load=None, hidden=7, seed=seed, init="scaled")
-    wh, bh, wo, bo = cli._weights(args, 5, 3, None)[0]
+def test_init_net_scaled_is_the_lectures_divided_by_sqrt_fan_in(seed):
+    """init="scaled": the lecture's weights (init_weights) over sqrt(fan-in), as loopmlp 0.1's
+    --init scaled made them; biases zero."""
+    wh, bh, wo, bo = loopmlp.init_weights(5, 7, 3, seed=seed)
     net = loopmlp.init_net([5, 7, 3], seed=seed, init="scaled")
-    for a, b in zip(arrays(net), [wh, wo, bh, bo]):
+    for a, b in zip(arrays(net), [wh / math.sqrt(5), wo / math.sqrt(7), bh, bo]):
         assert np.array_equal(a, b)
 
 
@@ -866,7 +865,6 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
     """_rearranged's layer_response (four units' sums side by side) and hidden_delta (w_next
     row by row), which numba compiles into its net_* kernels, keep the bits before any
     compiler sees them: the reference's net_train with them bound in, interpreted."""
-    import types
 
     from loopmlp import _rearranged, _reference
 

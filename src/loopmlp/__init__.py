@@ -16,7 +16,7 @@ same source under ``@njit``), ``cython`` (the same loops compiled by Cython) and
 BACKENDS = ("python", "numba", "cython", "numpy")
 THREADED = ("numba", "cython", "fast")  # their predict spreads rows over threads
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["BACKENDS", "THREADED", "get_backend", "init_weights", "Backend", "init_net", "Net",
            "LoopMLPClassifier", "LoopMLPRegressor"]
 

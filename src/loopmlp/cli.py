@@ -336,22 +336,6 @@ def run_perceptron(args) -> int:
     return 0
 
 
-def _weights(args, n_in: int, n_out: int, explicit_hidden=None):
-    """loopmlp 0.1's ``--init`` for one hidden layer: ``init_weights`` divided by sqrt(fan-in).
-
-    No command uses it now (the estimators build their nets with ``init_net``); kept only
-    for tests/test_net.py::test_init_net_scaled_is_the_command_lines, which checks
-    ``init_net(init="scaled")`` against it. Returns ``([wh, bh, wo, bo], 0)``.
-    """
-    import loopmlp
-
-    weights = list(loopmlp.init_weights(n_in, args.hidden, n_out, seed=args.seed))
-    if args.init == "scaled":
-        weights[0] /= math.sqrt(n_in)
-        weights[2] /= math.sqrt(args.hidden)
-    return weights, 0
-
-
 # --------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ XOR for every seed tried, where 2-2-1 sometimes stalls in a local minimum.
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
