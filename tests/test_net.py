@@ -270,17 +270,34 @@ LECTURE_CASES = [((1, 1, 1), 1.0), ((3, 5, 2), 1.0), ((60, 6, 4), 1.0), ((64, 32
                  ((4, 17, 3), 3.0), ((3, 5, 2), 100.0)]
 
 
+def general_net_train(backend, net, X, Y, lrate, epochs, shuffle_seed=None):
+    """The backend's general net_train kernel itself: Backend.net_train hands the lecture's
+    net to the lecture's ``train`` instead (its fast path), so this is how to reach it."""
+    from loopmlp import net as net_module
+
+    X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = \
+        net_module.check_train(net, X, Y, lrate, epochs, 1, shuffle_seed)
+    scratch = net_module.scratch(net)
+    with np.errstate(over="ignore"):
+        return np.concatenate([
+            backend._k.net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders,
+                                 batch_size, *scratch)
+            for orders in net_module.orders(X.shape[0], epochs, shuffle_seed)])
+
+
 @pytest.mark.parametrize("shape, scale", LECTURE_CASES, ids=str)
 def test_net_train_is_the_lectures_train(backend, shape, scale):
     """sizes [a, b, c], sigmoid/sigmoid/mse, online, rows in order, float64: ``train``'s
-    epoch MSEs and weights (bit for bit for the loop backends)."""
+    epoch MSEs and weights (bit for bit for the loop backends), from the general kernel and
+    from Backend.net_train (which takes the lecture's kernel for this net)."""
     X, Y, w = make_case(shape, 12, seed=sum(shape), scale=scale)
     ref = loopmlp.get_backend("python")
-    net = lecture_net(w)
-    losses = backend.net_train(net, X, Y, 0.1, 3)
     ref_w = [a.copy() for a in w]
     mses = ref.train(X, Y, *ref_w, 0.1, 3)
-    assert_same(backend.name, "float64", [losses] + lecture_arrays(net), [mses] + ref_w)
+    for train in (backend.net_train, functools.partial(general_net_train, backend)):
+        net = lecture_net(w)
+        losses = train(net, X, Y, 0.1, 3)
+        assert_same(backend.name, "float64", [losses] + lecture_arrays(net), [mses] + ref_w)
     # one epoch: train_epoch
     net = lecture_net(w)
     losses = backend.net_train(net, X, Y, 0.1, 1)
@@ -288,6 +305,12 @@ def test_net_train_is_the_lectures_train(backend, shape, scale):
     mse = ref.train_epoch(X, Y, *ref_w, 0.1)
     assert_same(backend.name, "float64", [losses[0]] + lecture_arrays(net),
                 [np.float64(mse)] + ref_w)
+    # shuffled: the lecture's kernel on each epoch's rows equals the general kernel
+    nets = [lecture_net(w), lecture_net(w)]
+    fast = backend.net_train(nets[0], X, Y, 0.1, 3, shuffle_seed=4)
+    general = general_net_train(backend, nets[1], X, Y, 0.1, 3, shuffle_seed=4)
+    assert_same(backend.name, "float64", [fast] + lecture_arrays(nets[0]),
+                [general] + lecture_arrays(nets[1]))
 
 
 @pytest.mark.parametrize("shape, scale", LECTURE_CASES, ids=str)

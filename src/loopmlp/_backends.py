@@ -207,9 +207,18 @@ class Backend:
             Each epoch's mean of the per-sample losses, computed during the pass (each
             sample's loss is taken before its own step).
         """
-        kernel = self._k.net_train
         X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = \
             _net.check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed)
+        if _net.is_lectures(net) and batch_size == 1:
+            # The lecture's own net, online: its own whole-run kernel, which computes the
+            # same bits as the general one (tests/test_net.py checks both), 2-3x faster.
+            (wh, wo), (bh, bo) = weights, biases
+            if shuffle_seed is None:
+                return self._k.train(X, Y, wh, bh, wo, bo, float(lrate), epochs)
+            return np.concatenate([
+                self._k.train(X[order], Y[order], wh, bh, wo, bo, float(lrate), 1)
+                for orders in _net.orders(X.shape[0], epochs, shuffle_seed) for order in orders])
+        kernel = self._k.net_train
         acts, deltas, grad_w, grad_b = _net.scratch(net)
         with np.errstate(over="ignore"):
             return np.concatenate([

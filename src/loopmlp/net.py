@@ -410,6 +410,13 @@ def orders(num_samples: int, epochs: int, shuffle_seed: int | None,
                                        dtype=np.int64)
 
 
+def is_lectures(net) -> bool:
+    """Whether ``net`` is the lecture's: one sigmoid hidden layer, sigmoid outputs, the squared
+    error, float64, which the lecture's kernels (``train`` ...) compute too."""
+    return (len(net.sizes) == 3 and net.hidden == "sigmoid" and net.output == "sigmoid"
+            and net.loss == "mse" and np.dtype(net.dtype) == np.float64)
+
+
 def scratch(net) -> tuple[tuple, tuple, tuple, tuple]:
     """Zeroed ``acts, deltas (n_{l+1},)``, ``grad_w (n_{l+1}, n_l)``, ``grad_b (n_{l+1},)``:
     the kernels' working arrays, made once per call, so no kernel allocates per sample."""
