@@ -26,11 +26,16 @@ independent: which OpenMP thread computes a row, or beside which row, changes no
 the result does not depend on ``threads``.
 
 The deep net (``net_response``, ``net_update``, ``net_train``, ``net_predict``, at the end)
-mirrors ``_reference.py``'s ``net_*`` kernels and their helpers line for line, with the same
-names and a leading underscore (``_layer_response``, ``_activate``, ``_net_deltas``, ...),
-in one fused type ``real`` (float or double, the net's dtype; see that section for the
-rounding rules). Its entry points take the reference's tuples of arrays and turn them once
-into C arrays of pointers and sizes; whole trainings then run in C without the GIL.
+mirrors what the numba backend compiles: ``_reference.py``'s ``net_*`` kernels and their
+helpers line for line, over ``_rearranged.py``'s ``layer_response`` (four sums side by side)
+and ``hidden_delta`` (``w_next`` row by row), and ``_rearranged.py``'s ``net_predict`` and
+mini-batch ``net_train`` (panels, four rows a pass; row-ordered gradient sums in registers),
+with the same names and a leading underscore (``_layer_response``, ``_panels_forward``,
+``_batch_update``, ...), in one fused type ``real`` (float or double, the net's dtype; see
+that section for the rounding rules). Its entry points take the reference's tuples of
+arrays and turn them once into C arrays of pointers and sizes; whole trainings then run in
+C without the GIL; ``net_predict``'s blocks of rows and ``net_train``'s mini-batch updates
+run on OpenMP threads, without changing a bit.
 """
 
 cimport numpy as cnp
@@ -67,6 +72,12 @@ cdef enum:
     PARALLEL_WEIGHTS = 65536  # from this many weights in wh, train shares panels out to threads
     SMALL = 64         # per-sample scratch up to this many doubles lives on the stack
     NOGIL_WORK = 4096  # per-sample kernels release the GIL above this many weights
+
+# The deep net's float type (float or double, the net's dtype; see the deep-net section).
+# Declared here because _to_panels packs the lecture's wh and the deep net's layers alike.
+ctypedef fused real:
+    float
+    double
 
 
 # ---------------------------------------------------------------------------------------
@@ -232,8 +243,9 @@ cdef void _forward_rows(const double* inp, const double* w, const double* b, dou
         r += 1
 
 
-# whp (num_panels, num_inp_nodes, PANEL), zero-padded (the caller callocs it)
-cdef void _to_panels(const double* wh, double* whp,
+# whp (num_panels, num_inp_nodes, PANEL), zero-padded (the caller callocs it); double for
+# the lecture's net, either dtype for the deep net's layers
+cdef void _to_panels(const real* wh, real* whp,
                      Py_ssize_t num_hid_nodes, Py_ssize_t num_inp_nodes) noexcept nogil:
     cdef Py_ssize_t h_idx, i_idx
     for h_idx in range(num_hid_nodes):
@@ -712,19 +724,19 @@ def predict(cnp.ndarray X not None, cnp.ndarray wh not None, cnp.ndarray bh not 
 
 
 # ---------------------------------------------------------------------------------------
-# The deep net (issue 10): _reference.py's net_* kernels, function for function, with the
-# same names and loop nests. One source for both dtypes: ``real`` is float or double, the
-# net's dtype, and every operation below rounds to it, as the reference's NumPy scalars
-# do: constants are written <real>1.0, sums are kept in real variables, and exp, log and
-# tanh are the C library's double functions with the result rounded, <real>exp(<double>x),
-# which is the reference's real(exp(np.float64(x))) (gcc turns (float)exp((double)x) into
-# expf(x) only under -funsafe-math-optimizations, which setup.py does not set). log(0) is
-# -inf from C, as the reference maps it. weights[l] (n_{l+1}, n_l) is indexed by hand:
-# w[o_idx, i_idx] is w[o_idx * num_inp_nodes + i_idx]; sizes = (n_0, n_1, ..., n_L).
-
-ctypedef fused real:
-    float
-    double
+# The deep net (issue 10): what the numba backend compiles (_numba.kernels), function for
+# function, with the same names and loop nests: _reference.py's net_* kernels over
+# _rearranged.py's layer_response and hidden_delta, and _rearranged.py's net_train
+# (mini-batches layer by layer) and net_predict (panels); each says which it mirrors, and
+# _rearranged.py says why every bit is kept. One source for both dtypes: ``real`` (declared
+# at the top) is float or double, the net's dtype, and every operation below rounds to it,
+# as the reference's NumPy scalars do: constants are written <real>1.0, sums are kept in
+# real variables, and exp, log and tanh are the C library's double functions with the
+# result rounded, <real>exp(<double>x), which is the reference's real(exp(np.float64(x)))
+# (gcc turns (float)exp((double)x) into expf(x) only under -funsafe-math-optimizations,
+# which setup.py does not set). log(0) is -inf from C, as the reference maps it.
+# weights[l] (n_{l+1}, n_l) is indexed by hand: w[o_idx, i_idx] is
+# w[o_idx * num_inp_nodes + i_idx]; sizes = (n_0, n_1, ..., n_L).
 
 # Activations and losses: the reference's codes (_reference.SIGMOID etc.; NET_CODES below
 # is what a test compares with them).
@@ -776,20 +788,37 @@ cdef void _activate(real* act, int func, Py_ssize_t num_nodes) noexcept nogil:
 
 
 # prev (num_inp_nodes,), w (num_out_nodes, num_inp_nodes), b (num_out_nodes,)
-# -> act (num_out_nodes,): one layer's response, _neural_response's loop with any activation
+# -> act (num_out_nodes,): one layer's response, y_k = f(b_k + sum_i w_ki y_i).
+# _rearranged.layer_response: four units' sums side by side, four independent addition
+# chains instead of one waiting on the last; each unit's sum keeps its terms and their
+# order, then its bias, then the activation.
 cdef void _layer_response(const real* prev, const real* w, const real* b, int func,
                           real* act, Py_ssize_t num_inp_nodes,
                           Py_ssize_t num_out_nodes) noexcept nogil:
-    cdef Py_ssize_t o_idx, i_idx
-    cdef real val
-
-    # y_k = f(b_k + sum_i w_ki y_i): the sum in index order, the bias once, after it
-    for o_idx in range(num_out_nodes):
+    cdef Py_ssize_t o_idx = 0, i_idx
+    cdef real x, v0, v1, v2, v3, val
+    while o_idx + 4 <= num_out_nodes:
+        v0 = <real>0.0
+        v1 = <real>0.0
+        v2 = <real>0.0
+        v3 = <real>0.0
+        for i_idx in range(num_inp_nodes):
+            x = prev[i_idx]
+            v0 += x * w[o_idx * num_inp_nodes + i_idx]
+            v1 += x * w[(o_idx + 1) * num_inp_nodes + i_idx]
+            v2 += x * w[(o_idx + 2) * num_inp_nodes + i_idx]
+            v3 += x * w[(o_idx + 3) * num_inp_nodes + i_idx]
+        act[o_idx] = v0 + b[o_idx]
+        act[o_idx + 1] = v1 + b[o_idx + 1]
+        act[o_idx + 2] = v2 + b[o_idx + 2]
+        act[o_idx + 3] = v3 + b[o_idx + 3]
+        o_idx += 4
+    while o_idx < num_out_nodes:
         val = <real>0.0
         for i_idx in range(num_inp_nodes):
             val += prev[i_idx] * w[o_idx * num_inp_nodes + i_idx]
-        val += b[o_idx]
-        act[o_idx] = val
+        act[o_idx] = val + b[o_idx]
+        o_idx += 1
     _activate(act, func, num_out_nodes)
 
 
@@ -844,17 +873,43 @@ cdef void _output_delta(const real* out, const real* tgt, int output, int loss, 
 
 # act (num_hid_nodes,), w_next (num_out_nodes, num_hid_nodes), delta_next (num_out_nodes,)
 # -> delta (num_hid_nodes,): a hidden layer's deltas from the layer above (the derivative
-# table, hidden layers); w_next as in the forward pass, before this step's update
+# table, hidden layers); w_next as in the forward pass, before this step's update.
+# _rearranged.hidden_delta: w_next row by row; every unit's err_prop still adds
+# delta_next[o] w_next[o, h] for o = 0, 1, ... in that order (in delta[h], from zero), but
+# all units' sums advance together over contiguous memory, eight at a time here (as in
+# _layer_update: for gcc's SLP vectoriser, where numba has LLVM's loop vectoriser).
+# (w_o is &w_next[o_idx, 0].)
 cdef void _hidden_delta(const real* act, const real* w_next, const real* delta_next,
                         int func, real* delta, Py_ssize_t num_hid_nodes,
                         Py_ssize_t num_out_nodes) noexcept nogil:
     cdef Py_ssize_t h_idx, o_idx
-    cdef real err_prop
+    cdef const real* w_o
+    cdef real d, err_prop, e0, e1, e2, e3, e4, e5, e6, e7
     for h_idx in range(num_hid_nodes):
-        # the error to propagate back: sum_k delta_k w_kj
-        err_prop = <real>0.0
-        for o_idx in range(num_out_nodes):
-            err_prop += delta_next[o_idx] * w_next[o_idx * num_hid_nodes + h_idx]
+        delta[h_idx] = <real>0.0
+    # the error to propagate back: sum_k delta_k w_kj
+    for o_idx in range(num_out_nodes):
+        d = delta_next[o_idx]
+        w_o = w_next + o_idx * num_hid_nodes
+        h_idx = 0
+        while h_idx + 8 <= num_hid_nodes:
+            e0 = delta[h_idx] + d * w_o[h_idx]
+            e1 = delta[h_idx + 1] + d * w_o[h_idx + 1]
+            e2 = delta[h_idx + 2] + d * w_o[h_idx + 2]
+            e3 = delta[h_idx + 3] + d * w_o[h_idx + 3]
+            e4 = delta[h_idx + 4] + d * w_o[h_idx + 4]
+            e5 = delta[h_idx + 5] + d * w_o[h_idx + 5]
+            e6 = delta[h_idx + 6] + d * w_o[h_idx + 6]
+            e7 = delta[h_idx + 7] + d * w_o[h_idx + 7]
+            delta[h_idx] = e0; delta[h_idx + 1] = e1; delta[h_idx + 2] = e2
+            delta[h_idx + 3] = e3; delta[h_idx + 4] = e4; delta[h_idx + 5] = e5
+            delta[h_idx + 6] = e6; delta[h_idx + 7] = e7
+            h_idx += 8
+        while h_idx < num_hid_nodes:
+            delta[h_idx] += d * w_o[h_idx]
+            h_idx += 1
+    for h_idx in range(num_hid_nodes):
+        err_prop = delta[h_idx]
         if func == SIGMOID:
             # (sum_k delta_k w_kj) y_j (1 - y_j)
             delta[h_idx] = act[h_idx] * (<real>1.0 - act[h_idx]) * err_prop
@@ -867,16 +922,38 @@ cdef void _hidden_delta(const real* act, const real* w_next, const real* delta_n
 
 
 # prev (num_inp_nodes,), delta (num_out_nodes,) -> w (num_out_nodes, num_inp_nodes),
-# b (num_out_nodes,) updated in place: one layer of _update_network's adjust loops
+# b (num_out_nodes,) updated in place: one layer of _update_network's adjust loops.
+# Each row eight weights at a time: numba gets the reference's inner loop in SIMD registers
+# from LLVM's loop vectoriser; setup.py turns gcc's off (for the panels), and its SLP
+# vectoriser needs the eight updates written out. Each weight still takes the reference's
+# one update, w_ki + eta (y_i delta_k). (w_o is &w[o_idx, 0].)
 cdef void _layer_update(const real* prev, const real* delta, real* w, real* b, real lrate,
                         Py_ssize_t num_inp_nodes, Py_ssize_t num_out_nodes) noexcept nogil:
     cdef Py_ssize_t o_idx, i_idx
+    cdef real* w_o
+    cdef real d, w0, w1, w2, w3, w4, w5, w6, w7
 
     # adjust w: w_ki += eta delta_k y_i (each weight once: the loop order does not matter
     # for the bits; row by row is the order the memory is in)
     for o_idx in range(num_out_nodes):
-        for i_idx in range(num_inp_nodes):
-            w[o_idx * num_inp_nodes + i_idx] += lrate * (prev[i_idx] * delta[o_idx])
+        w_o = w + o_idx * num_inp_nodes
+        d = delta[o_idx]
+        i_idx = 0
+        while i_idx + 8 <= num_inp_nodes:
+            w0 = w_o[i_idx] + lrate * (prev[i_idx] * d)
+            w1 = w_o[i_idx + 1] + lrate * (prev[i_idx + 1] * d)
+            w2 = w_o[i_idx + 2] + lrate * (prev[i_idx + 2] * d)
+            w3 = w_o[i_idx + 3] + lrate * (prev[i_idx + 3] * d)
+            w4 = w_o[i_idx + 4] + lrate * (prev[i_idx + 4] * d)
+            w5 = w_o[i_idx + 5] + lrate * (prev[i_idx + 5] * d)
+            w6 = w_o[i_idx + 6] + lrate * (prev[i_idx + 6] * d)
+            w7 = w_o[i_idx + 7] + lrate * (prev[i_idx + 7] * d)
+            w_o[i_idx] = w0; w_o[i_idx + 1] = w1; w_o[i_idx + 2] = w2; w_o[i_idx + 3] = w3
+            w_o[i_idx + 4] = w4; w_o[i_idx + 5] = w5; w_o[i_idx + 6] = w6; w_o[i_idx + 7] = w7
+            i_idx += 8
+        while i_idx < num_inp_nodes:
+            w_o[i_idx] += lrate * (prev[i_idx] * d)
+            i_idx += 1
 
     # adjust b: b_k += eta delta_k
     for o_idx in range(num_out_nodes):
@@ -948,12 +1025,15 @@ cdef void _net_update(const real* inp, real** acts, const real* tgt, real** weig
 # batch_size 1 is _train_epoch's online SGD; otherwise each batch of batch_size consecutive
 # rows of the order (the last may be shorter) runs forward on the weights at its start, and
 # its summed per-sample gradients, divided by its number of rows, make one step.
-cdef void _net_train(const real* X, const real* Y, real** weights, real** biases,
-                     int hidden, int output, int loss, real lrate,
-                     const cnp.int64_t* orders, Py_ssize_t batch_size,
-                     real** acts, real** deltas, real** grad_w, real** grad_b,
-                     real* losses, const Py_ssize_t* sizes, Py_ssize_t num_layers,
-                     Py_ssize_t num_epochs, Py_ssize_t num_samples) noexcept nogil:
+# The reference's net_train, line for line (_rearranged imports it as reference_net_train):
+# _net_train below runs it for batch_size 1, over _layer_response and _hidden_delta above.
+cdef void _reference_net_train(const real* X, const real* Y, real** weights,
+                               real** biases, int hidden, int output, int loss, real lrate,
+                               const cnp.int64_t* orders, Py_ssize_t batch_size,
+                               real** acts, real** deltas, real** grad_w, real** grad_b,
+                               real* losses, const Py_ssize_t* sizes,
+                               Py_ssize_t num_layers, Py_ssize_t num_epochs,
+                               Py_ssize_t num_samples) noexcept nogil:
     cdef Py_ssize_t epoch, n_idx, start, stop, layer, o_idx, i_idx
     cdef const real* inp
     cdef const real* tgt
@@ -1018,32 +1098,322 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
         losses[epoch] = epoch_loss / <real>num_samples
 
 
-# X (num_samples, n_0) -> Y_hat (num_samples, n_L): _layer_response layer by layer, row by
-# row, as _rearranged.net_predict: blocks of BLOCK rows on num_threads OpenMP threads;
-# rows are independent, so which thread computes a row changes nothing. work holds
-# num_threads * 2 * widest reals: each thread's two hidden layers' activations (hid
-# (2, widest), alternating rows).
+# ---------------------------------------------------------------------------------------
+# _rearranged.py's deep-net kernels: net_predict and net_train's mini-batches, layer by
+# layer through panels (to_panels above: wp[g, i_idx, k] = w[8 g + k, i_idx], zero-padded,
+# is wp[(g * num_inp_nodes + i_idx) * PANEL + k]). Keep them in step with it.
+
+# prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, PANEL), b (num_out_nodes,)
+# -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.
+# _rearranged.panels_forward: four rows a pass through each panel of 8 units, every weight
+# loaded serving 32 sums side by side (gcc's SLP vectoriser puts each row's 8 in SIMD
+# registers, each lane exactly the scalar addition it replaces). (wp_gi is &wp[g, i_idx, 0].)
+cdef void _panels_forward(const real* prev, const real* wp, const real* b, real* act,
+                          Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                          Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t g, r, n, q, k, o_idx, i_idx
+    cdef const real* pa
+    cdef const real* pb
+    cdef const real* pc
+    cdef const real* pd
+    cdef const real* wp_gi
+    cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
+    cdef real a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
+    cdef real c0, c1, c2, c3, c4, c5, c6, c7, d0, d1, d2, d3, d4, d5, d6, d7
+    cdef real val[4][PANEL]
+    for g in range((num_out_nodes + PANEL - 1) // PANEL):
+        r = 0
+        while r < rows:
+            n = min(4, rows - r)  # rows in this pass; a short pass repeats its last row
+            pa = prev + r * num_inp_nodes
+            pb = prev + (r + min(1, n - 1)) * num_inp_nodes
+            pc = prev + (r + min(2, n - 1)) * num_inp_nodes
+            pd = prev + (r + min(3, n - 1)) * num_inp_nodes
+            a0 = <real>0.0; a1 = <real>0.0; a2 = <real>0.0; a3 = <real>0.0
+            a4 = <real>0.0; a5 = <real>0.0; a6 = <real>0.0; a7 = <real>0.0
+            b0 = <real>0.0; b1 = <real>0.0; b2 = <real>0.0; b3 = <real>0.0
+            b4 = <real>0.0; b5 = <real>0.0; b6 = <real>0.0; b7 = <real>0.0
+            c0 = <real>0.0; c1 = <real>0.0; c2 = <real>0.0; c3 = <real>0.0
+            c4 = <real>0.0; c5 = <real>0.0; c6 = <real>0.0; c7 = <real>0.0
+            d0 = <real>0.0; d1 = <real>0.0; d2 = <real>0.0; d3 = <real>0.0
+            d4 = <real>0.0; d5 = <real>0.0; d6 = <real>0.0; d7 = <real>0.0
+            for i_idx in range(num_inp_nodes):
+                wp_gi = wp + (g * num_inp_nodes + i_idx) * PANEL
+                w0 = wp_gi[0]; w1 = wp_gi[1]
+                w2 = wp_gi[2]; w3 = wp_gi[3]
+                w4 = wp_gi[4]; w5 = wp_gi[5]
+                w6 = wp_gi[6]; w7 = wp_gi[7]
+                x = pa[i_idx]
+                a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+                a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+                x = pb[i_idx]
+                b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+                b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+                x = pc[i_idx]
+                c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+                c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+                x = pd[i_idx]
+                d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+                d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+            val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
+            val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
+            val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
+            val[1][4] = b4; val[1][5] = b5; val[1][6] = b6; val[1][7] = b7
+            val[2][0] = c0; val[2][1] = c1; val[2][2] = c2; val[2][3] = c3
+            val[2][4] = c4; val[2][5] = c5; val[2][6] = c6; val[2][7] = c7
+            val[3][0] = d0; val[3][1] = d1; val[3][2] = d2; val[3][3] = d3
+            val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
+            for q in range(n):
+                for k in range(PANEL):
+                    o_idx = PANEL * g + k
+                    if o_idx < num_out_nodes:
+                        act[(r + q) * num_out_nodes + o_idx] = val[q][k] + b[o_idx]
+            r += n
+
+
+# X (num_samples, n_0) -> Y_hat (num_samples, n_L), with panels[l] = to_panels(weights[l])
+# (the caller's, as _numba's net_predict_rows). _rearranged.net_predict: rows are
+# independent, so blocks of BLOCK rows run on num_threads OpenMP threads, and within a block
+# each layer runs four rows at a time through each panel of 8 units (_panels_forward), then
+# the activation row by row; which thread computes a row, or beside which row, changes
+# nothing. work holds num_threads * 2 * BLOCK * widest reals: each thread's two hidden
+# layers' (rows, n_l) activations, alternating.
 cdef void _net_predict(const real* X, real** weights, real** biases, int hidden, int output,
-                       real* Y_hat, const Py_ssize_t* sizes, Py_ssize_t num_layers,
-                       Py_ssize_t num_samples, Py_ssize_t widest, real* work,
-                       int num_threads) noexcept nogil:
-    cdef Py_ssize_t b_idx, n_idx, layer
+                       real** panels, real* Y_hat, const Py_ssize_t* sizes,
+                       Py_ssize_t num_layers, Py_ssize_t num_samples, Py_ssize_t widest,
+                       real* work, int num_threads) noexcept nogil:
+    cdef Py_ssize_t b_idx, start, stop, layer, r
     cdef int func
     cdef real* hid
     cdef const real* prev
     cdef real* act
     for b_idx in prange((num_samples + BLOCK - 1) // BLOCK, num_threads=num_threads,
                         schedule="static"):
-        hid = work + openmp.omp_get_thread_num() * 2 * widest
-        for n_idx in range(b_idx * BLOCK, min(num_samples, (b_idx + 1) * BLOCK)):
+        hid = work + openmp.omp_get_thread_num() * 2 * BLOCK * widest
+        start = b_idx * BLOCK
+        stop = min(num_samples, start + BLOCK)
+        prev = X + start * sizes[0]
+        for layer in range(num_layers):
+            func = output if layer == num_layers - 1 else hidden
+            if layer == num_layers - 1:
+                act = Y_hat + start * sizes[num_layers]
+            else:
+                act = hid + (layer % 2) * BLOCK * widest
+            _panels_forward(prev, panels[layer], biases[layer], act, stop - start,
+                            sizes[layer], sizes[layer + 1])
+            for r in range(stop - start):
+                _activate(act + r * sizes[layer + 1], func, sizes[layer + 1])
+            prev = act
+
+
+# panels[l] = to_panels(weights[l]) for every layer (_numba's net_predict_rows); the caller
+# callocs them (zero-padded)
+cdef void _net_panels(real** weights, real** panels, const Py_ssize_t* sizes,
+                      Py_ssize_t num_layers) noexcept nogil:
+    cdef Py_ssize_t layer
+    for layer in range(num_layers):
+        _to_panels(weights[layer], panels[layer], sizes[layer + 1], sizes[layer])
+
+
+# The reals _net_train's mini-batches need (batch_size > 1), allocated once per call by
+# the caller and zeroed, so the panels' padding units stay 0: act_buf and delta_buf (most
+# rows of every layer each), Xb (most, n_0), Yb (most, n_L), then each layer's panels.
+cdef Py_ssize_t _net_train_work(const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                                Py_ssize_t most) noexcept nogil:
+    cdef Py_ssize_t layer, count = most * (sizes[0] + sizes[num_layers])
+    for layer in range(num_layers):
+        count += 2 * most * sizes[layer + 1]
+        count += (sizes[layer + 1] + PANEL - 1) // PANEL * sizes[layer] * PANEL
+    return count
+
+
+# The deep net's training, _rearranged.net_train (same arguments, then losses, the sizes,
+# the work of _net_train_work with offsets (num_layers + 1,) and the threads of
+# _batch_update). Online SGD (batch_size 1) is the reference's own (_reference_net_train).
+# A mini-batch is computed layer by layer over all of its rows instead of row by row: its
+# rows are gathered, each layer's forward pass runs four rows at a time through panels of 8
+# units (_panels_forward, the panels repacked per batch), each row's loss and deltas follow
+# in row order, and _batch_update sums each weight's per-row gradients in row order and
+# steps. Every sum keeps the reference's terms and order; the rows only share the weights of
+# the batch's start, which the reference's rows read too.
+cdef void _net_train(const real* X, const real* Y, real** weights, real** biases,
+                     int hidden, int output, int loss, real lrate,
+                     const cnp.int64_t* orders, Py_ssize_t batch_size,
+                     real** acts, real** deltas, real** grad_w, real** grad_b,
+                     real* losses, const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                     Py_ssize_t num_epochs, Py_ssize_t num_samples,
+                     real* work, Py_ssize_t* offsets, int threads) noexcept nogil:
+    cdef Py_ssize_t epoch, start, rows, r, layer, most, n, m, a, d, k
+    cdef int func
+    cdef real epoch_loss
+    cdef real* act_buf
+    cdef real* delta_buf
+    cdef real* Xb
+    cdef real* Yb
+    cdef real* wp
+    cdef const real* prev
+    cdef real* act
+    cdef real* out
+    cdef real* out_delta
+    cdef real* delta
+    if batch_size == 1:
+        _reference_net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders,
+                             batch_size, acts, deltas, grad_w, grad_b, losses, sizes,
+                             num_layers, num_epochs, num_samples)
+        return
+
+    # every layer's (rows, n_l) activations and deltas, one after the other in two buffers
+    most = min(batch_size, num_samples)
+    offsets[0] = 0
+    for layer in range(num_layers):
+        offsets[layer + 1] = offsets[layer] + most * sizes[layer + 1]
+    act_buf = work
+    delta_buf = act_buf + offsets[num_layers]
+    Xb = delta_buf + offsets[num_layers]
+    Yb = Xb + most * sizes[0]
+    for epoch in range(num_epochs):
+        epoch_loss = <real>0.0
+        start = 0
+        while start < num_samples:  # for start in range(0, num_samples, batch_size)
+            rows = min(start + batch_size, num_samples) - start
+            for r in range(rows):
+                memcpy(Xb + r * sizes[0],
+                       X + orders[epoch * num_samples + start + r] * sizes[0],
+                       sizes[0] * sizeof(real))
+                memcpy(Yb + r * sizes[num_layers],
+                       Y + orders[epoch * num_samples + start + r] * sizes[num_layers],
+                       sizes[num_layers] * sizeof(real))
+            # the forward pass, layer by layer, at the batch's starting weights
+            prev = Xb
+            wp = Yb + most * sizes[num_layers]  # each layer's panels, one after the other
             for layer in range(num_layers):
                 func = output if layer == num_layers - 1 else hidden
-                prev = X + n_idx * sizes[0] if layer == 0 else \
-                    hid + ((layer - 1) % 2) * widest
-                act = Y_hat + n_idx * sizes[num_layers] if layer == num_layers - 1 else \
-                    hid + (layer % 2) * widest
-                _layer_response(prev, weights[layer], biases[layer], func, act,
-                                sizes[layer], sizes[layer + 1])
+                n = sizes[layer + 1]
+                act = act_buf + offsets[layer]
+                _to_panels(weights[layer], wp, n, sizes[layer])
+                _panels_forward(prev, wp, biases[layer], act, rows, sizes[layer], n)
+                for r in range(rows):
+                    _activate(act + r * n, func, n)
+                prev = act
+                wp = wp + (n + PANEL - 1) // PANEL * sizes[layer] * PANEL
+            # each row's loss and deltas, top down, in row order
+            for r in range(rows):
+                n = sizes[num_layers]
+                out = act_buf + offsets[num_layers - 1]
+                out_delta = delta_buf + offsets[num_layers - 1]
+                epoch_loss += _sample_loss(out + r * n, Yb + r * n, output, loss, n)
+                _output_delta(out + r * n, Yb + r * n, output, loss, out_delta + r * n, n)
+                for layer in range(num_layers - 2, -1, -1):
+                    n = sizes[layer + 1]
+                    m = sizes[layer + 2]
+                    a = offsets[layer] + r * n
+                    d = offsets[layer + 1] + r * m
+                    _hidden_delta(act_buf + a, weights[layer + 1], delta_buf + d, hidden,
+                                  delta_buf + a, n, m)
+            # one step per layer with the mean of the rows' gradients
+            for layer in range(num_layers):
+                n = sizes[layer + 1]
+                delta = delta_buf + offsets[layer]
+                if layer == 0:
+                    _batch_update(Xb, delta, weights[0], biases[0], lrate, <real>rows,
+                                  rows, sizes[0], n, threads)
+                else:
+                    k = sizes[layer]
+                    prev = act_buf + offsets[layer - 1]
+                    _batch_update(prev, delta, weights[layer], biases[layer], lrate,
+                                  <real>rows, rows, k, n, threads)
+            start += batch_size
+        losses[epoch] = epoch_loss / <real>num_samples
+
+
+# prev (rows, num_inp_nodes), delta (rows, num_out_nodes) -> w, b updated in place:
+# w_ki += eta (sum_r delta_rk y_ri) / rows, the sum over the rows in row order from zero
+# (as the reference's grad_w), four units by eight inputs at a time: 32 sums side by side.
+# _rearranged.batch_update: its blocks of four units q shared out over threads OpenMP
+# threads (each weight summed and stepped by one thread); the body of its prange loop is
+# _batch_update_units, a function so that Cython's prange keeps the sums private instead of
+# taking them for reductions.
+cdef void _batch_update(const real* prev, const real* delta, real* w, real* b, real lrate,
+                        real num_batch, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                        Py_ssize_t num_out_nodes, int threads) noexcept nogil:
+    cdef Py_ssize_t q
+    for q in prange((num_out_nodes + 3) // 4, num_threads=threads, schedule="static"):
+        _batch_update_units(prev, delta, w, b, lrate, num_batch, 4 * q, rows,
+                            num_inp_nodes, num_out_nodes)
+
+
+# units o_idx .. o_idx + 3 (fewer at the end) of _batch_update
+cdef void _batch_update_units(const real* prev, const real* delta, real* w, real* b,
+                              real lrate, real num_batch, Py_ssize_t o_idx, Py_ssize_t rows,
+                              Py_ssize_t num_inp_nodes,
+                              Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t n_o = min(4, num_out_nodes - o_idx), i_idx = 0, r, o, i
+    cdef const real* prev_ri
+    cdef real x0, x1, x2, x3, x4, x5, x6, x7, d, acc
+    cdef real a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
+    cdef real c0, c1, c2, c3, c4, c5, c6, c7, e0, e1, e2, e3, e4, e5, e6, e7
+    while n_o == 4 and i_idx + 8 <= num_inp_nodes:
+        a0 = <real>0.0; a1 = <real>0.0; a2 = <real>0.0; a3 = <real>0.0
+        a4 = <real>0.0; a5 = <real>0.0; a6 = <real>0.0; a7 = <real>0.0
+        b0 = <real>0.0; b1 = <real>0.0; b2 = <real>0.0; b3 = <real>0.0
+        b4 = <real>0.0; b5 = <real>0.0; b6 = <real>0.0; b7 = <real>0.0
+        c0 = <real>0.0; c1 = <real>0.0; c2 = <real>0.0; c3 = <real>0.0
+        c4 = <real>0.0; c5 = <real>0.0; c6 = <real>0.0; c7 = <real>0.0
+        e0 = <real>0.0; e1 = <real>0.0; e2 = <real>0.0; e3 = <real>0.0
+        e4 = <real>0.0; e5 = <real>0.0; e6 = <real>0.0; e7 = <real>0.0
+        for r in range(rows):
+            prev_ri = prev + r * num_inp_nodes + i_idx  # &prev[r, i_idx]
+            x0 = prev_ri[0]; x1 = prev_ri[1]
+            x2 = prev_ri[2]; x3 = prev_ri[3]
+            x4 = prev_ri[4]; x5 = prev_ri[5]
+            x6 = prev_ri[6]; x7 = prev_ri[7]
+            d = delta[r * num_out_nodes + o_idx]
+            a0 += x0 * d; a1 += x1 * d; a2 += x2 * d; a3 += x3 * d
+            a4 += x4 * d; a5 += x5 * d; a6 += x6 * d; a7 += x7 * d
+            d = delta[r * num_out_nodes + o_idx + 1]
+            b0 += x0 * d; b1 += x1 * d; b2 += x2 * d; b3 += x3 * d
+            b4 += x4 * d; b5 += x5 * d; b6 += x6 * d; b7 += x7 * d
+            d = delta[r * num_out_nodes + o_idx + 2]
+            c0 += x0 * d; c1 += x1 * d; c2 += x2 * d; c3 += x3 * d
+            c4 += x4 * d; c5 += x5 * d; c6 += x6 * d; c7 += x7 * d
+            d = delta[r * num_out_nodes + o_idx + 3]
+            e0 += x0 * d; e1 += x1 * d; e2 += x2 * d; e3 += x3 * d
+            e4 += x4 * d; e5 += x5 * d; e6 += x6 * d; e7 += x7 * d
+        _step_row(w, o_idx, i_idx, lrate, num_batch, a0, a1, a2, a3, a4, a5, a6, a7,
+                  num_inp_nodes)
+        _step_row(w, o_idx + 1, i_idx, lrate, num_batch, b0, b1, b2, b3, b4, b5, b6, b7,
+                  num_inp_nodes)
+        _step_row(w, o_idx + 2, i_idx, lrate, num_batch, c0, c1, c2, c3, c4, c5, c6, c7,
+                  num_inp_nodes)
+        _step_row(w, o_idx + 3, i_idx, lrate, num_batch, e0, e1, e2, e3, e4, e5, e6, e7,
+                  num_inp_nodes)
+        i_idx += 8
+    for o in range(o_idx, o_idx + n_o):  # the inputs left over, one sum at a time
+        for i in range(i_idx, num_inp_nodes):
+            acc = <real>0.0
+            for r in range(rows):
+                acc += prev[r * num_inp_nodes + i] * delta[r * num_out_nodes + o]
+            w[o * num_inp_nodes + i] += lrate * (acc / num_batch)
+        acc = <real>0.0
+        for r in range(rows):
+            acc += delta[r * num_out_nodes + o]
+        b[o] += lrate * (acc / num_batch)
+
+
+# w[o_idx, i_idx + k] += lrate * (g_k / num_batch) for k = 0 .. 7 (_rearranged.step_row)
+cdef inline void _step_row(real* w, Py_ssize_t o_idx, Py_ssize_t i_idx, real lrate,
+                           real num_batch, real g0, real g1, real g2, real g3, real g4,
+                           real g5, real g6, real g7,
+                           Py_ssize_t num_inp_nodes) noexcept nogil:
+    cdef real* w_oi = w + o_idx * num_inp_nodes + i_idx  # &w[o_idx, i_idx]
+    w_oi[0] += lrate * (g0 / num_batch)
+    w_oi[1] += lrate * (g1 / num_batch)
+    w_oi[2] += lrate * (g2 / num_batch)
+    w_oi[3] += lrate * (g3 / num_batch)
+    w_oi[4] += lrate * (g4 / num_batch)
+    w_oi[5] += lrate * (g5 / num_batch)
+    w_oi[6] += lrate * (g6 / num_batch)
+    w_oi[7] += lrate * (g7 / num_batch)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1187,32 +1557,36 @@ cdef void _net_update_c(_NetC* net, const void* inp, const void* tgt, int hidden
 cdef void _net_train_c(_NetC* net, const void* X, const void* Y, int hidden, int output,
                        int loss, double lrate, const cnp.int64_t* orders,
                        Py_ssize_t batch_size, void* losses, Py_ssize_t num_epochs,
-                       Py_ssize_t num_samples) noexcept nogil:
+                       Py_ssize_t num_samples, void* work, Py_ssize_t* offsets,
+                       int threads) noexcept nogil:
     if net.typenum == cnp.NPY_FLOAT:
         _net_train(<const float*>X, <const float*>Y, <float**>net.weights,
                    <float**>net.biases, hidden, output, loss, <float>lrate, orders,
                    batch_size, <float**>net.acts, <float**>net.deltas, <float**>net.grad_w,
                    <float**>net.grad_b, <float*>losses, net.sizes, net.num_layers,
-                   num_epochs, num_samples)
+                   num_epochs, num_samples, <float*>work, offsets, threads)
     else:
         _net_train(<const double*>X, <const double*>Y, <double**>net.weights,
                    <double**>net.biases, hidden, output, loss, lrate, orders, batch_size,
                    <double**>net.acts, <double**>net.deltas, <double**>net.grad_w,
                    <double**>net.grad_b, <double*>losses, net.sizes, net.num_layers,
-                   num_epochs, num_samples)
+                   num_epochs, num_samples, <double*>work, offsets, threads)
 
 
-cdef void _net_predict_c(_NetC* net, const void* X, int hidden, int output, void* Y_hat,
-                         Py_ssize_t num_samples, Py_ssize_t widest, void* work,
+# panels: one pointer per layer into the caller's zeroed block; filled here, then used
+cdef void _net_predict_c(_NetC* net, const void* X, int hidden, int output, void** panels,
+                         void* Y_hat, Py_ssize_t num_samples, Py_ssize_t widest, void* work,
                          int num_threads) noexcept nogil:
     if net.typenum == cnp.NPY_FLOAT:
+        _net_panels(<float**>net.weights, <float**>panels, net.sizes, net.num_layers)
         _net_predict(<const float*>X, <float**>net.weights, <float**>net.biases, hidden,
-                     output, <float*>Y_hat, net.sizes, net.num_layers, num_samples, widest,
-                     <float*>work, num_threads)
+                     output, <float**>panels, <float*>Y_hat, net.sizes, net.num_layers,
+                     num_samples, widest, <float*>work, num_threads)
     else:
+        _net_panels(<double**>net.weights, <double**>panels, net.sizes, net.num_layers)
         _net_predict(<const double*>X, <double**>net.weights, <double**>net.biases, hidden,
-                     output, <double*>Y_hat, net.sizes, net.num_layers, num_samples, widest,
-                     <double*>work, num_threads)
+                     output, <double**>panels, <double*>Y_hat, net.sizes, net.num_layers,
+                     num_samples, widest, <double*>work, num_threads)
 
 
 def net_response(inp, weights, biases, int hidden, int output, acts):
@@ -1260,14 +1634,19 @@ def net_update(inp, acts, tgt, weights, biases, int hidden, int output, int loss
 def net_train(X, Y, weights, biases, int hidden, int output, int loss, lrate, orders,
               Py_ssize_t batch_size, acts, deltas, grad_w, grad_b):
     """Epochs of SGD, all in C: returns losses (num_epochs,), each epoch's mean sample loss.
-    orders (num_epochs, num_samples) int64: the rows of X, Y of each epoch, in order."""
+    orders (num_epochs, num_samples) int64: the rows of X, Y of each epoch, in order.
+    A mini-batch's weight updates are shared out to OpenMP's threads (OMP_NUM_THREADS, else
+    every core); the result does not depend on how many."""
     cdef _NetC net
     net.block = NULL
     cdef void* X_
     cdef void* Y_
+    cdef void* work = NULL
+    cdef Py_ssize_t* offsets = NULL
     cdef const cnp.int64_t* orders_
     cdef Py_ssize_t num_rows, num_epochs, num_samples, j
     cdef double lrate_ = lrate
+    cdef int threads = openmp.omp_get_max_threads()
     cdef cnp.ndarray losses
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -1294,10 +1673,20 @@ def net_train(X, Y, weights, biases, int hidden, int output, int loss, lrate, or
                 raise ValueError(f"loopmlp._cython: orders holds row {orders_[j]}, but X "
                                  f"has {num_rows} rows")
         losses = _net_empty(net.typenum, num_epochs, -1)
+        if batch_size > 1:  # the mini-batches' buffers and panels (_net_train_work)
+            work = calloc(max(1, _net_train_work(net.sizes, net.num_layers,
+                                                 min(batch_size, num_samples))),
+                          cnp.PyArray_ITEMSIZE(losses))
+            offsets = <Py_ssize_t*>malloc((net.num_layers + 1) * sizeof(Py_ssize_t))
+            if work == NULL or offsets == NULL:
+                raise MemoryError()
         with nogil:
             _net_train_c(&net, X_, Y_, hidden, output, loss, lrate_, orders_, batch_size,
-                         cnp.PyArray_DATA(losses), num_epochs, num_samples)
+                         cnp.PyArray_DATA(losses), num_epochs, num_samples, work, offsets,
+                         threads)
     finally:
+        free(offsets)
+        free(work)
         free(net.block)
     return losses
 
@@ -1310,7 +1699,9 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
     net.block = NULL
     cdef void* X_
     cdef void* work = NULL
-    cdef Py_ssize_t num_samples, widest = 1, layer
+    cdef void* block = NULL
+    cdef void** panels = NULL
+    cdef Py_ssize_t num_samples, widest = 1, layer, itemsize, count = 0
     cdef cnp.ndarray Y_hat
     try:
         _net_open(&net, weights, biases, False)
@@ -1320,14 +1711,26 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
             widest = max(widest, net.sizes[layer + 1])
         num_threads = <int>min(<Py_ssize_t>num_threads, (num_samples + BLOCK - 1) // BLOCK)
         Y_hat = _net_empty(net.typenum, num_samples, net.sizes[net.num_layers])
-        # each thread's hid (2, widest)
-        work = calloc(num_threads * 2 * widest, cnp.PyArray_ITEMSIZE(Y_hat))
-        if work == NULL:
+        itemsize = cnp.PyArray_ITEMSIZE(Y_hat)
+        # each layer's panels, zero-padded, one after the other in block (packed once a call)
+        panels = <void**>malloc(net.num_layers * sizeof(void*))
+        for layer in range(net.num_layers):
+            count += (net.sizes[layer + 1] + PANEL - 1) // PANEL * net.sizes[layer] * PANEL
+        block = calloc(count, itemsize)
+        # each thread's hid (2, BLOCK, widest)
+        work = calloc(num_threads * 2 * BLOCK * widest, itemsize)
+        if panels == NULL or block == NULL or work == NULL:
             raise MemoryError()
+        count = 0
+        for layer in range(net.num_layers):
+            panels[layer] = <char*>block + count * itemsize
+            count += (net.sizes[layer + 1] + PANEL - 1) // PANEL * net.sizes[layer] * PANEL
         with nogil:
-            _net_predict_c(&net, X_, hidden, output, cnp.PyArray_DATA(Y_hat), num_samples,
-                           widest, work, num_threads)
+            _net_predict_c(&net, X_, hidden, output, panels, cnp.PyArray_DATA(Y_hat),
+                           num_samples, widest, work, num_threads)
     finally:
         free(work)
+        free(block)
+        free(panels)
         free(net.block)
     return Y_hat
