@@ -60,7 +60,7 @@ def test_json_has_machine_info_and_results(quick_run):
     for key in ("workload", "backend", "threads", "dtype", "rows_timed", "median_s",
                 "ns_per_sample", "speedup_vs_numpy", "speedup_vs_python", "gflops", "pct_peak",
                 "peak", "peak_gflops", "bit_identical", "max_abs_diff", "check",
-                "extrapolated", "times_s"):
+                "extrapolated", "times_s", "cpu_per_wall"):
         assert key in row
     kernels = {r["kernel"] for r in report["results"]}
     # "60-6-4" also picks the deep net_predict on the lecture's net
@@ -153,6 +153,7 @@ def test_contender_threads():
     few = Workload("predict", "lecture", n_samples=64)   # one block of rows
     deep = NetWorkload("net_predict", (784, 512, 10), n_samples=10_000)
     train = NetWorkload("net_train", (784, 512, 10), n_samples=64)
+    batches = NetWorkload("net_train", (784, 512, 10), n_samples=256, batch_size=32)
     threads = benchreport.contender_threads
     assert threads("python", big, counts) == 1
     assert threads("numpy", lecture, counts) == 4
@@ -162,6 +163,8 @@ def test_contender_threads():
     assert threads("numba", lecture, counts) == 1 and threads("cython", mnist, counts) == 3
     assert threads("numba", deep, counts) == 2 and threads("cython", deep, counts) == 3
     assert threads("numba", train, counts) == 1 and threads("cython", train, counts) == 1
+    assert threads("numba", batches, counts) == 2 and threads("cython", batches, counts) == 3
+    assert threads("numpy", batches, counts) == 4 and threads("python", batches, counts) == 1
 
 
 def test_nofma_peak_kernel_has_no_fma_and_does_what_is_counted():

@@ -354,7 +354,15 @@ def contender_threads(name: str, w, counts: dict) -> int:
     * ``numba``, ``fast``, ``cython``: ``predict`` and ``net_predict`` spread blocks of
       ``PREDICT_BLOCK`` rows over numba's or OpenMP's threads (no more threads than blocks);
       ``train_epoch`` and ``train`` share the hidden layer's panels out to them from
-      ``_rearranged.PARALLEL_WEIGHTS`` weights in ``wh`` on (784-512-10); the rest run on one.
+      ``_rearranged.PARALLEL_WEIGHTS`` weights in ``wh`` on (784-512-10); ``net_train`` in
+      mini-batches shares each step's units out to them (``_rearranged.batch_update``);
+      the rest run on one.
+
+    These rules restate the kernels (threads that do the work). ``time_call`` also records
+    the process's CPU seconds per wall second (``cpu_per_wall`` in report.json), which a
+    kernel on two threads brings near 2. It is an upper bound, not a count: threads that
+    spin-wait count too (numba's second thread during a one-block ``predict``, OpenMP's
+    for a while after a parallel region).
     * ``numpy`` and ``sklearn``: BLAS's threads (BLAS may still run a small product on one).
     * ``torch``: its intra-op threads; ``jax``: every core.
     """
@@ -376,6 +384,8 @@ def contender_threads(name: str, w, counts: dict) -> int:
         return max(1, min(all_threads, -(-w.n_samples // PREDICT_BLOCK)))
     if w.kernel in ("train_epoch", "train") and w.shape[0] * w.shape[1] >= PARALLEL_WEIGHTS:
         return all_threads
+    if w.kernel == "net_train" and getattr(w, "batch_size", 1) > 1:
+        return all_threads  # each mini-batch's step: blocks of units on threads (batch_update)
     return 1
 
 
@@ -438,6 +448,7 @@ def time_call(w, k, backend, rows, repeat, budget, warm_up):
     number = 1 if t1 >= MIN_TIME else min(100_000, math.ceil(MIN_TIME / max(t1, 1e-7)))
     repeats = repeat if t1 * number * repeat <= budget else max(1, min(repeat, int(budget / (t1 * number))))
     times = [t1] if number == 1 else []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     while len(times) < repeats:
         args = wr.setup(backend)
         gc_was = gc.isenabled()
@@ -451,7 +462,11 @@ def time_call(w, k, backend, rows, repeat, budget, warm_up):
             if gc_was:
                 gc.enable()
         times.append(dt / number)
-    return statistics.median(times), times, number
+    # the process's CPU seconds per wall second over the repeats (None: none ran here)
+    wall = time.perf_counter() - wall0
+    timed_here = len(times) > (1 if number == 1 else 0)
+    cpu_per_wall = (time.process_time() - cpu0) / wall if timed_here and wall > 0 else None
+    return statistics.median(times), times, number, cpu_per_wall
 
 
 def check(w, k, backend, ref):
@@ -548,11 +563,12 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
             n_rows = w.n_samples
         if per_call:
             n_rows = 1
-        median, times, number = time_call(
+        median, times, number, cpu_per_wall = time_call(
             w, k, name, n_rows, settings["repeat"], settings["budget"],
             warm_up=name in PEERS)
         full_rows = row["n_samples"]
         row.update(rows_timed=n_rows, extrapolated=n_rows < full_rows, repeats=len(times),
+                   cpu_per_wall=cpu_per_wall,
                    number=number, times_s=times, median_s=median / n_rows * full_rows,
                    ns_per_sample=median / n_rows * 1e9)
         row["gflops"] = flops / row["ns_per_sample"]
@@ -628,7 +644,7 @@ def run_sweep(backends, loaded, settings, quiet=False):
                 rows = min(w.n_samples, 256)
             else:
                 rows = w.n_samples
-            median, times, _ = time_call(w, k, name, rows, settings["repeat"],
+            median, times, _, _ = time_call(w, k, name, rows, settings["repeat"],
                                          settings["budget"], warm_up=name != "python")
             point.update(ns_per_sample=median / rows * 1e9, extrapolated=False, rows_timed=rows)
             if name == "python":
