@@ -6,9 +6,16 @@ from ._cython import CPU_HAS_AVX2
 
 if CPU_HAS_AVX2:
     from ._cython_avx2 import (net_predict, net_response, net_train, net_update,  # noqa: F401
-                               neural_response, predict, train, train_epoch,
-                               train_epoch_literal, update_network)
+                               neural_response, train, train_epoch, train_epoch_literal,
+                               update_network)
 else:
     from ._cython import (net_predict, net_response, net_train, net_update,  # noqa: F401
-                          neural_response, predict, train, train_epoch, train_epoch_literal,
+                          neural_response, train, train_epoch, train_epoch_literal,
                           update_network)
+from ._reference import SIGMOID
+
+
+def predict(X, wh, bh, wo, bo, threads=None):
+    """The lecture's predict as the deep net's: the same sums, bias and sigmoid, through the
+    deep net's panels (four rows a pass; 784-512-10 15.5 -> ~9 us a row)."""
+    return net_predict(X, (wh, wo), (bh, bo), SIGMOID, SIGMOID, threads)
