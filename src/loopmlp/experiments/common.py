@@ -95,6 +95,13 @@ class ExperimentResult:
 # --------------------------------------------------------------------------------------
 
 
+def loggers(log, verbose: bool):
+    """``(log, say)``: ``log`` the caller's line sink (``print`` with ``verbose`` if none is
+    given, else None), ``say`` the same but never None (lines go nowhere without a sink)."""
+    log = print if log is None and verbose else log
+    return log, (log if log is not None else (lambda line: None))
+
+
 def parse_hidden(value) -> tuple[int, ...]:
     """``"60,60"``, ``"32"``, ``32`` or ``(60, 60)`` -> a tuple of hidden widths (each >= 1)."""
     if isinstance(value, str):

@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from .. import data
-from .common import (ExperimentError, ExperimentResult, fmt_s, net_name, out_dir, prepare,
-                     saved_lines, split_validation, write_outputs)
+from .common import (ExperimentError, ExperimentResult, fmt_s, loggers, net_name, out_dir,
+                     prepare, saved_lines, split_validation, write_outputs)
 
 N_CLASSES = 10
 
@@ -86,8 +86,7 @@ def run(*, mnist=None, max_samples=None, hidden=None, activation=None, lrate=Non
     """
     from sklearn.metrics import classification_report, confusion_matrix
 
-    log = print if log is None and verbose else log
-    say = log if log is not None else (lambda line: None)
+    log, say = loggers(log, verbose)
     given = dict(hidden=hidden, activation=activation, lrate=lrate, epochs=epochs,
                  batch_size=batch_size, shuffle=shuffle, init=init, dtype=dtype,
                  validation_fraction=validation_fraction)

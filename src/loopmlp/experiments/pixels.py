@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 from .. import data
-from .common import (ExperimentError, ExperimentResult, fmt_s, net_name, out_dir, prepare,
-                     saved_lines, split_validation, write_outputs)
+from .common import (ExperimentError, ExperimentResult, fmt_s, loggers, net_name, out_dir,
+                     prepare, saved_lines, split_validation, write_outputs)
 
 # The lecture's DIY settings (000): 60-6-4, sigmoid, lrate 0.1, 50 epochs, online SGD in
 # the data's order, U[-1, 1) weights, all training blocks (its Keras version held out 0.1).
@@ -123,8 +123,7 @@ def run(*, train=None, test=None, max_blocks=None, hidden=None, activation=None,
         ``results``: ``holes_mse``, ``bilinear_mse``, ``network_mse`` (whole test image,
         grey levels squared), ``test_block_mse`` (0..1 scale), ``epoch_mse``, ...
     """
-    log = print if log is None and verbose else log
-    say = log if log is not None else (lambda line: None)
+    log, say = loggers(log, verbose)
     given = dict(hidden=hidden, activation=activation, lrate=lrate, epochs=epochs,
                  batch_size=batch_size, shuffle=shuffle, init=init, dtype=dtype,
                  validation_fraction=validation_fraction)

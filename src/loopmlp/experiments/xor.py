@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import (ExperimentResult, fmt_s, net_name, out_dir, prepare, saved_lines,
-                     write_outputs)
+from .common import (ExperimentResult, fmt_s, loggers, net_name, out_dir, prepare,
+                     saved_lines, write_outputs)
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])
@@ -44,8 +44,7 @@ def run(*, hidden=None, activation=None, lrate=None, epochs=None, batch_size=Non
     """
     from .training import train
 
-    log = print if log is None and verbose else log
-    say = log if log is not None else (lambda line: None)
+    log, say = loggers(log, verbose)
     given = dict(hidden=hidden, activation=activation, lrate=lrate, epochs=epochs,
                  batch_size=batch_size, shuffle=shuffle, init=init, dtype=dtype,
                  validation_fraction=None)
