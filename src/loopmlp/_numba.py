@@ -117,13 +117,11 @@ def kernels(**options):
     def net_predict_rows(X, weights, biases, hidden, output):
         panels = tuple([to_panels(w) for w in weights])
         return net_predict_panels(X, weights, biases, hidden, output, panels)
-    net_predict_rows.py_func = _reference.net_predict  # its arguments, for _on_threads
 
     def predict_rows(X, wh, bh, wo, bo):
         """The lecture's predict as the deep net's: the same sums, bias and sigmoid, through
         the deep net's panels (four rows a pass; 784-512-10: 15.5 -> 10.9 us a row)."""
         return net_predict_rows(X, (wh, wo), (bh, bo), _reference.SIGMOID, _reference.SIGMOID)
-    predict_rows.py_func = _reference.predict
 
     train_rows, train_epoch_rows = rows["train"], rows["train_epoch"]
 
@@ -140,16 +138,15 @@ def kernels(**options):
     return dict(neural_response=literal["neural_response"],
                 update_network=literal["update_network"],
                 train_epoch_literal=literal["train_epoch"],
-                train_epoch=train_epoch, train=train, predict=_on_threads(predict_rows),
+                train_epoch=train_epoch, train=train, predict=_on_threads(predict_rows, 5),
                 net_response=deep["net_response"], net_update=deep["net_update"],
-                net_train=deep_rows["net_train"], net_predict=_on_threads(net_predict_rows))
+                net_train=deep_rows["net_train"], net_predict=_on_threads(net_predict_rows, 5))
 
 
-def _on_threads(kernel):
-    """``kernel(*args[, threads])``: its rows on ``threads`` threads (default: numba's,
-    ``NUMBA_NUM_THREADS``, which is also the most numba can start)."""
-    nargs = kernel.py_func.__code__.co_argcount
-
+def _on_threads(kernel, nargs):
+    """``kernel(*args[, threads])`` for a kernel of ``nargs`` arguments: its rows on
+    ``threads`` threads (default: numba's, ``NUMBA_NUM_THREADS``, which is also the most
+    numba can start)."""
     def on_threads(*args):
         if len(args) == nargs:
             return kernel(*args)
