@@ -22,10 +22,13 @@ kernel_flags = ["-fopenmp", "-fno-tree-loop-vectorize"]
 own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2"], "_check": []}
 link_flags = {"_cython": ["-fopenmp"], "_cython_avx2": ["-fopenmp"], "_check": []}
 
+# the kernels' builds live with the other backends in loopmlp.kernels; _check is shared glue
+modules = {"_cython": "kernels._cython", "_cython_avx2": "kernels._cython_avx2", "_check": "_check"}
+
 extensions = [
     Extension(
-        f"loopmlp.{name}",
-        [f"src/loopmlp/{name}.pyx"],
+        f"loopmlp.{modules[name]}",
+        [f"src/loopmlp/{modules[name].replace('.', '/')}.pyx"],
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args + own_flags[name],

@@ -10,7 +10,7 @@ verdict is stored next to the timing (``extra_info``). Weights are fresh every r
 Pure Python runs on ``python_samples`` rows; set ``LOOPMLP_BENCH_FULL=1`` for full size.
 
 ``fast`` (numba with fastmath, opt-in) is a contender too, so the tables show what the bits
-cost; it is checked against its stated tolerance (``loopmlp._numba_fast.atol``), not for
+cost; it is checked against its stated tolerance (``loopmlp.kernels._numba_fast.atol``), not for
 bit-identity.
 """
 
@@ -30,7 +30,7 @@ CONTENDERS = loopmlp.BACKENDS + ("fast",)
 def tolerance(backend, workload, rows):
     """Max |diff| allowed against the reference on ``rows`` rows."""
     if backend == "fast":
-        from loopmlp._numba_fast import atol
+        from loopmlp.kernels._numba_fast import atol
         return atol(workload.kernel, workload.shape, rows, workload.epochs)
     return 1e-9  # the four BACKENDS: bit-identical, numpy within 1e-12 (tests/test_kernels.py)
 

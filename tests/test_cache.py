@@ -71,7 +71,7 @@ def tolerance(call):
         return NET_TOLERANCE[backend, call["dtype"]]
     if call["backend"] != "fast":
         return TOLERANCE[call["backend"]]
-    from loopmlp import _numba_fast
+    from loopmlp.kernels import _numba_fast
     from cache_worker import EPOCHS, LRATE, rows
 
     shape = tuple(call["shape"])
@@ -101,7 +101,7 @@ def test_the_reported_three_processes(tmp_path):
     """The issue's steps: numba train_epoch on a 5-4-3 net, then train on 60-6-4, twice.
 
     The third process crashed (SIGSEGV) loading the ``train`` overload that the second
-    compiled over cached callees (see ``loopmlp._numba_cache``, point 1).
+    compiled over cached callees (see ``loopmlp.kernels._numba_cache``, point 1).
     """
     cache = tmp_path / "cache"
     steps = [[call("numba", "train_epoch", (5, 4, 3), seed=1)],

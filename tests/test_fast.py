@@ -1,7 +1,7 @@
 """The opt-in ``fast`` backend (numba with fastmath) agrees with the reference within bounds.
 
 ``fast`` may reassociate sums and fuse ``a * b + c`` into an FMA, so it is *not* bit-identical
-to ``python``. How far it may be off, and why, is stated in ``loopmlp._numba_fast``
+to ``python``. How far it may be off, and why, is stated in ``loopmlp.kernels._numba_fast``
 (``forward_atol``, ``update_atol``, ``training_atol``): worst-case, first-order rounding-error
 bounds on the reference's loops (n U sum|terms| per reassociated sum of n terms), derived from
 the analysis, not from measured differences. These tests hold fast to them.
@@ -18,7 +18,7 @@ import pytest
 
 import loopmlp
 from conftest import SHAPES, copy, make_case
-from loopmlp._numba_fast import forward_atol, training_atol, update_atol
+from loopmlp.kernels._numba_fast import forward_atol, training_atol, update_atol
 
 LRATE = 0.1
 ROWS = {784: 2}  # pure Python on 784-512-10 costs ~0.3 s a sample
@@ -146,7 +146,7 @@ def test_fast_and_numba_kernels_are_cached_apart(fast):
     """numba's cache index ignores compile flags, so fast's clones carry their own names:
     a cached fast kernel must never be loaded as numba's (or the reverse). tests/test_cache.py
     checks the same across processes."""
-    from loopmlp import _numba, _numba_fast
+    from loopmlp.kernels import _numba, _numba_fast
 
     X, Y, w = make_case((3, 5, 2), 4, seed=1)
     fast.train(X, Y, *copy(w), 0.1, 1)

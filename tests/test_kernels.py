@@ -235,7 +235,7 @@ def test_train_epoch_literal(backend, case):
 @pytest.mark.parametrize("shape", [(3, 5, 2), (9, 7, 4), (4, 17, 3)], ids=str)
 def test_rearranged_source_interpreted_equals_the_reference(shape):
     """The reordering itself keeps the bits, before any compiler sees it."""
-    from loopmlp import _rearranged, _reference
+    from loopmlp.kernels import _rearranged, _reference
 
     X, Y, w = make_case(shape, 5, seed=9, scale=3.0)
     a, b = copy(w), copy(w)
@@ -275,7 +275,7 @@ def test_one_thread_by_the_usual_knob_gives_the_same_bits(name, knob, tmp_path):
     import subprocess
     import sys
 
-    from loopmlp._rearranged import PARALLEL_WEIGHTS
+    from loopmlp.kernels._rearranged import PARALLEL_WEIGHTS
 
     X, Y, w = make_case((300, 256, 5), 7, seed=4)
     assert 300 * 256 >= PARALLEL_WEIGHTS
@@ -320,11 +320,12 @@ def test_both_cython_builds_are_bit_identical(module, shape):
     the build this machine does not load is checked here too."""
     import importlib
 
-    from loopmlp import _backends, _check, _cython
+    from loopmlp import _backends, _check
+    from loopmlp.kernels import _cython
 
     if module == "_cython_avx2" and not _cython.CPU_HAS_AVX2:
         pytest.skip("this CPU has no AVX2: the AVX2 build cannot run here")
-    k = _backends.Backend("cython", importlib.import_module(f"loopmlp.{module}"), _check)
+    k = _backends.Backend("cython", importlib.import_module(f"loopmlp.kernels.{module}"), _check)
     ref = loopmlp.get_backend("python")
     X, Y, w = make_case(shape, ROWS.get(shape[0], 37), seed=5, scale=3.0)
     comp_w, ref_w = copy(w), copy(w)

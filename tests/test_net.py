@@ -889,7 +889,7 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
     row by row), which numba compiles into its net_* kernels, keep the bits before any
     compiler sees them: the reference's net_train with them bound in, interpreted."""
 
-    from loopmlp import _rearranged, _reference
+    from loopmlp.kernels import _rearranged, _reference
 
     rng = np.random.default_rng(11)
     X, Y = rng.random((7, sizes[0])), rng.random((7, sizes[-1]))
@@ -928,7 +928,7 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(dtype):
     """_rearranged.net_predict (panels of 8 units, four rows a pass, blocks of 64 rows), run
     interpreted: 131 rows (a short last block, rows not a multiple of four), layers of 17 and
     3 units (padded panels)."""
-    from loopmlp import _rearranged, _reference
+    from loopmlp.kernels import _rearranged, _reference
     from loopmlp.net import HIDDEN, OUTPUT
 
     rng = np.random.default_rng(12)

@@ -16,12 +16,12 @@ from .net import Net
 # the reference's argument order, and the deep net's net_response, net_update, net_train and
 # net_predict; none of them checks anything.
 MODULES = {
-    "python": "loopmlp._reference",
-    "numba": "loopmlp._numba",
-    "cython": "loopmlp._cython_native",
-    "numpy": "loopmlp._numpy",
+    "python": "loopmlp.kernels._reference",
+    "numba": "loopmlp.kernels._numba",
+    "cython": "loopmlp.kernels._cython_native",
+    "numpy": "loopmlp.kernels._numpy",
     # opt-in, not in loopmlp.BACKENDS: numba with fastmath, within stated tolerances only
-    "fast": "loopmlp._numba_fast",
+    "fast": "loopmlp.kernels._numba_fast",
 }
 
 

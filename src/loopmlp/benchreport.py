@@ -265,7 +265,7 @@ def nofma_kernels():
     once, one per thread (``prange``)."""
     import numba
 
-    from ._numba import NUMBA_OPTIONS, _slp_vectorize
+    from .kernels._numba import NUMBA_OPTIONS, _slp_vectorize
     options = dict(NUMBA_OPTIONS, cache=False)  # generated source: nothing to cache it by
     scope = {"prange": numba.prange}
     exec(compile(_nofma_source() + "\n" + MULADD_THREADS, "<loopmlp no-FMA peak>", "exec"),
@@ -378,7 +378,7 @@ def contender_threads(name: str, w, counts: dict) -> int:
             return counts["cores"]
     if name == "jax":
         return counts["cores"]
-    from ._rearranged import PARALLEL_WEIGHTS
+    from .kernels._rearranged import PARALLEL_WEIGHTS
     all_threads = counts["openmp"] if name == "cython" else counts["numba"]
     if w.kernel in ("predict", "net_predict"):
         return max(1, min(all_threads, -(-w.n_samples // PREDICT_BLOCK)))
@@ -481,7 +481,7 @@ def tolerance(w, backend):
     """The max |diff| ``backend`` may have on the check's rows, or None (no stated tolerance)."""
     if backend != "fast":
         return None
-    from ._numba_fast import atol
+    from .kernels._numba_fast import atol
     return atol(w.kernel, w.shape, w.rows("python"), w.epochs)
 
 
@@ -733,7 +733,7 @@ LEGEND = (
     "and an add); `floor` rows: the time at that peak, one per thread count, right after "
     "the rows it bounds. numpy's BLAS may use FMA and so could pass 100%. `fast`: numba with "
     "fastmath (reassociation, FMA), checked against its stated worst-case rounding-error "
-    "bound (`loopmlp._numba_fast.atol`), not for bit-identity; it has no stated bound for "
+    "bound (`loopmlp.kernels._numba_fast.atol`), not for bit-identity; it has no stated bound for "
     "the deep kernels, so it does not run them.")
 
 

@@ -34,7 +34,7 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._reference import CROSS_ENTROPY, IDENTITY, MSE, RELU, SIGMOID, SOFTMAX, TANH
+from .kernels._reference import CROSS_ENTROPY, IDENTITY, MSE, RELU, SIGMOID, SOFTMAX, TANH
 
 # The names of the public API -> the kernels' codes.
 HIDDEN = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}

@@ -506,13 +506,13 @@ cdef inline double* _arg(cnp.ndarray a, int ndim, Py_ssize_t d0, Py_ssize_t d1,
     """a's data, if a is float64, native, C-contiguous, aligned, of shape (d0[, d1]) (d0 ==
     -1: any number >= 1 of rows) and, if asked, writeable; TypeError/ValueError otherwise."""
     if cnp.PyArray_TYPE(a) != cnp.NPY_DOUBLE or not cnp.PyArray_ISNOTSWAPPED(a):
-        raise TypeError("loopmlp._cython: arrays must be float64 (call the kernels through "
+        raise TypeError("loopmlp.kernels._cython: arrays must be float64 (call the kernels through "
                         "loopmlp.get_backend('cython'), which checks and converts)")
     if (cnp.PyArray_NDIM(a) != ndim or not cnp.PyArray_ISCARRAY_RO(a)
             or (writeable and not cnp.PyArray_ISWRITEABLE(a))
             or (cnp.PyArray_DIM(a, 0) != d0 if d0 >= 0 else cnp.PyArray_DIM(a, 0) < 1)
             or (ndim == 2 and cnp.PyArray_DIM(a, 1) != d1)):
-        raise ValueError("loopmlp._cython: an array has the wrong shape or layout (call the "
+        raise ValueError("loopmlp.kernels._cython: an array has the wrong shape or layout (call the "
                          "kernels through loopmlp.get_backend('cython'), which says which)")
     return <double*>cnp.PyArray_DATA(a)
 
@@ -520,7 +520,7 @@ cdef inline double* _arg(cnp.ndarray a, int ndim, Py_ssize_t d0, Py_ssize_t d1,
 cdef inline int _net(cnp.ndarray wh, Py_ssize_t* n) except -1:
     """n = (num_inp_nodes, num_hid_nodes), from wh (2-D, no empty layer)."""
     if cnp.PyArray_NDIM(wh) != 2 or cnp.PyArray_DIM(wh, 0) < 1 or cnp.PyArray_DIM(wh, 1) < 1:
-        raise ValueError("loopmlp._cython: wh must be 2-D with at least one node per layer")
+        raise ValueError("loopmlp.kernels._cython: wh must be 2-D with at least one node per layer")
     n[0] = cnp.PyArray_DIM(wh, 1)
     n[1] = cnp.PyArray_DIM(wh, 0)
     return 0
@@ -528,7 +528,7 @@ cdef inline int _net(cnp.ndarray wh, Py_ssize_t* n) except -1:
 
 cdef inline Py_ssize_t _num_out(cnp.ndarray wo) except -1:
     if cnp.PyArray_NDIM(wo) != 2 or cnp.PyArray_DIM(wo, 0) < 1:
-        raise ValueError("loopmlp._cython: wo must be 2-D with at least one node per layer")
+        raise ValueError("loopmlp.kernels._cython: wo must be 2-D with at least one node per layer")
     return cnp.PyArray_DIM(wo, 0)
 
 
@@ -1442,17 +1442,17 @@ cdef void* _net_arg(object a, int typenum, int ndim, Py_ssize_t d0, Py_ssize_t d
     aligned, of shape (d0[, d1]) (d0 == -1: any number >= 1 of rows) and, if asked,
     writeable."""
     if not isinstance(a, cnp.ndarray):
-        raise TypeError(f"loopmlp._cython: expected numpy arrays, got {type(a).__name__}")
+        raise TypeError(f"loopmlp.kernels._cython: expected numpy arrays, got {type(a).__name__}")
     cdef cnp.ndarray arr = <cnp.ndarray>a
     if cnp.PyArray_TYPE(arr) != typenum or not cnp.PyArray_ISNOTSWAPPED(arr):
-        raise TypeError("loopmlp._cython: a net's arrays must all be float32 or all float64 "
+        raise TypeError("loopmlp.kernels._cython: a net's arrays must all be float32 or all float64 "
                         "(call the kernels through loopmlp.get_backend('cython'), which "
                         "checks and converts)")
     if (cnp.PyArray_NDIM(arr) != ndim or not cnp.PyArray_ISCARRAY_RO(arr)
             or (writeable and not cnp.PyArray_ISWRITEABLE(arr))
             or (cnp.PyArray_DIM(arr, 0) != d0 if d0 >= 0 else cnp.PyArray_DIM(arr, 0) < 1)
             or (ndim == 2 and cnp.PyArray_DIM(arr, 1) != d1)):
-        raise ValueError("loopmlp._cython: an array has the wrong shape or layout (call the "
+        raise ValueError("loopmlp.kernels._cython: an array has the wrong shape or layout (call the "
                          "kernels through loopmlp.get_backend('cython'), which says which)")
     return cnp.PyArray_DATA(arr)
 
@@ -1462,7 +1462,7 @@ cdef int _net_open(_NetC* net, object weights, object biases, bint writeable) ex
     weights and biases (updated in place if writeable). The caller frees net.block, also
     after an exception (it is NULL or the block)."""
     if not isinstance(weights, (tuple, list)) or len(weights) < 1:
-        raise TypeError("loopmlp._cython: weights must be a tuple of arrays, one per layer")
+        raise TypeError("loopmlp.kernels._cython: weights must be a tuple of arrays, one per layer")
     cdef Py_ssize_t L = len(weights), layer
     net.num_layers = L
     net.block = malloc(6 * L * sizeof(void*) + (L + 1) * sizeof(Py_ssize_t))
@@ -1480,14 +1480,14 @@ cdef int _net_open(_NetC* net, object weights, object biases, bint writeable) ex
         if (not isinstance(w, cnp.ndarray) or cnp.PyArray_NDIM(<cnp.ndarray>w) != 2
                 or cnp.PyArray_DIM(<cnp.ndarray>w, 0) < 1
                 or cnp.PyArray_DIM(<cnp.ndarray>w, 1) < 1):
-            raise ValueError("loopmlp._cython: weights must be 2-D arrays with at least one "
+            raise ValueError("loopmlp.kernels._cython: weights must be 2-D arrays with at least one "
                              "node per layer")
         if layer == 0:
             net.sizes[0] = cnp.PyArray_DIM(<cnp.ndarray>w, 1)
         net.sizes[layer + 1] = cnp.PyArray_DIM(<cnp.ndarray>w, 0)
     net.typenum = cnp.PyArray_TYPE(<cnp.ndarray>weights[0])
     if net.typenum != cnp.NPY_FLOAT and net.typenum != cnp.NPY_DOUBLE:
-        raise TypeError("loopmlp._cython: a net's arrays must be float32 or float64")
+        raise TypeError("loopmlp.kernels._cython: a net's arrays must be float32 or float64")
     _net_layers(net, weights, net.weights, True, writeable)
     _net_layers(net, biases, net.biases, False, writeable)
     return 0
@@ -1498,7 +1498,7 @@ cdef int _net_layers(_NetC* net, object arrays, void** p, bint matrix,
     """p[l]: the data of arrays[l], of shape (n_{l+1}, n_l) if matrix, else (n_{l+1},)."""
     cdef Py_ssize_t layer
     if not isinstance(arrays, (tuple, list)) or len(arrays) != net.num_layers:
-        raise ValueError("loopmlp._cython: every tuple of arrays needs one per layer")
+        raise ValueError("loopmlp.kernels._cython: every tuple of arrays needs one per layer")
     for layer in range(net.num_layers):
         p[layer] = _net_arg(arrays[layer], net.typenum, 2 if matrix else 1,
                             net.sizes[layer + 1], net.sizes[layer], writeable)
@@ -1663,14 +1663,14 @@ def net_train(X, Y, weights, biases, int hidden, int output, int loss, lrate, or
                 or cnp.PyArray_TYPE(<cnp.ndarray>orders) != cnp.NPY_INT64
                 or cnp.PyArray_NDIM(<cnp.ndarray>orders) != 2
                 or not cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>orders)):
-            raise ValueError("loopmlp._cython: orders must be a C-contiguous int64 array "
+            raise ValueError("loopmlp.kernels._cython: orders must be a C-contiguous int64 array "
                              "(num_epochs, num_samples)")
         num_epochs = cnp.PyArray_DIM(<cnp.ndarray>orders, 0)
         num_samples = cnp.PyArray_DIM(<cnp.ndarray>orders, 1)
         orders_ = <const cnp.int64_t*>cnp.PyArray_DATA(<cnp.ndarray>orders)
         for j in range(num_epochs * num_samples):
             if not 0 <= orders_[j] < num_rows:
-                raise ValueError(f"loopmlp._cython: orders holds row {orders_[j]}, but X "
+                raise ValueError(f"loopmlp.kernels._cython: orders holds row {orders_[j]}, but X "
                                  f"has {num_rows} rows")
         losses = _net_empty(net.typenum, num_epochs, -1)
         if batch_size > 1:  # the mini-batches' buffers and panels (_net_train_work)

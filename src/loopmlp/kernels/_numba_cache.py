@@ -68,7 +68,7 @@ def launch_threads() -> None:
 def source_tag(modules, options: dict) -> str:
     """``_`` and 12 hex digits of a hash of loopmlp's version, the modules' source and the
     compile options: a suffix for the compiled clones' names, hence for their cache files."""
-    from . import __version__
+    from .. import __version__
     h = hashlib.sha256(repr((__version__, sorted(options.items()))).encode())
     for module in modules:
         h.update(Path(module.__file__).read_bytes())
