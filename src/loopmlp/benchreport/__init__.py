@@ -49,7 +49,7 @@ import time
 import warnings
 from pathlib import Path
 
-from . import BACKENDS
+from .. import BACKENDS
 
 # The four bit-exact backends, then fast: numba with fastmath, opt-in everywhere but here,
 # where it shows what bit-identity costs. Its rows carry a label and a tolerance check.
@@ -265,7 +265,7 @@ def nofma_kernels():
     once, one per thread (``prange``)."""
     import numba
 
-    from .kernels._numba import NUMBA_OPTIONS, _slp_vectorize
+    from ..kernels._numba import NUMBA_OPTIONS, _slp_vectorize
     options = dict(NUMBA_OPTIONS, cache=False)  # generated source: nothing to cache it by
     scope = {"prange": numba.prange}
     exec(compile(_nofma_source() + "\n" + MULADD_THREADS, "<loopmlp no-FMA peak>", "exec"),
@@ -378,7 +378,7 @@ def contender_threads(name: str, w, counts: dict) -> int:
             return counts["cores"]
     if name == "jax":
         return counts["cores"]
-    from .kernels._rearranged import PARALLEL_WEIGHTS
+    from ..kernels._rearranged import PARALLEL_WEIGHTS
     all_threads = counts["openmp"] if name == "cython" else counts["numba"]
     if w.kernel in ("predict", "net_predict"):
         return max(1, min(all_threads, -(-w.n_samples // PREDICT_BLOCK)))
@@ -471,7 +471,7 @@ def time_call(w, k, backend, rows, repeat, budget, warm_up):
 
 def check(w, k, backend, ref):
     """``(bit_identical, max_abs_diff)`` of ``backend`` against the reference's result."""
-    from .workloads import compare
+    from ..workloads import compare
     n = w.rows("python")
     small = dataclasses.replace(w, n_samples=n, python_samples=None)
     return compare(small.result(k, small.setup(backend)), ref)
@@ -481,7 +481,7 @@ def tolerance(w, backend):
     """The max |diff| ``backend`` may have on the check's rows, or None (no stated tolerance)."""
     if backend != "fast":
         return None
-    from .kernels._numba_fast import atol
+    from ..kernels._numba_fast import atol
     return atol(w.kernel, w.shape, w.rows("python"), w.epochs)
 
 
@@ -515,7 +515,7 @@ def peak_name(dtype: str, threads: int) -> str:
 
 def runs(name, k, w) -> bool:
     """Whether contender ``name`` (loaded as ``k``) runs workload ``w``."""
-    from .workloads import NetWorkload
+    from ..workloads import NetWorkload
     if k is None or not hasattr(k, w.kernel):
         return False  # a peer without the kernel
     # fast's tolerances (_numba_fast.atol) cover the lecture's kernels only: without a
@@ -618,7 +618,7 @@ def run_sweep(backends, loaded, settings, quiet=False):
     Pure Python (unless ``--full``) is timed up to h = 64 and extrapolated beyond by its
     time per floating-point operation at the largest width it ran.
     """
-    from .workloads import SWEEP_WIDTHS, flop_count, sweep_workload
+    from ..workloads import SWEEP_WIDTHS, flop_count, sweep_workload
     out = []
     py_limit = max(SWEEP_WIDTHS) if settings["full"] else 64
     widths = (2, 16, 128) if settings["quick"] else SWEEP_WIDTHS
@@ -958,7 +958,7 @@ def add_arguments(p):
 def select_workloads(args):
     """The lecture's kernels' workloads, then the deep nets', filtered by ``--workloads``;
     small with ``--quick``."""
-    from .workloads import NET_REPORT_WORKLOADS, REPORT_WORKLOADS
+    from ..workloads import NET_REPORT_WORKLOADS, REPORT_WORKLOADS
     ws = list(REPORT_WORKLOADS) + list(NET_REPORT_WORKLOADS)
     if args.workloads:
         ws = [w for w in ws if any(s in w.group for s in args.workloads)]
