@@ -285,7 +285,8 @@ def test_sweep_and_missing_peer(tmp_path, monkeypatch, capsys):
     class Missing:
         def __init__(self):
             raise ImportError("No module named 'torch'")
-    monkeypatch.setitem(benchreport.PEER_CLASSES, "torch", Missing)
+    # load_backend (benchreport.peers) looks the peer up in this dict
+    monkeypatch.setitem(benchreport.peers.PEER_CLASSES, "torch", Missing)
     assert bench(tmp_path, "--sweep", "--backends", "python,numba,numpy,torch",
                  "--workloads", "train_epoch 2-2-1") == 0
     report = json.loads((tmp_path / "report.json").read_text())
@@ -307,7 +308,8 @@ def test_ctrl_c_still_writes_the_report(tmp_path, monkeypatch):
         if len(calls) > 1:
             raise KeyboardInterrupt
         return real(*a, **k)
-    monkeypatch.setattr(benchreport, "measure_workload", interrupted)
+    # run (benchreport.command) calls measure_workload by its name there
+    monkeypatch.setattr(benchreport.command, "measure_workload", interrupted)
     assert bench(tmp_path, "--backends", "python,numba", "--workloads", "2-2-1") == 130
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["interrupted"] is True and len(report["results"]) > 0

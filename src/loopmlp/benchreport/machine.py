@@ -1,0 +1,281 @@
+"""The machine ``loopmlp bench`` runs on: its description, its no-FMA and FMA peaks, and
+the threads each contender runs on.
+
+numba, numpy and threadpoolctl are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+# --- machine info --------------------------------------------------------------------------
+
+def _version(module):
+    try:
+        from importlib.metadata import version
+        return version(module)
+    except Exception:
+        return None
+
+
+def machine_info() -> dict:
+    """CPU model, cores, versions and the date, for the report's header and JSON."""
+    cpu = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cpu = cpu or platform.processor() or platform.machine()
+    import numpy as np
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": _version("numba"),
+        "cython": _version("Cython"),
+        "loopmlp": _version("loopmlp"),
+        "torch": _version("torch"),
+        "jax": _version("jax"),
+        "scikit-learn": _version("scikit-learn"),
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        # other processes on the cores slow the threaded rows most (a parallel region
+        # waits for its slowest thread): the 1-minute load average before we start
+        "loadavg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = [f"{d.get('internal_api')} {d.get('version')} ({d.get('num_threads')} threads)"
+                        for d in threadpool_info() if d.get("user_api") == "blas"]
+    except Exception:
+        info["blas"] = None
+    return info
+
+
+# --- the machine's peaks, and the threads each contender runs on ---------------------------
+
+NOFMA_PAIRS = 64   # independent (add, multiply) pairs per step of the no-FMA peak's loop
+PEAK_CALL = 0.05   # seconds a peak measurement's call should last (0.01 --quick)
+PREDICT_BLOCK = 64  # rows per parallel block of predict and net_predict, numba and cython alike
+
+
+def _nofma_source(pairs: int = NOFMA_PAIRS) -> str:
+    """Source of ``muladd(m, reps, init)``: ``pairs`` independent chains, each step of each
+    one add ``s_k = s_k + p_k`` and one multiply ``p_k = p_k * m``; returns ``sum s_k``.
+
+    Written out pair by pair (``p0 ... p63``): scalars are what LLVM keeps in registers and
+    its SLP vectoriser packs into SIMD lanes, each lane exactly the scalar operation (as in
+    ``_rearranged.py``). No fastmath, so every multiply and every add is its own instruction
+    (no FMA, no reassociation), as in the bit-exact kernels. 64 pairs fill the add and
+    multiply pipes at their latency even for float32's 16 lanes (measured on the Zen 4 used
+    here: 16 pairs reach 2/3 of float64's peak, 32 all of it; float32 needs 64; 128 spill).
+    """
+    lines = ["def muladd(m, reps, init):"]
+    lines += [f"    p{k} = init[{k}]; s{k} = init[{k}] - init[{k}]" for k in range(pairs)]
+    lines += ["    for r in range(reps):"]
+    lines += [f"        s{k} = s{k} + p{k}; p{k} = p{k} * m" for k in range(pairs)]
+    lines += ["    return " + " + ".join(f"s{k}" for k in range(pairs))]
+    return "\n".join(lines)
+
+
+# muladd on several threads: independent chunks, one per thread. init (threads, pairs),
+# out (threads,). Compiled in the generated source's namespace, where muladd is compiled.
+MULADD_THREADS = """
+def muladd_threads(m, reps, init, out):
+    for t in prange(out.shape[0]):
+        out[t] = muladd(m, reps, init[t])
+"""
+
+
+def nofma_kernels():
+    """``(muladd, muladd_threads)`` compiled by numba as loopmlp's kernels are (no fastmath,
+    the SLP vectoriser on; ``_numba.NUMBA_OPTIONS`` and ``_numba._slp_vectorize``), for
+    float64 and float32. ``muladd_threads`` runs ``muladd`` on ``out.shape[0]`` chunks at
+    once, one per thread (``prange``)."""
+    import numba
+
+    from ..kernels._numba import NUMBA_OPTIONS, _slp_vectorize
+    options = dict(NUMBA_OPTIONS, cache=False)  # generated source: nothing to cache it by
+    scope = {"prange": numba.prange}
+    exec(compile(_nofma_source() + "\n" + MULADD_THREADS, "<loopmlp no-FMA peak>", "exec"),
+         scope)
+    muladd = scope["muladd"] = numba.njit(**options)(scope["muladd"])
+    muladd_threads = numba.njit(parallel=True, **options)(scope["muladd_threads"])
+    with _slp_vectorize():
+        for t in (numba.float64, numba.float32):
+            muladd.compile((t, numba.int64, t[::1]))
+            muladd_threads.compile((t, numba.int64, t[:, ::1], t[::1]))
+    return muladd, muladd_threads
+
+
+def measure_nofma(kernels, dtype: str, threads: int, quick: bool = False) -> float:
+    """GFLOP/s of ``muladd`` in ``dtype`` on ``threads`` threads: the most our kernels could
+    do without FMA. Best of several calls of about ``PEAK_CALL`` seconds each."""
+    import numba
+    import numpy as np
+    muladd, muladd_threads = kernels
+    real = np.dtype(dtype).type
+    m = real(1.0)  # p stays put and s grows linearly: no overflow, no subnormals
+    init = np.tile(np.arange(1, NOFMA_PAIRS + 1, dtype=dtype), (threads, 1))
+    out = np.zeros(threads, dtype=dtype)
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        def call(reps):
+            if threads == 1:
+                return _clock(lambda: muladd(m, reps, init[0]))
+            return _clock(lambda: muladd_threads(m, reps, init, out))
+        reps = 1_000
+        call(reps)  # warm-up: numba's threads start
+        while call(reps) < (0.01 if quick else PEAK_CALL) / 4:
+            reps *= 4
+        best = min(call(reps) for _ in range(3 if quick else 5))
+    finally:
+        numba.set_num_threads(before)
+    return 2 * NOFMA_PAIRS * reps * threads / best / 1e9
+
+
+def measure_fma(threads: int | None, quick: bool = False) -> float:
+    """GFLOP/s of a float64 matrix product, BLAS on ``threads`` threads (None: its default)."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+    n = 512 if quick else 1_024
+    rng = np.random.default_rng(0)
+    A, B = rng.random((n, n)), rng.random((n, n))
+    with threadpool_limits(limits=threads, user_api="blas"):
+        A @ B
+        best = min(_clock(lambda: A @ B) for _ in range(3 if quick else 5))
+    return 2 * n ** 3 / best / 1e9
+
+
+def thread_counts() -> dict:
+    """How many threads each kind of contender runs on by default.
+
+    ``numba`` (and fast): ``numba.get_num_threads()`` (``NUMBA_NUM_THREADS``, else every
+    core); ``openmp`` (cython): ``OMP_NUM_THREADS``, else the usable cores; ``blas``
+    (numpy): BLAS's own count (threadpoolctl); ``cores``: the usable cores.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    counts = {"cores": cores, "numba": cores, "openmp": cores, "blas": cores}
+    try:
+        omp = int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0])
+        counts["openmp"] = omp if omp >= 1 else cores
+    except ValueError:
+        pass
+    try:
+        import numba
+        counts["numba"] = numba.get_num_threads()
+    except ImportError:
+        pass
+    try:
+        from threadpoolctl import threadpool_info
+        blas = [d["num_threads"] for d in threadpool_info() if d.get("user_api") == "blas"]
+        counts["blas"] = blas[0] if blas else cores
+    except Exception:
+        pass
+    return counts
+
+
+def contender_threads(name: str, w, counts: dict) -> int:
+    """The threads contender ``name`` runs workload ``w`` on, with its default settings.
+
+    * ``python``: one.
+    * ``numba``, ``fast``, ``cython``: ``predict`` and ``net_predict`` spread blocks of
+      ``PREDICT_BLOCK`` rows over numba's or OpenMP's threads (no more threads than blocks);
+      ``train_epoch`` and ``train`` share the hidden layer's panels out to them from
+      ``_rearranged.PARALLEL_WEIGHTS`` weights in ``wh`` on (784-512-10); ``net_train`` in
+      mini-batches shares each step's units out to them (``_rearranged.batch_update``);
+      the rest run on one.
+
+    These rules restate the kernels (threads that do the work). ``time_call`` also records
+    the process's CPU seconds per wall second (``cpu_per_wall`` in report.json), which a
+    kernel on two threads brings near 2. It is an upper bound, not a count: threads that
+    spin-wait count too (numba's second thread during a one-block ``predict``, OpenMP's
+    for a while after a parallel region).
+    * ``numpy`` and ``sklearn``: BLAS's threads (BLAS may still run a small product on one).
+    * ``torch``: its intra-op threads; ``jax``: every core.
+    """
+    if name == "python":
+        return 1
+    if name in ("numpy", "sklearn"):
+        return counts["blas"]
+    if name == "torch":
+        try:
+            import torch
+            return torch.get_num_threads()
+        except ImportError:
+            return counts["cores"]
+    if name == "jax":
+        return counts["cores"]
+    from ..kernels._rearranged import PARALLEL_WEIGHTS
+    all_threads = counts["openmp"] if name == "cython" else counts["numba"]
+    if w.kernel in ("predict", "net_predict"):
+        return max(1, min(all_threads, -(-w.n_samples // PREDICT_BLOCK)))
+    if w.kernel in ("train_epoch", "train") and w.shape[0] * w.shape[1] >= PARALLEL_WEIGHTS:
+        return all_threads
+    if w.kernel == "net_train" and getattr(w, "batch_size", 1) > 1:
+        return all_threads  # each mini-batch's step: blocks of units on threads (batch_update)
+    return 1
+
+
+def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True) -> dict:
+    """The machine's peaks in GFLOP/s, keyed by thread count (as a string, for JSON).
+
+    ``nofma[dtype][threads]``: ``muladd`` (see ``_nofma_source``) in float64 and float32, on
+    each thread count in ``thread_counts_needed`` (1 and numba's threads at least), the
+    ceiling of our bit-exact kernels: a separate multiply and add per term, never an FMA.
+    Every row's ``% peak`` is taken against the one matching its dtype and threads.
+    ``fma["float64"][threads]``: a float64 matrix product, BLAS on one thread and on its
+    default threads: what FMA and free summation order reach (numpy's BLAS may use both).
+    """
+    import numba
+    counts = thread_counts()
+    needed = sorted({1, counts["numba"], *thread_counts_needed})
+    kernels = nofma_kernels()
+    nofma, skipped = {"float64": {}, "float32": {}}, []
+    for threads in needed:
+        if threads > numba.config.NUMBA_NUM_THREADS:
+            skipped.append(threads)  # numba cannot start more threads than that
+            continue
+        for dtype in nofma:
+            _progress(f"  no-FMA peak, {dtype}, {threads} thread(s)", quiet)
+            nofma[dtype][str(threads)] = measure_nofma(kernels, dtype, threads, quick)
+    _progress("  FMA peak (BLAS)", quiet)
+    fma = {"float64": {"1": measure_fma(1, quick), str(counts["blas"]): measure_fma(None, quick)}}
+    n = 512 if quick else 1_024
+    return {"nofma": nofma, "fma": fma, "threads": counts, "not_measured": skipped,
+            "nofma_method": f"numba, {NOFMA_PAIRS} independent (add, multiply) pairs a step, "
+                            f"no fastmath (so no FMA), SLP vectoriser on as in the kernels; on "
+                            f"N threads, N such loops at once (prange)",
+            "fma_method": f"float64 {n}x{n} matmul, BLAS on 1 thread and on its default "
+                          f"{counts['blas']}"}
+
+
+def nofma_peak(peak, dtype: str, threads: int):
+    """The no-FMA peak for ``dtype`` on ``threads`` threads, or None (not measured)."""
+    if not peak:
+        return None
+    return peak["nofma"].get(dtype, {}).get(str(threads))
+
+
+# --- timing and progress lines, shared with measure.py and command.py ----------------------
+
+def _clock(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _progress(msg, quiet):
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)

@@ -1,0 +1,244 @@
+"""Measuring ``loopmlp bench``'s rows: timing a call, checking it against the ``python``
+reference, the verdict, one workload's rows with their floors, and the hidden-width sweep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import math
+import statistics
+import time
+
+from .machine import _clock, _progress, contender_threads, nofma_peak, thread_counts
+from .peers import PEERS
+
+PEER_ROWS = 2_048          # peers' rows unless --full (their per-row cost is extrapolated)
+MIN_TIME = 0.02            # seconds a timed repeat should last at least (calls are batched)
+BUDGET = 2.0               # seconds of timing per workload and backend (5 x BUDGET --full)
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+def time_call(w, k, backend, rows, repeat, budget, warm_up):
+    """Median seconds of one ``w.run`` on ``rows`` rows, fresh arguments every repeat."""
+    wr = dataclasses.replace(w, n_samples=rows, python_samples=None)
+    if warm_up:
+        wr.run(k, *wr.setup(backend))
+    # calibrate: calls per repeat so that a repeat lasts at least MIN_TIME
+    args = wr.setup(backend)
+    t1 = _clock(lambda: wr.run(k, *args))
+    number = 1 if t1 >= MIN_TIME else min(100_000, math.ceil(MIN_TIME / max(t1, 1e-7)))
+    repeats = repeat if t1 * number * repeat <= budget else max(1, min(repeat, int(budget / (t1 * number))))
+    times = [t1] if number == 1 else []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    while len(times) < repeats:
+        args = wr.setup(backend)
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            for _ in range(number):
+                wr.run(k, *args)
+            dt = time.perf_counter() - t0
+        finally:
+            if gc_was:
+                gc.enable()
+        times.append(dt / number)
+    # the process's CPU seconds per wall second over the repeats (None: none ran here)
+    wall = time.perf_counter() - wall0
+    timed_here = len(times) > (1 if number == 1 else 0)
+    cpu_per_wall = (time.process_time() - cpu0) / wall if timed_here and wall > 0 else None
+    return statistics.median(times), times, number, cpu_per_wall
+
+
+def check(w, k, backend, ref):
+    """``(bit_identical, max_abs_diff)`` of ``backend`` against the reference's result."""
+    from ..workloads import compare
+    n = w.rows("python")
+    small = dataclasses.replace(w, n_samples=n, python_samples=None)
+    return compare(small.result(k, small.setup(backend)), ref)
+
+
+def tolerance(w, backend):
+    """The max |diff| ``backend`` may have on the check's rows, or None (no stated tolerance)."""
+    if backend != "fast":
+        return None
+    from ..kernels._numba_fast import atol
+    return atol(w.kernel, w.shape, w.rows("python"), w.epochs)
+
+
+def verdict(row) -> str:
+    if row.get("bit_identical") is None:
+        return row.get("note", "n/a")
+    if row.get("tolerance") is not None:
+        # fast: bit-identity is reported, never claimed; the tolerance is the promise
+        within = "within" if row["max_abs_diff"] <= row["tolerance"] else "OUTSIDE"
+        diff = ("bit-identical here" if row["bit_identical"]
+                else f"max diff {row['max_abs_diff']:.0e}")
+        return f"{within} tol {row['tolerance']:.0e}: {diff}"
+    if row["bit_identical"]:
+        return "bit-identical"
+    return f"max diff {row['max_abs_diff']:.0e}"
+
+
+def workload_dtype(w) -> str:
+    """The dtype ``w`` computes in: a deep workload's own, float64 for the lecture's kernels."""
+    return getattr(w, "dtype", "float64")
+
+
+def peak_name(dtype: str, threads: int) -> str:
+    return f"no-FMA {dtype}, {threads} thread{'s' if threads != 1 else ''}"
+
+
+def runs(name, k, w) -> bool:
+    """Whether contender ``name`` (loaded as ``k``) runs workload ``w``."""
+    from ..workloads import NetWorkload
+    if k is None or not hasattr(k, w.kernel):
+        return False  # a peer without the kernel
+    # fast's tolerances (_numba_fast.atol) cover the lecture's kernels only: without a
+    # stated tolerance it has no verdict, so it does not run the deep workloads
+    return not (name == "fast" and isinstance(w, NetWorkload))
+
+
+def measure_workload(w, backends, loaded, settings, peak, quiet=False, label=""):
+    """Rows of the report for workload ``w``: one per backend that runs it, then the floors.
+
+    Each row records the threads its contender runs on (``contender_threads``) and its
+    GFLOP/s as a percentage of the no-FMA peak for its dtype and that thread count. Rows
+    come ordered by thread count, each block followed by its ``floor`` row (``floor_rows``).
+    """
+    ref_k = loaded["python"]
+    small = dataclasses.replace(w, n_samples=w.rows("python"), python_samples=None)
+    ref = small.result(ref_k, small.setup("python"))
+    flops = w.flops
+    dtype = workload_dtype(w)
+    counts = peak["threads"] if peak else thread_counts()
+    per_call = w.kernel in ("neural_response", "update_network")
+    rows = []
+    for name in backends:
+        k = loaded.get(name)
+        if not runs(name, k, w):
+            continue
+        _progress(f"{label}{w.group}: {name}", quiet)
+        threads = contender_threads(name, w, counts)
+        row = {"workload": w.group, "kernel": w.kernel, "net": w.net, "shape": list(w.shape),
+               "dtype": dtype, "n_samples": 1 if per_call else w.n_samples,
+               "flops_per_sample": flops, "backend": name, "threads": threads}
+        if name == "python":
+            row.update(bit_identical=True, max_abs_diff=0.0, note="reference")
+        elif getattr(k, "compares", True):
+            same, diff = check(w, k, name, ref)  # also the warm-up: compiles numba
+            row.update(bit_identical=bool(same), max_abs_diff=float(diff),
+                       tolerance=tolerance(w, name))
+        else:
+            row.update(bit_identical=None, max_abs_diff=None, note="n/a (other model)")
+        if name == "python" and not settings["full"]:
+            n_rows = w.rows("python")
+        elif name in PEERS and not settings["full"]:
+            n_rows = min(w.n_samples, PEER_ROWS)
+        else:
+            n_rows = w.n_samples
+        if per_call:
+            n_rows = 1
+        median, times, number, cpu_per_wall = time_call(
+            w, k, name, n_rows, settings["repeat"], settings["budget"],
+            warm_up=name in PEERS)
+        full_rows = row["n_samples"]
+        row.update(rows_timed=n_rows, extrapolated=n_rows < full_rows, repeats=len(times),
+                   cpu_per_wall=cpu_per_wall,
+                   number=number, times_s=times, median_s=median / n_rows * full_rows,
+                   ns_per_sample=median / n_rows * 1e9)
+        row["gflops"] = flops / row["ns_per_sample"]
+        top = nofma_peak(peak, dtype, threads)
+        row.update(peak=peak_name(dtype, threads) if top else None, peak_gflops=top,
+                   pct_peak=100 * row["gflops"] / top if top else None)
+        rows.append(row)
+    by = {r["backend"]: r["ns_per_sample"] for r in rows}
+    for r in rows:
+        r["speedup_vs_numpy"] = by["numpy"] / r["ns_per_sample"] if "numpy" in by else None
+        r["speedup_vs_python"] = by["python"] / r["ns_per_sample"] if "python" in by else None
+        r["check"] = verdict(r)
+    return floor_rows(rows, peak)
+
+
+def floor_rows(rows, peak) -> list[dict]:
+    """``rows`` of one workload ordered by thread count (stable), each block of rows on the
+    same number of threads followed by a ``floor`` row: the time the workload's operations
+    would take at the no-FMA peak for that dtype and thread count. So a floor sits beside
+    the rows it bounds, never a one-thread floor beside a two-thread kernel."""
+    out = []
+    by = {r["backend"]: r["ns_per_sample"] for r in rows}
+    for threads in sorted({r["threads"] for r in rows}):
+        block = [r for r in rows if r["threads"] == threads]
+        out += block
+        r0 = block[0]
+        top = nofma_peak(peak, r0["dtype"], threads)
+        if not top:
+            continue
+        floor_ns = r0["flops_per_sample"] / top
+        out.append({k: r0[k] for k in ("workload", "kernel", "net", "shape", "dtype",
+                                       "n_samples", "flops_per_sample")}
+                   | {"backend": "floor", "threads": threads, "rows_timed": None,
+                      "extrapolated": False, "median_s": floor_ns * r0["n_samples"] / 1e9,
+                      "ns_per_sample": floor_ns, "gflops": top, "pct_peak": 100.0,
+                      "peak": peak_name(r0["dtype"], threads), "peak_gflops": top,
+                      "speedup_vs_numpy": by["numpy"] / floor_ns if "numpy" in by else None,
+                      "speedup_vs_python": by["python"] / floor_ns if "python" in by else None,
+                      "bit_identical": None, "max_abs_diff": None,
+                      "check": f"time at the {peak_name(r0['dtype'], threads)} peak"})
+    return out
+
+
+def run_sweep(backends, loaded, settings, quiet=False):
+    """ns per sample of train_epoch on 64-h-10 for every width in ``SWEEP_WIDTHS``.
+
+    Pure Python (unless ``--full``) is timed up to h = 64 and extrapolated beyond by its
+    time per floating-point operation at the largest width it ran.
+    """
+    from ..workloads import SWEEP_WIDTHS, flop_count, sweep_workload
+    out = []
+    py_limit = max(SWEEP_WIDTHS) if settings["full"] else 64
+    widths = (2, 16, 128) if settings["quick"] else SWEEP_WIDTHS
+    last_py = None
+    for h in widths:
+        w = sweep_workload(h)
+        if settings["quick"]:
+            w = dataclasses.replace(w, n_samples=32, python_samples=4)
+        for name in backends:
+            k = loaded.get(name)
+            if k is None or not hasattr(k, "train_epoch"):
+                continue
+            flops = flop_count("train_epoch", w.shape)
+            point = {"n_hid": h, "shape": list(w.shape), "backend": name, "flops_per_sample": flops}
+            if name == "python" and h > py_limit and last_py:
+                point.update(ns_per_sample=last_py * flops, extrapolated=True, rows_timed=0)
+                out.append(point)
+                continue
+            _progress(f"sweep {w.group}: {name}", quiet)
+            if name == "python":
+                rows = w.rows("python")
+            elif name in PEERS and not settings["full"]:
+                rows = min(w.n_samples, 256)
+            else:
+                rows = w.n_samples
+            median, times, _, _ = time_call(w, k, name, rows, settings["repeat"],
+                                         settings["budget"], warm_up=name != "python")
+            point.update(ns_per_sample=median / rows * 1e9, extrapolated=False, rows_timed=rows)
+            if name == "python":
+                last_py = point["ns_per_sample"] / flops
+            out.append(point)
+    return out
+
+
+def crossover(sweep, contender, against="numpy"):
+    """The smallest width from which ``against`` is faster than ``contender`` for good."""
+    t = {(p["backend"], p["n_hid"]): p["ns_per_sample"] for p in sweep}
+    widths = sorted({p["n_hid"] for p in sweep})
+    result = None
+    for h in reversed(widths):
+        a, b = t.get((contender, h)), t.get((against, h))
+        if a is None or b is None or b >= a:
+            break
+        result = h
+    return result
