@@ -19,11 +19,20 @@ compile_args = ["-O3", "-ffp-contract=off", "-fno-fast-math"]
 # a CPU with AVX2 (_cython_native.py), so the build still runs on any x86-64.
 # -mavx2 does not enable FMA (that is -mfma), and -ffp-contract=off forbids it anyway.
 kernel_flags = ["-fopenmp", "-fno-tree-loop-vectorize"]
-own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2"], "_check": []}
-link_flags = {"_cython": ["-fopenmp"], "_cython_avx2": ["-fopenmp"], "_check": []}
+# _cython_avx512 is the same source again with AVX-512 (F and VL), loaded on a CPU with
+# both: 32 vector registers instead of 16, so a panel pass's 8 x 8 sums (16 registers of 4
+# doubles, 8 of 8 floats) stay in registers; with 16, gcc spilled sums to the stack (perf
+# annotate). -mprefer-vector-width=256: with 512-bit vectors gcc's SLP vectoriser paired
+# two rows' 8 floats in one register, with an insert per row and weight. No FMA either.
+own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2"],
+             "_cython_avx512": kernel_flags + ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=256"],
+             "_check": []}
+link_flags = {"_cython": ["-fopenmp"], "_cython_avx2": ["-fopenmp"],
+              "_cython_avx512": ["-fopenmp"], "_check": []}
 
 # the kernels' builds live with the other backends in loopmlp.kernels; _check is shared glue
-modules = {"_cython": "kernels._cython", "_cython_avx2": "kernels._cython_avx2", "_check": "_check"}
+modules = {"_cython": "kernels._cython", "_cython_avx2": "kernels._cython_avx2",
+           "_cython_avx512": "kernels._cython_avx512", "_check": "_check"}
 
 extensions = [
     Extension(
@@ -34,7 +43,7 @@ extensions = [
         extra_compile_args=compile_args + own_flags[name],
         extra_link_args=link_flags[name],
     )
-    for name in ("_cython", "_cython_avx2", "_check")
+    for name in modules
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": 3}))

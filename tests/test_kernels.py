@@ -313,18 +313,20 @@ def test_unthreaded_backends_refuse_threads(name):
         loopmlp.get_backend(name).predict(X, *w, threads=2)
 
 
-@pytest.mark.parametrize("module", ["_cython", "_cython_avx2"])
+@pytest.mark.parametrize("module", ["_cython", "_cython_avx2", "_cython_avx512"])
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
-def test_both_cython_builds_are_bit_identical(module, shape):
-    """The cython backend is one source built twice (SSE2 and AVX2, picked by CPU at load):
-    the build this machine does not load is checked here too."""
+def test_every_cython_build_is_bit_identical(module, shape):
+    """The cython backend is one source built three times (SSE2, AVX2 and AVX-512, the widest
+    the CPU has picked at load): the builds this machine does not load are checked here too,
+    on the lecture's kernels and on the deep net's mini-batches."""
     import importlib
 
     from loopmlp import _backends, _check
     from loopmlp.kernels import _cython
 
-    if module == "_cython_avx2" and not _cython.CPU_HAS_AVX2:
-        pytest.skip("this CPU has no AVX2: the AVX2 build cannot run here")
+    needs = {"_cython_avx2": _cython.CPU_HAS_AVX2, "_cython_avx512": _cython.CPU_HAS_AVX512}
+    if not needs.get(module, True):
+        pytest.skip(f"this CPU lacks the instructions of {module}: it cannot run here")
     k = _backends.Backend("cython", importlib.import_module(f"loopmlp.kernels.{module}"), _check)
     ref = loopmlp.get_backend("python")
     X, Y, w = make_case(shape, ROWS.get(shape[0], 37), seed=5, scale=3.0)
@@ -332,3 +334,10 @@ def test_both_cython_builds_are_bit_identical(module, shape):
     comp = [k.train(X, Y, *comp_w, 0.1, 2), k.predict(X, *comp_w, threads=2)]
     expected = [ref.train(X, Y, *ref_w, 0.1, 2), ref.predict(X, *ref_w)]
     assert_same("cython", comp + comp_w, expected + ref_w)
+    for dtype in ("float64", "float32"):
+        nets = [loopmlp.init_net(list(shape), hidden="relu", output="softmax",
+                                 loss="cross_entropy", seed=3, dtype=dtype) for _ in range(2)]
+        losses = [b.net_train(net, X, Y, 0.1, 2, batch_size=5, shuffle_seed=1)
+                  for b, net in zip((k, ref), nets)]
+        assert_same("cython", [losses[0], *nets[0].weights, *nets[0].biases],
+                    [losses[1], *nets[1].weights, *nets[1].biases])

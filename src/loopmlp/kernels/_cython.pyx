@@ -29,7 +29,7 @@ The deep net (``net_response``, ``net_update``, ``net_train``, ``net_predict``, 
 mirrors what the numba backend compiles: ``_reference.py``'s ``net_*`` kernels and their
 helpers line for line, over ``_rearranged.py``'s ``layer_response`` (four sums side by side)
 and ``hidden_delta`` (``w_next`` row by row), and ``_rearranged.py``'s ``net_predict`` and
-mini-batch ``net_train`` (panels, four rows a pass; row-ordered gradient sums in registers),
+mini-batch ``net_train`` (one micro-kernel, ``_panel_block``: 8 vectors through a panel of 8),
 with the same names and a leading underscore (``_layer_response``, ``_panels_forward``,
 ``_batch_update``, ...), in one fused type ``real`` (float or double, the net's dtype; see
 that section for the rounding rules). Its entry points take the reference's tuples of
@@ -42,29 +42,32 @@ cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport exp, log, tanh
 from libc.stdlib cimport calloc, free, malloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 cimport openmp
 
 cnp.import_array()
 
-# The same source is built twice (setup.py): for any x86-64 (SSE2) as _cython, and with
-# AVX2 as _cython_avx2, which loopmlp loads instead when the CPU has AVX2. Importing the
-# AVX2 build on a CPU without it could crash, so the check lives here, in the safe build.
+# The same source is built three times (setup.py): for any x86-64 (SSE2) as _cython, with
+# AVX2 as _cython_avx2 and with AVX-512 as _cython_avx512; loopmlp loads the widest the CPU
+# has (_cython_native.py). Importing a build on a CPU without its instructions could crash,
+# so the checks live here, in the safe build.
 cdef extern from *:
     """
-    static int loopmlp_cpu_has_avx2(void) {
+    static int loopmlp_cpu_supports(const char* feature) {
     #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2");
+        if (feature[0] == 'a' && feature[4] == '2') return __builtin_cpu_supports("avx2");
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
     #else
         return 0;
     #endif
     }
     """
-    int loopmlp_cpu_has_avx2()
+    int loopmlp_cpu_supports(const char* feature)
 
-CPU_HAS_AVX2 = bool(loopmlp_cpu_has_avx2())
+CPU_HAS_AVX2 = bool(loopmlp_cpu_supports(b"avx2"))
+CPU_HAS_AVX512 = bool(loopmlp_cpu_supports(b"avx512"))  # F and VL, as setup.py builds for
 
 cdef enum:
     PANEL = 8          # hidden units per panel (_rearranged.PANEL)
@@ -1105,64 +1108,17 @@ cdef void _reference_net_train(const real* X, const real* Y, real** weights,
 
 # prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, PANEL), b (num_out_nodes,)
 # -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.
-# _rearranged.panels_forward: four rows a pass through each panel of 8 units, every weight
-# loaded serving 32 sums side by side (gcc's SLP vectoriser puts each row's 8 in SIMD
-# registers, each lane exactly the scalar addition it replaces). (wp_gi is &wp[g, i_idx, 0].)
+# _rearranged.panels_forward: eight rows a pass through each panel of 8 units (_panel_block).
 cdef void _panels_forward(const real* prev, const real* wp, const real* b, real* act,
                           Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                           Py_ssize_t num_out_nodes) noexcept nogil:
-    cdef Py_ssize_t g, r, n, q, k, o_idx, i_idx
-    cdef const real* pa
-    cdef const real* pb
-    cdef const real* pc
-    cdef const real* pd
-    cdef const real* wp_gi
-    cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
-    cdef real a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
-    cdef real c0, c1, c2, c3, c4, c5, c6, c7, d0, d1, d2, d3, d4, d5, d6, d7
-    cdef real val[4][PANEL]
+    cdef Py_ssize_t g, r, n, q, k, o_idx
+    cdef real val[8][PANEL]
     for g in range((num_out_nodes + PANEL - 1) // PANEL):
         r = 0
         while r < rows:
-            n = min(4, rows - r)  # rows in this pass; a short pass repeats its last row
-            pa = prev + r * num_inp_nodes
-            pb = prev + (r + min(1, n - 1)) * num_inp_nodes
-            pc = prev + (r + min(2, n - 1)) * num_inp_nodes
-            pd = prev + (r + min(3, n - 1)) * num_inp_nodes
-            a0 = <real>0.0; a1 = <real>0.0; a2 = <real>0.0; a3 = <real>0.0
-            a4 = <real>0.0; a5 = <real>0.0; a6 = <real>0.0; a7 = <real>0.0
-            b0 = <real>0.0; b1 = <real>0.0; b2 = <real>0.0; b3 = <real>0.0
-            b4 = <real>0.0; b5 = <real>0.0; b6 = <real>0.0; b7 = <real>0.0
-            c0 = <real>0.0; c1 = <real>0.0; c2 = <real>0.0; c3 = <real>0.0
-            c4 = <real>0.0; c5 = <real>0.0; c6 = <real>0.0; c7 = <real>0.0
-            d0 = <real>0.0; d1 = <real>0.0; d2 = <real>0.0; d3 = <real>0.0
-            d4 = <real>0.0; d5 = <real>0.0; d6 = <real>0.0; d7 = <real>0.0
-            for i_idx in range(num_inp_nodes):
-                wp_gi = wp + (g * num_inp_nodes + i_idx) * PANEL
-                w0 = wp_gi[0]; w1 = wp_gi[1]
-                w2 = wp_gi[2]; w3 = wp_gi[3]
-                w4 = wp_gi[4]; w5 = wp_gi[5]
-                w6 = wp_gi[6]; w7 = wp_gi[7]
-                x = pa[i_idx]
-                a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
-                a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
-                x = pb[i_idx]
-                b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
-                b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
-                x = pc[i_idx]
-                c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
-                c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
-                x = pd[i_idx]
-                d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
-                d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
-            val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
-            val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
-            val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
-            val[1][4] = b4; val[1][5] = b5; val[1][6] = b6; val[1][7] = b7
-            val[2][0] = c0; val[2][1] = c1; val[2][2] = c2; val[2][3] = c3
-            val[2][4] = c4; val[2][5] = c5; val[2][6] = c6; val[2][7] = c7
-            val[3][0] = d0; val[3][1] = d1; val[3][2] = d2; val[3][3] = d3
-            val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
+            n = min(8, rows - r)  # rows in this pass
+            _panel_block(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes, val)
             for q in range(n):
                 for k in range(PANEL):
                     o_idx = PANEL * g + k
@@ -1171,10 +1127,117 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
             r += n
 
 
+# A mini-batch's forward pass, _rearranged.batch_forward: the sums of _panels_forward with
+# the roles of rows and units swapped, the batch's rows packed in panels of 8 (prevp, zero
+# padded by the caller) and eight units of w a pass through each, blocks of eight units on
+# threads OpenMP threads (the prange body is _batch_forward_units, so its sums stay private).
+cdef void _batch_forward(const real* prev, const real* w, const real* b, real* act,
+                         real* prevp, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                         Py_ssize_t num_out_nodes, int threads) noexcept nogil:
+    cdef Py_ssize_t q
+    _to_panels(prev, prevp, rows, num_inp_nodes)
+    for q in prange((num_out_nodes + 7) // 8, num_threads=threads, schedule="static"):
+        _batch_forward_units(w, b, act, prevp, 8 * q, rows, num_inp_nodes, num_out_nodes)
+
+
+# units o_idx .. o_idx + 7 (fewer at the end) of _batch_forward
+cdef void _batch_forward_units(const real* w, const real* b, real* act, const real* prevp,
+                               Py_ssize_t o_idx, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                               Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t g, k, r, u
+    cdef Py_ssize_t n = min(8, num_out_nodes - o_idx)  # units in this pass
+    cdef real val[8][PANEL]
+    for g in range((rows + PANEL - 1) // PANEL):
+        _panel_block(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes, val)
+        for k in range(PANEL):
+            r = PANEL * g + k
+            if r < rows:
+                for u in range(n):
+                    act[r * num_out_nodes + o_idx + u] = val[u][k] + b[o_idx + u]
+
+
+# _rearranged.panel_block: val[q][k] = sum_i p[(first + q) * stride + i] wp[g, i, k] for
+# the n <= 8 vectors q of p from row first (a short pass repeats its last) and the 8
+# columns k of panel g, num_inp_nodes terms each, in index order; every weight loaded
+# serves 64 sums (gcc's SLP vectoriser puts each vector's 8 in SIMD registers, each lane
+# exactly the scalar addition it replaces). (wp_gi is &wp[g, i_idx, 0].)
+# Not inline: inlined into _batch_update_units, gcc's SLP vectoriser grouped the sums into
+# vectors the way the grad stores wanted them, with shuffles and scalar lanes inside the
+# loop (perf annotate); one compiled copy keeps the forward pass's grouping everywhere.
+cdef void _panel_block(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
+                       const real* wp, Py_ssize_t g, Py_ssize_t num_inp_nodes,
+                       real val[8][PANEL]) noexcept nogil:
+    cdef Py_ssize_t i_idx
+    cdef const real* wp_gi
+    cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
+    cdef const real* pa = p + first * stride
+    cdef const real* pb = p + (first + min(1, n - 1)) * stride
+    cdef const real* pc = p + (first + min(2, n - 1)) * stride
+    cdef const real* pd = p + (first + min(3, n - 1)) * stride
+    cdef const real* pe = p + (first + min(4, n - 1)) * stride
+    cdef const real* pf = p + (first + min(5, n - 1)) * stride
+    cdef const real* ph = p + (first + min(6, n - 1)) * stride
+    cdef const real* pk = p + (first + min(7, n - 1)) * stride
+    cdef real a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0
+    cdef real b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0
+    cdef real c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0
+    cdef real d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0
+    cdef real e0 = 0, e1 = 0, e2 = 0, e3 = 0, e4 = 0, e5 = 0, e6 = 0, e7 = 0
+    cdef real f0 = 0, f1 = 0, f2 = 0, f3 = 0, f4 = 0, f5 = 0, f6 = 0, f7 = 0
+    cdef real h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0, h7 = 0
+    cdef real k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0
+    for i_idx in range(num_inp_nodes):
+        wp_gi = wp + (g * num_inp_nodes + i_idx) * PANEL
+        w0 = wp_gi[0]; w1 = wp_gi[1]
+        w2 = wp_gi[2]; w3 = wp_gi[3]
+        w4 = wp_gi[4]; w5 = wp_gi[5]
+        w6 = wp_gi[6]; w7 = wp_gi[7]
+        x = pa[i_idx]
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        x = pb[i_idx]
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        x = pc[i_idx]
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        x = pd[i_idx]
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        x = pe[i_idx]
+        e0 += x * w0; e1 += x * w1; e2 += x * w2; e3 += x * w3
+        e4 += x * w4; e5 += x * w5; e6 += x * w6; e7 += x * w7
+        x = pf[i_idx]
+        f0 += x * w0; f1 += x * w1; f2 += x * w2; f3 += x * w3
+        f4 += x * w4; f5 += x * w5; f6 += x * w6; f7 += x * w7
+        x = ph[i_idx]
+        h0 += x * w0; h1 += x * w1; h2 += x * w2; h3 += x * w3
+        h4 += x * w4; h5 += x * w5; h6 += x * w6; h7 += x * w7
+        x = pk[i_idx]
+        k0 += x * w0; k1 += x * w1; k2 += x * w2; k3 += x * w3
+        k4 += x * w4; k5 += x * w5; k6 += x * w6; k7 += x * w7
+    val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
+    val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
+    val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
+    val[1][4] = b4; val[1][5] = b5; val[1][6] = b6; val[1][7] = b7
+    val[2][0] = c0; val[2][1] = c1; val[2][2] = c2; val[2][3] = c3
+    val[2][4] = c4; val[2][5] = c5; val[2][6] = c6; val[2][7] = c7
+    val[3][0] = d0; val[3][1] = d1; val[3][2] = d2; val[3][3] = d3
+    val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
+    val[4][0] = e0; val[4][1] = e1; val[4][2] = e2; val[4][3] = e3
+    val[4][4] = e4; val[4][5] = e5; val[4][6] = e6; val[4][7] = e7
+    val[5][0] = f0; val[5][1] = f1; val[5][2] = f2; val[5][3] = f3
+    val[5][4] = f4; val[5][5] = f5; val[5][6] = f6; val[5][7] = f7
+    val[6][0] = h0; val[6][1] = h1; val[6][2] = h2; val[6][3] = h3
+    val[6][4] = h4; val[6][5] = h5; val[6][6] = h6; val[6][7] = h7
+    val[7][0] = k0; val[7][1] = k1; val[7][2] = k2; val[7][3] = k3
+    val[7][4] = k4; val[7][5] = k5; val[7][6] = k6; val[7][7] = k7
+
+
 # X (num_samples, n_0) -> Y_hat (num_samples, n_L), with panels[l] = to_panels(weights[l])
 # (the caller's, as _numba's net_predict_rows). _rearranged.net_predict: rows are
 # independent, so blocks of BLOCK rows run on num_threads OpenMP threads, and within a block
-# each layer runs four rows at a time through each panel of 8 units (_panels_forward), then
+# each layer runs eight rows at a time through each panel of 8 units (_panels_forward), then
 # the activation row by row; which thread computes a row, or beside which row, changes
 # nothing. work holds num_threads * 2 * BLOCK * widest reals: each thread's two hidden
 # layers' (rows, n_l) activations, alternating.
@@ -1216,23 +1279,26 @@ cdef void _net_panels(real** weights, real** panels, const Py_ssize_t* sizes,
 
 
 # The reals _net_train's mini-batches need (batch_size > 1), allocated once per call by
-# the caller and zeroed, so the panels' padding units stay 0: act_buf and delta_buf (most
-# rows of every layer each), Xb (most, n_0), Yb (most, n_L), then each layer's panels.
+# the caller: act_buf and delta_buf (most rows of every layer each), Xb (most, n_0), Yb
+# (most, n_L), then one scratch area that each layer's _batch_forward (its input rows in
+# panels) and then _batch_update (_batch_update_work) use in turn.
 cdef Py_ssize_t _net_train_work(const Py_ssize_t* sizes, Py_ssize_t num_layers,
-                                Py_ssize_t most) noexcept nogil:
-    cdef Py_ssize_t layer, count = most * (sizes[0] + sizes[num_layers])
+                                Py_ssize_t most, int threads) noexcept nogil:
+    cdef Py_ssize_t layer, scratch = 0, count = most * (sizes[0] + sizes[num_layers])
     for layer in range(num_layers):
         count += 2 * most * sizes[layer + 1]
-        count += (sizes[layer + 1] + PANEL - 1) // PANEL * sizes[layer] * PANEL
-    return count
+        scratch = max(scratch, (most + PANEL - 1) // PANEL * PANEL * sizes[layer])
+        scratch = max(scratch, _batch_update_work(most, sizes[layer], sizes[layer + 1],
+                                                  threads))
+    return count + scratch
 
 
 # The deep net's training, _rearranged.net_train (same arguments, then losses, the sizes,
 # the work of _net_train_work with offsets (num_layers + 1,) and the threads of
 # _batch_update). Online SGD (batch_size 1) is the reference's own (_reference_net_train).
 # A mini-batch is computed layer by layer over all of its rows instead of row by row: its
-# rows are gathered, each layer's forward pass runs four rows at a time through panels of 8
-# units (_panels_forward, the panels repacked per batch), each row's loss and deltas follow
+# rows are gathered, each layer's forward pass runs eight units at a time through panels of
+# 8 rows (_batch_forward), each row's loss and deltas follow
 # in row order, and _batch_update sums each weight's per-row gradients in row order and
 # steps. Every sum keeps the reference's terms and order; the rows only share the weights of
 # the batch's start, which the reference's rows read too.
@@ -1250,7 +1316,7 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
     cdef real* delta_buf
     cdef real* Xb
     cdef real* Yb
-    cdef real* wp
+    cdef real* prevp
     cdef const real* prev
     cdef real* act
     cdef real* out
@@ -1271,6 +1337,7 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
     delta_buf = act_buf + offsets[num_layers]
     Xb = delta_buf + offsets[num_layers]
     Yb = Xb + most * sizes[0]
+    prevp = Yb + most * sizes[num_layers]
     for epoch in range(num_epochs):
         epoch_loss = <real>0.0
         start = 0
@@ -1285,17 +1352,18 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
                        sizes[num_layers] * sizeof(real))
             # the forward pass, layer by layer, at the batch's starting weights
             prev = Xb
-            wp = Yb + most * sizes[num_layers]  # each layer's panels, one after the other
             for layer in range(num_layers):
                 func = output if layer == num_layers - 1 else hidden
                 n = sizes[layer + 1]
                 act = act_buf + offsets[layer]
-                _to_panels(weights[layer], wp, n, sizes[layer])
-                _panels_forward(prev, wp, biases[layer], act, rows, sizes[layer], n)
+                if rows % PANEL != 0:  # the panels' padding rows: 0, not another layer's
+                    memset(prevp, 0, (most + PANEL - 1) // PANEL * sizes[layer] * PANEL
+                           * sizeof(real))
+                _batch_forward(prev, weights[layer], biases[layer], act, prevp, rows,
+                               sizes[layer], n, threads)
                 for r in range(rows):
                     _activate(act + r * n, func, n)
                 prev = act
-                wp = wp + (n + PANEL - 1) // PANEL * sizes[layer] * PANEL
             # each row's loss and deltas, top down, in row order
             for r in range(rows):
                 n = sizes[num_layers]
@@ -1316,104 +1384,96 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
                 delta = delta_buf + offsets[layer]
                 if layer == 0:
                     _batch_update(Xb, delta, weights[0], biases[0], lrate, <real>rows,
-                                  rows, sizes[0], n, threads)
+                                  rows, sizes[0], n, prevp, threads)
                 else:
                     k = sizes[layer]
                     prev = act_buf + offsets[layer - 1]
                     _batch_update(prev, delta, weights[layer], biases[layer], lrate,
-                                  <real>rows, rows, k, n, threads)
+                                  <real>rows, rows, k, n, prevp, threads)
             start += batch_size
         losses[epoch] = epoch_loss / <real>num_samples
 
 
 # prev (rows, num_inp_nodes), delta (rows, num_out_nodes) -> w, b updated in place:
 # w_ki += eta (sum_r delta_rk y_ri) / rows, the sum over the rows in row order from zero
-# (as the reference's grad_w), four units by eight inputs at a time: 32 sums side by side.
-# _rearranged.batch_update: its blocks of four units q shared out over threads OpenMP
-# threads (each weight summed and stepped by one thread); the body of its prange loop is
-# _batch_update_units, a function so that Cython's prange keeps the sums private instead of
-# taking them for reductions.
+# (as the reference's grad_w). _rearranged.batch_update: _panel_block with the rows as the
+# sum's index, eight units' deltas (delta_t, delta transposed) through each panel of 8
+# inputs (prevp, prev transposed in panels, padding inputs 0); each block of eight units'
+# sums goes to its thread's grad (8 rows of the padded inputs) and is then stepped in one
+# pass over w's rows. Blocks of eight units on threads OpenMP threads (the prange body is
+# _batch_update_units, so its sums stay private). work: _batch_update_work reals.
 cdef void _batch_update(const real* prev, const real* delta, real* w, real* b, real lrate,
                         real num_batch, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
-                        Py_ssize_t num_out_nodes, int threads) noexcept nogil:
-    cdef Py_ssize_t q
-    for q in prange((num_out_nodes + 3) // 4, num_threads=threads, schedule="static"):
-        _batch_update_units(prev, delta, w, b, lrate, num_batch, 4 * q, rows,
+                        Py_ssize_t num_out_nodes, real* work, int threads) noexcept nogil:
+    cdef Py_ssize_t q, r, i, o
+    cdef Py_ssize_t padded = (num_inp_nodes + PANEL - 1) // PANEL * PANEL
+    cdef real* prevp = work
+    cdef real* delta_t = prevp + padded * rows
+    cdef real* grad = delta_t + num_out_nodes * rows
+    for r in range(rows):
+        for i in range(padded):
+            prevp[((i // PANEL) * rows + r) * PANEL + i % PANEL] = \
+                prev[r * num_inp_nodes + i] if i < num_inp_nodes else <real>0.0
+        for o in range(num_out_nodes):
+            delta_t[o * rows + r] = delta[r * num_out_nodes + o]
+    for q in prange((num_out_nodes + 7) // 8, num_threads=threads, schedule="static"):
+        _batch_update_units(w, b, lrate, num_batch, prevp, delta_t,
+                            grad + openmp.omp_get_thread_num() * 8 * padded, 8 * q, rows,
                             num_inp_nodes, num_out_nodes)
 
 
-# units o_idx .. o_idx + 3 (fewer at the end) of _batch_update
-cdef void _batch_update_units(const real* prev, const real* delta, real* w, real* b,
-                              real lrate, real num_batch, Py_ssize_t o_idx, Py_ssize_t rows,
-                              Py_ssize_t num_inp_nodes,
+# w[k] += lrate * (g[k] / num_batch) for k = 0 .. 7: the step written out, so that gcc's SLP
+# vectoriser makes it one vector division (the loop vectoriser is off, setup.py); all of g
+# is read before w is written, which it needs as w and g could overlap for all it knows
+cdef inline void _step8(real* w, const real* g, real lrate, real num_batch) noexcept nogil:
+    cdef real g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3]
+    cdef real g4 = g[4], g5 = g[5], g6 = g[6], g7 = g[7]
+    w[0] += lrate * (g0 / num_batch)
+    w[1] += lrate * (g1 / num_batch)
+    w[2] += lrate * (g2 / num_batch)
+    w[3] += lrate * (g3 / num_batch)
+    w[4] += lrate * (g4 / num_batch)
+    w[5] += lrate * (g5 / num_batch)
+    w[6] += lrate * (g6 / num_batch)
+    w[7] += lrate * (g7 / num_batch)
+
+
+# the reals _batch_update needs for a layer: prevp, delta_t and threads blocks of grad
+cdef inline Py_ssize_t _batch_update_work(Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                                          Py_ssize_t num_out_nodes, int threads) noexcept nogil:
+    cdef Py_ssize_t padded = (num_inp_nodes + PANEL - 1) // PANEL * PANEL
+    return padded * rows + num_out_nodes * rows + threads * 8 * padded
+
+
+# units o_idx .. o_idx + 7 (fewer at the end) of _batch_update
+cdef void _batch_update_units(real* w, real* b, real lrate, real num_batch, const real* prevp,
+                              const real* delta_t, real* grad, Py_ssize_t o_idx,
+                              Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                               Py_ssize_t num_out_nodes) noexcept nogil:
-    cdef Py_ssize_t n_o = min(4, num_out_nodes - o_idx), i_idx = 0, r, o, i
-    cdef const real* prev_ri
-    cdef real x0, x1, x2, x3, x4, x5, x6, x7, d, acc
-    cdef real a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
-    cdef real c0, c1, c2, c3, c4, c5, c6, c7, e0, e1, e2, e3, e4, e5, e6, e7
-    while n_o == 4 and i_idx + 8 <= num_inp_nodes:
-        a0 = <real>0.0; a1 = <real>0.0; a2 = <real>0.0; a3 = <real>0.0
-        a4 = <real>0.0; a5 = <real>0.0; a6 = <real>0.0; a7 = <real>0.0
-        b0 = <real>0.0; b1 = <real>0.0; b2 = <real>0.0; b3 = <real>0.0
-        b4 = <real>0.0; b5 = <real>0.0; b6 = <real>0.0; b7 = <real>0.0
-        c0 = <real>0.0; c1 = <real>0.0; c2 = <real>0.0; c3 = <real>0.0
-        c4 = <real>0.0; c5 = <real>0.0; c6 = <real>0.0; c7 = <real>0.0
-        e0 = <real>0.0; e1 = <real>0.0; e2 = <real>0.0; e3 = <real>0.0
-        e4 = <real>0.0; e5 = <real>0.0; e6 = <real>0.0; e7 = <real>0.0
-        for r in range(rows):
-            prev_ri = prev + r * num_inp_nodes + i_idx  # &prev[r, i_idx]
-            x0 = prev_ri[0]; x1 = prev_ri[1]
-            x2 = prev_ri[2]; x3 = prev_ri[3]
-            x4 = prev_ri[4]; x5 = prev_ri[5]
-            x6 = prev_ri[6]; x7 = prev_ri[7]
-            d = delta[r * num_out_nodes + o_idx]
-            a0 += x0 * d; a1 += x1 * d; a2 += x2 * d; a3 += x3 * d
-            a4 += x4 * d; a5 += x5 * d; a6 += x6 * d; a7 += x7 * d
-            d = delta[r * num_out_nodes + o_idx + 1]
-            b0 += x0 * d; b1 += x1 * d; b2 += x2 * d; b3 += x3 * d
-            b4 += x4 * d; b5 += x5 * d; b6 += x6 * d; b7 += x7 * d
-            d = delta[r * num_out_nodes + o_idx + 2]
-            c0 += x0 * d; c1 += x1 * d; c2 += x2 * d; c3 += x3 * d
-            c4 += x4 * d; c5 += x5 * d; c6 += x6 * d; c7 += x7 * d
-            d = delta[r * num_out_nodes + o_idx + 3]
-            e0 += x0 * d; e1 += x1 * d; e2 += x2 * d; e3 += x3 * d
-            e4 += x4 * d; e5 += x5 * d; e6 += x6 * d; e7 += x7 * d
-        _step_row(w, o_idx, i_idx, lrate, num_batch, a0, a1, a2, a3, a4, a5, a6, a7,
-                  num_inp_nodes)
-        _step_row(w, o_idx + 1, i_idx, lrate, num_batch, b0, b1, b2, b3, b4, b5, b6, b7,
-                  num_inp_nodes)
-        _step_row(w, o_idx + 2, i_idx, lrate, num_batch, c0, c1, c2, c3, c4, c5, c6, c7,
-                  num_inp_nodes)
-        _step_row(w, o_idx + 3, i_idx, lrate, num_batch, e0, e1, e2, e3, e4, e5, e6, e7,
-                  num_inp_nodes)
-        i_idx += 8
-    for o in range(o_idx, o_idx + n_o):  # the inputs left over, one sum at a time
-        for i in range(i_idx, num_inp_nodes):
-            acc = <real>0.0
-            for r in range(rows):
-                acc += prev[r * num_inp_nodes + i] * delta[r * num_out_nodes + o]
-            w[o * num_inp_nodes + i] += lrate * (acc / num_batch)
+    cdef Py_ssize_t g, u, k, i_idx, r
+    cdef Py_ssize_t n = min(8, num_out_nodes - o_idx)  # units in this pass
+    cdef Py_ssize_t num_panels = (num_inp_nodes + PANEL - 1) // PANEL
+    cdef real acc
+    cdef real val[8][PANEL]
+    for g in range(num_panels):
+        _panel_block(delta_t, rows, o_idx, n, prevp, g, rows, val)
+        for u in range(8):
+            for k in range(PANEL):
+                grad[u * num_panels * PANEL + PANEL * g + k] = val[u][k]
+    for u in range(n):
+        i_idx = 0
+        while i_idx + PANEL <= num_inp_nodes:  # 8 at a time, for gcc's SLP vectoriser
+            _step8(w + (o_idx + u) * num_inp_nodes + i_idx,
+                   grad + u * num_panels * PANEL + i_idx, lrate, num_batch)
+            i_idx += PANEL
+        while i_idx < num_inp_nodes:
+            w[(o_idx + u) * num_inp_nodes + i_idx] += \
+                lrate * (grad[u * num_panels * PANEL + i_idx] / num_batch)
+            i_idx += 1
         acc = <real>0.0
         for r in range(rows):
-            acc += delta[r * num_out_nodes + o]
-        b[o] += lrate * (acc / num_batch)
-
-
-# w[o_idx, i_idx + k] += lrate * (g_k / num_batch) for k = 0 .. 7 (_rearranged.step_row)
-cdef inline void _step_row(real* w, Py_ssize_t o_idx, Py_ssize_t i_idx, real lrate,
-                           real num_batch, real g0, real g1, real g2, real g3, real g4,
-                           real g5, real g6, real g7,
-                           Py_ssize_t num_inp_nodes) noexcept nogil:
-    cdef real* w_oi = w + o_idx * num_inp_nodes + i_idx  # &w[o_idx, i_idx]
-    w_oi[0] += lrate * (g0 / num_batch)
-    w_oi[1] += lrate * (g1 / num_batch)
-    w_oi[2] += lrate * (g2 / num_batch)
-    w_oi[3] += lrate * (g3 / num_batch)
-    w_oi[4] += lrate * (g4 / num_batch)
-    w_oi[5] += lrate * (g5 / num_batch)
-    w_oi[6] += lrate * (g6 / num_batch)
-    w_oi[7] += lrate * (g7 / num_batch)
+            acc += delta_t[(o_idx + u) * rows + r]
+        b[o_idx + u] += lrate * (acc / num_batch)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1675,7 +1735,7 @@ def net_train(X, Y, weights, biases, int hidden, int output, int loss, lrate, or
         losses = _net_empty(net.typenum, num_epochs, -1)
         if batch_size > 1:  # the mini-batches' buffers and panels (_net_train_work)
             work = calloc(max(1, _net_train_work(net.sizes, net.num_layers,
-                                                 min(batch_size, num_samples))),
+                                                 min(batch_size, num_samples), threads)),
                           cnp.PyArray_ITEMSIZE(losses))
             offsets = <Py_ssize_t*>malloc((net.num_layers + 1) * sizeof(Py_ssize_t))
             if work == NULL or offsets == NULL:

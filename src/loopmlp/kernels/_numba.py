@@ -107,9 +107,9 @@ def kernels(**options):
     deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
     deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
                     callees=deep, **options)
-    deep_rows = _compile(_rearranged, ("panels_forward", "net_predict", "step_row",
-                                       "batch_update", "net_train"),
-                         parallel=("net_predict", "batch_update"),
+    deep_rows = _compile(_rearranged, ("panel_block", "panels_forward", "batch_forward",
+                                       "net_predict", "batch_update", "net_train"),
+                         parallel=("net_predict", "batch_forward", "batch_update"),
                          callees=dict(deep, to_panels=rows["to_panels"],
                                       reference_net_train=deep["net_train"]), **options)
     to_panels, net_predict_panels = rows["to_panels"], deep_rows["net_predict"]
