@@ -430,76 +430,6 @@ cdef void _train(const double* X, const double* Y,
     _from_panels(whp, wh, num_hid_nodes, num_inp_nodes)
 
 
-# Two rows' hidden layers at once: each panel value loaded is used by both rows' sums.
-cdef void _hidden_forward2(const double* inp_a, const double* inp_b, const double* whp,
-                           const double* bh, double* hid_a, double* hid_b,
-                           double* val_a, double* val_b,
-                           Py_ssize_t num_inp_nodes, Py_ssize_t num_hid_nodes) noexcept nogil:
-    cdef Py_ssize_t g, i_idx
-    cdef const double* whp_gi
-    cdef double x, y, w0, w1, w2, w3, w4, w5, w6, w7
-    cdef double a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7
-    for g in range((num_hid_nodes + PANEL - 1) // PANEL):
-        a0 = 0.0; a1 = 0.0; a2 = 0.0; a3 = 0.0; a4 = 0.0; a5 = 0.0; a6 = 0.0; a7 = 0.0
-        b0 = 0.0; b1 = 0.0; b2 = 0.0; b3 = 0.0; b4 = 0.0; b5 = 0.0; b6 = 0.0; b7 = 0.0
-        for i_idx in range(num_inp_nodes):
-            whp_gi = whp + (g * num_inp_nodes + i_idx) * PANEL
-            x = inp_a[i_idx]
-            y = inp_b[i_idx]
-            w0 = whp_gi[0]; w1 = whp_gi[1]
-            w2 = whp_gi[2]; w3 = whp_gi[3]
-            w4 = whp_gi[4]; w5 = whp_gi[5]
-            w6 = whp_gi[6]; w7 = whp_gi[7]
-            a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
-            a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
-            b0 += y * w0; b1 += y * w1; b2 += y * w2; b3 += y * w3
-            b4 += y * w4; b5 += y * w5; b6 += y * w6; b7 += y * w7
-        val_a[0] = a0; val_a[1] = a1; val_a[2] = a2; val_a[3] = a3
-        val_a[4] = a4; val_a[5] = a5; val_a[6] = a6; val_a[7] = a7
-        val_b[0] = b0; val_b[1] = b1; val_b[2] = b2; val_b[3] = b3
-        val_b[4] = b4; val_b[5] = b5; val_b[6] = b6; val_b[7] = b7
-        _sigmoid_panel(val_a, bh, g, hid_a, num_hid_nodes)
-        _sigmoid_panel(val_b, bh, g, hid_b, num_hid_nodes)
-
-
-# Rows are independent: blocks of BLOCK rows run on num_threads OpenMP threads, two rows at
-# a time within a block; which thread computes a row, or beside which row, changes nothing.
-# whp is the panelled copy of wh; work holds num_threads * (2 num_hid_nodes + 2 PANEL)
-# doubles, one slice per thread (hid_a, hid_b, val_a, val_b).
-cdef void _predict(const double* X, const double* whp, const double* bh,
-                   const double* wo, const double* bo, double* Y_hat,
-                   Py_ssize_t num_samples, Py_ssize_t num_inp_nodes,
-                   Py_ssize_t num_hid_nodes, Py_ssize_t num_out_nodes,
-                   double* work, int num_threads) noexcept nogil:
-    cdef Py_ssize_t stride = 2 * num_hid_nodes + 2 * PANEL
-    cdef Py_ssize_t b_idx, idx, end
-    cdef double* hid_a
-    cdef double* hid_b
-    cdef double* val_a
-    cdef double* val_b
-    for b_idx in prange((num_samples + BLOCK - 1) // BLOCK, num_threads=num_threads,
-                        schedule="static"):
-        hid_a = work + openmp.omp_get_thread_num() * stride
-        hid_b = hid_a + num_hid_nodes
-        val_a = hid_b + num_hid_nodes
-        val_b = val_a + PANEL
-        idx = b_idx * BLOCK
-        end = min(num_samples, idx + BLOCK)
-        while idx + 2 <= end:
-            _hidden_forward2(X + idx * num_inp_nodes, X + (idx + 1) * num_inp_nodes, whp,
-                             bh, hid_a, hid_b, val_a, val_b, num_inp_nodes, num_hid_nodes)
-            _forward_rows(hid_a, wo, bo, Y_hat + idx * num_out_nodes,
-                          num_out_nodes, num_hid_nodes)
-            _forward_rows(hid_b, wo, bo, Y_hat + (idx + 1) * num_out_nodes,
-                          num_out_nodes, num_hid_nodes)
-            idx = idx + 2
-        if idx < end:
-            _hidden_forward(X + idx * num_inp_nodes, whp, bh, hid_a, val_a,
-                            num_inp_nodes, num_hid_nodes)
-            _forward_rows(hid_a, wo, bo, Y_hat + idx * num_out_nodes,
-                          num_out_nodes, num_hid_nodes)
-
-
 # ---------------------------------------------------------------------------------------
 # The raw entry points: same names and argument order as the reference. loopmlp._check
 # validates everything first; _arg only keeps a direct call from reading out of bounds.
@@ -694,36 +624,12 @@ def train_epoch_literal(cnp.ndarray X not None, cnp.ndarray Y not None,
     return epoch_mse
 
 
-def predict(cnp.ndarray X not None, cnp.ndarray wh not None, cnp.ndarray bh not None,
-            cnp.ndarray wo not None, cnp.ndarray bo not None, threads=None):
-    """Y_hat (num_samples, num_out_nodes); rows on ``threads`` OpenMP threads (None: OpenMP's
-    default, which honours OMP_NUM_THREADS). The result does not depend on ``threads``."""
-    cdef int num_threads = _num_threads(threads)
-    cdef Py_ssize_t n[2]
-    _net(wh, n)
-    cdef Py_ssize_t num_inp_nodes = n[0], num_hid_nodes = n[1], num_out_nodes = _num_out(wo)
-    cdef const double* X_ = _arg(X, 2, -1, num_inp_nodes, False)
-    cdef Py_ssize_t num_samples = cnp.PyArray_DIM(X, 0)
-    cdef const double* wh_ = _arg(wh, 2, num_hid_nodes, num_inp_nodes, False)
-    cdef const double* bh_ = _arg(bh, 1, num_hid_nodes, 0, False)
-    cdef const double* wo_ = _arg(wo, 2, num_out_nodes, num_hid_nodes, False)
-    cdef const double* bo_ = _arg(bo, 1, num_out_nodes, 0, False)
-    cdef Py_ssize_t num_panels = (num_hid_nodes + PANEL - 1) // PANEL
-    num_threads = <int>min(<Py_ssize_t>num_threads, (num_samples + BLOCK - 1) // BLOCK)
-    cdef Py_ssize_t whp_size = num_panels * num_inp_nodes * PANEL
-    cdef cnp.ndarray Y_hat = _empty(num_samples, num_out_nodes)
-    # whp (zero-padded panels), then one slice of working space per thread
-    cdef double* work = <double*>calloc(
-        whp_size + num_threads * (2 * num_hid_nodes + 2 * PANEL), sizeof(double))
-    if work == NULL:
-        raise MemoryError()
-    with nogil:
-        _to_panels(wh_, work, num_hid_nodes, num_inp_nodes)
-        _predict(X_, work, bh_, wo_, bo_, <double*>cnp.PyArray_DATA(Y_hat),
-                 num_samples, num_inp_nodes, num_hid_nodes, num_out_nodes,
-                 work + whp_size, num_threads)
-    free(work)
-    return Y_hat
+def predict(X, wh, bh, wo, bo, threads=None):
+    """Y_hat (num_samples, num_out_nodes): the lecture's predict as the deep net's, the same
+    sums, bias and sigmoid through the deep net's panels (net_predict, eight rows a pass),
+    as numba does; rows on ``threads`` OpenMP threads (None: OpenMP's default, which honours
+    OMP_NUM_THREADS). The result does not depend on ``threads``."""
+    return net_predict(X, (wh, wo), (bh, bo), SIGMOID, SIGMOID, threads)
 
 
 # ---------------------------------------------------------------------------------------

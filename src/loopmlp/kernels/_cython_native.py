@@ -22,8 +22,7 @@ if CPU_HAS_AVX512:
 
 neural_response, update_network = _wide.neural_response, _wide.update_network
 train, train_epoch, train_epoch_literal = _wide.train, _wide.train_epoch, _wide.train_epoch_literal
-
-from ._reference import SIGMOID  # noqa: E402
+predict = _wide.predict  # the lecture's net is float64
 
 
 def _by_dtype(name):
@@ -43,9 +42,3 @@ def _by_dtype(name):
 net_response, net_update = _by_dtype("net_response"), _by_dtype("net_update")
 net_train, net_predict = _by_dtype("net_train"), _by_dtype("net_predict")
 
-
-def predict(X, wh, bh, wo, bo, threads=None):
-    """The lecture's predict as the deep net's: the same sums, bias and sigmoid, through the
-    deep net's panels (eight rows a pass), as numba does. 784-512-10: 15.5 -> 15.8 us a row,
-    no gain here: its 512 sigmoids a row (exp and a divide each) dominate."""
-    return net_predict(X, (wh, wo), (bh, bo), SIGMOID, SIGMOID, threads)

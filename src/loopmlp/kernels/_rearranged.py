@@ -1,6 +1,7 @@
 """The reference's whole-run kernels with independent work reordered: every bit is kept.
 
-The ``numba`` backend compiles these for ``train_epoch``, ``train`` and ``predict``;
+The ``numba`` backend compiles these for ``train_epoch`` and ``train``, and the deep net's
+``net_predict`` (which the lecture's ``predict`` runs through) and mini-batch ``net_train``;
 ``_cython.pyx`` mirrors them. Per-sample ``neural_response`` and ``update_network`` stay
 the lecture's literal loops everywhere.
 
@@ -22,15 +23,16 @@ is laid out differently inside the call (and copied back before it returns):
   the update. The last sample's update is finished after the loop.
 * **Threads, for big nets.** From ``PARALLEL_WEIGHTS`` weights on, ``train`` shares the
   panels out to ``threads`` threads in that pass; each weight is still updated and read by
-  one thread, in the same order. ``predict`` runs blocks of rows on all threads, two rows
-  per pass over each panel; rows are independent, so neither changes a bit.
+  one thread, in the same order. ``net_predict`` runs blocks of rows on all threads, eight
+  rows per pass over each panel (``panel_block``); rows are independent, so neither
+  changes a bit.
 * The ``wo`` update walks rows (contiguous memory); four output units' sums run side by
   side (``forward_rows``).
 
 Measured on a 2-core AMD EPYC (Zen 3), numba, ns a sample: 60-6-4 epoch 388 -> ~250;
 784-512-10 epoch 199,000 -> ~90,000 on 2 threads (it streams 3.2 MB of weights in and out
 per sample: memory bound). ``prange`` is ``range`` here and numba's ``prange`` when
-compiled; the Cython build gets SSE2 or AVX2 registers, numba the host's.
+compiled; the Cython build gets SSE2, AVX2 or AVX-512 registers, numba the host's.
 """
 
 import numpy as np
@@ -223,56 +225,6 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads=1):
 
 def train_epoch(X, Y, wh, bh, wo, bo, lrate, threads=1):
     return train(X, Y, wh, bh, wo, bo, lrate, 1, threads)[0]
-
-
-# Two rows' hidden layers at once: each panel value loaded is used by both rows' sums.
-def hidden_forward2(inp_a, inp_b, whp, bh, hid_a, hid_b, val_a, val_b):
-    for g in range(whp.shape[0]):
-        a0 = 0.0; a1 = 0.0; a2 = 0.0; a3 = 0.0; a4 = 0.0; a5 = 0.0; a6 = 0.0; a7 = 0.0
-        b0 = 0.0; b1 = 0.0; b2 = 0.0; b3 = 0.0; b4 = 0.0; b5 = 0.0; b6 = 0.0; b7 = 0.0
-        for i_idx in range(whp.shape[1]):
-            x = inp_a[i_idx]
-            y = inp_b[i_idx]
-            w0 = whp[g, i_idx, 0]; w1 = whp[g, i_idx, 1]
-            w2 = whp[g, i_idx, 2]; w3 = whp[g, i_idx, 3]
-            w4 = whp[g, i_idx, 4]; w5 = whp[g, i_idx, 5]
-            w6 = whp[g, i_idx, 6]; w7 = whp[g, i_idx, 7]
-            a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
-            a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
-            b0 += y * w0; b1 += y * w1; b2 += y * w2; b3 += y * w3
-            b4 += y * w4; b5 += y * w5; b6 += y * w6; b7 += y * w7
-        val_a[0] = a0; val_a[1] = a1; val_a[2] = a2; val_a[3] = a3
-        val_a[4] = a4; val_a[5] = a5; val_a[6] = a6; val_a[7] = a7
-        val_b[0] = b0; val_b[1] = b1; val_b[2] = b2; val_b[3] = b3
-        val_b[4] = b4; val_b[5] = b5; val_b[6] = b6; val_b[7] = b7
-        sigmoid_panel(val_a, bh, g, hid_a)
-        sigmoid_panel(val_b, bh, g, hid_b)
-
-
-# Rows are independent: blocks of rows run on all threads (numba's prange), two rows at a
-# time within a block; which thread computes a row, or beside which row, changes nothing.
-def predict(X, wh, bh, wo, bo):
-    num_samples = X.shape[0]
-    num_hid_nodes = wh.shape[0]
-    whp = to_panels(wh)
-    Y_hat = np.zeros((num_samples, wo.shape[0]))
-    block = 64
-    for b_idx in prange((num_samples + block - 1) // block):
-        hid_a = np.zeros((num_hid_nodes))
-        hid_b = np.zeros((num_hid_nodes))
-        val_a = np.zeros((PANEL))
-        val_b = np.zeros((PANEL))
-        idx = b_idx * block
-        end = min(num_samples, idx + block)
-        while idx + 2 <= end:
-            hidden_forward2(X[idx], X[idx + 1], whp, bh, hid_a, hid_b, val_a, val_b)
-            forward_rows(hid_a, wo, bo, Y_hat[idx])
-            forward_rows(hid_b, wo, bo, Y_hat[idx + 1])
-            idx += 2
-        if idx < end:
-            hidden_forward(X[idx], whp, bh, hid_a, val_a)
-            forward_rows(hid_a, wo, bo, Y_hat[idx])
-    return Y_hat
 
 
 # The deep net's predict (``_reference.net_predict``, with each layer's weights also as
