@@ -16,6 +16,10 @@ from .peers import PEERS
 PEER_ROWS = 2_048          # peers' rows unless --full (their per-row cost is extrapolated)
 MIN_TIME = 0.02            # seconds a timed repeat should last at least (calls are batched)
 BUDGET = 2.0               # seconds of timing per workload and backend (5 x BUDGET --full)
+# seconds to wait before timing a contender: OpenBLAS's threads keep spinning for a while
+# after a call (numpy's, or numpy's inside a peer), on the cores the next contender needs;
+# without the wait, whichever ran right after numpy measured up to 2x slower (seen here)
+SETTLE = 0.2
 
 
 # --- measuring -----------------------------------------------------------------------------
@@ -141,6 +145,8 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
             n_rows = w.n_samples
         if per_call:
             n_rows = 1
+        if not settings["quick"]:
+            time.sleep(SETTLE)
         median, times, number, cpu_per_wall = time_call(
             w, k, name, n_rows, settings["repeat"], settings["budget"],
             warm_up=name in PEERS)
