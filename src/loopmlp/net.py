@@ -193,6 +193,13 @@ def _shape(shape) -> str:
 
 def _first_nonfinite(a: np.ndarray) -> tuple[int, ...] | None:
     """The index of ``a``'s first NaN or inf, or None."""
+    if a.dtype == np.float64:
+        # a finite sum means every value is finite; one pass with no temporary array:
+        # (100000, 60) in 1.6 ms against 2.6 ms for isfinite().all(), a tenth of predict's
+        # time on 60-6-4 (float32 sums no faster than its isfinite)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.add.reduce(a, axis=None)):
+                return None
     finite = np.isfinite(a)
     if finite.all():
         return None
