@@ -4,6 +4,7 @@ Tiny ``--quick`` runs only; no test asserts a time.
 """
 
 import argparse
+import itertools
 import json
 
 import pytest
@@ -361,3 +362,54 @@ def test_fast_verdict_flags_a_diff_outside_its_tolerance():
     assert benchreport.verdict(row) == "OUTSIDE tol 1e-12: max diff 2e-09"
     row.update(max_abs_diff=0.0, bit_identical=True)
     assert benchreport.verdict(row) == "within tol 1e-12: bit-identical here"
+
+
+# The deep nets' combinations of hidden, output and loss (loopmlp.net: INCOMPATIBLE aside).
+DEEP_COMBOS = [(hidden, output, loss) for hidden in ("sigmoid", "tanh", "relu")
+               for output, loss in (("sigmoid", "mse"), ("identity", "mse"),
+                                    ("sigmoid", "cross_entropy"), ("softmax", "cross_entropy"))]
+
+
+@pytest.mark.parametrize("peer", ["torch", "jax"])
+def test_peers_deep_kernels_agree_with_the_reference(peer):
+    """The optional peers' net_predict and net_train (online, mini-batches with a shorter last
+    batch, shuffled, 2 epochs) against the python reference on a tiny net, every activation
+    and loss, both dtypes: within the tolerance the report checks them against."""
+    import numpy as np
+
+    import loopmlp
+    from loopmlp.benchreport.peers import DEEP_TOLERANCE, deep_tolerance
+    pytest.importorskip(peer)
+    k, reason = benchreport.load_backend(peer)
+    assert k is not None, reason
+    ref = loopmlp.get_backend("python")
+    rng = np.random.default_rng(0)
+    X = rng.random((7, 5))
+    for (hidden, output, loss), dtype, batch_size in itertools.product(
+            DEEP_COMBOS, ("float64", "float32"), (1, 3)):
+        Y = (np.eye(3)[rng.integers(3, size=7)] if output == "softmax"
+             else rng.random((7, 3)).round())
+        nets = [loopmlp.init_net([5, 4, 4, 3], hidden=hidden, output=output, loss=loss,
+                                 seed=1, dtype=dtype) for _ in range(2)]
+        results = []
+        for backend, net in zip((ref, k), nets):
+            losses = backend.net_train(net, X, Y, 0.3, 2, batch_size=batch_size,
+                                       shuffle_seed=2)
+            results.append([losses, backend.net_predict(net, X), *net.weights, *net.biases])
+        (theirs, ours), tol = results[::-1], DEEP_TOLERANCE[dtype]
+        for a, b in zip(theirs, ours, strict=True):
+            assert a.dtype == b.dtype == np.dtype(dtype) and a.shape == b.shape
+            assert np.max(np.abs(a - b)) <= tol, (hidden, output, loss, dtype, batch_size)
+    w = NetWorkload("net_train", (5, 4, 3), dtype="float32")
+    assert benchreport.runs(peer, k, w) and benchreport.tolerance(w, peer) == deep_tolerance(w)
+    assert benchreport.tolerance(Workload("train_epoch", "xor", n_samples=4), peer) is None
+
+
+def test_peer_deep_row_checked_within_its_tolerance(tmp_path):
+    pytest.importorskip("torch")
+    assert bench(tmp_path, "--backends", "python,torch",
+                 "--workloads", "net_predict 60-6-4") == 0
+    rows = json.loads((tmp_path / "report.json").read_text())["results"]
+    torch_row = next(r for r in rows if r["backend"] == "torch")
+    assert torch_row["tolerance"] == 1e-10
+    assert torch_row["check"].startswith("within tol 1e-10: "), torch_row

@@ -11,7 +11,7 @@ import statistics
 import time
 
 from .machine import _clock, _progress, contender_threads, nofma_peak, thread_counts
-from .peers import PEERS
+from .peers import PEERS, deep_tolerance
 
 PEER_ROWS = 2_048          # peers' rows unless --full (their per-row cost is extrapolated)
 MIN_TIME = 0.02            # seconds a timed repeat should last at least (calls are batched)
@@ -65,7 +65,12 @@ def check(w, k, backend, ref):
 
 
 def tolerance(w, backend):
-    """The max |diff| ``backend`` may have on the check's rows, or None (no stated tolerance)."""
+    """The max |diff| ``backend`` may have on the check's rows, or None (no stated tolerance).
+
+    ``fast``: its rounding-error bound (the lecture's kernels); ``torch`` and ``jax``: the
+    deep peers' ``peers.DEEP_TOLERANCE`` (the deep kernels)."""
+    if backend in ("torch", "jax"):
+        return deep_tolerance(w)
     if backend != "fast":
         return None
     from ..kernels._numba_fast import atol
