@@ -120,7 +120,7 @@ def kernels(**options):
 
     def predict_rows(X, wh, bh, wo, bo):
         """The lecture's predict as the deep net's: the same sums, bias and sigmoid, through
-        the deep net's panels (four rows a pass; 784-512-10: 15.5 -> 10.9 us a row)."""
+        the deep net's panels (eight rows a pass; 784-512-10: 15.5 -> 10.9 us a row with four)."""
         return net_predict_rows(X, (wh, wo), (bh, bo), _reference.SIGMOID, _reference.SIGMOID)
 
     train_rows, train_epoch_rows = rows["train"], rows["train_epoch"]
