@@ -925,8 +925,8 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_rearranged_net_predict_interpreted_equals_the_reference(dtype):
-    """_rearranged.net_predict (panels of 8 units, four rows a pass, blocks of 64 rows), run
-    interpreted: 131 rows (a short last block, rows not a multiple of four), layers of 17 and
+    """_rearranged.net_predict (panels of 8 units, eight rows a pass, blocks of 64 rows), run
+    interpreted: 131 rows (a short last block, rows not a multiple of eight), layers of 17 and
     3 units (padded panels)."""
     from loopmlp.kernels import _rearranged, _reference
     from loopmlp.net import HIDDEN, OUTPUT
@@ -942,3 +942,30 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(dtype):
         with np.errstate(over="ignore"):
             assert np.array_equal(_rearranged.net_predict(*args, panels),
                                   _reference.net_predict(*args))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rearranged_mini_batches_interpreted_equal_the_reference(dtype):
+    """_rearranged.net_train in mini-batches (batch_forward: the batch's rows in panels,
+    eight units a pass; batch_update: the same kernel over the rows, then the step), run
+    interpreted: batches of 11 (the last one 5) over layers of 13, 17 and 3 units, so units,
+    rows and inputs all leave a panel or a pass short."""
+    from loopmlp.kernels import _rearranged, _reference
+    from loopmlp.net import HIDDEN, LOSSES, OUTPUT, orders, scratch
+
+    rng = np.random.default_rng(13)
+    X = rng.random((27, 13)).astype(dtype)
+    Y = np.eye(3, dtype=dtype)[rng.integers(3, size=27)]
+    order = next(orders(27, 2, shuffle_seed=4))
+    for hidden, output, loss in (("relu", "softmax", "cross_entropy"),
+                                 ("sigmoid", "sigmoid", "mse")):
+        nets = [loopmlp.init_net([13, 17, 3], hidden=hidden, output=output, loss=loss,
+                                 seed=2, dtype=dtype) for _ in range(2)]
+        losses = []
+        for module, net in zip((_rearranged, _reference), nets):
+            losses.append(module.net_train(
+                X, Y, tuple(net.weights), tuple(net.biases), HIDDEN[hidden], OUTPUT[output],
+                LOSSES[loss], np.dtype(dtype).type(0.3), order, 11, *scratch(net)))
+        assert np.array_equal(losses[0], losses[1])
+        assert all(np.array_equal(a, b) for a, b in zip(nets[0].weights + nets[0].biases,
+                                                         nets[1].weights + nets[1].biases))
