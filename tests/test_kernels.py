@@ -340,3 +340,19 @@ def test_every_cython_build_is_bit_identical(module, shape):
                   for b, net in zip((k, ref), nets)]
         assert_same("cython", [losses[0], *nets[0].weights, *nets[0].biases],
                     [losses[1], *nets[1].weights, *nets[1].biases])
+
+
+def test_the_cpu_checks_agree_with_the_kernel():
+    """The flags that pick the cython build (CPU_HAS_AVX2, CPU_HAS_AVX512: F and VL) say what
+    Linux says the CPU has."""
+    from pathlib import Path
+
+    from loopmlp.kernels import _cython
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo: not Linux")
+    flags = set(next(line for line in cpuinfo.read_text().splitlines()
+                     if line.startswith("flags")).split(":", 1)[1].split())
+    assert _cython.CPU_HAS_AVX2 == ("avx2" in flags)
+    assert _cython.CPU_HAS_AVX512 == ({"avx512f", "avx512vl"} <= flags)

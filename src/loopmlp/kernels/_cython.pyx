@@ -54,20 +54,25 @@ cnp.import_array()
 # so the checks live here, in the safe build.
 cdef extern from *:
     """
-    static int loopmlp_cpu_supports(const char* feature) {
     #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    static int loopmlp_cpu_has_avx2(void) {
         __builtin_cpu_init();
-        if (feature[0] == 'a' && feature[4] == '2') return __builtin_cpu_supports("avx2");
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-    #else
-        return 0;
-    #endif
+        return __builtin_cpu_supports("avx2");
     }
+    static int loopmlp_cpu_has_avx512(void) {  /* F and VL, as setup.py builds for */
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    }
+    #else
+    static int loopmlp_cpu_has_avx2(void) { return 0; }
+    static int loopmlp_cpu_has_avx512(void) { return 0; }
+    #endif
     """
-    int loopmlp_cpu_supports(const char* feature)
+    int loopmlp_cpu_has_avx2()
+    int loopmlp_cpu_has_avx512()
 
-CPU_HAS_AVX2 = bool(loopmlp_cpu_supports(b"avx2"))
-CPU_HAS_AVX512 = bool(loopmlp_cpu_supports(b"avx512"))  # F and VL, as setup.py builds for
+CPU_HAS_AVX2 = bool(loopmlp_cpu_has_avx2())
+CPU_HAS_AVX512 = bool(loopmlp_cpu_has_avx512())
 
 cdef enum:
     PANEL = 8          # hidden units per panel (_rearranged.PANEL)
