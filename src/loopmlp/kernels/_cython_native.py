@@ -8,8 +8,6 @@ registers, pairs two rows' 8 float sums in one register with an insert for every
 weight; 784-512-10 ``net_predict`` on 2 threads, one process, interleaved: float32 13.8 us
 a row with AVX-512 against 8.8 with AVX2, float64 10.2 against 19.5."""
 
-import numpy as np
-
 from ._cython import CPU_HAS_AVX2, CPU_HAS_AVX512
 
 if CPU_HAS_AVX2:
@@ -27,13 +25,15 @@ predict = _wide.predict  # the lecture's net is float64
 
 def _by_dtype(name):
     """The deep net's kernel ``name``: float32 nets on the narrow build, float64 on the wide;
-    every deep kernel's first argument is data in the net's dtype."""
+    every deep kernel's first argument is data in the net's dtype. The wrapper costs 0.3 us
+    a call on a 2-2-1 net (0.55 with a dtype comparison instead of itemsize), against about
+    60 us for a call through ``get_backend``, whose checks run first."""
     wide, narrow = getattr(_wide, name), getattr(_narrow, name)
     if wide is narrow:
         return wide
 
     def kernel(data, *args, **kwargs):
-        return (narrow if data.dtype == np.float32 else wide)(data, *args, **kwargs)
+        return (narrow if data.itemsize == 4 else wide)(data, *args, **kwargs)
     kernel.__name__ = kernel.__qualname__ = name
     kernel.__doc__ = wide.__doc__
     return kernel
