@@ -17,14 +17,15 @@ compile_args = ["-O3", "-ffp-contract=off", "-fno-fast-math"]
 # sample with SSE2). _cython_avx2 is the same source built with -mavx2 (two 4-wide
 # registers a panel; 60-6-4: 184 ns, 784-512-10: 158 -> 104 us); loopmlp loads it only on
 # a CPU with AVX2 (_cython_native.py), so the build still runs on any x86-64.
-# -mavx2 does not enable FMA (that is -mfma), and -ffp-contract=off forbids it anyway.
+# -mfma: the inlined exp's fma() calls (_exp.py) become instructions; -ffp-contract=off
+# still keeps gcc from fusing anything else, so every sum rounds as in the reference.
 kernel_flags = ["-fopenmp", "-fno-tree-loop-vectorize"]
 # _cython_avx512 is the same source again with AVX-512 (F and VL), loaded on a CPU with
 # both: 32 registers of 8 doubles, so a panel pass's 8 x 8 sums take 8 of them; with AVX2's
 # 16 registers of 4, gcc spills sums to the stack. -mprefer-vector-width=512: gcc's default
 # tuning keeps 256-bit vectors (784-512-10 net_predict, float64: 15.8 -> 10.2 us a row).
-# float32 nets run on the AVX2 build instead (_cython_native.py says why). No FMA either.
-own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2"],
+# float32 nets run on the AVX2 build instead (_cython_native.py says why). FMA as above.
+own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2", "-mfma"],
              "_cython_avx512": kernel_flags + ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=512"],
              "_check": []}
 link_flags = {"_cython": ["-fopenmp"], "_cython_avx2": ["-fopenmp"],

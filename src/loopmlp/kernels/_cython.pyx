@@ -17,7 +17,9 @@ in row-major order: ``wh[h_idx, i_idx]`` is ``wh[h_idx * num_inp_nodes + i_idx]`
 panel ``whp[g, i_idx, k]`` is ``whp[(g * num_inp_nodes + i_idx) * PANEL + k]``. Outputs
 come from NumPy's C API (``PyArray_EMPTY``), not a Python call to ``np.zeros``.
 
-Bit-identity with the reference: ``exp`` is the C library's (``libc.math``); setup.py
+Bit-identity with the reference: ``exp`` is ``_exp.exp`` in C (the C library's own sequence
+of operations, inlined; it falls back to the C library's ``exp``, ``libm_exp``, where that
+sequence would not give the same bits, checked when the module loads); setup.py
 compiles with ``-ffp-contract=off`` (no FMA) and without ``-ffast-math`` (no reassociation),
 so gcc keeps every sum in the order written; when it puts the 8 sums of a panel in SIMD
 registers, each lane is exactly the scalar operation it replaces. ``cdivision`` only drops
@@ -40,7 +42,8 @@ run on OpenMP threads, without changing a bit.
 
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.math cimport exp, log, tanh
+from libc.math cimport exp as libm_exp, fma, log, tanh
+from libc.stdint cimport int64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
@@ -57,7 +60,7 @@ cdef extern from *:
     #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
     static int loopmlp_cpu_has_avx2(void) {
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
     static int loopmlp_cpu_has_avx512(void) {  /* F and VL, as setup.py builds for */
         __builtin_cpu_init();
@@ -73,6 +76,80 @@ cdef extern from *:
 
 CPU_HAS_AVX2 = bool(loopmlp_cpu_has_avx2())
 CPU_HAS_AVX512 = bool(loopmlp_cpu_has_avx512())
+
+
+# ---------------------------------------------------------------------------------------
+# exp: _exp.exp line for line (its docstring says why it gives the C library's bits), with
+# C's fma and bit casts for its Python stand-ins. Only in builds where fma is an instruction
+# (the AVX2 and AVX-512 builds; in the SSE2 build it would be a library call) and where the
+# check below passes; the C library's exp everywhere else.
+
+cdef extern from *:
+    """
+    #include <string.h>
+    static inline int64_t loopmlp_as_bits(double x) { int64_t u; memcpy(&u, &x, 8); return u; }
+    static inline double loopmlp_as_double(int64_t u) { double x; memcpy(&x, &u, 8); return x; }
+    #ifdef __FP_FAST_FMA  /* gcc: fma() is an instruction */
+    #define LOOPMLP_FMA_INSTRUCTION 1
+    #else
+    #define LOOPMLP_FMA_INSTRUCTION 0
+    #endif
+    """
+    int64_t as_bits "loopmlp_as_bits"(double x) noexcept nogil
+    double as_double "loopmlp_as_double"(int64_t u) noexcept nogil
+    bint FMA_INSTRUCTION "LOOPMLP_FMA_INSTRUCTION"
+
+from . import _exp as _exp_py
+
+cdef double INV_LN2_N = _exp_py.INV_LN2_N, NEG_LN2_HI_N = _exp_py.NEG_LN2_HI_N
+cdef double NEG_LN2_LO_N = _exp_py.NEG_LN2_LO_N, SHIFT = _exp_py.SHIFT
+cdef double C2 = _exp_py.C2, C3 = _exp_py.C3, C4 = _exp_py.C4, C5 = _exp_py.C5
+cdef int64_t TABLE[256]
+for _i, _t in enumerate(_exp_py.TABLE):
+    TABLE[_i] = <int64_t>(_t - (1 << 64) if _t >= (1 << 63) else _t)
+cdef bint _inline_exp = False
+
+
+cdef inline double exp(double x) noexcept nogil:
+    cdef int64_t abstop = (as_bits(x) >> 52) & 0x7FF  # the exponent's bits
+    if not _inline_exp or not 969 <= abstop < 1032:  # |x| < 2**-54 or |x| >= 512, inf, NaN
+        return libm_exp(x)
+    # x = k ln2/128 + r with |r| <= ln2/256; 2**(k/128) = scale (1 + tail)
+    cdef double kd = fma(x, INV_LN2_N, SHIFT)
+    cdef int64_t ki = as_bits(kd)
+    kd -= SHIFT
+    cdef double r = fma(kd, NEG_LN2_LO_N, fma(kd, NEG_LN2_HI_N, x))
+    cdef int64_t idx = 2 * (ki & 127)  # ki % 128 as Python computes it, for any sign
+    cdef double tail = as_double(TABLE[idx])
+    cdef double scale = as_double(<int64_t>(<unsigned long long>TABLE[idx + 1]
+                                            + (<unsigned long long>ki << 45)))
+    cdef double r2 = r * r
+    cdef double tmp = fma(r2 * r2, fma(r, C5, C4), fma(fma(r, C3, C2), r2, r + tail))
+    return fma(scale, tmp, scale)
+
+
+def exp_many(cnp.ndarray x):
+    """``exp`` of every value of ``x`` (1-D, float64, C-contiguous), as this build's
+    kernels compute it; for the tests."""
+    if x.ndim != 1 or cnp.PyArray_TYPE(x) != cnp.NPY_DOUBLE or not x.flags.c_contiguous:
+        raise TypeError("exp_many takes a 1-D C-contiguous float64 array")
+    out = x.copy()
+    cdef double* xs = <double*>cnp.PyArray_DATA(x)
+    cdef double* ys = <double*>cnp.PyArray_DATA(out)
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        ys[i] = exp(xs[i])
+    return out
+
+
+def _inline_exp_matches_libm():
+    """``_exp.matches_libm``'s check, on this build's compiled ``exp``."""
+    return all(as_bits(exp(v)) == as_bits(libm_exp(v)) for v in _exp_py.CHECK_INPUTS)
+
+
+_inline_exp = FMA_INSTRUCTION  # so that the check runs the inlined exp
+_inline_exp = FMA_INSTRUCTION and _inline_exp_matches_libm()
+INLINE_EXP = bool(_inline_exp)
 
 cdef enum:
     PANEL = 8          # hidden units per panel (_rearranged.PANEL)
