@@ -21,12 +21,14 @@ compile_args = ["-O3", "-ffp-contract=off", "-fno-fast-math"]
 # still keeps gcc from fusing anything else, so every sum rounds as in the reference.
 kernel_flags = ["-fopenmp", "-fno-tree-loop-vectorize"]
 # _cython_avx512 is the same source again with AVX-512 (F and VL), loaded on a CPU with
-# both: 32 registers of 8 doubles, so a panel pass's 8 x 8 sums take 8 of them; with AVX2's
-# 16 registers of 4, gcc spills sums to the stack. -mprefer-vector-width=512: gcc's default
-# tuning keeps 256-bit vectors (784-512-10 net_predict, float64: 15.8 -> 10.2 us a row).
-# float32 nets run on the AVX2 build instead (_cython_native.py says why). FMA as above.
+# both: 32 registers, so a panel pass's 8 x 8 sums fit without spills (with AVX2's 16
+# registers of 4 doubles gcc spills float64 sums to the stack). -mprefer-vector-width=256:
+# 512-bit vectors made gcc pair two rows' float32 sums in one register, with an insert per
+# row and weight; 784-512-10 net_predict, 2 threads, best of 7, two A/B rounds: float32
+# 9,858-10,217 -> 4,757-4,833 ns a row, float64 8,897-8,921 -> 9,028-9,053 (this Zen 4
+# splits 512-bit operations in two anyway). FMA as above.
 own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2", "-mfma"],
-             "_cython_avx512": kernel_flags + ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=512"],
+             "_cython_avx512": kernel_flags + ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=256"],
              "_check": []}
 link_flags = {"_cython": ["-fopenmp"], "_cython_avx2": ["-fopenmp"],
               "_cython_avx512": ["-fopenmp"], "_check": []}

@@ -334,11 +334,12 @@ cdef void _forward_rows(const double* inp, const double* w, const double* b, dou
 # the lecture's net, either dtype for the deep net's layers
 cdef void _to_panels(const real* wh, real* whp,
                      Py_ssize_t num_hid_nodes, Py_ssize_t num_inp_nodes) noexcept nogil:
-    cdef Py_ssize_t h_idx, i_idx
-    for h_idx in range(num_hid_nodes):
+    cdef Py_ssize_t g, h_idx, i_idx
+    for g in range((num_hid_nodes + PANEL - 1) // PANEL):
         for i_idx in range(num_inp_nodes):
-            whp[((h_idx // PANEL) * num_inp_nodes + i_idx) * PANEL + h_idx % PANEL] = \
-                wh[h_idx * num_inp_nodes + i_idx]
+            for h_idx in range(PANEL * g, min(PANEL * g + PANEL, num_hid_nodes)):
+                whp[(g * num_inp_nodes + i_idx) * PANEL + h_idx % PANEL] = \
+                    wh[h_idx * num_inp_nodes + i_idx]
 
 
 cdef void _from_panels(const double* whp, double* wh,
@@ -1395,15 +1396,18 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
 cdef void _batch_update(const real* prev, const real* delta, real* w, real* b, real lrate,
                         real num_batch, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                         Py_ssize_t num_out_nodes, real* work, int threads) noexcept nogil:
-    cdef Py_ssize_t q, r, i, o
+    cdef Py_ssize_t q, g, r, k, i, o
     cdef Py_ssize_t padded = (num_inp_nodes + PANEL - 1) // PANEL * PANEL
     cdef real* prevp = work
     cdef real* delta_t = prevp + padded * rows
     cdef real* grad = delta_t + num_out_nodes * rows
+    for g in range(padded // PANEL):
+        for r in range(rows):
+            for k in range(PANEL):
+                i = PANEL * g + k
+                prevp[(g * rows + r) * PANEL + k] = \
+                    prev[r * num_inp_nodes + i] if i < num_inp_nodes else <real>0.0
     for r in range(rows):
-        for i in range(padded):
-            prevp[((i // PANEL) * rows + r) * PANEL + i % PANEL] = \
-                prev[r * num_inp_nodes + i] if i < num_inp_nodes else <real>0.0
         for o in range(num_out_nodes):
             delta_t[o * rows + r] = delta[r * num_out_nodes + o]
     for q in prange((num_out_nodes + 7) // 8, num_threads=threads, schedule="static"):

@@ -83,9 +83,10 @@ def to_panels(wh):
     num_hid_nodes = wh.shape[0]
     num_inp_nodes = wh.shape[1]
     whp = np.zeros(((num_hid_nodes + PANEL - 1) // PANEL, num_inp_nodes, PANEL), dtype=wh.dtype)
-    for h_idx in range(num_hid_nodes):
+    for g in range(whp.shape[0]):  # whp in memory order
         for i_idx in range(num_inp_nodes):
-            whp[h_idx // PANEL, i_idx, h_idx % PANEL] = wh[h_idx, i_idx]
+            for h_idx in range(PANEL * g, min(PANEL * g + PANEL, num_hid_nodes)):
+                whp[g, i_idx, h_idx % PANEL] = wh[h_idx, i_idx]
     return whp
 
 
