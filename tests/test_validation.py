@@ -122,6 +122,27 @@ def test_nan_and_inf_in_long_data(backend, bad, pos):
                  re.escape(f"X contains NaN or inf (first at index ({row}, {col}))"))
 
 
+@pytest.mark.parametrize("pos", [0, 399_999, 400_000, 500_000, 799_999])
+def test_data_scanned_on_threads_names_the_first_bad_value(pos):
+    """Past 262,144 values a thread, the scan is split in one part per thread; the first
+    bad value overall is named, whichever part it is in, with bad values in later parts.
+    Through both routes: the lecture's kernels and the deep net's."""
+    from loopmlp import _check
+    X, _, w = make_case((N_IN, N_HID, N_OUT), 160_000, seed=4)  # 800,000 values in X
+    assert _check.first_nonfinite(X) == -1
+    X.flat[pos] = np.nan
+    X.flat[pos + 1::9973] = np.inf
+    assert _check.first_nonfinite(X) == pos
+    row, col = divmod(pos, N_IN)
+    message = re.escape(f"X contains NaN or inf (first at index ({row}, {col}))")
+    k = loopmlp.get_backend("cython")
+    with pytest.raises(ValueError, match=message):
+        k.predict(X, *w)
+    net = loopmlp.init_net([N_IN, N_HID, N_OUT], seed=0)
+    with pytest.raises(ValueError, match=message):
+        k.net_predict(net, X)
+
+
 def test_long_data_with_extreme_finite_values_is_accepted(backend):
     X, Y, w = make_case((N_IN, N_HID, N_OUT), 1000, seed=3)
     X[::7, 0], X[::11, 1], X[::13, 2] = np.finfo(np.float64).max, 5e-324, -0.0

@@ -193,13 +193,12 @@ def _shape(shape) -> str:
 
 def _first_nonfinite(a: np.ndarray) -> tuple[int, ...] | None:
     """The index of ``a``'s first NaN or inf, or None."""
-    if a.dtype == np.float64:
-        # a finite sum means every value is finite; one pass with no temporary array:
-        # (100000, 60) in 1.6 ms against 2.6 ms for isfinite().all(), a tenth of predict's
-        # time on 60-6-4 (float32 sums no faster than its isfinite)
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(np.add.reduce(a, axis=None)):
-                return None
+    if a.dtype == np.float64 and a.flags.c_contiguous and a.flags.aligned:
+        # the lecture kernels' compiled scan, on all threads: (100000, 60) in 0.9 ms,
+        # against 1.6 ms for one np.add.reduce and 2.6 ms for isfinite().all()
+        from . import _check
+        bad = _check.first_nonfinite(a)
+        return None if bad < 0 else tuple(int(j) for j in np.unravel_index(bad, a.shape))
     finite = np.isfinite(a)
     if finite.all():
         return None
