@@ -29,9 +29,9 @@ kernel_flags = ["-fopenmp", "-fno-tree-loop-vectorize"]
 # splits 512-bit operations in two anyway). FMA as above.
 own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2", "-mfma"],
              "_cython_avx512": kernel_flags + ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=256"],
-             "_check": ["-fopenmp"]}
+             "_check": []}
 link_flags = {"_cython": ["-fopenmp"], "_cython_avx2": ["-fopenmp"],
-              "_cython_avx512": ["-fopenmp"], "_check": ["-fopenmp"]}
+              "_cython_avx512": ["-fopenmp"], "_check": []}
 
 # the kernels' builds live with the other backends in loopmlp.kernels; _check is shared glue
 modules = {"_cython": "kernels._cython", "_cython_avx2": "kernels._cython_avx2",

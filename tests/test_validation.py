@@ -123,10 +123,9 @@ def test_nan_and_inf_in_long_data(backend, bad, pos):
 
 
 @pytest.mark.parametrize("pos", [0, 399_999, 400_000, 500_000, 799_999])
-def test_data_scanned_on_threads_names_the_first_bad_value(pos):
-    """Past 262,144 values a thread, the scan is split in one part per thread; the first
-    bad value overall is named, whichever part it is in, with bad values in later parts.
-    Through both routes: the lecture's kernels and the deep net's."""
+def test_big_data_names_its_first_bad_value(pos):
+    """The compiled scan of 800,000 values names the first bad one, with more after it,
+    through both routes: the lecture's kernels and the deep net's."""
     from loopmlp import _check
     X, _, w = make_case((N_IN, N_HID, N_OUT), 160_000, seed=4)  # 800,000 values in X
     assert _check.first_nonfinite(X) == -1

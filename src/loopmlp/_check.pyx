@@ -28,9 +28,6 @@ from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
 from libc.math cimport isfinite
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
-from cython.parallel cimport prange
-
-cimport openmp
 
 cnp.import_array()
 
@@ -203,38 +200,13 @@ cdef inline Py_ssize_t _first_nonfinite(const double* p, Py_ssize_t n) noexcept:
 
 
 def first_nonfinite(cnp.ndarray a) -> int:
-    """The flat index of the first NaN or inf in ``a`` (float64, C-contiguous), or -1; big
-    arrays are scanned on OpenMP's threads."""
+    """The flat index of the first NaN or inf in ``a`` (float64, C-contiguous), or -1."""
     if cnp.PyArray_TYPE(a) != cnp.NPY_DOUBLE or not cnp.PyArray_ISCARRAY_RO(a):
         raise TypeError("first_nonfinite takes a C-contiguous float64 array")
     return _first_nonfinite(<const double*>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a))
 
 
-cdef enum:
-    PARALLEL_VALUES = 262144  # values per thread, so a thread's start pays for itself
-    MAX_PARTS = 64
-
-
 cdef Py_ssize_t _first_nonfinite_long(const double* p, Py_ssize_t n) noexcept nogil:
-    # A big array is split in one part per OpenMP thread (a (100000, 60) X: 1.6 ms on one
-    # thread, about twice the 60-6-4 kernel's own time per row on two); the first bad
-    # value is the first part's first.
-    cdef Py_ssize_t part_size, t, first
-    cdef int parts = min(openmp.omp_get_max_threads(), 1 + n // PARALLEL_VALUES, MAX_PARTS)
-    cdef Py_ssize_t firsts[MAX_PARTS]
-    if parts <= 1:
-        return _first_nonfinite_part(p, 0, n)
-    part_size = (n + parts - 1) // parts
-    for t in prange(parts, num_threads=parts, schedule="static"):
-        firsts[t] = _first_nonfinite_part(p, t * part_size, min(n, (t + 1) * part_size))
-    for t in range(parts):
-        if firsts[t] >= 0:
-            return firsts[t]
-    return -1
-
-
-cdef Py_ssize_t _first_nonfinite_part(const double* p, Py_ssize_t begin,
-                                      Py_ssize_t end) noexcept nogil:
     # A loop that can stop at any value is not vectorised, so test blocks of values with
     # integer operations SSE2 has: a double is NaN or inf when its 11 exponent bits are all
     # ones, and exactly then adding one to them carries into the sign bit. About twice as
@@ -242,8 +214,7 @@ cdef Py_ssize_t _first_nonfinite_part(const double* p, Py_ssize_t begin,
     cdef uint64_t EXPONENT = 0x7ff0000000000000, EXPONENT_ONE = 0x0010000000000000
     cdef uint64_t bits, carry
     cdef Py_ssize_t start, i
-    cdef Py_ssize_t n = end
-    for start in range(begin, end, 256):
+    for start in range(0, n, 256):
         carry = 0
         for i in range(start, min(start + 256, n)):
             memcpy(&bits, &p[i], sizeof(double))  # the bits of p[i] without breaking aliasing
