@@ -7,7 +7,7 @@ its globals rebound so that calls go to the compiled twins and ``exp`` is ``math
 (LLVM's ``llvm.exp.f64``, which calls the C library's ``exp``, the same function the
 reference and the Cython backend call), or, where ``_exp.matches_libm()`` says it gives the C
 library's bits, ``_exp.exp`` compiled (that library's own sequence of operations, inlined
-into the loops: 2.5x faster a sigmoid). Bit-identity with the reference holds because:
+into the loops: a sigmoid in 3.9 ns against 7.6). Bit-identity with the reference holds because:
 
 * ``fastmath`` is off, so LLVM neither reassociates sums nor contracts ``a * b + c`` into
   an FMA (numba sets no ``contract`` flag without fastmath);
