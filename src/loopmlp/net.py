@@ -196,8 +196,8 @@ def _first_nonfinite(a: np.ndarray) -> tuple[int, ...] | None:
     if a.dtype == np.float64 and a.flags.c_contiguous and a.flags.aligned:
         # the lecture kernels' compiled scan: (100000, 60) in 1.3 ms, against 1.6 ms for one
         # np.add.reduce and 2.6 ms for isfinite().all(). Not on threads: split over OpenMP's
-        # two, the scan took 0.9 ms but whole predict calls got slower (numpy 60-6-4:
-        # 125-143 -> 215-225 ns a row, cython 78-88 -> 100-125)
+        # two, the scan took 0.9 ms but whole predict calls got slower in four runs (60-6-4:
+        # numpy 125-147 -> 215-242 ns a row, cython 78-97 -> 100-125)
         from . import _check
         bad = _check.first_nonfinite(a)
         return None if bad < 0 else tuple(int(j) for j in np.unravel_index(bad, a.shape))

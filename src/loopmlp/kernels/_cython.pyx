@@ -109,6 +109,7 @@ cdef double C2 = _exp_py.C2, C3 = _exp_py.C3, C4 = _exp_py.C4, C5 = _exp_py.C5
 cdef int64_t TABLE[256]
 for _i, _t in enumerate(_exp_py.TABLE):
     TABLE[_i] = <int64_t>(_t - (1 << 64) if _t >= (1 << 63) else _t)
+del _i, _t
 cdef bint _inline_exp = False
 
 
