@@ -227,3 +227,34 @@ def test_numba_predict_threads_beyond_its_pool_is_a_clear_error(tmp_path):
     assert proc.returncode == 1
     assert output.strip().splitlines()[-1] == (
         "ValueError: threads=2 is more than numba's 1 (NUMBA_NUM_THREADS)")
+
+
+VECTOR_CODE = """
+import sys
+if sys.argv[1] == "numba-first":
+    import numba
+import numpy as np
+from loopmlp.kernels import _numba
+rng = np.random.default_rng(0)
+X, Y = rng.random((8, 60)), rng.random((8, 4))
+_numba.train_epoch_literal(X, Y, rng.normal(size=(6, 60)), rng.normal(size=6),
+                           rng.normal(size=(4, 6)), rng.normal(size=4), 0.1)
+print("".join(_numba.train_epoch_literal.inspect_llvm().values()).count(" x double>"))
+"""
+
+
+def test_numba_imported_first_still_compiles_simd(tmp_path):
+    """numba re-reads its config, resetting the SLP switch, when a NUMBA_* variable changed
+    since it last looked; the backend's own NUMBA_DISABLE_INTEL_SVML is such a change when
+    numba was imported first. The first kernel compiled then lost its SIMD sums (and was
+    cached so: 348 vector types in its LLVM IR against 438)."""
+    counts = {}
+    for order in ("numba-first", "loopmlp-first"):
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / order))
+        env.pop("NUMBA_DISABLE_INTEL_SVML", None)
+        proc = subprocess.run([sys.executable, "-c", VECTOR_CODE, order], env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        counts[order] = int(proc.stdout.split()[-1])
+    assert counts["loopmlp-first"] > 0
+    assert counts["numba-first"] == counts["loopmlp-first"]

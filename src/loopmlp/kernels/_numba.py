@@ -55,7 +55,14 @@ def _slp_vectorize():
     lane exactly the scalar operation it replaces. Measured on a prototype of the 60-6-4
     epoch with 4-unit panels: 583 ns a sample without it, 287 ns with it (241 ns with 8).
     Numba switched it off by default after miscompilations (numba#8852); the bit-identity tests are what vouch for our kernels.
+
+    numba's compiler re-reads its whole config whenever a ``NUMBA_*`` variable changed
+    since it last looked (``config.reload_config``), which resets ``SLP_VECTORIZE`` to 0
+    mid-compile. Our own ``NUMBA_DISABLE_INTEL_SVML`` above is such a change when numba
+    was imported before this module, so the first kernel compiled afterwards lost SIMD (and
+    was cached so). Reloading first makes any such change land before the switch.
     """
+    config.reload_config()
     old, config.SLP_VECTORIZE = config.SLP_VECTORIZE, 1
     try:
         yield
