@@ -110,6 +110,43 @@ def test_every_cython_build_gives_the_c_librarys_bits(build):
     np.testing.assert_array_equal(bits(module.exp_many(x)), bits(libm_exp_many(x)))
 
 
+@numba.njit
+def libm_sigmoid_many(x, one):
+    """The reference's sigmoid in x's dtype: one / (one + real(exp(-float64(val))))."""
+    out = np.empty_like(x)
+    e = np.empty_like(x[:1])
+    for i in range(x.shape[0]):
+        e[0] = math.exp(-np.float64(x[i]))  # rounded to x's dtype
+        out[i] = one / (one + e[0])
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("build", ["_cython", "_cython_avx2", "_cython_avx512"])
+def test_every_cython_builds_sigmoid_gives_the_references_bits(build, dtype):
+    """A layer's sigmoid runs in SIMD lanes where every input is in the inlined exp's range,
+    one by one otherwise: 2 million inputs in lanes, layers of every length up to 40 (the
+    lanes' remainders), and each special input inside a layer, which sends the whole layer
+    the one-by-one way."""
+    from loopmlp.kernels import _cython
+    if build != "_cython" and not getattr(_cython, f"CPU_HAS_{build[8:].upper()}"):
+        pytest.skip(f"this CPU cannot run {build}")
+    module = __import__(f"loopmlp.kernels.{build}", fromlist=["sigmoid_many"])
+    rng = np.random.default_rng(11)
+    lanes = np.concatenate([rng.uniform(-40, 40, 1_000_000), rng.uniform(-700, 700, 1_000_000)])
+    layers = [lanes.astype(dtype)]
+    layers += [rng.uniform(-10, 10, n).astype(dtype) for n in range(41)]
+    for special in inputs()[:40]:
+        layer = rng.uniform(-10, 10, 13)
+        layer[rng.integers(13)] = special
+        with np.errstate(over="ignore"):  # 1e308 is inf in float32, as meant
+            layers.append(layer.astype(dtype))
+    for layer in layers:
+        got, want = module.sigmoid_many(layer), libm_sigmoid_many(layer, layer.dtype.type(1))
+        np.testing.assert_array_equal(got, want)
+        assert got.tobytes() == want.tobytes()  # NaNs too, bit for bit
+
+
 def test_as_bits_and_as_double_round_trip():
     for x in (0.0, -0.0, 1.5, -np.inf, 5e-324):
         assert _exp.as_double(_exp.as_bits(x)) == x or math.isnan(x)
