@@ -83,9 +83,11 @@ def test_the_witnesses_tell_a_fused_exp_from_an_unfused_one(monkeypatch):
 
 def test_numba_inlines_exp_exactly_where_it_matches():
     assert _numba.INLINE_EXP == INLINE
-    exp = _numba._exp_kernel(**_numba.NUMBA_OPTIONS)
-    assert (exp is not math.exp) == INLINE
-    assert _numba._exp_kernel(**dict(_numba.NUMBA_OPTIONS, fastmath=True)) is math.exp
+    kernels = _numba._exp_kernels(**_numba.NUMBA_OPTIONS)
+    exp = kernels["exp"]
+    assert (exp is not math.exp) == INLINE == kernels["exp_lanes"]
+    fast = _numba._exp_kernels(**dict(_numba.NUMBA_OPTIONS, fastmath=True))
+    assert fast["exp"] is math.exp and not fast["exp_lanes"]
 
     @numba.njit
     def exp_many(x):

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import loopmlp
+from loopmlp.kernels import _exp
 from conftest import make_case
 
 NET_BACKENDS = loopmlp.BACKENDS
@@ -923,13 +924,17 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
             assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("exp_lanes", sorted({False, _exp.matches_libm()}))
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_rearranged_net_predict_interpreted_equals_the_reference(dtype):
+def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lanes, monkeypatch):
     """_rearranged.net_predict (panels of 8 units, eight rows a pass, blocks of 64 rows), run
     interpreted: 131 rows (a short last block, rows not a multiple of eight), layers of 17 and
-    3 units (padded panels)."""
+    3 units (padded panels); with each layer's sigmoid through _exp.exp_core too, wherever
+    numba does so (exp_lanes: where _exp.exp is the C library's exp)."""
     from loopmlp.kernels import _rearranged, _reference
     from loopmlp.net import HIDDEN, OUTPUT
+
+    monkeypatch.setattr(_rearranged, "exp_lanes", exp_lanes)
 
     rng = np.random.default_rng(12)
     X = rng.random((131, 9)).astype(dtype)

@@ -130,9 +130,19 @@ def as_double(u):
 
 
 def exp(x):
-    abstop = (as_bits(x) >> 52) & 0x7FF  # the exponent's bits
-    if not 969 <= abstop < 1032:  # |x| < 2**-54 or |x| >= 512, inf, NaN
+    if not in_range(x):
         return libm_exp(x)
+    return exp_core(x)
+
+
+def in_range(x):
+    """Whether 2**-54 <= |x| < 512 (so not inf, not NaN): where ``exp`` is ``exp_core``."""
+    abstop = (as_bits(x) >> 52) & 0x7FF  # the exponent's bits
+    return 969 <= abstop < 1032
+
+
+def exp_core(x):
+    """``exp(x)`` for ``in_range(x)``, without the test: a loop of these vectorises."""
     # x = k ln2/128 + r with |r| <= ln2/256; 2**(k/128) = scale (1 + tail)
     kd = fma(x, INV_LN2_N, SHIFT)
     ki = as_bits(kd)

@@ -7,7 +7,8 @@ its globals rebound so that calls go to the compiled twins and ``exp`` is ``math
 (LLVM's ``llvm.exp.f64``, which calls the C library's ``exp``, the same function the
 reference and the Cython backend call), or, where ``_exp.matches_libm()`` says it gives the C
 library's bits, ``_exp.exp`` compiled (that library's own sequence of operations, inlined
-into the loops: a sigmoid in 3.9 ns against 7.6). Bit-identity with the reference holds because:
+into the loops: a sigmoid in 3.9 ns against 7.6; a whole layer's sigmoids in SIMD lanes,
+``_rearranged.activate``). Bit-identity with the reference holds because:
 
 * ``fastmath`` is off, so LLVM neither reassociates sums nor contracts ``a * b + c`` into
   an FMA (numba sets no ``contract`` flag without fastmath);
@@ -134,15 +135,18 @@ def _as_double(typingctx, u):
 INLINE_EXP = _exp.matches_libm()
 
 
-def _exp_kernel(**options):
+def _exp_kernels(**options):
     """The ``exp`` every kernel calls: ``_exp.exp`` compiled (int64 bits, the table as a
     constant array), or the C library's where that would not give its bits. Never under
-    ``fastmath``, which could fold ``(z + SHIFT) - SHIFT`` into ``z``."""
-    if not INLINE_EXP or options.get("fastmath"):
-        return math.exp
+    ``fastmath``, which could fold ``(z + SHIFT) - SHIFT`` into ``z``. With it, for
+    ``_rearranged.activate``: ``exp_core``, ``exp_in_range`` and ``exp_lanes`` (whether
+    ``exp`` is the compiled one)."""
     stand_ins = dict(fma=_fma, as_bits=_as_bits, as_double=_as_double, libm_exp=math.exp,
                      TABLE=np.array(_exp.TABLE, dtype=np.uint64).view(np.int64))
-    return _compile(_exp, ("exp",), callees=stand_ins, **options)["exp"]
+    compiled = _compile(_exp, ("in_range", "exp_core", "exp"), callees=stand_ins, **options)
+    lanes = INLINE_EXP and not options.get("fastmath")
+    return dict(exp=compiled["exp"] if lanes else math.exp, exp_core=compiled["exp_core"],
+                exp_in_range=compiled["in_range"], exp_lanes=lanes)
 
 
 # Per-sample kernels: the lecture's literal loops. Whole runs: the bit-exact rearrangement
@@ -154,7 +158,7 @@ ROWS = ("forward_rows", "to_panels", "from_panels", "sigmoid_panel", "hidden_for
 
 def kernels(**options):
     """The backend's raw kernels, compiled with ``options``, by name."""
-    exp = dict(exp=_exp_kernel(**options))
+    exp = _exp_kernels(**options)
     literal = _compile(_reference, LITERAL, callees=exp, **options)
     rows = _compile(_rearranged, ROWS, parallel=("hidden_update_forward_threads",),
                     callees=exp, **options)
@@ -164,10 +168,12 @@ def kernels(**options):
     deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
     deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
                     callees=deep, **options)
-    deep_rows = _compile(_rearranged, ("panel_block", "panels_forward", "batch_forward",
-                                       "net_predict", "batch_update", "net_train"),
+    deep_rows = _compile(_rearranged, ("activate", "panel_block", "panels_forward",
+                                       "batch_forward", "net_predict", "batch_update",
+                                       "net_train"),
                          parallel=("net_predict", "batch_forward", "batch_update"),
                          callees=dict(deep, to_panels=rows["to_panels"],
+                                      reference_activate=deep["activate"],
                                       reference_net_train=deep["net_train"]), **options)
     to_panels, net_predict_panels = rows["to_panels"], deep_rows["net_predict"]
 

@@ -37,7 +37,9 @@ compiled; the Cython build gets SSE2, AVX2 or AVX-512 registers, numba the host'
 
 import numpy as np
 
-from ._reference import SIGMOID, TANH, activate, exp, output_delta, sample_loss
+from ._exp import exp_core, in_range as exp_in_range
+from ._reference import SIGMOID, TANH, exp, output_delta, sample_loss
+from ._reference import activate as reference_activate
 from ._reference import net_train as reference_net_train
 
 prange = range
@@ -226,6 +228,30 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads=1):
 
 def train_epoch(X, Y, wh, bh, wo, bo, lrate, threads=1):
     return train(X, Y, wh, bh, wo, bo, lrate, 1, threads)[0]
+
+
+# Whether activate runs a layer's sigmoid through _exp.exp_core: not here (the reference's
+# exp is the C library's); the numba backend binds its INLINE_EXP.
+exp_lanes = False
+
+
+def activate(act, func):
+    """``_reference.activate``, with a layer's sigmoid at once where ``_exp.exp_core`` covers
+    every e^-val: the reference's operations (``exp`` is ``exp_core`` there), in a loop with
+    no branch, which LLVM's loop vectoriser runs in SIMD lanes (the range test inside
+    ``exp`` kept it from doing so). ``_cython``'s ``_activate`` does the same."""
+    if func == SIGMOID and exp_lanes:
+        real = act.dtype.type
+        num_nodes = act.shape[0]
+        outside = 0
+        for o_idx in range(num_nodes):
+            outside += 0 if exp_in_range(np.float64(-act[o_idx])) else 1
+        if outside == 0:
+            # y = 1 / (1 + e^-val)
+            for o_idx in range(num_nodes):
+                act[o_idx] = real(1.0) / (real(1.0) + real(exp_core(np.float64(-act[o_idx]))))
+            return
+    reference_activate(act, func)
 
 
 # The deep net's predict (``_reference.net_predict``, with each layer's weights also as
