@@ -202,7 +202,7 @@ REPORT_WORKLOADS = [
     Workload("predict", "xor", n_samples=4),
     Workload("predict", "lecture", n_samples=100_000, python_samples=1_000),
     Workload("predict", "digits", n_samples=1_797, python_samples=128),
-    Workload("predict", "mnist", n_samples=1_000, python_samples=4),
+    Workload("predict", "mnist", n_samples=10_000, python_samples=4),
 ]
 
 # ``loopmlp bench --sweep``: train_epoch on 64-h-10 for h = 2, 4, ..., 1024.
