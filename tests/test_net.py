@@ -944,9 +944,11 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lane
                                seed=1, dtype=dtype)
         args = (X, tuple(net.weights), tuple(net.biases), HIDDEN[hidden], OUTPUT[output])
         panels = tuple(_rearranged.to_panels(w) for w in net.weights)
+        finite = np.zeros(3, dtype=bool)  # 131 rows: three blocks of 64
         with np.errstate(over="ignore"):
-            assert np.array_equal(_rearranged.net_predict(*args, panels),
+            assert np.array_equal(_rearranged.net_predict(*args, panels, finite),
                                   _reference.net_predict(*args))
+        assert finite.all()
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -974,3 +976,46 @@ def test_rearranged_mini_batches_interpreted_equal_the_reference(dtype):
         assert np.array_equal(losses[0], losses[1])
         assert all(np.array_equal(a, b) for a, b in zip(nets[0].weights + nets[0].biases,
                                                          nets[1].weights + nets[1].biases))
+
+
+def test_all_finite_tells_nan_and_inf_from_every_finite_value():
+    from loopmlp.kernels import _rearranged
+    for dtype in DTYPES:
+        info = np.finfo(dtype)
+        a = np.array([[info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 0.0]],
+                     dtype=dtype)
+        assert _rearranged.all_finite(a)
+        for bad in (np.nan, np.inf, -np.inf):
+            b = a.copy()
+            b[0, 3] = bad
+            with np.errstate(invalid="ignore"):  # inf - inf, interpreted
+                assert not _rearranged.all_finite(b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("row", [0, 63, 64, 199])
+@pytest.mark.parametrize("name", ["numba", "cython"])
+def test_the_scanning_kernels_find_nan_and_inf_as_they_read(name, row, dtype):
+    """numba's and cython's predict and net_predict check X themselves, block by block of
+    64 rows (loopmlp._backends.SCANNING): the raw kernels raise, wherever the bad value is,
+    and the checked method names it."""
+    from loopmlp.net import HIDDEN as HIDDEN_CODES, OUTPUT as OUTPUT_CODES
+    k = loopmlp.get_backend(name)
+    net = loopmlp.init_net([5, 7, 3], hidden="sigmoid", output="sigmoid", seed=2, dtype=dtype)
+    wh, wo = (w.astype(np.float64) for w in net.weights)
+    bh, bo = (b.astype(np.float64) for b in net.biases)
+    X = np.random.default_rng(5).random((200, 5))
+    for bad in (np.nan, np.inf, -np.inf):
+        Xb = X.copy()
+        Xb[row, 4] = bad
+        message = re.escape(f"X contains NaN or inf (first at index ({row}, 4))")
+        with pytest.raises(ValueError, match="X contains NaN or inf"):
+            k._k.net_predict(Xb.astype(dtype), tuple(net.weights), tuple(net.biases),
+                             HIDDEN_CODES["sigmoid"], OUTPUT_CODES["sigmoid"])
+        with pytest.raises(ValueError, match=message):
+            k.net_predict(net, Xb)
+        if dtype == "float64":
+            with pytest.raises(ValueError, match="X contains NaN or inf"):
+                k._k.predict(Xb, wh, bh, wo, bo)
+            with pytest.raises(ValueError, match=message):
+                k.predict(Xb, wh, bh, wo, bo)

@@ -24,13 +24,21 @@ MODULES = {
     "fast": "loopmlp.kernels._numba_fast",
 }
 
+# The backends whose predict and net_predict kernels check X for NaN and inf themselves,
+# block by block as they read it: one pass over X instead of two (60-6-4, 100,000 rows: the
+# scan alone took 15 ns a row against a raw kernel's 55). They raise a bare ValueError; the
+# full check then runs and names the first bad value.
+SCANNING = ("numba", "cython")
+
 
 class Backend:
     """The lecture's MLP kernels from one backend, behind loopmlp's argument checks.
 
     Every method validates all its arguments (``loopmlp._check``) before the kernel runs, so
     bad input raises ``TypeError``/``ValueError`` naming the argument and leaves the weights
-    untouched. Shapes: ``wh (n_hid, n_in)``, ``bh (n_hid,)``, ``wo (n_out, n_hid)``,
+    untouched. One exception: ``numba``'s and ``cython``'s ``predict`` and ``net_predict``
+    look for NaN and inf in ``X`` as their kernels read it (``SCANNING``); they update
+    nothing, so the error loses nothing. Shapes: ``wh (n_hid, n_in)``, ``bh (n_hid,)``, ``wo (n_out, n_hid)``,
     ``bo (n_out,)``, ``inp (n_in,)``, ``X (n, n_in)``, ``Y (n, n_out)``; weights are float64,
     C-contiguous, and updated in place.
 
@@ -106,10 +114,15 @@ class Backend:
         (else every core). The result does not depend on the thread count. ``python`` runs
         on one thread and ``numpy`` on BLAS's threads, so they take no ``threads``.
         """
-        X = self._check.predict(X, wh, bh, wo, bo)
-        if threads is None:
-            return self._k.predict(X, wh, bh, wo, bo)
-        return self._k.predict(X, wh, bh, wo, bo, self._threads(threads))
+        scan = self.name not in SCANNING
+        checked = self._check.predict(X, wh, bh, wo, bo, scan)
+        threads = () if threads is None else (self._threads(threads),)
+        try:
+            return self._k.predict(checked, wh, bh, wo, bo, *threads)
+        except ValueError:
+            if not scan:
+                self._check.predict(X, wh, bh, wo, bo)  # names the first NaN or inf
+            raise
 
     def _threads(self, threads) -> int:
         """``threads`` for a predict kernel, checked: an integer >= 1, threaded backends only."""
@@ -243,12 +256,16 @@ class Backend:
         Y_hat : ndarray, shape (n, net.sizes[-1]), dtype net.dtype
             ``net_response(net, X[i])[-1]`` for every row ``i``.
         """
-        kernel = self._k.net_predict
-        X, weights, biases, hidden, output = _net.check_predict(net, X)
-        with np.errstate(over="ignore"):
-            if threads is None:
-                return kernel(X, weights, biases, hidden, output)
-            return kernel(X, weights, biases, hidden, output, self._threads(threads))
+        scan = self.name not in SCANNING
+        checked, weights, biases, hidden, output = _net.check_predict(net, X, scan)
+        threads = () if threads is None else (self._threads(threads),)
+        try:
+            with np.errstate(over="ignore"):
+                return self._k.net_predict(checked, weights, biases, hidden, output, *threads)
+        except ValueError:
+            if not scan:
+                _net.check_predict(net, X)  # names the first NaN or inf
+            raise
 
 
 _loaded: dict[str, Backend] = {}

@@ -126,8 +126,10 @@ cdef int _net_error(object wh, object bh, object wo, object bo, bint writeable,
     return 0
 
 
-cdef inline object _data(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_t d1=0):
-    """``a`` as a float64 C-contiguous array of shape ``(d0,)`` or ``(d0, d1)``, all finite.
+cdef inline object _data(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_t d1=0,
+                         bint scan=True):
+    """``a`` as a float64 C-contiguous array of shape ``(d0,)`` or ``(d0, d1)``, all finite
+    (not scanned for NaN and inf with ``scan=False``: the kernel does it).
 
     A length of ``ANY`` means any length >= 1.
     """
@@ -138,10 +140,11 @@ cdef inline object _data(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_t
             and (cnp.PyArray_DIM(<cnp.ndarray>a, 0) == d0
                  or (d0 == ANY and cnp.PyArray_DIM(<cnp.ndarray>a, 0) > 0))
             and (ndim == 1 or cnp.PyArray_DIM(<cnp.ndarray>a, 1) == d1)
-            and _first_nonfinite(<const double*>cnp.PyArray_DATA(<cnp.ndarray>a),
-                                 _size(<cnp.ndarray>a, ndim)) < 0):
+            and (not scan
+                 or _first_nonfinite(<const double*>cnp.PyArray_DATA(<cnp.ndarray>a),
+                                     _size(<cnp.ndarray>a, ndim)) < 0)):
         return a
-    return _convert(name, a, ndim, d0, d1)
+    return _convert(name, a, ndim, d0, d1, scan)
 
 
 cdef inline Py_ssize_t _size(cnp.ndarray a, int ndim) noexcept:
@@ -149,7 +152,8 @@ cdef inline Py_ssize_t _size(cnp.ndarray a, int ndim) noexcept:
     return cnp.PyArray_DIM(a, 0) * (cnp.PyArray_DIM(a, 1) if ndim == 2 else 1)
 
 
-cdef cnp.ndarray _convert(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_t d1):
+cdef cnp.ndarray _convert(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_t d1,
+                          bint scan):
     """The checks of ``_data`` one at a time: convert ``a`` or raise the first that fails."""
     cdef cnp.ndarray arr
     if (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
@@ -179,8 +183,9 @@ cdef cnp.ndarray _convert(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_
         elif cnp.PyArray_DIM(arr, k) != shape[k]:
             raise ValueError(f"{name} has shape {_shape_of(arr)}, expected "
                              f"{_expected(shape, ndim)} to match the weights")
-    cdef Py_ssize_t bad = _first_nonfinite(<const double*>cnp.PyArray_DATA(arr),
-                                           _size(arr, ndim))
+    cdef Py_ssize_t bad = -1
+    if scan:
+        bad = _first_nonfinite(<const double*>cnp.PyArray_DATA(arr), _size(arr, ndim))
     if bad >= 0:
         where = tuple(int(j) for j in np.unravel_index(bad, (<object>arr).shape))
         raise ValueError(f"{name} contains NaN or inf (first at index {_shape(where)})")
@@ -333,7 +338,7 @@ def train(X, Y, wh, bh, wo, bo, lrate, epochs):
     return X, Y, lr, int(epochs)
 
 
-def predict(X, wh, bh, wo, bo):
+def predict(X, wh, bh, wo, bo, bint scan=True):
     cdef Net net
     _net(wh, bh, wo, bo, False, &net)
-    return _data("X", X, 2, ANY, net.n_in)
+    return _data("X", X, 2, ANY, net.n_in, scan)

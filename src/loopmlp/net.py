@@ -278,9 +278,10 @@ def _not_in_data(net, data: list[tuple[str, np.ndarray]]) -> None:
         _no_overlap(name, a, data)
 
 
-def _data(name: str, a, dtype: np.dtype, shape: tuple[int | None, ...]) -> np.ndarray:
+def _data(name: str, a, dtype: np.dtype, shape: tuple[int | None, ...],
+          scan: bool = True) -> np.ndarray:
     """``a`` converted once to ``dtype``, C-contiguous, of ``shape`` (None: any length >= 1),
-    all finite."""
+    all finite (not scanned with ``scan=False``)."""
     try:
         arr = np.asarray(a)
     except Exception as e:
@@ -301,7 +302,7 @@ def _data(name: str, a, dtype: np.dtype, shape: tuple[int | None, ...]) -> np.nd
                              f"match the net's sizes")
     with np.errstate(over="ignore"):  # 1e300 in a float32 net: inf, named below
         converted = np.ascontiguousarray(arr, dtype=dtype)
-    bad = _first_nonfinite(converted)
+    bad = _first_nonfinite(converted) if scan else None
     if bad is not None:
         how = "" if not np.isfinite(arr[bad]) else f" after conversion to {dtype} (too large)"
         raise ValueError(f"{name} contains NaN or inf{how} (first at index {_shape(bad)})")
@@ -386,10 +387,11 @@ def check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed) -> tuple:
     return X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size
 
 
-def check_predict(net, X) -> tuple:
-    """``(X, weights, biases, hidden, output)`` for ``net_predict``."""
+def check_predict(net, X, scan: bool = True) -> tuple:
+    """``(X, weights, biases, hidden, output)`` for ``net_predict``; X is not scanned for
+    NaN and inf with ``scan=False`` (the kernel does it)."""
     dtype, weights, biases, hidden, output, _ = check_net(net, writeable=False)
-    X = _data("X", X, dtype, (None, net.sizes[0]))
+    X = _data("X", X, dtype, (None, net.sizes[0]), scan)
     return X, weights, biases, hidden, output
 
 

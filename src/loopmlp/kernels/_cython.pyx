@@ -149,6 +149,19 @@ cdef extern from *:
     }
     LOOPMLP_SIGMOID_ALL(loopmlp_sigmoid_all_double, double)
     LOOPMLP_SIGMOID_ALL(loopmlp_sigmoid_all_float, float)
+
+    /* _rearranged.all_finite: whether every a[i], i < n, is finite (v - v is 0, not NaN);
+       no early exit, so it runs in SIMD lanes like the sigmoid above */
+    #define LOOPMLP_ALL_FINITE(name, real)                                                 \
+    __attribute__((optimize("tree-loop-vectorize")))                                      \
+    static int name(const real* a, Py_ssize_t n) {                                        \
+        Py_ssize_t i;                                                                     \
+        int bad = 0;                                                                      \
+        for (i = 0; i < n; i++) bad |= a[i] - a[i] != 0;                                  \
+        return !bad;                                                                      \
+    }
+    LOOPMLP_ALL_FINITE(loopmlp_all_finite_double, double)
+    LOOPMLP_ALL_FINITE(loopmlp_all_finite_float, float)
     """
     int64_t as_bits "loopmlp_as_bits"(double x) noexcept nogil
     bint FMA_INSTRUCTION "LOOPMLP_FMA_INSTRUCTION"
@@ -165,6 +178,8 @@ cdef extern from *:
     double exp "loopmlp_exp"(double x) noexcept nogil
     bint sigmoid_all_double "loopmlp_sigmoid_all_double"(double* act, Py_ssize_t n) noexcept nogil
     bint sigmoid_all_float "loopmlp_sigmoid_all_float"(float* act, Py_ssize_t n) noexcept nogil
+    bint all_finite_double "loopmlp_all_finite_double"(const double* a, Py_ssize_t n) noexcept nogil
+    bint all_finite_float "loopmlp_all_finite_float"(const float* a, Py_ssize_t n) noexcept nogil
 
 from . import _exp as _exp_py
 
@@ -1298,11 +1313,12 @@ cdef void _panel_block(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ss
 # each layer runs eight rows at a time through each panel of 8 units (_panels_forward), then
 # the activation row by row; which thread computes a row, or beside which row, changes
 # nothing. work holds num_threads * 2 * BLOCK * widest reals: each thread's two hidden
-# layers' (rows, n_l) activations, alternating.
+# layers' (rows, n_l) activations, alternating. finite[b_idx]: whether block b_idx's rows
+# of X are all finite, checked as they are read (_rearranged.all_finite).
 cdef void _net_predict(const real* X, real** weights, real** biases, int hidden, int output,
                        real** panels, real* Y_hat, const Py_ssize_t* sizes,
                        Py_ssize_t num_layers, Py_ssize_t num_samples, Py_ssize_t widest,
-                       real* work, int num_threads) noexcept nogil:
+                       real* work, int num_threads, unsigned char* finite) noexcept nogil:
     cdef Py_ssize_t b_idx, start, stop, layer, r
     cdef int func
     cdef real* hid
@@ -1314,6 +1330,10 @@ cdef void _net_predict(const real* X, real** weights, real** biases, int hidden,
         start = b_idx * BLOCK
         stop = min(num_samples, start + BLOCK)
         prev = X + start * sizes[0]
+        if real is double:
+            finite[b_idx] = all_finite_double(prev, (stop - start) * sizes[0])
+        else:
+            finite[b_idx] = all_finite_float(prev, (stop - start) * sizes[0])
         for layer in range(num_layers):
             func = output if layer == num_layers - 1 else hidden
             if layer == num_layers - 1:
@@ -1697,17 +1717,17 @@ cdef void _net_train_c(_NetC* net, const void* X, const void* Y, int hidden, int
 # panels: one pointer per layer into the caller's zeroed block; filled here, then used
 cdef void _net_predict_c(_NetC* net, const void* X, int hidden, int output, void** panels,
                          void* Y_hat, Py_ssize_t num_samples, Py_ssize_t widest, void* work,
-                         int num_threads) noexcept nogil:
+                         int num_threads, unsigned char* finite) noexcept nogil:
     if net.typenum == cnp.NPY_FLOAT:
         _net_panels(<float**>net.weights, <float**>panels, net.sizes, net.num_layers)
         _net_predict(<const float*>X, <float**>net.weights, <float**>net.biases, hidden,
                      output, <float**>panels, <float*>Y_hat, net.sizes, net.num_layers,
-                     num_samples, widest, <float*>work, num_threads)
+                     num_samples, widest, <float*>work, num_threads, finite)
     else:
         _net_panels(<double**>net.weights, <double**>panels, net.sizes, net.num_layers)
         _net_predict(<const double*>X, <double**>net.weights, <double**>net.biases, hidden,
                      output, <double**>panels, <double*>Y_hat, net.sizes, net.num_layers,
-                     num_samples, widest, <double*>work, num_threads)
+                     num_samples, widest, <double*>work, num_threads, finite)
 
 
 def net_response(inp, weights, biases, int hidden, int output, acts):
@@ -1814,7 +1834,8 @@ def net_train(X, Y, weights, biases, int hidden, int output, int loss, lrate, or
 
 def net_predict(X, weights, biases, int hidden, int output, threads=None):
     """Y_hat (num_samples, n_L); rows on ``threads`` OpenMP threads (None: OpenMP's
-    default, which honours OMP_NUM_THREADS). The result does not depend on ``threads``."""
+    default, which honours OMP_NUM_THREADS). The result does not depend on ``threads``.
+    ValueError if X holds a NaN or inf (found as the rows are read)."""
     cdef int num_threads = _num_threads(threads)
     cdef _NetC net
     net.block = NULL
@@ -1822,7 +1843,8 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
     cdef void* work = NULL
     cdef void* block = NULL
     cdef void** panels = NULL
-    cdef Py_ssize_t num_samples, widest = 1, layer, itemsize, count = 0
+    cdef unsigned char* finite = NULL
+    cdef Py_ssize_t num_samples, widest = 1, layer, itemsize, count = 0, b_idx
     cdef cnp.ndarray Y_hat
     try:
         _net_open(&net, weights, biases, False)
@@ -1840,7 +1862,8 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
         block = calloc(count, itemsize)
         # each thread's hid (2, BLOCK, widest)
         work = calloc(num_threads * 2 * BLOCK * widest, itemsize)
-        if panels == NULL or block == NULL or work == NULL:
+        finite = <unsigned char*>malloc((num_samples + BLOCK - 1) // BLOCK)
+        if panels == NULL or block == NULL or work == NULL or finite == NULL:
             raise MemoryError()
         count = 0
         for layer in range(net.num_layers):
@@ -1848,8 +1871,12 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
             count += (net.sizes[layer + 1] + PANEL - 1) // PANEL * net.sizes[layer] * PANEL
         with nogil:
             _net_predict_c(&net, X_, hidden, output, panels, cnp.PyArray_DATA(Y_hat),
-                           num_samples, widest, work, num_threads)
+                           num_samples, widest, work, num_threads, finite)
+        for b_idx in range((num_samples + BLOCK - 1) // BLOCK):
+            if not finite[b_idx]:
+                raise ValueError("X contains NaN or inf")
     finally:
+        free(finite)
         free(work)
         free(block)
         free(panels)

@@ -168,7 +168,7 @@ def kernels(**options):
     deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
     deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
                     callees=deep, **options)
-    deep_rows = _compile(_rearranged, ("activate", "panel_block", "panels_forward",
+    deep_rows = _compile(_rearranged, ("activate", "all_finite", "panel_block", "panels_forward",
                                        "batch_forward", "net_predict", "batch_update",
                                        "net_train"),
                          parallel=("net_predict", "batch_forward", "batch_update"),
@@ -179,7 +179,11 @@ def kernels(**options):
 
     def net_predict_rows(X, weights, biases, hidden, output):
         panels = tuple([to_panels(w) for w in weights])
-        return net_predict_panels(X, weights, biases, hidden, output, panels)
+        finite = np.empty(-(-X.shape[0] // _rearranged.PREDICT_BLOCK), dtype=np.bool_)
+        Y_hat = net_predict_panels(X, weights, biases, hidden, output, panels, finite)
+        if not finite.all():
+            raise ValueError("X contains NaN or inf")
+        return Y_hat
 
     def predict_rows(X, wh, bh, wo, bo):
         """The lecture's predict as the deep net's: the same sums, bias and sigmoid, through

@@ -45,6 +45,7 @@ from ._reference import net_train as reference_net_train
 prange = range
 PANEL = 8
 PARALLEL_WEIGHTS = 65_536  # from this many weights in wh, train shares panels out to threads
+PREDICT_BLOCK = 64  # rows per parallel block of net_predict (_cython.pyx's BLOCK)
 
 
 # w (n_rows, n_cols), b (n_rows,), inp (n_cols,) -> act (n_rows,) = sigmoid(w @ inp + b)
@@ -259,15 +260,18 @@ def activate(act, func):
 # on all threads (numba's prange), and within a block each layer runs eight rows at a time
 # through each panel of 8 units: every weight loaded serves 64 sums, side by side in SIMD
 # registers; each sum still adds its row's terms in the reference's order, then the bias.
-def net_predict(X, weights, biases, hidden, output, panels):
+# finite (one per block of rows) is set to whether the block's rows of X are all finite,
+# checked as they are read (all_finite), so that the caller need not scan X beforehand.
+def net_predict(X, weights, biases, hidden, output, panels, finite):
     num_samples = X.shape[0]
     num_layers = len(weights)
     Y_hat = np.zeros((num_samples, weights[num_layers - 1].shape[0]), dtype=X.dtype)
-    block = 64
+    block = PREDICT_BLOCK
     for b_idx in prange((num_samples + block - 1) // block):
         start = b_idx * block
         stop = min(num_samples, start + block)
         prev = X[start:stop]
+        finite[b_idx] = all_finite(prev)
         for layer in range(num_layers):
             func = output if layer == num_layers - 1 else hidden
             if layer == num_layers - 1:
@@ -279,6 +283,16 @@ def net_predict(X, weights, biases, hidden, output, panels):
                 activate(act[r], func)
             prev = act
     return Y_hat
+
+
+# Whether every value of the 2-D a is finite: v - v is 0 for a finite v, NaN for NaN or
+# inf. No early exit, so the loop vectorises.
+def all_finite(a):
+    bad = False
+    for r in range(a.shape[0]):
+        for i in range(a.shape[1]):
+            bad |= a[r, i] - a[r, i] != 0
+    return not bad
 
 
 # prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, PANEL), b (num_out_nodes,)
