@@ -38,9 +38,9 @@ class Backend:
     bad input raises ``TypeError``/``ValueError`` naming the argument and leaves the weights
     untouched. One exception: ``numba``'s and ``cython``'s ``predict`` and ``net_predict``
     look for NaN and inf in ``X`` as their kernels read it (``SCANNING``); they update
-    nothing, so the error loses nothing. Shapes: ``wh (n_hid, n_in)``, ``bh (n_hid,)``, ``wo (n_out, n_hid)``,
-    ``bo (n_out,)``, ``inp (n_in,)``, ``X (n, n_in)``, ``Y (n, n_out)``; weights are float64,
-    C-contiguous, and updated in place.
+    nothing, so the error loses nothing. Shapes: ``wh (n_hid, n_in)``, ``bh (n_hid,)``,
+    ``wo (n_out, n_hid)``, ``bo (n_out,)``, ``inp (n_in,)``, ``X (n, n_in)``,
+    ``Y (n, n_out)``; weights are float64, C-contiguous, and updated in place.
 
     The ``net_*`` methods run a ``Net`` of any depth (``loopmlp.init_net``), float32 or
     float64, with the checks of ``loopmlp.net``.
