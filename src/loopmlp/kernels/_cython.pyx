@@ -81,10 +81,10 @@ CPU_HAS_AVX512 = bool(loopmlp_cpu_has_avx512())
 # ---------------------------------------------------------------------------------------
 # exp: _exp.exp line for line in C (its docstring says why it gives the C library's bits),
 # with C's fma and bit casts for its Python stand-ins; in C so that the sigmoid of a whole
-# layer can run it in SIMD lanes (loopmlp_sigmoid_all). Only in builds where fma is an instruction
-# (the AVX2 and AVX-512 builds; in the SSE2 build it would be a library call) and where the
-# check below passes; the C library's exp everywhere else. loopmlp_exp is not inline: inlined into the
-# lecture's train loop, it made a 60-6-4 epoch slower than the C library's exp (380-405 ns a
+# layer can run it in SIMD lanes (loopmlp_sigmoid_all). Only in builds where fma is an
+# instruction (the AVX2 and AVX-512 builds; in the SSE2 build it would be a library call)
+# and where the check below passes; the C library's exp everywhere else. loopmlp_exp is not
+# inline: inlined into the lecture's train loop, it made a 60-6-4 epoch slower than the C library's exp (380-405 ns a
 # sample against 188-288); as a call, 182-185 (three A/B rounds against the previous build).
 
 cdef extern from *:
@@ -176,15 +176,19 @@ cdef extern from *:
     int64_t TABLE "loopmlp_TABLE"[256]
     bint _inline_exp "loopmlp_inline_exp"
     double exp "loopmlp_exp"(double x) noexcept nogil
-    bint sigmoid_all_double "loopmlp_sigmoid_all_double"(double* act, Py_ssize_t n) noexcept nogil
+    bint sigmoid_all_double "loopmlp_sigmoid_all_double"(double* act,
+                                                         Py_ssize_t n) noexcept nogil
     bint sigmoid_all_float "loopmlp_sigmoid_all_float"(float* act, Py_ssize_t n) noexcept nogil
-    bint all_finite_double "loopmlp_all_finite_double"(const double* a, Py_ssize_t n) noexcept nogil
-    bint all_finite_float "loopmlp_all_finite_float"(const float* a, Py_ssize_t n) noexcept nogil
+    bint all_finite_double "loopmlp_all_finite_double"(const double* a,
+                                                       Py_ssize_t n) noexcept nogil
+    bint all_finite_float "loopmlp_all_finite_float"(const float* a,
+                                                     Py_ssize_t n) noexcept nogil
 
 from . import _exp as _exp_py
 
-INV_LN2_N, NEG_LN2_HI_N, NEG_LN2_LO_N = _exp_py.INV_LN2_N, _exp_py.NEG_LN2_HI_N, _exp_py.NEG_LN2_LO_N
-SHIFT, C2, C3, C4, C5 = _exp_py.SHIFT, _exp_py.C2, _exp_py.C3, _exp_py.C4, _exp_py.C5
+INV_LN2_N, NEG_LN2_HI_N = _exp_py.INV_LN2_N, _exp_py.NEG_LN2_HI_N
+NEG_LN2_LO_N, SHIFT = _exp_py.NEG_LN2_LO_N, _exp_py.SHIFT
+C2, C3, C4, C5 = _exp_py.C2, _exp_py.C3, _exp_py.C4, _exp_py.C5
 for _i, _t in enumerate(_exp_py.TABLE):
     TABLE[_i] = <int64_t>(_t - (1 << 64) if _t >= (1 << 63) else _t)
 del _i, _t
@@ -1862,7 +1866,7 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
         block = calloc(count, itemsize)
         # each thread's hid (2, BLOCK, widest)
         work = calloc(num_threads * 2 * BLOCK * widest, itemsize)
-        finite = <unsigned char*>malloc((num_samples + BLOCK - 1) // BLOCK)
+        finite = <unsigned char*>malloc(max(1, (num_samples + BLOCK - 1) // BLOCK))
         if panels == NULL or block == NULL or work == NULL or finite == NULL:
             raise MemoryError()
         count = 0

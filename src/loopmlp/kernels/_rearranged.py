@@ -28,6 +28,10 @@ is laid out differently inside the call (and copied back before it returns):
   changes a bit.
 * The ``wo`` update walks rows (contiguous memory); four output units' sums run side by
   side (``forward_rows``).
+* A layer's sigmoids at once (``activate``), where ``_exp.exp_core`` is the reference's
+  ``exp`` for every input: the same operations in a loop without branches, run in SIMD
+  lanes. ``net_predict`` checks each block of ``X`` for NaN and inf as it reads it
+  (``all_finite``), so its caller need not scan ``X`` first; neither changes a result.
 
 Measured on a 2-core AMD EPYC (Zen 3), numba, ns a sample: 60-6-4 epoch 388 -> ~250;
 784-512-10 epoch 199,000 -> ~90,000 on 2 threads (it streams 3.2 MB of weights in and out
