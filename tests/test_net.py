@@ -924,15 +924,20 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
             assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("width", (8, 16))
 @pytest.mark.parametrize("exp_lanes", sorted({False, _exp.matches_libm()}))
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lanes, monkeypatch):
-    """_rearranged.net_predict (panels of 8 units, eight rows a pass, blocks of 64 rows), run
-    interpreted: 131 rows (a short last block, rows not a multiple of eight), layers of 17 and
-    3 units (padded panels); with each layer's sigmoid through _exp.exp_core too, wherever
-    numba does so (exp_lanes: where _exp.exp is the C library's exp)."""
+def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lanes, width,
+                                                                 monkeypatch):
+    """_rearranged.net_predict (panels of 8 units, eight rows a pass, or of 16 units, four
+    rows a pass, as numba runs float32; blocks of 64 rows), run interpreted: 131 rows (a
+    short last block, rows not a multiple of eight or four), layers of 17 and 3 units
+    (padded panels); with each layer's sigmoid through _exp.exp_core too, wherever numba
+    does so (exp_lanes: where _exp.exp is the C library's exp)."""
     from loopmlp.kernels import _rearranged, _reference
     from loopmlp.net import HIDDEN, OUTPUT
+
+    assert width in (_rearranged.PANEL, _rearranged.WIDE_PANEL)
 
     monkeypatch.setattr(_rearranged, "exp_lanes", exp_lanes)
 
@@ -943,7 +948,7 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lane
                                loss="cross_entropy" if output == "softmax" else "mse",
                                seed=1, dtype=dtype)
         args = (X, tuple(net.weights), tuple(net.biases), HIDDEN[hidden], OUTPUT[output])
-        panels = tuple(_rearranged.to_panels(w) for w in net.weights)
+        panels = tuple(_rearranged.to_panels(w, width) for w in net.weights)
         finite = np.zeros(3, dtype=bool)  # 131 rows: three blocks of 64
         with np.errstate(over="ignore"):
             assert np.array_equal(_rearranged.net_predict(*args, panels, finite),

@@ -31,8 +31,9 @@ The deep net (``net_response``, ``net_update``, ``net_train``, ``net_predict``, 
 mirrors what the numba backend compiles: ``_reference.py``'s ``net_*`` kernels and their
 helpers line for line, over ``_rearranged.py``'s ``layer_response`` (four sums side by side)
 and ``hidden_delta`` (``w_next`` row by row), and ``_rearranged.py``'s ``net_predict`` and
-mini-batch ``net_train`` (one micro-kernel, ``_panel_block``: 8 vectors through a panel of 8),
-with the same names and a leading underscore (``_layer_response``, ``_panels_forward``,
+mini-batch ``net_train`` (one micro-kernel, ``_panel_block``: 8 vectors through a panel of 8;
+float32's ``net_predict``: ``_panel_block_wide``, 4 vectors through a panel of 16), with
+the same names and a leading underscore (``_layer_response``, ``_panels_forward``,
 ``_batch_update``, ...), in one fused type ``real`` (float or double, the net's dtype; see
 that section for the rounding rules). Its entry points take the reference's tuples of
 arrays and turn them once into C arrays of pointers and sizes; whole trainings then run in
@@ -233,6 +234,7 @@ INLINE_EXP = bool(_inline_exp)
 
 cdef enum:
     PANEL = 8          # hidden units per panel (_rearranged.PANEL)
+    WIDE_PANEL = 16    # float32 net_predict's panels (_rearranged.WIDE_PANEL)
     BLOCK = 64         # rows per parallel block in predict
     PARALLEL_WEIGHTS = 65536  # from this many weights in wh, train shares panels out to threads
     SMALL = 64         # per-sample scratch up to this many doubles lives on the stack
@@ -408,16 +410,17 @@ cdef void _forward_rows(const double* inp, const double* w, const double* b, dou
         r += 1
 
 
-# whp (num_panels, num_inp_nodes, PANEL), zero-padded (the caller callocs it); double for
-# the lecture's net, either dtype for the deep net's layers
-cdef void _to_panels(const real* wh, real* whp,
-                     Py_ssize_t num_hid_nodes, Py_ssize_t num_inp_nodes) noexcept nogil:
-    cdef Py_ssize_t g, h_idx, i_idx
-    for g in range((num_hid_nodes + PANEL - 1) // PANEL):
+# whp (num_panels, num_inp_nodes, width), whp[g, i_idx, k] = wh[width g + k, i_idx],
+# zero-padded (the caller callocs it); double for the lecture's net, either dtype for the
+# deep net's layers
+cdef void _to_panels(const real* wh, real* whp, Py_ssize_t num_hid_nodes,
+                     Py_ssize_t num_inp_nodes, Py_ssize_t width) noexcept nogil:
+    cdef Py_ssize_t g, k, i_idx
+    for g in range((num_hid_nodes + width - 1) // width):
         for i_idx in range(num_inp_nodes):
-            for h_idx in range(PANEL * g, min(PANEL * g + PANEL, num_hid_nodes)):
-                whp[(g * num_inp_nodes + i_idx) * PANEL + h_idx % PANEL] = \
-                    wh[h_idx * num_inp_nodes + i_idx]
+            for k in range(min(width, num_hid_nodes - width * g)):  # no % width: a division
+                whp[(g * num_inp_nodes + i_idx) * width + k] = \
+                    wh[(width * g + k) * num_inp_nodes + i_idx]
 
 
 cdef void _from_panels(const double* whp, double* wh,
@@ -544,7 +547,7 @@ cdef void _train(const double* X, const double* Y,
     cdef Py_ssize_t epoch, n_idx, g, i_idx, k, h_idx, o_idx
     cdef Py_ssize_t prev
     cdef double epoch_mse, sq_sum, val_h, d
-    _to_panels(wh, whp, num_hid_nodes, num_inp_nodes)
+    _to_panels(wh, whp, num_hid_nodes, num_inp_nodes, PANEL)
 
     prev = -1  # the sample whose update of wh is still to be done
     for epoch in range(num_epochs):
@@ -1204,6 +1207,26 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
             r += n
 
 
+# _rearranged.panels_forward_wide: four rows a pass through each panel of 16 units
+# (_panel_block_wide)
+cdef void _panels_forward_wide(const real* prev, const real* wp, const real* b, real* act,
+                               Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                               Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t g, r, n, q, k, o_idx
+    cdef real val[4][WIDE_PANEL]
+    for g in range((num_out_nodes + WIDE_PANEL - 1) // WIDE_PANEL):
+        r = 0
+        while r < rows:
+            n = min(4, rows - r)  # rows in this pass
+            _panel_block_wide(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes, val)
+            for q in range(n):
+                for k in range(WIDE_PANEL):
+                    o_idx = WIDE_PANEL * g + k
+                    if o_idx < num_out_nodes:
+                        act[(r + q) * num_out_nodes + o_idx] = val[q][k] + b[o_idx]
+            r += n
+
+
 # A mini-batch's forward pass, _rearranged.batch_forward: the sums of _panels_forward with
 # the roles of rows and units swapped, the batch's rows packed in panels of 8 (prevp, zero
 # padded by the caller) and eight units of w a pass through each, blocks of eight units on
@@ -1212,7 +1235,7 @@ cdef void _batch_forward(const real* prev, const real* w, const real* b, real* a
                          real* prevp, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                          Py_ssize_t num_out_nodes, int threads) noexcept nogil:
     cdef Py_ssize_t q
-    _to_panels(prev, prevp, rows, num_inp_nodes)
+    _to_panels(prev, prevp, rows, num_inp_nodes, PANEL)
     for q in prange((num_out_nodes + 7) // 8, num_threads=threads, schedule="static"):
         _batch_forward_units(w, b, act, prevp, 8 * q, rows, num_inp_nodes, num_out_nodes)
 
@@ -1311,18 +1334,85 @@ cdef void _panel_block(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ss
     val[7][4] = k4; val[7][5] = k5; val[7][6] = k6; val[7][7] = k7
 
 
+# _rearranged.panel_block_wide: _panel_block for float32 and panels of 16 columns, the
+# n <= 4 vectors q of p from row first (a vector's 16 float32 sums: two 256-bit registers
+# in the builds here, setup.py).
+cdef void _panel_block_wide(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
+                            const real* wp, Py_ssize_t g, Py_ssize_t num_inp_nodes,
+                            real val[4][WIDE_PANEL]) noexcept nogil:
+    cdef Py_ssize_t i_idx
+    cdef const real* wp_gi
+    cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
+    cdef real w8, w9, w10, w11, w12, w13, w14, w15
+    cdef const real* pa = p + first * stride
+    cdef const real* pb = p + (first + min(1, n - 1)) * stride
+    cdef const real* pc = p + (first + min(2, n - 1)) * stride
+    cdef const real* pd = p + (first + min(3, n - 1)) * stride
+    cdef real a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0
+    cdef real a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0
+    cdef real b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0
+    cdef real b8 = 0, b9 = 0, b10 = 0, b11 = 0, b12 = 0, b13 = 0, b14 = 0, b15 = 0
+    cdef real c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0
+    cdef real c8 = 0, c9 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0
+    cdef real d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0
+    cdef real d8 = 0, d9 = 0, d10 = 0, d11 = 0, d12 = 0, d13 = 0, d14 = 0, d15 = 0
+    for i_idx in range(num_inp_nodes):
+        wp_gi = wp + (g * num_inp_nodes + i_idx) * WIDE_PANEL
+        w0 = wp_gi[0]; w1 = wp_gi[1]; w2 = wp_gi[2]; w3 = wp_gi[3]
+        w4 = wp_gi[4]; w5 = wp_gi[5]; w6 = wp_gi[6]; w7 = wp_gi[7]
+        w8 = wp_gi[8]; w9 = wp_gi[9]; w10 = wp_gi[10]; w11 = wp_gi[11]
+        w12 = wp_gi[12]; w13 = wp_gi[13]; w14 = wp_gi[14]; w15 = wp_gi[15]
+        x = pa[i_idx]
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        a8 += x * w8; a9 += x * w9; a10 += x * w10; a11 += x * w11
+        a12 += x * w12; a13 += x * w13; a14 += x * w14; a15 += x * w15
+        x = pb[i_idx]
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        b8 += x * w8; b9 += x * w9; b10 += x * w10; b11 += x * w11
+        b12 += x * w12; b13 += x * w13; b14 += x * w14; b15 += x * w15
+        x = pc[i_idx]
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        c8 += x * w8; c9 += x * w9; c10 += x * w10; c11 += x * w11
+        c12 += x * w12; c13 += x * w13; c14 += x * w14; c15 += x * w15
+        x = pd[i_idx]
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        d8 += x * w8; d9 += x * w9; d10 += x * w10; d11 += x * w11
+        d12 += x * w12; d13 += x * w13; d14 += x * w14; d15 += x * w15
+    val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
+    val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
+    val[0][8] = a8; val[0][9] = a9; val[0][10] = a10; val[0][11] = a11
+    val[0][12] = a12; val[0][13] = a13; val[0][14] = a14; val[0][15] = a15
+    val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
+    val[1][4] = b4; val[1][5] = b5; val[1][6] = b6; val[1][7] = b7
+    val[1][8] = b8; val[1][9] = b9; val[1][10] = b10; val[1][11] = b11
+    val[1][12] = b12; val[1][13] = b13; val[1][14] = b14; val[1][15] = b15
+    val[2][0] = c0; val[2][1] = c1; val[2][2] = c2; val[2][3] = c3
+    val[2][4] = c4; val[2][5] = c5; val[2][6] = c6; val[2][7] = c7
+    val[2][8] = c8; val[2][9] = c9; val[2][10] = c10; val[2][11] = c11
+    val[2][12] = c12; val[2][13] = c13; val[2][14] = c14; val[2][15] = c15
+    val[3][0] = d0; val[3][1] = d1; val[3][2] = d2; val[3][3] = d3
+    val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
+    val[3][8] = d8; val[3][9] = d9; val[3][10] = d10; val[3][11] = d11
+    val[3][12] = d12; val[3][13] = d13; val[3][14] = d14; val[3][15] = d15
+
+
 # X (num_samples, n_0) -> Y_hat (num_samples, n_L), with panels[l] = to_panels(weights[l])
 # (the caller's, as _numba's net_predict_rows). _rearranged.net_predict: rows are
 # independent, so blocks of BLOCK rows run on num_threads OpenMP threads, and within a block
-# each layer runs eight rows at a time through each panel of 8 units (_panels_forward), then
-# the activation row by row; which thread computes a row, or beside which row, changes
+# each layer runs eight rows at a time through each panel of 8 units (_panels_forward; width
+# WIDE_PANEL: four rows through panels of 16), then the activation row by row; which thread computes a row, or beside which row, changes
 # nothing. work holds num_threads * 2 * BLOCK * widest reals: each thread's two hidden
 # layers' (rows, n_l) activations, alternating. finite[b_idx]: whether block b_idx's rows
 # of X are all finite, checked as they are read (_rearranged.all_finite).
 cdef void _net_predict(const real* X, real** weights, real** biases, int hidden, int output,
                        real** panels, real* Y_hat, const Py_ssize_t* sizes,
                        Py_ssize_t num_layers, Py_ssize_t num_samples, Py_ssize_t widest,
-                       real* work, int num_threads, unsigned char* finite) noexcept nogil:
+                       real* work, int num_threads, unsigned char* finite,
+                       Py_ssize_t width) noexcept nogil:
     cdef Py_ssize_t b_idx, start, stop, layer, r
     cdef int func
     cdef real* hid
@@ -1344,20 +1434,24 @@ cdef void _net_predict(const real* X, real** weights, real** biases, int hidden,
                 act = Y_hat + start * sizes[num_layers]
             else:
                 act = hid + (layer % 2) * BLOCK * widest
-            _panels_forward(prev, panels[layer], biases[layer], act, stop - start,
-                            sizes[layer], sizes[layer + 1])
+            if width == WIDE_PANEL:
+                _panels_forward_wide(prev, panels[layer], biases[layer], act, stop - start,
+                                     sizes[layer], sizes[layer + 1])
+            else:
+                _panels_forward(prev, panels[layer], biases[layer], act, stop - start,
+                                sizes[layer], sizes[layer + 1])
             for r in range(stop - start):
                 _activate(act + r * sizes[layer + 1], func, sizes[layer + 1])
             prev = act
 
 
-# panels[l] = to_panels(weights[l]) for every layer (_numba's net_predict_rows); the caller
-# callocs them (zero-padded)
+# panels[l] = to_panels(weights[l], width) for every layer (_numba's net_predict_rows); the
+# caller callocs them (zero-padded)
 cdef void _net_panels(real** weights, real** panels, const Py_ssize_t* sizes,
-                      Py_ssize_t num_layers) noexcept nogil:
+                      Py_ssize_t num_layers, Py_ssize_t width) noexcept nogil:
     cdef Py_ssize_t layer
     for layer in range(num_layers):
-        _to_panels(weights[layer], panels[layer], sizes[layer + 1], sizes[layer])
+        _to_panels(weights[layer], panels[layer], sizes[layer + 1], sizes[layer], width)
 
 
 # The reals _net_train's mini-batches need (batch_size > 1), allocated once per call by
@@ -1721,17 +1815,18 @@ cdef void _net_train_c(_NetC* net, const void* X, const void* Y, int hidden, int
 # panels: one pointer per layer into the caller's zeroed block; filled here, then used
 cdef void _net_predict_c(_NetC* net, const void* X, int hidden, int output, void** panels,
                          void* Y_hat, Py_ssize_t num_samples, Py_ssize_t widest, void* work,
-                         int num_threads, unsigned char* finite) noexcept nogil:
+                         int num_threads, unsigned char* finite,
+                         Py_ssize_t width) noexcept nogil:
     if net.typenum == cnp.NPY_FLOAT:
-        _net_panels(<float**>net.weights, <float**>panels, net.sizes, net.num_layers)
+        _net_panels(<float**>net.weights, <float**>panels, net.sizes, net.num_layers, width)
         _net_predict(<const float*>X, <float**>net.weights, <float**>net.biases, hidden,
                      output, <float**>panels, <float*>Y_hat, net.sizes, net.num_layers,
-                     num_samples, widest, <float*>work, num_threads, finite)
+                     num_samples, widest, <float*>work, num_threads, finite, width)
     else:
-        _net_panels(<double**>net.weights, <double**>panels, net.sizes, net.num_layers)
+        _net_panels(<double**>net.weights, <double**>panels, net.sizes, net.num_layers, width)
         _net_predict(<const double*>X, <double**>net.weights, <double**>net.biases, hidden,
                      output, <double**>panels, <double*>Y_hat, net.sizes, net.num_layers,
-                     num_samples, widest, <double*>work, num_threads, finite)
+                     num_samples, widest, <double*>work, num_threads, finite, width)
 
 
 def net_response(inp, weights, biases, int hidden, int output, acts):
@@ -1848,7 +1943,7 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
     cdef void* block = NULL
     cdef void** panels = NULL
     cdef unsigned char* finite = NULL
-    cdef Py_ssize_t num_samples, widest = 1, layer, itemsize, count = 0, b_idx
+    cdef Py_ssize_t num_samples, widest = 1, layer, itemsize, count = 0, b_idx, width
     cdef cnp.ndarray Y_hat
     try:
         _net_open(&net, weights, biases, False)
@@ -1859,10 +1954,11 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
         num_threads = <int>min(<Py_ssize_t>num_threads, (num_samples + BLOCK - 1) // BLOCK)
         Y_hat = _net_empty(net.typenum, num_samples, net.sizes[net.num_layers])
         itemsize = cnp.PyArray_ITEMSIZE(Y_hat)
+        width = WIDE_PANEL if net.typenum == cnp.NPY_FLOAT else PANEL
         # each layer's panels, zero-padded, one after the other in block (packed once a call)
         panels = <void**>malloc(net.num_layers * sizeof(void*))
         for layer in range(net.num_layers):
-            count += (net.sizes[layer + 1] + PANEL - 1) // PANEL * net.sizes[layer] * PANEL
+            count += (net.sizes[layer + 1] + width - 1) // width * net.sizes[layer] * width
         block = calloc(count, itemsize)
         # each thread's hid (2, BLOCK, widest)
         work = calloc(num_threads * 2 * BLOCK * widest, itemsize)
@@ -1872,10 +1968,10 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
         count = 0
         for layer in range(net.num_layers):
             panels[layer] = <char*>block + count * itemsize
-            count += (net.sizes[layer + 1] + PANEL - 1) // PANEL * net.sizes[layer] * PANEL
+            count += (net.sizes[layer + 1] + width - 1) // width * net.sizes[layer] * width
         with nogil:
             _net_predict_c(&net, X_, hidden, output, panels, cnp.PyArray_DATA(Y_hat),
-                           num_samples, widest, work, num_threads, finite)
+                           num_samples, widest, work, num_threads, finite, width)
         for b_idx in range((num_samples + BLOCK - 1) // BLOCK):
             if not finite[b_idx]:
                 raise ValueError("X contains NaN or inf")

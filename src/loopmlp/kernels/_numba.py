@@ -168,9 +168,10 @@ def kernels(**options):
     deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
     deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
                     callees=deep, **options)
-    deep_rows = _compile(_rearranged, ("activate", "all_finite", "panel_block", "panels_forward",
-                                       "batch_forward", "net_predict", "batch_update",
-                                       "net_train"),
+    deep_rows = _compile(_rearranged, ("activate", "all_finite", "panel_block",
+                                       "panel_block_wide", "panels_forward",
+                                       "panels_forward_wide", "batch_forward",
+                                       "net_predict", "batch_update", "net_train"),
                          parallel=("net_predict", "batch_forward", "batch_update"),
                          callees=dict(deep, to_panels=rows["to_panels"],
                                       reference_activate=deep["activate"],
@@ -178,7 +179,8 @@ def kernels(**options):
     to_panels, net_predict_panels = rows["to_panels"], deep_rows["net_predict"]
 
     def net_predict_rows(X, weights, biases, hidden, output):
-        panels = tuple([to_panels(w) for w in weights])
+        width = _rearranged.WIDE_PANEL if X.dtype == np.float32 else _rearranged.PANEL
+        panels = tuple([to_panels(w, width) for w in weights])
         finite = np.empty(-(-X.shape[0] // _rearranged.PREDICT_BLOCK), dtype=np.bool_)
         Y_hat = net_predict_panels(X, weights, biases, hidden, output, panels, finite)
         if not finite.all():

@@ -24,8 +24,9 @@ is laid out differently inside the call (and copied back before it returns):
 * **Threads, for big nets.** From ``PARALLEL_WEIGHTS`` weights on, ``train`` shares the
   panels out to ``threads`` threads in that pass; each weight is still updated and read by
   one thread, in the same order. ``net_predict`` runs blocks of rows on all threads, eight
-  rows per pass over each panel (``panel_block``); rows are independent, so neither
-  changes a bit.
+  rows per pass over each panel (``panel_block``), or four rows through panels of
+  ``WIDE_PANEL = 16`` units in float32 (``panel_block_wide``); rows are independent, so
+  none of this changes a bit.
 * The ``wo`` update walks rows (contiguous memory); four output units' sums run side by
   side (``forward_rows``).
 * A layer's sigmoids at once (``activate``), where ``_exp.exp_core`` is the reference's
@@ -48,6 +49,7 @@ from ._reference import net_train as reference_net_train
 
 prange = range
 PANEL = 8
+WIDE_PANEL = 16  # float32 net_predict's panels (panel_block_wide)
 PARALLEL_WEIGHTS = 65_536  # from this many weights in wh, train shares panels out to threads
 PREDICT_BLOCK = 64  # rows per parallel block of net_predict (_cython.pyx's BLOCK)
 
@@ -86,14 +88,15 @@ def forward_rows(inp, w, b, act):
         r += 1
 
 
-def to_panels(wh):
+# whp[g, i_idx, k] = wh[width g + k, i_idx], zero-padded to whole panels
+def to_panels(wh, width=PANEL):
     num_hid_nodes = wh.shape[0]
     num_inp_nodes = wh.shape[1]
-    whp = np.zeros(((num_hid_nodes + PANEL - 1) // PANEL, num_inp_nodes, PANEL), dtype=wh.dtype)
+    whp = np.zeros(((num_hid_nodes + width - 1) // width, num_inp_nodes, width), dtype=wh.dtype)
     for g in range(whp.shape[0]):  # whp in memory order
         for i_idx in range(num_inp_nodes):
-            for h_idx in range(PANEL * g, min(PANEL * g + PANEL, num_hid_nodes)):
-                whp[g, i_idx, h_idx % PANEL] = wh[h_idx, i_idx]
+            for k in range(min(width, num_hid_nodes - width * g)):  # no % width: a division
+                whp[g, i_idx, k] = wh[width * g + k, i_idx]
     return whp
 
 
@@ -263,7 +266,8 @@ def activate(act, func):
 # panels, ``panels[l] = to_panels(weights[l])``). Rows are independent, so blocks of rows run
 # on all threads (numba's prange), and within a block each layer runs eight rows at a time
 # through each panel of 8 units: every weight loaded serves 64 sums, side by side in SIMD
-# registers; each sum still adds its row's terms in the reference's order, then the bias.
+# registers (float32: four rows through each panel of 16, panels_forward); each sum still
+# adds its row's terms in the reference's order, then the bias.
 # finite (one per block of rows) is set to whether the block's rows of X are all finite,
 # checked as they are read (all_finite), so that the caller need not scan X beforehand.
 def net_predict(X, weights, biases, hidden, output, panels, finite):
@@ -282,7 +286,10 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
                 act = Y_hat[start:stop]
             else:
                 act = np.empty((stop - start, weights[layer].shape[0]), dtype=X.dtype)
-            panels_forward(prev, panels[layer], biases[layer], act)
+            if panels[layer].shape[2] == WIDE_PANEL:
+                panels_forward_wide(prev, panels[layer], biases[layer], act)
+            else:
+                panels_forward(prev, panels[layer], biases[layer], act)
             for r in range(stop - start):
                 activate(act[r], func)
             prev = act
@@ -313,6 +320,26 @@ def panels_forward(prev, wp, b, act):
             for q in range(n):
                 for k in range(PANEL):
                     o_idx = PANEL * g + k
+                    if o_idx < num_out_nodes:
+                        act[r + q, o_idx] = val[q, k] + b[o_idx]
+            r += n
+
+
+# panels_forward for panels of WIDE_PANEL units, four rows a pass (panel_block_wide). Its
+# own copy rather than a width argument to panels_forward: that one, with the width read
+# from wp, made float64's 784-512-10 net_predict 1-2% slower (numba, six A/B rounds).
+def panels_forward_wide(prev, wp, b, act):
+    rows = prev.shape[0]
+    num_out_nodes = act.shape[1]
+    val = np.zeros((4, WIDE_PANEL), dtype=act.dtype)
+    for g in range(wp.shape[0]):
+        r = 0
+        while r < rows:
+            n = min(4, rows - r)  # rows in this pass
+            panel_block_wide(prev, r, n, wp, g, val)
+            for q in range(n):
+                for k in range(WIDE_PANEL):
+                    o_idx = WIDE_PANEL * g + k
                     if o_idx < num_out_nodes:
                         act[r + q, o_idx] = val[q, k] + b[o_idx]
             r += n
@@ -416,6 +443,81 @@ def panel_block(p, first, n, wp, g, val):
     val[6, 4] = h4; val[6, 5] = h5; val[6, 6] = h6; val[6, 7] = h7
     val[7, 0] = k0; val[7, 1] = k1; val[7, 2] = k2; val[7, 3] = k3
     val[7, 4] = k4; val[7, 5] = k5; val[7, 6] = k6; val[7, 7] = k7
+
+
+# panel_block for float32 and panels of 16 columns: the n <= 4 vectors q of p from row
+# first and the 16 columns k of panel g. A vector's 16 float32 sums fill one 512-bit
+# register, as a float64 vector's 8 do in panel_block; panel_block's 8 float32 fill half
+# of one, with twice the instructions for the same sums. 784-512-10 float32 net_predict,
+# numba, ns a row: one thread 9,373-9,429 -> 7,762-7,767; two threads, four A/B rounds,
+# median 4,939 -> 4,226.
+def panel_block_wide(p, first, n, wp, g, val):
+    real = val.dtype.type
+    pa = p[first]
+    pb = p[first + min(1, n - 1)]
+    pc = p[first + min(2, n - 1)]
+    pd = p[first + min(3, n - 1)]
+    a0 = real(0.0); a1 = real(0.0); a2 = real(0.0); a3 = real(0.0)
+    a4 = real(0.0); a5 = real(0.0); a6 = real(0.0); a7 = real(0.0)
+    a8 = real(0.0); a9 = real(0.0); a10 = real(0.0); a11 = real(0.0)
+    a12 = real(0.0); a13 = real(0.0); a14 = real(0.0); a15 = real(0.0)
+    b0 = real(0.0); b1 = real(0.0); b2 = real(0.0); b3 = real(0.0)
+    b4 = real(0.0); b5 = real(0.0); b6 = real(0.0); b7 = real(0.0)
+    b8 = real(0.0); b9 = real(0.0); b10 = real(0.0); b11 = real(0.0)
+    b12 = real(0.0); b13 = real(0.0); b14 = real(0.0); b15 = real(0.0)
+    c0 = real(0.0); c1 = real(0.0); c2 = real(0.0); c3 = real(0.0)
+    c4 = real(0.0); c5 = real(0.0); c6 = real(0.0); c7 = real(0.0)
+    c8 = real(0.0); c9 = real(0.0); c10 = real(0.0); c11 = real(0.0)
+    c12 = real(0.0); c13 = real(0.0); c14 = real(0.0); c15 = real(0.0)
+    d0 = real(0.0); d1 = real(0.0); d2 = real(0.0); d3 = real(0.0)
+    d4 = real(0.0); d5 = real(0.0); d6 = real(0.0); d7 = real(0.0)
+    d8 = real(0.0); d9 = real(0.0); d10 = real(0.0); d11 = real(0.0)
+    d12 = real(0.0); d13 = real(0.0); d14 = real(0.0); d15 = real(0.0)
+    for i_idx in range(wp.shape[1]):
+        w0 = wp[g, i_idx, 0]; w1 = wp[g, i_idx, 1]
+        w2 = wp[g, i_idx, 2]; w3 = wp[g, i_idx, 3]
+        w4 = wp[g, i_idx, 4]; w5 = wp[g, i_idx, 5]
+        w6 = wp[g, i_idx, 6]; w7 = wp[g, i_idx, 7]
+        w8 = wp[g, i_idx, 8]; w9 = wp[g, i_idx, 9]
+        w10 = wp[g, i_idx, 10]; w11 = wp[g, i_idx, 11]
+        w12 = wp[g, i_idx, 12]; w13 = wp[g, i_idx, 13]
+        w14 = wp[g, i_idx, 14]; w15 = wp[g, i_idx, 15]
+        x = pa[i_idx]
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        a8 += x * w8; a9 += x * w9; a10 += x * w10; a11 += x * w11
+        a12 += x * w12; a13 += x * w13; a14 += x * w14; a15 += x * w15
+        x = pb[i_idx]
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        b8 += x * w8; b9 += x * w9; b10 += x * w10; b11 += x * w11
+        b12 += x * w12; b13 += x * w13; b14 += x * w14; b15 += x * w15
+        x = pc[i_idx]
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        c8 += x * w8; c9 += x * w9; c10 += x * w10; c11 += x * w11
+        c12 += x * w12; c13 += x * w13; c14 += x * w14; c15 += x * w15
+        x = pd[i_idx]
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        d8 += x * w8; d9 += x * w9; d10 += x * w10; d11 += x * w11
+        d12 += x * w12; d13 += x * w13; d14 += x * w14; d15 += x * w15
+    val[0, 0] = a0; val[0, 1] = a1; val[0, 2] = a2; val[0, 3] = a3
+    val[0, 4] = a4; val[0, 5] = a5; val[0, 6] = a6; val[0, 7] = a7
+    val[0, 8] = a8; val[0, 9] = a9; val[0, 10] = a10; val[0, 11] = a11
+    val[0, 12] = a12; val[0, 13] = a13; val[0, 14] = a14; val[0, 15] = a15
+    val[1, 0] = b0; val[1, 1] = b1; val[1, 2] = b2; val[1, 3] = b3
+    val[1, 4] = b4; val[1, 5] = b5; val[1, 6] = b6; val[1, 7] = b7
+    val[1, 8] = b8; val[1, 9] = b9; val[1, 10] = b10; val[1, 11] = b11
+    val[1, 12] = b12; val[1, 13] = b13; val[1, 14] = b14; val[1, 15] = b15
+    val[2, 0] = c0; val[2, 1] = c1; val[2, 2] = c2; val[2, 3] = c3
+    val[2, 4] = c4; val[2, 5] = c5; val[2, 6] = c6; val[2, 7] = c7
+    val[2, 8] = c8; val[2, 9] = c9; val[2, 10] = c10; val[2, 11] = c11
+    val[2, 12] = c12; val[2, 13] = c13; val[2, 14] = c14; val[2, 15] = c15
+    val[3, 0] = d0; val[3, 1] = d1; val[3, 2] = d2; val[3, 3] = d3
+    val[3, 4] = d4; val[3, 5] = d5; val[3, 6] = d6; val[3, 7] = d7
+    val[3, 8] = d8; val[3, 9] = d9; val[3, 10] = d10; val[3, 11] = d11
+    val[3, 12] = d12; val[3, 13] = d13; val[3, 14] = d14; val[3, 15] = d15
 
 
 # The deep net's layer_response (``_reference.layer_response``, same arguments) with four
