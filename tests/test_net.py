@@ -924,20 +924,19 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
             assert np.array_equal(a, b)
 
 
-@pytest.mark.parametrize("width", (8, 16))
 @pytest.mark.parametrize("exp_lanes", sorted({False, _exp.matches_libm()}))
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lanes, width,
-                                                                 monkeypatch):
-    """_rearranged.net_predict (panels of 8 units, eight rows a pass, or of 16 units, four
-    rows a pass, as numba runs float32; blocks of 64 rows), run interpreted: 131 rows (a
-    short last block, rows not a multiple of eight or four), layers of 17 and 3 units
-    (padded panels); with each layer's sigmoid through _exp.exp_core too, wherever numba
-    does so (exp_lanes: where _exp.exp is the C library's exp)."""
+def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lanes, monkeypatch):
+    """_rearranged.net_predict (float64: panels of 8 units, eight rows a pass; float32:
+    panels of 16, four rows a pass; blocks of 64 rows), run interpreted: 131 rows (a short
+    last block, rows not a multiple of eight or four), layers of 17 and 3 units (padded
+    panels); with each layer's sigmoid through _exp.exp_core too, wherever numba does so
+    (exp_lanes: where _exp.exp is the C library's exp)."""
     from loopmlp.kernels import _rearranged, _reference
     from loopmlp.net import HIDDEN, OUTPUT
 
-    assert width in (_rearranged.PANEL, _rearranged.WIDE_PANEL)
+    width = _rearranged.panel_width(np.zeros(1, dtype=dtype))
+    assert width == {"float64": _rearranged.PANEL, "float32": _rearranged.WIDE_PANEL}[dtype]
 
     monkeypatch.setattr(_rearranged, "exp_lanes", exp_lanes)
 
@@ -958,10 +957,10 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lane
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_rearranged_mini_batches_interpreted_equal_the_reference(dtype):
-    """_rearranged.net_train in mini-batches (batch_forward: the batch's rows in panels,
-    eight units a pass; batch_update: the same kernel over the rows, then the step), run
-    interpreted: batches of 11 (the last one 5) over layers of 13, 17 and 3 units, so units,
-    rows and inputs all leave a panel or a pass short."""
+    """_rearranged.net_train in mini-batches (batch_forward: the batch's rows in panels of
+    8, eight units a pass, float32 16 and four; batch_update: the same kernel over the rows,
+    then the step), run interpreted: batches of 11 (the last one 5) over layers of 13, 17
+    and 3 units, so units, rows and inputs all leave a panel or a pass short."""
     from loopmlp.kernels import _rearranged, _reference
     from loopmlp.net import HIDDEN, LOSSES, OUTPUT, orders, scratch
 

@@ -32,10 +32,10 @@ mirrors what the numba backend compiles: ``_reference.py``'s ``net_*`` kernels a
 helpers line for line, over ``_rearranged.py``'s ``layer_response`` (four sums side by side)
 and ``hidden_delta`` (``w_next`` row by row), and ``_rearranged.py``'s ``net_predict`` and
 mini-batch ``net_train`` (one micro-kernel, ``_panel_block``: 8 vectors through a panel of 8;
-float32's ``net_predict``: ``_panel_block_wide``, 4 vectors through a panel of 16), with
-the same names and a leading underscore (``_layer_response``, ``_panels_forward``,
-``_batch_update``, ...), in one fused type ``real`` (float or double, the net's dtype; see
-that section for the rounding rules). Its entry points take the reference's tuples of
+in float32 ``_panel_block_wide``, 4 vectors through a panel of 16), with the same names and
+a leading underscore (``_layer_response``, ``_panels_forward``, ``_batch_update``, ...), in
+one fused type ``real`` (float or double, the net's dtype; see that section for the
+rounding rules). Its entry points take the reference's tuples of
 arrays and turn them once into C arrays of pointers and sizes; whole trainings then run in
 C without the GIL; ``net_predict``'s blocks of rows and ``net_train``'s mini-batch updates
 run on OpenMP threads, without changing a bit.
@@ -1186,74 +1186,74 @@ cdef void _reference_net_train(const real* X, const real* Y, real** weights,
 # layer through panels (to_panels above: wp[g, i_idx, k] = w[8 g + k, i_idx], zero-padded,
 # is wp[(g * num_inp_nodes + i_idx) * PANEL + k]). Keep them in step with it.
 
-# prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, PANEL), b (num_out_nodes,)
+# prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, width), b (num_out_nodes,)
 # -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.
-# _rearranged.panels_forward: eight rows a pass through each panel of 8 units (_panel_block).
+# _rearranged.panels_forward: 64 sums a pass, eight rows through a panel of 8 units
+# (_panel_block), or in float32 four through a panel of 16 (_panel_block_wide).
 cdef void _panels_forward(const real* prev, const real* wp, const real* b, real* act,
                           Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                           Py_ssize_t num_out_nodes) noexcept nogil:
     cdef Py_ssize_t g, r, n, q, k, o_idx
-    cdef real val[8][PANEL]
-    for g in range((num_out_nodes + PANEL - 1) // PANEL):
+    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL  # _rearranged.panel_width
+    cdef Py_ssize_t per_pass = 64 // width
+    cdef real val[64]  # val[q][k] at q * width + k
+    for g in range((num_out_nodes + width - 1) // width):
         r = 0
         while r < rows:
-            n = min(8, rows - r)  # rows in this pass
-            _panel_block(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes, val)
+            n = min(per_pass, rows - r)  # rows in this pass
+            if width == WIDE_PANEL:
+                _panel_block_wide(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
+                                  <real (*)[WIDE_PANEL]>val)
+            else:
+                _panel_block(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
+                             <real (*)[PANEL]>val)
             for q in range(n):
-                for k in range(PANEL):
-                    o_idx = PANEL * g + k
+                for k in range(width):
+                    o_idx = width * g + k
                     if o_idx < num_out_nodes:
-                        act[(r + q) * num_out_nodes + o_idx] = val[q][k] + b[o_idx]
-            r += n
-
-
-# _rearranged.panels_forward_wide: four rows a pass through each panel of 16 units
-# (_panel_block_wide)
-cdef void _panels_forward_wide(const real* prev, const real* wp, const real* b, real* act,
-                               Py_ssize_t rows, Py_ssize_t num_inp_nodes,
-                               Py_ssize_t num_out_nodes) noexcept nogil:
-    cdef Py_ssize_t g, r, n, q, k, o_idx
-    cdef real val[4][WIDE_PANEL]
-    for g in range((num_out_nodes + WIDE_PANEL - 1) // WIDE_PANEL):
-        r = 0
-        while r < rows:
-            n = min(4, rows - r)  # rows in this pass
-            _panel_block_wide(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes, val)
-            for q in range(n):
-                for k in range(WIDE_PANEL):
-                    o_idx = WIDE_PANEL * g + k
-                    if o_idx < num_out_nodes:
-                        act[(r + q) * num_out_nodes + o_idx] = val[q][k] + b[o_idx]
+                        act[(r + q) * num_out_nodes + o_idx] = val[q * width + k] + b[o_idx]
             r += n
 
 
 # A mini-batch's forward pass, _rearranged.batch_forward: the sums of _panels_forward with
-# the roles of rows and units swapped, the batch's rows packed in panels of 8 (prevp, zero
-# padded by the caller) and eight units of w a pass through each, blocks of eight units on
-# threads OpenMP threads (the prange body is _batch_forward_units, so its sums stay private).
+# the roles of rows and units swapped, the batch's rows packed in panels of 8 (float32: 16;
+# prevp, zero padded by the caller) and eight (four) units of w a pass through each, blocks
+# of a pass's units on threads OpenMP threads (the prange body is _batch_forward_units, so
+# its sums stay private).
 cdef void _batch_forward(const real* prev, const real* w, const real* b, real* act,
                          real* prevp, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                          Py_ssize_t num_out_nodes, int threads) noexcept nogil:
     cdef Py_ssize_t q
-    _to_panels(prev, prevp, rows, num_inp_nodes, PANEL)
-    for q in prange((num_out_nodes + 7) // 8, num_threads=threads, schedule="static"):
-        _batch_forward_units(w, b, act, prevp, 8 * q, rows, num_inp_nodes, num_out_nodes)
+    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL  # _rearranged.panel_width
+    cdef Py_ssize_t per_pass = 64 // width  # units
+    _to_panels(prev, prevp, rows, num_inp_nodes, width)
+    for q in prange((num_out_nodes + per_pass - 1) // per_pass, num_threads=threads,
+                    schedule="static"):
+        _batch_forward_units(w, b, act, prevp, per_pass * q, rows, num_inp_nodes,
+                             num_out_nodes)
 
 
-# units o_idx .. o_idx + 7 (fewer at the end) of _batch_forward
+# one pass of _batch_forward, its units from o_idx on
 cdef void _batch_forward_units(const real* w, const real* b, real* act, const real* prevp,
                                Py_ssize_t o_idx, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                                Py_ssize_t num_out_nodes) noexcept nogil:
     cdef Py_ssize_t g, k, r, u
-    cdef Py_ssize_t n = min(8, num_out_nodes - o_idx)  # units in this pass
-    cdef real val[8][PANEL]
-    for g in range((rows + PANEL - 1) // PANEL):
-        _panel_block(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes, val)
-        for k in range(PANEL):
-            r = PANEL * g + k
+    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL
+    cdef Py_ssize_t per_pass = 64 // width
+    cdef Py_ssize_t n = min(per_pass, num_out_nodes - o_idx)  # units in this pass
+    cdef real val[64]  # val[u][k] at u * width + k
+    for g in range((rows + width - 1) // width):
+        if width == WIDE_PANEL:
+            _panel_block_wide(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes,
+                              <real (*)[WIDE_PANEL]>val)
+        else:
+            _panel_block(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes,
+                         <real (*)[PANEL]>val)
+        for k in range(width):
+            r = width * g + k
             if r < rows:
                 for u in range(n):
-                    act[r * num_out_nodes + o_idx + u] = val[u][k] + b[o_idx + u]
+                    act[r * num_out_nodes + o_idx + u] = val[u * width + k] + b[o_idx + u]
 
 
 # _rearranged.panel_block: val[q][k] = sum_i p[(first + q) * stride + i] wp[g, i, k] for
@@ -1401,18 +1401,17 @@ cdef void _panel_block_wide(const real* p, Py_ssize_t stride, Py_ssize_t first, 
 
 
 # X (num_samples, n_0) -> Y_hat (num_samples, n_L), with panels[l] = to_panels(weights[l])
-# (the caller's, as _numba's net_predict_rows). _rearranged.net_predict: rows are
-# independent, so blocks of BLOCK rows run on num_threads OpenMP threads, and within a block
-# each layer runs eight rows at a time through each panel of 8 units (_panels_forward; width
-# WIDE_PANEL: four rows through panels of 16), then the activation row by row; which thread computes a row, or beside which row, changes
-# nothing. work holds num_threads * 2 * BLOCK * widest reals: each thread's two hidden
-# layers' (rows, n_l) activations, alternating. finite[b_idx]: whether block b_idx's rows
-# of X are all finite, checked as they are read (_rearranged.all_finite).
+# (the caller's, _net_panels). _rearranged.net_predict: rows are independent, so blocks of
+# BLOCK rows run on num_threads OpenMP threads, and within a block each layer runs eight
+# rows at a time through each panel of 8 units (_panels_forward; float32: four rows through
+# panels of 16), then the activation row by row; which thread computes a row, or beside
+# which row, changes nothing. work holds num_threads * 2 * BLOCK * widest reals: each
+# thread's two hidden layers' (rows, n_l) activations, alternating. finite[b_idx]: whether
+# block b_idx's rows of X are all finite, checked as they are read (_rearranged.all_finite).
 cdef void _net_predict(const real* X, real** weights, real** biases, int hidden, int output,
                        real** panels, real* Y_hat, const Py_ssize_t* sizes,
                        Py_ssize_t num_layers, Py_ssize_t num_samples, Py_ssize_t widest,
-                       real* work, int num_threads, unsigned char* finite,
-                       Py_ssize_t width) noexcept nogil:
+                       real* work, int num_threads, unsigned char* finite) noexcept nogil:
     cdef Py_ssize_t b_idx, start, stop, layer, r
     cdef int func
     cdef real* hid
@@ -1434,22 +1433,19 @@ cdef void _net_predict(const real* X, real** weights, real** biases, int hidden,
                 act = Y_hat + start * sizes[num_layers]
             else:
                 act = hid + (layer % 2) * BLOCK * widest
-            if width == WIDE_PANEL:
-                _panels_forward_wide(prev, panels[layer], biases[layer], act, stop - start,
-                                     sizes[layer], sizes[layer + 1])
-            else:
-                _panels_forward(prev, panels[layer], biases[layer], act, stop - start,
-                                sizes[layer], sizes[layer + 1])
+            _panels_forward(prev, panels[layer], biases[layer], act, stop - start,
+                            sizes[layer], sizes[layer + 1])
             for r in range(stop - start):
                 _activate(act + r * sizes[layer + 1], func, sizes[layer + 1])
             prev = act
 
 
-# panels[l] = to_panels(weights[l], width) for every layer (_numba's net_predict_rows); the
-# caller callocs them (zero-padded)
+# panels[l] = to_panels(weights[l], panel_width) for every layer (_numba's
+# net_predict_rows); the caller callocs them (zero-padded)
 cdef void _net_panels(real** weights, real** panels, const Py_ssize_t* sizes,
-                      Py_ssize_t num_layers, Py_ssize_t width) noexcept nogil:
+                      Py_ssize_t num_layers) noexcept nogil:
     cdef Py_ssize_t layer
+    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL  # _rearranged.panel_width
     for layer in range(num_layers):
         _to_panels(weights[layer], panels[layer], sizes[layer + 1], sizes[layer], width)
 
@@ -1461,9 +1457,10 @@ cdef void _net_panels(real** weights, real** panels, const Py_ssize_t* sizes,
 cdef Py_ssize_t _net_train_work(const Py_ssize_t* sizes, Py_ssize_t num_layers,
                                 Py_ssize_t most, int threads) noexcept nogil:
     cdef Py_ssize_t layer, scratch = 0, count = most * (sizes[0] + sizes[num_layers])
+    cdef Py_ssize_t padded = (most + WIDE_PANEL - 1) // WIDE_PANEL * WIDE_PANEL  # either width
     for layer in range(num_layers):
         count += 2 * most * sizes[layer + 1]
-        scratch = max(scratch, (most + PANEL - 1) // PANEL * PANEL * sizes[layer])
+        scratch = max(scratch, padded * sizes[layer])
         scratch = max(scratch, _batch_update_work(most, sizes[layer], sizes[layer + 1],
                                                   threads))
     return count + scratch
@@ -1574,31 +1571,35 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
 # w_ki += eta (sum_r delta_rk y_ri) / rows, the sum over the rows in row order from zero
 # (as the reference's grad_w). _rearranged.batch_update: _panel_block with the rows as the
 # sum's index, eight units' deltas (delta_t, delta transposed) through each panel of 8
-# inputs (prevp, prev transposed in panels, padding inputs 0); each block of eight units'
-# sums goes to its thread's grad (8 rows of the padded inputs) and is then stepped in one
-# pass over w's rows. Blocks of eight units on threads OpenMP threads (the prange body is
-# _batch_update_units, so its sums stay private). work: _batch_update_work reals.
+# inputs (prevp, prev transposed in panels, padding inputs 0; float32: four units, panels of
+# 16); each pass's sums go to its thread's grad (a row of the padded inputs per unit) and
+# are then stepped in one pass over w's rows. The passes run on threads OpenMP threads (the
+# prange body is _batch_update_units, so its sums stay private). work: _batch_update_work
+# reals.
 cdef void _batch_update(const real* prev, const real* delta, real* w, real* b, real lrate,
                         real num_batch, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                         Py_ssize_t num_out_nodes, real* work, int threads) noexcept nogil:
     cdef Py_ssize_t q, g, r, k, i, o
-    cdef Py_ssize_t padded = (num_inp_nodes + PANEL - 1) // PANEL * PANEL
+    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL  # _rearranged.panel_width
+    cdef Py_ssize_t per_pass = 64 // width  # units
+    cdef Py_ssize_t padded = (num_inp_nodes + width - 1) // width * width
     cdef real* prevp = work
     cdef real* delta_t = prevp + padded * rows
     cdef real* grad = delta_t + num_out_nodes * rows
-    for g in range(padded // PANEL):
+    for g in range(padded // width):
         for r in range(rows):
-            for k in range(PANEL):
-                i = PANEL * g + k
-                prevp[(g * rows + r) * PANEL + k] = \
+            for k in range(width):
+                i = width * g + k
+                prevp[(g * rows + r) * width + k] = \
                     prev[r * num_inp_nodes + i] if i < num_inp_nodes else <real>0.0
     for r in range(rows):
         for o in range(num_out_nodes):
             delta_t[o * rows + r] = delta[r * num_out_nodes + o]
-    for q in prange((num_out_nodes + 7) // 8, num_threads=threads, schedule="static"):
+    for q in prange((num_out_nodes + per_pass - 1) // per_pass, num_threads=threads,
+                    schedule="static"):
         _batch_update_units(w, b, lrate, num_batch, prevp, delta_t,
-                            grad + openmp.omp_get_thread_num() * 8 * padded, 8 * q, rows,
-                            num_inp_nodes, num_out_nodes)
+                            grad + openmp.omp_get_thread_num() * per_pass * padded,
+                            per_pass * q, rows, num_inp_nodes, num_out_nodes)
 
 
 # w[k] += lrate * (g[k] / num_batch) for k = 0 .. 7: the step written out, so that gcc's SLP
@@ -1617,37 +1618,45 @@ cdef inline void _step8(real* w, const real* g, real lrate, real num_batch) noex
     w[7] += lrate * (g7 / num_batch)
 
 
-# the reals _batch_update needs for a layer: prevp, delta_t and threads blocks of grad
+# the reals _batch_update needs for a layer: prevp, delta_t and threads blocks of grad (the
+# inputs padded to WIDE_PANEL, enough for either width)
 cdef inline Py_ssize_t _batch_update_work(Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                                           Py_ssize_t num_out_nodes, int threads) noexcept nogil:
-    cdef Py_ssize_t padded = (num_inp_nodes + PANEL - 1) // PANEL * PANEL
+    cdef Py_ssize_t padded = (num_inp_nodes + WIDE_PANEL - 1) // WIDE_PANEL * WIDE_PANEL
     return padded * rows + num_out_nodes * rows + threads * 8 * padded
 
 
-# units o_idx .. o_idx + 7 (fewer at the end) of _batch_update
+# one pass of _batch_update, its units from o_idx on
 cdef void _batch_update_units(real* w, real* b, real lrate, real num_batch, const real* prevp,
                               const real* delta_t, real* grad, Py_ssize_t o_idx,
                               Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                               Py_ssize_t num_out_nodes) noexcept nogil:
     cdef Py_ssize_t g, u, k, i_idx, r
-    cdef Py_ssize_t n = min(8, num_out_nodes - o_idx)  # units in this pass
-    cdef Py_ssize_t num_panels = (num_inp_nodes + PANEL - 1) // PANEL
+    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL
+    cdef Py_ssize_t per_pass = 64 // width
+    cdef Py_ssize_t n = min(per_pass, num_out_nodes - o_idx)  # units in this pass
+    cdef Py_ssize_t num_panels = (num_inp_nodes + width - 1) // width
+    cdef Py_ssize_t stride = num_panels * width  # grad's row
     cdef real acc
-    cdef real val[8][PANEL]
+    cdef real val[64]  # val[u][k] at u * width + k
     for g in range(num_panels):
-        _panel_block(delta_t, rows, o_idx, n, prevp, g, rows, val)
-        for u in range(8):
-            for k in range(PANEL):
-                grad[u * num_panels * PANEL + PANEL * g + k] = val[u][k]
+        if width == WIDE_PANEL:
+            _panel_block_wide(delta_t, rows, o_idx, n, prevp, g, rows,
+                              <real (*)[WIDE_PANEL]>val)
+        else:
+            _panel_block(delta_t, rows, o_idx, n, prevp, g, rows, <real (*)[PANEL]>val)
+        for u in range(per_pass):
+            for k in range(width):
+                grad[u * stride + width * g + k] = val[u * width + k]
     for u in range(n):
         i_idx = 0
-        while i_idx + PANEL <= num_inp_nodes:  # 8 at a time, for gcc's SLP vectoriser
-            _step8(w + (o_idx + u) * num_inp_nodes + i_idx,
-                   grad + u * num_panels * PANEL + i_idx, lrate, num_batch)
-            i_idx += PANEL
+        while i_idx + 8 <= num_inp_nodes:  # 8 at a time, for gcc's SLP vectoriser
+            _step8(w + (o_idx + u) * num_inp_nodes + i_idx, grad + u * stride + i_idx,
+                   lrate, num_batch)
+            i_idx += 8
         while i_idx < num_inp_nodes:
             w[(o_idx + u) * num_inp_nodes + i_idx] += \
-                lrate * (grad[u * num_panels * PANEL + i_idx] / num_batch)
+                lrate * (grad[u * stride + i_idx] / num_batch)
             i_idx += 1
         acc = <real>0.0
         for r in range(rows):
@@ -1815,18 +1824,17 @@ cdef void _net_train_c(_NetC* net, const void* X, const void* Y, int hidden, int
 # panels: one pointer per layer into the caller's zeroed block; filled here, then used
 cdef void _net_predict_c(_NetC* net, const void* X, int hidden, int output, void** panels,
                          void* Y_hat, Py_ssize_t num_samples, Py_ssize_t widest, void* work,
-                         int num_threads, unsigned char* finite,
-                         Py_ssize_t width) noexcept nogil:
+                         int num_threads, unsigned char* finite) noexcept nogil:
     if net.typenum == cnp.NPY_FLOAT:
-        _net_panels(<float**>net.weights, <float**>panels, net.sizes, net.num_layers, width)
+        _net_panels(<float**>net.weights, <float**>panels, net.sizes, net.num_layers)
         _net_predict(<const float*>X, <float**>net.weights, <float**>net.biases, hidden,
                      output, <float**>panels, <float*>Y_hat, net.sizes, net.num_layers,
-                     num_samples, widest, <float*>work, num_threads, finite, width)
+                     num_samples, widest, <float*>work, num_threads, finite)
     else:
-        _net_panels(<double**>net.weights, <double**>panels, net.sizes, net.num_layers, width)
+        _net_panels(<double**>net.weights, <double**>panels, net.sizes, net.num_layers)
         _net_predict(<const double*>X, <double**>net.weights, <double**>net.biases, hidden,
                      output, <double**>panels, <double*>Y_hat, net.sizes, net.num_layers,
-                     num_samples, widest, <double*>work, num_threads, finite, width)
+                     num_samples, widest, <double*>work, num_threads, finite)
 
 
 def net_response(inp, weights, biases, int hidden, int output, acts):
@@ -1954,7 +1962,7 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
         num_threads = <int>min(<Py_ssize_t>num_threads, (num_samples + BLOCK - 1) // BLOCK)
         Y_hat = _net_empty(net.typenum, num_samples, net.sizes[net.num_layers])
         itemsize = cnp.PyArray_ITEMSIZE(Y_hat)
-        width = WIDE_PANEL if net.typenum == cnp.NPY_FLOAT else PANEL
+        width = WIDE_PANEL if net.typenum == cnp.NPY_FLOAT else PANEL  # as _net_panels
         # each layer's panels, zero-padded, one after the other in block (packed once a call)
         panels = <void**>malloc(net.num_layers * sizeof(void*))
         for layer in range(net.num_layers):
@@ -1971,7 +1979,7 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
             count += (net.sizes[layer + 1] + width - 1) // width * net.sizes[layer] * width
         with nogil:
             _net_predict_c(&net, X_, hidden, output, panels, cnp.PyArray_DATA(Y_hat),
-                           num_samples, widest, work, num_threads, finite, width)
+                           num_samples, widest, work, num_threads, finite)
         for b_idx in range((num_samples + BLOCK - 1) // BLOCK):
             if not finite[b_idx]:
                 raise ValueError("X contains NaN or inf")

@@ -49,7 +49,7 @@ from ._reference import net_train as reference_net_train
 
 prange = range
 PANEL = 8
-WIDE_PANEL = 16  # float32 net_predict's panels (panel_block_wide)
+WIDE_PANEL = 16  # float32's panels in the deep net (panel_width)
 PARALLEL_WEIGHTS = 65_536  # from this many weights in wh, train shares panels out to threads
 PREDICT_BLOCK = 64  # rows per parallel block of net_predict (_cython.pyx's BLOCK)
 
@@ -98,6 +98,12 @@ def to_panels(wh, width=PANEL):
             for k in range(min(width, num_hid_nodes - width * g)):  # no % width: a division
                 whp[g, i_idx, k] = wh[width * g + k, i_idx]
     return whp
+
+
+# The deep net's panels: float32 ones are WIDE_PANEL units wide (panel_block_wide), float64
+# ones PANEL (panel_block). numba folds this to a constant for each dtype.
+def panel_width(a):
+    return WIDE_PANEL if np.finfo(a.dtype).bits == 32 else PANEL
 
 
 def from_panels(whp, wh):
@@ -263,11 +269,12 @@ def activate(act, func):
 
 
 # The deep net's predict (``_reference.net_predict``, with each layer's weights also as
-# panels, ``panels[l] = to_panels(weights[l])``). Rows are independent, so blocks of rows run
-# on all threads (numba's prange), and within a block each layer runs eight rows at a time
-# through each panel of 8 units: every weight loaded serves 64 sums, side by side in SIMD
-# registers (float32: four rows through each panel of 16, panels_forward); each sum still
-# adds its row's terms in the reference's order, then the bias.
+# panels, ``panels[l] = to_panels(weights[l], panel_width(X))``). Rows are independent, so
+# blocks of rows run on all threads (numba's prange), and within a block each layer runs
+# eight rows at a time through each panel of 8 units: every weight loaded serves 64 sums,
+# side by side in SIMD registers (float32: four rows through each panel of 16,
+# panels_forward); each sum still adds its row's terms in the reference's order, then the
+# bias.
 # finite (one per block of rows) is set to whether the block's rows of X are all finite,
 # checked as they are read (all_finite), so that the caller need not scan X beforehand.
 def net_predict(X, weights, biases, hidden, output, panels, finite):
@@ -286,10 +293,7 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
                 act = Y_hat[start:stop]
             else:
                 act = np.empty((stop - start, weights[layer].shape[0]), dtype=X.dtype)
-            if panels[layer].shape[2] == WIDE_PANEL:
-                panels_forward_wide(prev, panels[layer], biases[layer], act)
-            else:
-                panels_forward(prev, panels[layer], biases[layer], act)
+            panels_forward(prev, panels[layer], biases[layer], act)
             for r in range(stop - start):
                 activate(act[r], func)
             prev = act
@@ -306,40 +310,26 @@ def all_finite(a):
     return not bad
 
 
-# prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, PANEL), b (num_out_nodes,)
-# -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias
+# prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, width), b (num_out_nodes,)
+# -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.
+# 64 sums a pass: eight rows through a panel of 8 units, or four through a panel of 16.
 def panels_forward(prev, wp, b, act):
     rows = prev.shape[0]
     num_out_nodes = act.shape[1]
-    val = np.zeros((8, PANEL), dtype=act.dtype)
+    width = panel_width(act)
+    per_pass = 64 // width
+    val = np.zeros((per_pass, width), dtype=act.dtype)
     for g in range(wp.shape[0]):
         r = 0
         while r < rows:
-            n = min(8, rows - r)  # rows in this pass
-            panel_block(prev, r, n, wp, g, val)
+            n = min(per_pass, rows - r)  # rows in this pass
+            if width == WIDE_PANEL:
+                panel_block_wide(prev, r, n, wp, g, val)
+            else:
+                panel_block(prev, r, n, wp, g, val)
             for q in range(n):
-                for k in range(PANEL):
-                    o_idx = PANEL * g + k
-                    if o_idx < num_out_nodes:
-                        act[r + q, o_idx] = val[q, k] + b[o_idx]
-            r += n
-
-
-# panels_forward for panels of WIDE_PANEL units, four rows a pass (panel_block_wide). Its
-# own copy rather than a width argument to panels_forward: that one, with the width read
-# from wp, made float64's 784-512-10 net_predict 1-2% slower (numba, six A/B rounds).
-def panels_forward_wide(prev, wp, b, act):
-    rows = prev.shape[0]
-    num_out_nodes = act.shape[1]
-    val = np.zeros((4, WIDE_PANEL), dtype=act.dtype)
-    for g in range(wp.shape[0]):
-        r = 0
-        while r < rows:
-            n = min(4, rows - r)  # rows in this pass
-            panel_block_wide(prev, r, n, wp, g, val)
-            for q in range(n):
-                for k in range(WIDE_PANEL):
-                    o_idx = WIDE_PANEL * g + k
+                for k in range(width):
+                    o_idx = width * g + k
                     if o_idx < num_out_nodes:
                         act[r + q, o_idx] = val[q, k] + b[o_idx]
             r += n
@@ -347,25 +337,35 @@ def panels_forward_wide(prev, wp, b, act):
 
 # A mini-batch's forward pass, the same sums as panels_forward(prev, to_panels(w), b, act)
 # with the roles of rows and units swapped: the batch's rows are packed into panels of 8
-# (a few KB, where to_panels(w) repacks every weight at every step) and each pass runs eight
-# units of w through each panel of rows. Every sum still adds its terms w[o, i] prev[r, i]
-# in index order (a product is the same whichever factor comes first), then its bias. Blocks
-# of eight units run on numba's threads.
+# (float32: 16; a few KB, where to_panels(w) repacks every weight at every step) and each
+# pass runs eight (four) units of w through each panel of rows. Every sum still adds its
+# terms w[o, i] prev[r, i] in index order (a product is the same whichever factor comes
+# first), then its bias. Blocks of a pass's units run on numba's threads.
 def batch_forward(prev, w, b, act):
-    rows = prev.shape[0]
-    num_out_nodes = w.shape[0]
-    prevp = to_panels(prev)
-    for q in prange((num_out_nodes + 7) // 8):
-        o_idx = 8 * q
-        n = min(8, num_out_nodes - o_idx)  # units in this pass
-        val = np.zeros((8, PANEL), dtype=act.dtype)
-        for g in range(prevp.shape[0]):
+    per_pass = 64 // panel_width(act)  # units
+    prevp = to_panels(prev, panel_width(act))
+    for q in prange((w.shape[0] + per_pass - 1) // per_pass):
+        batch_forward_units(w, b, act, prevp, per_pass * q)
+
+
+# one pass of batch_forward, its units from o_idx on. Apart from batch_forward's prange,
+# whose body numba compiles with the width as a variable, so that it is a constant here.
+def batch_forward_units(w, b, act, prevp, o_idx):
+    rows = act.shape[0]
+    width = panel_width(act)
+    per_pass = 64 // width
+    n = min(per_pass, w.shape[0] - o_idx)  # units in this pass
+    val = np.zeros((per_pass, width), dtype=act.dtype)
+    for g in range(prevp.shape[0]):
+        if width == WIDE_PANEL:
+            panel_block_wide(w, o_idx, n, prevp, g, val)
+        else:
             panel_block(w, o_idx, n, prevp, g, val)
-            for k in range(PANEL):
-                r = PANEL * g + k
-                if r < rows:
-                    for u in range(n):
-                        act[r, o_idx + u] = val[u, k] + b[o_idx + u]
+        for k in range(width):
+            r = width * g + k
+            if r < rows:
+                for u in range(n):
+                    act[r, o_idx + u] = val[u, k] + b[o_idx + u]
 
 
 # val[q, k] = sum_i p[first + q, i] wp[g, i, k] for the n <= 8 vectors q of p from row
@@ -654,31 +654,40 @@ def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_
 # w_ki += eta (sum_r delta_rk y_ri) / rows, the sum over the rows in row order from zero
 # (as the reference's grad_w). The same micro-kernel as the forward pass (panel_block), with
 # the rows as the sum's index: eight units' deltas (delta transposed) through each panel of
-# 8 inputs (prev transposed, in panels). A block of eight units' sums is kept apart and then
-# stepped in one pass over their rows of w, which streams w through the cache once (the step
-# interleaved with the sums ran 1.4x slower on 784-512-10, measured). Blocks of eight units
-# run on numba's threads.
+# 8 inputs (prev transposed, in panels; float32: four units, panels of 16). A block of a
+# pass's units' sums is kept apart and then stepped in one pass over their rows of w, which
+# streams w through the cache once (the step interleaved with the sums ran 1.4x slower on
+# 784-512-10, measured). The blocks run on numba's threads.
 def batch_update(prev, delta, w, b, lrate, num_batch):
-    real = w.dtype.type
-    rows = prev.shape[0]
-    num_inp_nodes = w.shape[1]
-    num_out_nodes = w.shape[0]
-    prevp = to_panels(prev.T)   # (panels of 8 inputs, rows, 8)
+    per_pass = 64 // panel_width(w)  # units
+    prevp = to_panels(prev.T, panel_width(w))   # (panels of inputs, rows, width)
     delta_t = np.ascontiguousarray(delta.T)
-    for q in prange((num_out_nodes + 7) // 8):
-        o_idx = 8 * q
-        n = min(8, num_out_nodes - o_idx)  # units in this pass
-        val = np.zeros((8, PANEL), dtype=w.dtype)
-        grad = np.empty((8, prevp.shape[0] * PANEL), dtype=w.dtype)
-        for g in range(prevp.shape[0]):
+    for q in prange((w.shape[0] + per_pass - 1) // per_pass):
+        batch_update_units(w, b, lrate, num_batch, prevp, delta_t, per_pass * q)
+
+
+# one pass of batch_update, its units from o_idx on (apart, as batch_forward_units)
+def batch_update_units(w, b, lrate, num_batch, prevp, delta_t, o_idx):
+    real = w.dtype.type
+    rows = delta_t.shape[1]
+    num_inp_nodes = w.shape[1]
+    width = panel_width(w)
+    per_pass = 64 // width
+    n = min(per_pass, w.shape[0] - o_idx)  # units in this pass
+    val = np.zeros((per_pass, width), dtype=w.dtype)
+    grad = np.empty((per_pass, prevp.shape[0] * width), dtype=w.dtype)
+    for g in range(prevp.shape[0]):
+        if width == WIDE_PANEL:
+            panel_block_wide(delta_t, o_idx, n, prevp, g, val)
+        else:
             panel_block(delta_t, o_idx, n, prevp, g, val)
-            for u in range(8):
-                for k in range(PANEL):
-                    grad[u, PANEL * g + k] = val[u, k]
-        for u in range(n):
-            for i_idx in range(num_inp_nodes):
-                w[o_idx + u, i_idx] += lrate * (grad[u, i_idx] / num_batch)
-            acc = real(0.0)
-            for r in range(rows):
-                acc += delta_t[o_idx + u, r]
-            b[o_idx + u] += lrate * (acc / num_batch)
+        for u in range(per_pass):
+            for k in range(width):
+                grad[u, width * g + k] = val[u, k]
+    for u in range(n):
+        for i_idx in range(num_inp_nodes):
+            w[o_idx + u, i_idx] += lrate * (grad[u, i_idx] / num_batch)
+        acc = real(0.0)
+        for r in range(rows):
+            acc += delta_t[o_idx + u, r]
+        b[o_idx + u] += lrate * (acc / num_batch)
