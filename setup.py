@@ -26,7 +26,11 @@ kernel_flags = ["-fopenmp", "-fno-tree-loop-vectorize"]
 # 512-bit vectors made gcc pair two rows' float32 sums in one register, with an insert per
 # row and weight; 784-512-10 net_predict, 2 threads, best of 7, two A/B rounds: float32
 # 9,858-10,217 -> 4,757-4,833 ns a row, float64 8,897-8,921 -> 9,028-9,053 (this Zen 4
-# splits 512-bit operations in two anyway). FMA as above.
+# splits 512-bit operations in two anyway). Since float32 runs through panels of 16, 512-bit
+# vectors make the ideal loop (one register per row) but measured no faster: every `loopmlp
+# bench` workload's best time within 4% (four A/B rounds); with -funroll-loops too, float32
+# net_predict 10% faster and mini-batches 5-8%, but the lecture's literal epoch 9% slower
+# and its 60-6-4 train_epoch 5%, so neither is used. FMA as above.
 own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2", "-mfma"],
              "_cython_avx512": kernel_flags + ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=256"],
              "_check": []}
