@@ -35,9 +35,8 @@ mini-batch ``net_train`` (one micro-kernel, ``_panel_block``: 8 vectors through 
 in float32 ``_panel_block_wide``, 4 vectors through a panel of 16), with the same names and
 a leading underscore (``_layer_response``, ``_panels_forward``, ``_batch_update``, ...), in
 one fused type ``real`` (float or double, the net's dtype; see that section for the
-rounding rules). Its entry points take the reference's tuples of
-arrays and turn them once into C arrays of pointers and sizes; whole trainings then run in
-C without the GIL; ``net_predict``'s blocks of rows and ``net_train``'s mini-batch updates
+rounding rules). Its entry points take the reference's tuples of arrays and turn them once
+into C arrays of pointers and sizes; whole trainings then run in C without the GIL; ``net_predict``'s blocks of rows and ``net_train``'s mini-batch updates
 run on OpenMP threads, without changing a bit.
 """
 
@@ -234,7 +233,7 @@ INLINE_EXP = bool(_inline_exp)
 
 cdef enum:
     PANEL = 8          # hidden units per panel (_rearranged.PANEL)
-    WIDE_PANEL = 16    # float32 net_predict's panels (_rearranged.WIDE_PANEL)
+    WIDE_PANEL = 16    # float32's panels in the deep net (_rearranged.WIDE_PANEL)
     BLOCK = 64         # rows per parallel block in predict
     PARALLEL_WEIGHTS = 65536  # from this many weights in wh, train shares panels out to threads
     SMALL = 64         # per-sample scratch up to this many doubles lives on the stack
@@ -1183,8 +1182,9 @@ cdef void _reference_net_train(const real* X, const real* Y, real** weights,
 
 # ---------------------------------------------------------------------------------------
 # _rearranged.py's deep-net kernels: net_predict and net_train's mini-batches, layer by
-# layer through panels (to_panels above: wp[g, i_idx, k] = w[8 g + k, i_idx], zero-padded,
-# is wp[(g * num_inp_nodes + i_idx) * PANEL + k]). Keep them in step with it.
+# layer through panels (_to_panels above: wp[g, i_idx, k] = w[width g + k, i_idx],
+# zero-padded, is wp[(g * num_inp_nodes + i_idx) * width + k], width 8, or 16 in float32).
+# Keep them in step with it.
 
 # prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, width), b (num_out_nodes,)
 # -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.

@@ -168,14 +168,14 @@ def kernels(**options):
     deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
     deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
                     callees=deep, **options)
-    # inlined by numba, so that each dtype's width is a constant where it is used
-    width = _compile(_rearranged, ("panel_width",), inline="always", **options)
+    # inlined by numba, so that each dtype's panel width is a constant where it is used
+    inlined = _compile(_rearranged, ("panel_width",), inline="always", **options)
     deep_rows = _compile(_rearranged, ("activate", "all_finite", "panel_block",
                                        "panel_block_wide", "panels_forward",
                                        "batch_forward_units", "batch_forward", "net_predict",
                                        "batch_update_units", "batch_update", "net_train"),
                          parallel=("net_predict", "batch_forward", "batch_update"),
-                         callees=dict(deep, **width, to_panels=rows["to_panels"],
+                         callees=dict(deep, **inlined, to_panels=rows["to_panels"],
                                       reference_activate=deep["activate"],
                                       reference_net_train=deep["net_train"]), **options)
     to_panels, net_predict_panels = rows["to_panels"], deep_rows["net_predict"]
