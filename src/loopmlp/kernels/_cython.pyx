@@ -422,6 +422,14 @@ cdef void _to_panels(const real* wh, real* whp, Py_ssize_t num_hid_nodes,
                     wh[(width * g + k) * num_inp_nodes + i_idx]
 
 
+# _rearranged.panel_width: the deep net's panels are WIDE_PANEL units wide in float32, PANEL
+# in float64 (a constant in each specialisation of real)
+cdef inline Py_ssize_t _panel_width(const real* a) noexcept nogil:
+    if real is float:
+        return WIDE_PANEL
+    return PANEL
+
+
 cdef void _from_panels(const double* whp, double* wh,
                        Py_ssize_t num_hid_nodes, Py_ssize_t num_inp_nodes) noexcept nogil:
     cdef Py_ssize_t h_idx, i_idx
@@ -1194,7 +1202,7 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
                           Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                           Py_ssize_t num_out_nodes) noexcept nogil:
     cdef Py_ssize_t g, r, n, q, k, o_idx
-    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL  # _rearranged.panel_width
+    cdef Py_ssize_t width = _panel_width(act)
     cdef Py_ssize_t per_pass = 64 // width
     cdef real val[64]  # val[q][k] at q * width + k
     for g in range((num_out_nodes + width - 1) // width):
@@ -1224,7 +1232,7 @@ cdef void _batch_forward(const real* prev, const real* w, const real* b, real* a
                          real* prevp, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                          Py_ssize_t num_out_nodes, int threads) noexcept nogil:
     cdef Py_ssize_t q
-    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL  # _rearranged.panel_width
+    cdef Py_ssize_t width = _panel_width(act)
     cdef Py_ssize_t per_pass = 64 // width  # units
     _to_panels(prev, prevp, rows, num_inp_nodes, width)
     for q in prange((num_out_nodes + per_pass - 1) // per_pass, num_threads=threads,
@@ -1238,7 +1246,7 @@ cdef void _batch_forward_units(const real* w, const real* b, real* act, const re
                                Py_ssize_t o_idx, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                                Py_ssize_t num_out_nodes) noexcept nogil:
     cdef Py_ssize_t g, k, r, u
-    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL
+    cdef Py_ssize_t width = _panel_width(act)
     cdef Py_ssize_t per_pass = 64 // width
     cdef Py_ssize_t n = min(per_pass, num_out_nodes - o_idx)  # units in this pass
     cdef real val[64]  # val[u][k] at u * width + k
@@ -1445,7 +1453,7 @@ cdef void _net_predict(const real* X, real** weights, real** biases, int hidden,
 cdef void _net_panels(real** weights, real** panels, const Py_ssize_t* sizes,
                       Py_ssize_t num_layers) noexcept nogil:
     cdef Py_ssize_t layer
-    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL  # _rearranged.panel_width
+    cdef Py_ssize_t width = _panel_width(weights[0])
     for layer in range(num_layers):
         _to_panels(weights[layer], panels[layer], sizes[layer + 1], sizes[layer], width)
 
@@ -1580,7 +1588,7 @@ cdef void _batch_update(const real* prev, const real* delta, real* w, real* b, r
                         real num_batch, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                         Py_ssize_t num_out_nodes, real* work, int threads) noexcept nogil:
     cdef Py_ssize_t q, g, r, k, i, o
-    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL  # _rearranged.panel_width
+    cdef Py_ssize_t width = _panel_width(w)
     cdef Py_ssize_t per_pass = 64 // width  # units
     cdef Py_ssize_t padded = (num_inp_nodes + width - 1) // width * width
     cdef real* prevp = work
@@ -1632,7 +1640,7 @@ cdef void _batch_update_units(real* w, real* b, real lrate, real num_batch, cons
                               Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                               Py_ssize_t num_out_nodes) noexcept nogil:
     cdef Py_ssize_t g, u, k, i_idx, r
-    cdef Py_ssize_t width = WIDE_PANEL if real is float else PANEL
+    cdef Py_ssize_t width = _panel_width(w)
     cdef Py_ssize_t per_pass = 64 // width
     cdef Py_ssize_t n = min(per_pass, num_out_nodes - o_idx)  # units in this pass
     cdef Py_ssize_t num_panels = (num_inp_nodes + width - 1) // width
@@ -1951,7 +1959,7 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
     cdef void* block = NULL
     cdef void** panels = NULL
     cdef unsigned char* finite = NULL
-    cdef Py_ssize_t num_samples, widest = 1, layer, itemsize, count = 0, b_idx, width
+    cdef Py_ssize_t num_samples, widest = 1, layer, itemsize, count = 0, b_idx
     cdef cnp.ndarray Y_hat
     try:
         _net_open(&net, weights, biases, False)
@@ -1962,11 +1970,12 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
         num_threads = <int>min(<Py_ssize_t>num_threads, (num_samples + BLOCK - 1) // BLOCK)
         Y_hat = _net_empty(net.typenum, num_samples, net.sizes[net.num_layers])
         itemsize = cnp.PyArray_ITEMSIZE(Y_hat)
-        width = WIDE_PANEL if net.typenum == cnp.NPY_FLOAT else PANEL  # as _net_panels
-        # each layer's panels, zero-padded, one after the other in block (packed once a call)
+        # each layer's panels, zero-padded, one after the other in block (packed once a call,
+        # _net_panels); padded to WIDE_PANEL units, room for either dtype's _panel_width
         panels = <void**>malloc(net.num_layers * sizeof(void*))
         for layer in range(net.num_layers):
-            count += (net.sizes[layer + 1] + width - 1) // width * net.sizes[layer] * width
+            count += (net.sizes[layer + 1] + WIDE_PANEL - 1) // WIDE_PANEL * WIDE_PANEL \
+                * net.sizes[layer]
         block = calloc(count, itemsize)
         # each thread's hid (2, BLOCK, widest)
         work = calloc(num_threads * 2 * BLOCK * widest, itemsize)
@@ -1976,7 +1985,8 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
         count = 0
         for layer in range(net.num_layers):
             panels[layer] = <char*>block + count * itemsize
-            count += (net.sizes[layer + 1] + width - 1) // width * net.sizes[layer] * width
+            count += (net.sizes[layer + 1] + WIDE_PANEL - 1) // WIDE_PANEL * WIDE_PANEL \
+                * net.sizes[layer]
         with nogil:
             _net_predict_c(&net, X_, hidden, output, panels, cnp.PyArray_DATA(Y_hat),
                            num_samples, widest, work, num_threads, finite)
