@@ -1,4 +1,5 @@
 """Only the Cython extensions; all metadata lives in pyproject.toml."""
+
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -31,15 +32,26 @@ kernel_flags = ["-fopenmp", "-fno-tree-loop-vectorize"]
 # bench` workload's best time within 4% (four A/B rounds); with -funroll-loops too, float32
 # net_predict 10% faster and mini-batches 5-8%, but the lecture's literal epoch 9% slower
 # and its 60-6-4 train_epoch 5%, so neither is used. FMA as above.
-own_flags = {"_cython": kernel_flags, "_cython_avx2": kernel_flags + ["-mavx2", "-mfma"],
-             "_cython_avx512": kernel_flags + ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=256"],
-             "_check": []}
-link_flags = {"_cython": ["-fopenmp"], "_cython_avx2": ["-fopenmp"],
-              "_cython_avx512": ["-fopenmp"], "_check": []}
+own_flags = {
+    "_cython": kernel_flags,
+    "_cython_avx2": kernel_flags + ["-mavx2", "-mfma"],
+    "_cython_avx512": kernel_flags + ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=256"],
+    "_check": [],
+}
+link_flags = {
+    "_cython": ["-fopenmp"],
+    "_cython_avx2": ["-fopenmp"],
+    "_cython_avx512": ["-fopenmp"],
+    "_check": [],
+}
 
 # the kernels' builds live with the other backends in loopmlp.kernels; _check is shared glue
-modules = {"_cython": "kernels._cython", "_cython_avx2": "kernels._cython_avx2",
-           "_cython_avx512": "kernels._cython_avx512", "_check": "_check"}
+modules = {
+    "_cython": "kernels._cython",
+    "_cython_avx2": "kernels._cython_avx2",
+    "_cython_avx512": "kernels._cython_avx512",
+    "_check": "_check",
+}
 
 extensions = [
     Extension(

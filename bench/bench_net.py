@@ -24,8 +24,12 @@ from loopmlp.workloads import NET_WORKLOADS
 
 # (rtol, atol) against the reference: the loop backends are bit-identical; numpy sums in
 # BLAS's order (tests/test_net.py states the same tolerances with their reasons)
-TOLERANCE = {"python": (0, 0), "numba": (0, 0), "cython": (0, 0),
-             "numpy": {"float64": (1e-9, 1e-9), "float32": (1e-3, 1e-3)}}
+TOLERANCE = {
+    "python": (0, 0),
+    "numba": (0, 0),
+    "cython": (0, 0),
+    "numpy": {"float64": (1e-9, 1e-9), "float32": (1e-3, 1e-3)},
+}
 
 
 def same(backend, dtype, comp, ref):
@@ -56,15 +60,16 @@ def reference(workload):
     return _reference[workload]
 
 
-@pytest.mark.parametrize(("workload", "backend"), CASES,
-                         ids=[f"{w}-{b}" for w, b in CASES])
+@pytest.mark.parametrize(("workload", "backend"), CASES, ids=[f"{w}-{b}" for w, b in CASES])
 def test_net_kernel(benchmark, workload, backend):
     k = loopmlp.get_backend(backend)
     small = checked(workload)
-    exact = same(backend, workload.dtype, small.result(k, small.setup(backend)),
-                 reference(workload))
+    exact = same(
+        backend, workload.dtype, small.result(k, small.setup(backend)), reference(workload)
+    )
     full = dataclasses.replace(workload, python_samples=None)
     benchmark.group = workload.group
     benchmark.extra_info.update(bit_identical=exact, check_rows=small.n_samples)
-    benchmark.pedantic(lambda *a: full.run(k, *a), setup=lambda: (full.setup(backend), {}),
-                       rounds=5, iterations=1)
+    benchmark.pedantic(
+        lambda *a: full.run(k, *a), setup=lambda: (full.setup(backend), {}), rounds=5, iterations=1
+    )

@@ -15,9 +15,9 @@ import sys
 import warnings
 
 import numpy as np
+from conftest import copy, make_case
 
 import loopmlp
-from conftest import copy, make_case
 
 EPOCHS = 2  # for "train"
 LRATE = 0.1
@@ -57,8 +57,11 @@ def run_net(k, kernel, shape, seed, threads, dtype, X, Y):
     """A deep net's kernel: two hidden layers of shape[1] units, relu/softmax in float32
     and sigmoid/mse in float64; net_train with mini-batches of 3 on a shuffled order."""
     n_in, n_hid, n_out = shape
-    kind = dict(hidden="relu", output="softmax", loss="cross_entropy") if dtype == "float32" \
+    kind = (
+        dict(hidden="relu", output="softmax", loss="cross_entropy")
+        if dtype == "float32"
         else dict(hidden="sigmoid", output="sigmoid", loss="mse")
+    )
     net = loopmlp.init_net([n_in, n_hid, n_hid, n_out], seed=seed, dtype=dtype, **kind)
     if kernel == "net_predict":
         return {"Y_hat": k.net_predict(net, X, threads=threads)}
@@ -69,8 +72,9 @@ def run_net(k, kernel, shape, seed, threads, dtype, X, Y):
 
 def cache_stats():
     """Cache hits and misses of every numba dispatcher this process loaded or compiled."""
-    from numba.core.registry import CPUDispatcher
     import gc
+
+    from numba.core.registry import CPUDispatcher
 
     hits = misses = 0
     for d in gc.get_objects():
@@ -92,8 +96,9 @@ def main(job_path, out_path):
             for name, value in run(**call).items():
                 saved[f"{i}/{name}"] = value
     saved["stats"] = cache_stats()
-    saved["warnings"] = np.array([str(w.message) for w in caught
-                                  if "loopmlp" in str(w.message)], dtype=str)
+    saved["warnings"] = np.array(
+        [str(w.message) for w in caught if "loopmlp" in str(w.message)], dtype=str
+    )
     np.savez(out_path, **saved)
 
 

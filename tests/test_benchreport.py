@@ -10,9 +10,18 @@ import json
 import pytest
 
 from loopmlp import benchreport
-from loopmlp.workloads import (NET_REPORT_WORKLOADS, NET_WORKLOADS, REPORT_WORKLOADS,
-                               SWEEP_WIDTHS, NetWorkload, Workload, flop_count,
-                               net_flop_count, sweep_workload, workload_flops)
+from loopmlp.workloads import (
+    NET_REPORT_WORKLOADS,
+    NET_WORKLOADS,
+    REPORT_WORKLOADS,
+    SWEEP_WIDTHS,
+    NetWorkload,
+    Workload,
+    flop_count,
+    net_flop_count,
+    sweep_workload,
+    workload_flops,
+)
 
 LOOPS = ["python", "numba", "cython", "numpy"]
 
@@ -26,12 +35,24 @@ def quick_run(tmp_path_factory):
     """One quick run on two nets, through the CLI's parser hooks; returns (out, report, stdout)."""
     import contextlib
     import io
+
     out = tmp_path_factory.mktemp("bench")
     parser = argparse.ArgumentParser(prog="loopmlp")
     benchreport.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["bench", "--quick", "--repeat", "2", "--out", str(out),
-                              "--backends", ",".join(LOOPS),
-                              "--workloads", "2-2-1,60-6-4"])
+    args = parser.parse_args(
+        [
+            "bench",
+            "--quick",
+            "--repeat",
+            "2",
+            "--out",
+            str(out),
+            "--backends",
+            ",".join(LOOPS),
+            "--workloads",
+            "2-2-1,60-6-4",
+        ]
+    )
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         assert benchreport.run(args) == 0
@@ -58,15 +79,38 @@ def test_json_has_machine_info_and_results(quick_run):
         assert key in m
     assert m["cpu"] and m["cores"] >= 1 and m["numpy"]
     row = report["results"][0]
-    for key in ("workload", "backend", "threads", "dtype", "rows_timed", "median_s",
-                "ns_per_sample", "speedup_vs_numpy", "speedup_vs_python", "gflops", "pct_peak",
-                "peak", "peak_gflops", "bit_identical", "max_abs_diff", "check",
-                "extrapolated", "times_s", "cpu_per_wall"):
+    for key in (
+        "workload",
+        "backend",
+        "threads",
+        "dtype",
+        "rows_timed",
+        "median_s",
+        "ns_per_sample",
+        "speedup_vs_numpy",
+        "speedup_vs_python",
+        "gflops",
+        "pct_peak",
+        "peak",
+        "peak_gflops",
+        "bit_identical",
+        "max_abs_diff",
+        "check",
+        "extrapolated",
+        "times_s",
+        "cpu_per_wall",
+    ):
         assert key in row
     kernels = {r["kernel"] for r in report["results"]}
     # "60-6-4" also picks the deep net_predict on the lecture's net
-    assert kernels == {"neural_response", "update_network", "train_epoch", "train_epoch_literal",
-                       "predict", "net_predict"}
+    assert kernels == {
+        "neural_response",
+        "update_network",
+        "train_epoch",
+        "train_epoch_literal",
+        "predict",
+        "net_predict",
+    }
     assert report["interrupted"] is False
 
 
@@ -133,13 +177,30 @@ def test_floor_rows_sit_beside_rows_on_their_thread_count(quick_run):
 def test_floor_rows_order_rows_by_threads():
     """floor_rows on made-up rows: stable order within a thread count, a floor after each."""
     peak = {"nofma": {"float64": {"1": 10.0, "2": 20.0}}}
-    rows = [{"workload": "w", "kernel": "predict", "net": "n", "shape": [1, 1, 1],
-             "dtype": "float64", "n_samples": 10, "flops_per_sample": 100.0,
-             "backend": b, "threads": t, "ns_per_sample": 50.0}
-            for b, t in (("python", 1), ("numba", 2), ("cython", 1), ("numpy", 2))]
+    rows = [
+        {
+            "workload": "w",
+            "kernel": "predict",
+            "net": "n",
+            "shape": [1, 1, 1],
+            "dtype": "float64",
+            "n_samples": 10,
+            "flops_per_sample": 100.0,
+            "backend": b,
+            "threads": t,
+            "ns_per_sample": 50.0,
+        }
+        for b, t in (("python", 1), ("numba", 2), ("cython", 1), ("numpy", 2))
+    ]
     out = benchreport.floor_rows(rows, peak)
     assert [(r["backend"], r["threads"]) for r in out] == [
-        ("python", 1), ("cython", 1), ("floor", 1), ("numba", 2), ("numpy", 2), ("floor", 2)]
+        ("python", 1),
+        ("cython", 1),
+        ("floor", 1),
+        ("numba", 2),
+        ("numpy", 2),
+        ("floor", 2),
+    ]
     assert [r["ns_per_sample"] for r in out if r["backend"] == "floor"] == [10.0, 5.0]
     # no peak for a thread count: its rows stay, without a floor
     out = benchreport.floor_rows(rows, {"nofma": {"float64": {"1": 10.0}}})
@@ -151,7 +212,7 @@ def test_contender_threads():
     lecture = Workload("train_epoch", "lecture", n_samples=100)
     mnist = Workload("train_epoch", "mnist", n_samples=64)
     big = Workload("predict", "lecture", n_samples=100_000)
-    few = Workload("predict", "lecture", n_samples=64)   # one block of rows
+    few = Workload("predict", "lecture", n_samples=64)  # one block of rows
     deep = NetWorkload("net_predict", (784, 512, 10), n_samples=10_000)
     train = NetWorkload("net_train", (784, 512, 10), n_samples=64)
     batches = NetWorkload("net_train", (784, 512, 10), n_samples=256, batch_size=32)
@@ -174,6 +235,7 @@ def test_nofma_peak_kernel_has_no_fma_and_does_what_is_counted():
     import re
 
     import numpy as np
+
     muladd, muladd_threads = benchreport.nofma_kernels()
     for sig in muladd.signatures:
         asm = muladd.inspect_asm(sig)
@@ -193,8 +255,9 @@ def test_nofma_peak_kernel_has_no_fma_and_does_what_is_counted():
 def test_deep_rows_checked_and_counted(quick_run):
     _, report, _ = quick_run
     rows = [r for r in report["results"] if r["kernel"] == "net_predict"]
-    assert rows and all(r["workload"].startswith("net_predict 60-6-4 sigmoid/sigmoid/mse")
-                        for r in rows)
+    assert rows and all(
+        r["workload"].startswith("net_predict 60-6-4 sigmoid/sigmoid/mse") for r in rows
+    )
     for r in rows:
         assert r["flops_per_sample"] == 2 * (60 * 6 + 6 * 4)
         if r["backend"] in ("numba", "cython"):
@@ -205,8 +268,10 @@ def test_deep_rows_checked_and_counted(quick_run):
 
 
 def test_deep_float32_rows_use_the_float32_peak(tmp_path):
-    assert bench(tmp_path, "--backends", "python,numba,numpy",
-                 "--workloads", "batch 32 N=256 float32") == 0
+    assert (
+        bench(tmp_path, "--backends", "python,numba,numpy", "--workloads", "batch 32 N=256 float32")
+        == 0
+    )
     report = json.loads((tmp_path / "report.json").read_text())
     rows = report["results"]
     assert {r["backend"] for r in rows} == {"python", "numba", "numpy", "floor"}
@@ -221,7 +286,7 @@ def test_deep_float32_rows_use_the_float32_peak(tmp_path):
 
 
 def test_net_flop_count_by_hand():
-    W, W1 = 784 * 512 + 512 * 10, 512 * 10   # weights; those above the first layer
+    W, W1 = 784 * 512 + 512 * 10, 512 * 10  # weights; those above the first layer
     assert net_flop_count("net_predict", (784, 512, 10)) == 2 * W == 813_056
     assert net_flop_count("net_train", (784, 512, 10)) == 5 * W + 2 * W1 == 2_042_880
     assert net_flop_count("net_train", (784, 512, 10), 32) == 4 * W + 2 * W1 + 3 * W / 32
@@ -234,18 +299,21 @@ def test_net_flop_count_by_hand():
 def test_deep_workloads_shared_with_bench():
     """One definition of the deep workloads: bench/bench_net.py imports them from here."""
     import pathlib
+
     source = (pathlib.Path(__file__).parents[1] / "bench" / "bench_net.py").read_text()
     assert "from loopmlp.workloads import NET_WORKLOADS" in source
     assert "class NetWorkload" not in source
     groups = {w.group for w in NET_REPORT_WORKLOADS}
-    for g in ("net_train 784-512-10 relu/softmax/cross_entropy batch 1 N=64 float64",
-              "net_train 784-512-10 relu/softmax/cross_entropy batch 1 N=64 float32",
-              "net_train 784-512-10 relu/softmax/cross_entropy batch 32 N=256 float64",
-              "net_train 784-512-10 relu/softmax/cross_entropy batch 32 N=256 float32",
-              "net_predict 784-512-10 relu/softmax/cross_entropy N=10000 float64",
-              "net_predict 784-512-10 relu/softmax/cross_entropy N=10000 float32",
-              "net_predict 64-32-10 relu/softmax/cross_entropy N=1797 float64",
-              "net_predict 60-6-4 sigmoid/sigmoid/mse N=100000 float64"):
+    for g in (
+        "net_train 784-512-10 relu/softmax/cross_entropy batch 1 N=64 float64",
+        "net_train 784-512-10 relu/softmax/cross_entropy batch 1 N=64 float32",
+        "net_train 784-512-10 relu/softmax/cross_entropy batch 32 N=256 float64",
+        "net_train 784-512-10 relu/softmax/cross_entropy batch 32 N=256 float32",
+        "net_predict 784-512-10 relu/softmax/cross_entropy N=10000 float64",
+        "net_predict 784-512-10 relu/softmax/cross_entropy N=10000 float32",
+        "net_predict 64-32-10 relu/softmax/cross_entropy N=1797 float64",
+        "net_predict 60-6-4 sigmoid/sigmoid/mse N=100000 float64",
+    ):
         assert g in groups, g
     assert all(isinstance(w, NetWorkload) for w in NET_WORKLOADS)
 
@@ -255,6 +323,7 @@ def test_markdown_and_png_written(quick_run):
     md = (out / "report.md").read_text()
     assert "| workload | backend |" in md and "bench.png" in md
     import matplotlib.image
+
     img = matplotlib.image.imread(out / "bench.png")
     assert img.ndim == 3 and img.shape[0] > 100
 
@@ -270,14 +339,20 @@ def test_verdicts_loops_bit_identical_numpy_close(quick_run):
             assert r["max_abs_diff"] < 1e-12, r
             assert r["check"] == "bit-identical" or r["check"].startswith("max diff "), r
     # the numpy backend sums with BLAS: on 60-6-4 it is not bit-identical somewhere
-    assert any(r["check"].startswith("max diff") for r in rows
-               if r["backend"] == "numpy" and "60-6-4" in r["workload"])
+    assert any(
+        r["check"].startswith("max diff")
+        for r in rows
+        if r["backend"] == "numpy" and "60-6-4" in r["workload"]
+    )
 
 
 def test_python_is_extrapolated_and_marked(quick_run):
     _, report, text = quick_run
-    r = next(r for r in report["results"]
-             if r["backend"] == "python" and r["workload"].startswith("train_epoch 60-6-4"))
+    r = next(
+        r
+        for r in report["results"]
+        if r["backend"] == "python" and r["workload"].startswith("train_epoch 60-6-4")
+    )
     assert r["extrapolated"] and r["rows_timed"] < r["n_samples"]
     assert "~" in text
 
@@ -286,16 +361,27 @@ def test_sweep_and_missing_peer(tmp_path, monkeypatch, capsys):
     class Missing:
         def __init__(self):
             raise ImportError("No module named 'torch'")
+
     # load_backend (benchreport.peers) looks the peer up in this dict
     monkeypatch.setitem(benchreport.peers.PEER_CLASSES, "torch", Missing)
-    assert bench(tmp_path, "--sweep", "--backends", "python,numba,numpy,torch",
-                 "--workloads", "train_epoch 2-2-1") == 0
+    assert (
+        bench(
+            tmp_path,
+            "--sweep",
+            "--backends",
+            "python,numba,numpy,torch",
+            "--workloads",
+            "train_epoch 2-2-1",
+        )
+        == 0
+    )
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["skipped"][0]["backend"] == "torch"
     assert "download.pytorch.org/whl/cpu" in report["skipped"][0]["reason"]
     assert {p["backend"] for p in report["sweep"]} == {"python", "numba", "numpy"}
     assert all(p["ns_per_sample"] > 0 for p in report["sweep"])
     import matplotlib.image
+
     assert matplotlib.image.imread(tmp_path / "sweep.png").ndim == 3
     assert "skipped torch" in capsys.readouterr().out
 
@@ -309,6 +395,7 @@ def test_ctrl_c_still_writes_the_report(tmp_path, monkeypatch):
         if len(calls) > 1:
             raise KeyboardInterrupt
         return real(*a, **k)
+
     # run (benchreport.command) calls measure_workload by its name there
     monkeypatch.setattr(benchreport.command, "measure_workload", interrupted)
     assert bench(tmp_path, "--backends", "python,numba", "--workloads", "2-2-1") == 130
@@ -344,8 +431,13 @@ def test_fast_row_labelled_and_checked_against_its_tolerance(tmp_path, capsys):
     assert bench(tmp_path, "--backends", "python,numba,fast", "--workloads", "60-6-4") == 0
     report = json.loads((tmp_path / "report.json").read_text())
     rows = [r for r in report["results"] if r["backend"] == "fast"]
-    assert {r["kernel"] for r in rows} == {"neural_response", "update_network", "train_epoch",
-                                           "train_epoch_literal", "predict"}
+    assert {r["kernel"] for r in rows} == {
+        "neural_response",
+        "update_network",
+        "train_epoch",
+        "train_epoch_literal",
+        "predict",
+    }
     for r in rows:
         assert 0 < r["tolerance"] < 1e-4, r
         assert r["max_abs_diff"] <= r["tolerance"], r
@@ -365,9 +457,16 @@ def test_fast_verdict_flags_a_diff_outside_its_tolerance():
 
 
 # The deep nets' combinations of hidden, output and loss (loopmlp.net: INCOMPATIBLE aside).
-DEEP_COMBOS = [(hidden, output, loss) for hidden in ("sigmoid", "tanh", "relu")
-               for output, loss in (("sigmoid", "mse"), ("identity", "mse"),
-                                    ("sigmoid", "cross_entropy"), ("softmax", "cross_entropy"))]
+DEEP_COMBOS = [
+    (hidden, output, loss)
+    for hidden in ("sigmoid", "tanh", "relu")
+    for output, loss in (
+        ("sigmoid", "mse"),
+        ("identity", "mse"),
+        ("sigmoid", "cross_entropy"),
+        ("softmax", "cross_entropy"),
+    )
+]
 
 
 @pytest.mark.parametrize("peer", ["torch", "jax"])
@@ -379,6 +478,7 @@ def test_peers_deep_kernels_agree_with_the_reference(peer):
 
     import loopmlp
     from loopmlp.benchreport.peers import DEEP_TOLERANCE, deep_tolerance
+
     pytest.importorskip(peer)
     k, reason = benchreport.load_backend(peer)
     assert k is not None, reason
@@ -386,15 +486,22 @@ def test_peers_deep_kernels_agree_with_the_reference(peer):
     rng = np.random.default_rng(0)
     X = rng.random((7, 5))
     for (hidden, output, loss), dtype, batch_size in itertools.product(
-            DEEP_COMBOS, ("float64", "float32"), (1, 3)):
-        Y = (np.eye(3)[rng.integers(3, size=7)] if output == "softmax"
-             else rng.random((7, 3)).round())
-        nets = [loopmlp.init_net([5, 4, 4, 3], hidden=hidden, output=output, loss=loss,
-                                 seed=1, dtype=dtype) for _ in range(2)]
+        DEEP_COMBOS, ("float64", "float32"), (1, 3)
+    ):
+        Y = (
+            np.eye(3)[rng.integers(3, size=7)]
+            if output == "softmax"
+            else rng.random((7, 3)).round()
+        )
+        nets = [
+            loopmlp.init_net(
+                [5, 4, 4, 3], hidden=hidden, output=output, loss=loss, seed=1, dtype=dtype
+            )
+            for _ in range(2)
+        ]
         results = []
         for backend, net in zip((ref, k), nets):
-            losses = backend.net_train(net, X, Y, 0.3, 2, batch_size=batch_size,
-                                       shuffle_seed=2)
+            losses = backend.net_train(net, X, Y, 0.3, 2, batch_size=batch_size, shuffle_seed=2)
             results.append([losses, backend.net_predict(net, X), *net.weights, *net.biases])
         (theirs, ours), tol = results[::-1], DEEP_TOLERANCE[dtype]
         for a, b in zip(theirs, ours, strict=True):
@@ -407,8 +514,7 @@ def test_peers_deep_kernels_agree_with_the_reference(peer):
 
 def test_peer_deep_row_checked_within_its_tolerance(tmp_path):
     pytest.importorskip("torch")
-    assert bench(tmp_path, "--backends", "python,torch",
-                 "--workloads", "net_predict 60-6-4") == 0
+    assert bench(tmp_path, "--backends", "python,torch", "--workloads", "net_predict 60-6-4") == 0
     rows = json.loads((tmp_path / "report.json").read_text())["results"]
     torch_row = next(r for r in rows if r["backend"] == "torch")
     assert torch_row["tolerance"] == 1e-10

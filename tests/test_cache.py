@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from cache_worker import run
 from test_kernels import TOLERANCE
 from test_net import TOLERANCE as NET_TOLERANCE
@@ -24,8 +23,16 @@ from test_net import TOLERANCE as NET_TOLERANCE
 WORKER = Path(__file__).with_name("cache_worker.py")
 SMALL = [(3, 5, 2), (60, 6, 4)]
 BIG = (256, 256, 4)  # 65,536 weights in wh: train shares each sample's pass out to threads
-KERNELS = ("neural_response", "update_network", "train_epoch", "train_epoch_literal", "train",
-           "predict", "net_train", "net_predict")
+KERNELS = (
+    "neural_response",
+    "update_network",
+    "train_epoch",
+    "train_epoch_literal",
+    "train",
+    "predict",
+    "net_train",
+    "net_predict",
+)
 ALL_BACKENDS = ("python", "numba", "cython", "numpy", "fast")
 
 
@@ -34,9 +41,14 @@ def start(tmp_path, name, job, cache, num_threads=2):
     job_path = tmp_path / f"{name}.json"
     job_path.write_text(json.dumps(job))
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), NUMBA_NUM_THREADS=str(num_threads))
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(job_path), str(tmp_path / name)],
-                            env=env, cwd=WORKER.parent, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), str(job_path), str(tmp_path / name)],
+        env=env,
+        cwd=WORKER.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     proc.out_path = tmp_path / f"{name}.npz"
     return proc
 
@@ -71,8 +83,9 @@ def tolerance(call):
         return NET_TOLERANCE[backend, call["dtype"]]
     if call["backend"] != "fast":
         return TOLERANCE[call["backend"]]
-    from loopmlp.kernels import _numba_fast
     from cache_worker import EPOCHS, LRATE, rows
+
+    from loopmlp.kernels import _numba_fast
 
     shape = tuple(call["shape"])
     epochs = EPOCHS if call["kernel"] == "train" else 1
@@ -93,8 +106,9 @@ def check(calls, saved):
 
 
 def call(backend, kernel, shape, seed=0, threads=None, dtype="float64"):
-    return dict(backend=backend, kernel=kernel, shape=list(shape), seed=seed, threads=threads,
-                dtype=dtype)
+    return dict(
+        backend=backend, kernel=kernel, shape=list(shape), seed=seed, threads=threads, dtype=dtype
+    )
 
 
 def test_the_reported_three_processes(tmp_path):
@@ -104,9 +118,11 @@ def test_the_reported_three_processes(tmp_path):
     compiled over cached callees (see ``loopmlp.kernels._numba_cache``, point 1).
     """
     cache = tmp_path / "cache"
-    steps = [[call("numba", "train_epoch", (5, 4, 3), seed=1)],
-             [call("numba", "train", (60, 6, 4), seed=5)],
-             [call("numba", "train", (60, 6, 4), seed=5)]]
+    steps = [
+        [call("numba", "train_epoch", (5, 4, 3), seed=1)],
+        [call("numba", "train", (60, 6, 4), seed=5)],
+        [call("numba", "train", (60, 6, 4), seed=5)],
+    ]
     for n, calls in enumerate(steps):
         check(calls, run_one(tmp_path, f"step{n}", {"calls": calls}, cache))
 
@@ -124,8 +140,16 @@ def random_job(rng, num_threads):
             threads = rng.choice([None, *range(1, num_threads + 1)])
         if kernel.startswith("net_") and shape == BIG:
             shape = (256, 128, 4)  # two hidden layers of 256 x 256 would cost python minutes
-        calls.append(call(backend, kernel, shape, seed=rng.randrange(3), threads=threads,
-                          dtype=rng.choice(["float64", "float32"])))
+        calls.append(
+            call(
+                backend,
+                kernel,
+                shape,
+                seed=rng.randrange(3),
+                threads=threads,
+                dtype=rng.choice(["float64", "float32"]),
+            )
+        )
     return calls
 
 
@@ -196,11 +220,15 @@ def test_no_writable_cache_folder_warns_once_and_works(tmp_path):
     calls = [call("numba", kernel, (3, 5, 2)) for kernel in KERNELS]
     job_path = tmp_path / "job.json"
     job_path.write_text(json.dumps({"calls": calls}))
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(blocker / "cache"),
-               NUMBA_CACHE_LOCATOR_CLASSES="UserProvidedCacheLocator")
+    env = dict(
+        os.environ,
+        NUMBA_CACHE_DIR=str(blocker / "cache"),
+        NUMBA_CACHE_LOCATOR_CLASSES="UserProvidedCacheLocator",
+    )
     argv = [sys.executable, str(WORKER), str(job_path), str(tmp_path / "out")]
-    proc = subprocess.run(argv, env=env, cwd=WORKER.parent, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        argv, env=env, cwd=WORKER.parent, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     saved = dict(np.load(tmp_path / "out.npz"))
     check(calls, saved)
@@ -226,7 +254,8 @@ def test_numba_predict_threads_beyond_its_pool_is_a_clear_error(tmp_path):
     output, _ = proc.communicate(timeout=600)
     assert proc.returncode == 1
     assert output.strip().splitlines()[-1] == (
-        "ValueError: threads=2 is more than numba's 1 (NUMBA_NUM_THREADS)")
+        "ValueError: threads=2 is more than numba's 1 (NUMBA_NUM_THREADS)"
+    )
 
 
 VECTOR_CODE = """
@@ -252,8 +281,13 @@ def test_numba_imported_first_still_compiles_simd(tmp_path):
     for order in ("numba-first", "loopmlp-first"):
         env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / order))
         env.pop("NUMBA_DISABLE_INTEL_SVML", None)
-        proc = subprocess.run([sys.executable, "-c", VECTOR_CODE, order], env=env,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, "-c", VECTOR_CODE, order],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         counts[order] = int(proc.stdout.split()[-1])
     assert counts["loopmlp-first"] > 0

@@ -37,7 +37,6 @@ from loopmlp.data import (
     write_idx,
 )
 
-
 # -- helpers ---------------------------------------------------------------------------
 
 
@@ -46,8 +45,8 @@ def lecture_parse_img(img, inps, tgts):
     num_rows = img.shape[0]
     num_cols = img.shape[1]
 
-    inp = np.zeros((NUM_INP_NODES))
-    tgt = np.zeros((NUM_OUT_NODES))
+    inp = np.zeros(NUM_INP_NODES)
+    tgt = np.zeros(NUM_OUT_NODES)
 
     for r0 in range(0, num_rows, BLOCK_SIZE):
         for c0 in range(0, num_cols, BLOCK_SIZE):

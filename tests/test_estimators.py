@@ -29,10 +29,22 @@ LOOP_BACKENDS = ("python", "numba", "cython")  # bit-identical to each other
 CHECKED = [
     LoopMLPClassifier(),
     LoopMLPRegressor(),
-    LoopMLPClassifier((8, 8), activation="relu", batch_size=16, dtype="float32",
-                      init="scaled", learning_rate_init=0.05),
-    LoopMLPRegressor((8, 8), activation="tanh", batch_size=16, dtype="float32",
-                     init="scaled", learning_rate_init=0.05),
+    LoopMLPClassifier(
+        (8, 8),
+        activation="relu",
+        batch_size=16,
+        dtype="float32",
+        init="scaled",
+        learning_rate_init=0.05,
+    ),
+    LoopMLPRegressor(
+        (8, 8),
+        activation="tanh",
+        batch_size=16,
+        dtype="float32",
+        init="scaled",
+        learning_rate_init=0.05,
+    ),
 ]
 
 
@@ -60,16 +72,17 @@ def fit_quiet(est, X, y):
 # Same random_state, same model: coefs_, intercepts_, loss_curve_ and outputs bit for bit.
 CASES = {
     "sigmoid-online": dict(hidden_layer_sizes=(5,)),
-    "relu-2layers-batch4-f32": dict(hidden_layer_sizes=(6, 4), activation="relu",
-                                    batch_size=4, dtype="float32", init="scaled"),
-    "tanh-early-stopping": dict(hidden_layer_sizes=(5,), activation="tanh",
-                                early_stopping=True, validation_fraction=0.2),
+    "relu-2layers-batch4-f32": dict(
+        hidden_layer_sizes=(6, 4), activation="relu", batch_size=4, dtype="float32", init="scaled"
+    ),
+    "tanh-early-stopping": dict(
+        hidden_layer_sizes=(5,), activation="tanh", early_stopping=True, validation_fraction=0.2
+    ),
 }
 
 
 def fitted(cls, backend, case, X, y):
-    est = cls(**CASES[case], max_iter=4, random_state=3, backend=backend,
-              learning_rate_init=0.05)
+    est = cls(**CASES[case], max_iter=4, random_state=3, backend=backend, learning_rate_init=0.05)
     return fit_quiet(est, X, y)
 
 
@@ -126,8 +139,9 @@ def test_output_layer_per_target_kind():
     assert multilabel.predict(Xm / Xm.max()).shape == Ym.shape
     reg = fit_quiet(LoopMLPRegressor(max_iter=2, random_state=0), X, X[:, :2])
     assert reg.out_activation_ == "identity" and reg.predict(X).shape == (len(X), 2)
-    pixels = fit_quiet(LoopMLPRegressor(out_activation="sigmoid", max_iter=2,
-                                        random_state=0), X, y / 2)
+    pixels = fit_quiet(
+        LoopMLPRegressor(out_activation="sigmoid", max_iter=2, random_state=0), X, y / 2
+    )
     assert pixels.net_.output == "sigmoid" and pixels.predict(X).shape == (len(X),)
 
 
@@ -189,8 +203,7 @@ def test_partial_fit_continues_as_fit_would():
         LoopMLPClassifier().partial_fit(X, y)
     with pytest.raises(ValueError, match="not in `self.classes_`"):
         LoopMLPClassifier().partial_fit(X, y, classes=[0, 1])
-    whole = fit_quiet(LoopMLPClassifier(max_iter=4, n_iter_no_change=np.inf,
-                                        random_state=1), X, y)
+    whole = fit_quiet(LoopMLPClassifier(max_iter=4, n_iter_no_change=np.inf, random_state=1), X, y)
     parts = LoopMLPClassifier(random_state=1)
     for _ in range(4):
         parts.partial_fit(X, y, classes=classes)
@@ -223,8 +236,9 @@ def test_stops_when_the_loss_stalls_else_warns():
         LoopMLPClassifier(max_iter=3, random_state=0).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        clf = LoopMLPClassifier(max_iter=500, tol=1e-2, n_iter_no_change=2,
-                                random_state=0).fit(X, y)
+        clf = LoopMLPClassifier(max_iter=500, tol=1e-2, n_iter_no_change=2, random_state=0).fit(
+            X, y
+        )
     assert clf.n_iter_ < 500
     # stopped after more than n_iter_no_change epochs without improving by tol
     assert min(clf.loss_curve_[-3:]) > clf.best_loss_ - 1e-2
@@ -233,8 +247,15 @@ def test_stops_when_the_loss_stalls_else_warns():
 def test_early_stopping_keeps_the_best_epoch():
     X, y = load_digits(return_X_y=True)
     X = X / 16
-    params = dict(hidden_layer_sizes=(16,), activation="relu", learning_rate_init=0.01,
-                  init="scaled", early_stopping=True, n_iter_no_change=3, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(16,),
+        activation="relu",
+        learning_rate_init=0.01,
+        init="scaled",
+        early_stopping=True,
+        n_iter_no_change=3,
+        random_state=0,
+    )
     clf = fit_quiet(LoopMLPClassifier(**params, max_iter=200), X, y)
     scores = clf.validation_scores_
     assert len(scores) == clf.n_iter_ < 200 and clf.best_loss_ is None
@@ -242,17 +263,17 @@ def test_early_stopping_keeps_the_best_epoch():
     # the same draws (weights, split, shuffles) up to the best epoch give the same weights
     best = int(np.argmax(scores))
     short = fit_quiet(LoopMLPClassifier(**params, max_iter=best + 1), X, y)
-    assert short.validation_scores_ == scores[:best + 1]
+    assert short.validation_scores_ == scores[: best + 1]
     for a, b in zip(clf.coefs_ + clf.intercepts_, short.coefs_ + short.intercepts_):
         assert np.array_equal(a, b)
 
 
 def test_digits_relu_softmax():
     X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0,
-                                                        stratify=y)
-    clf = LoopMLPClassifier((32,), activation="relu", learning_rate_init=0.01,
-                            init="scaled", random_state=0).fit(X_train, y_train)
+    X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0, stratify=y)
+    clf = LoopMLPClassifier(
+        (32,), activation="relu", learning_rate_init=0.01, init="scaled", random_state=0
+    ).fit(X_train, y_train)
     assert clf.out_activation_ == "softmax"
     assert clf.score(X_test, y_test) > 0.95  # measured: 0.97
 
@@ -266,8 +287,7 @@ def test_dataframe_feature_names():
         # early stopping scores the held-out rows without "X does not have valid feature
         # names" warnings
         warnings.simplefilter("error", UserWarning)
-        clf = fit_quiet(LoopMLPClassifier(max_iter=30, early_stopping=True, random_state=0),
-                        df, y)
+        clf = fit_quiet(LoopMLPClassifier(max_iter=30, early_stopping=True, random_state=0), df, y)
         names_out = clf.predict(df)
     assert list(clf.feature_names_in_) == list(df.columns)
     with pytest.warns(UserWarning, match="feature names"):
@@ -282,9 +302,11 @@ def test_verbose_shows_a_progress_bar(capsys):
 
 
 def test_import_loopmlp_stays_cheap():
-    code = ("import sys, loopmlp; assert 'sklearn' not in sys.modules; "
-            "assert loopmlp.LoopMLPRegressor.__name__ == 'LoopMLPRegressor'; "
-            "assert 'sklearn' in sys.modules")
+    code = (
+        "import sys, loopmlp; assert 'sklearn' not in sys.modules; "
+        "assert loopmlp.LoopMLPRegressor.__name__ == 'LoopMLPRegressor'; "
+        "assert 'sklearn' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -299,9 +321,16 @@ WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # one thread pe
 def dask_client():
     from dask import distributed  # in the test extra: never skipped
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, env=WORKER_ENV) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env=WORKER_ENV,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client
 
 
@@ -313,8 +342,11 @@ def test_grid_search_on_dask_equals_serial(dask_client):
     for name, value in WORKER_ENV.items():
         assert set(dask_client.run(os.getenv, name).values()) == {value}
     X, y = iris()
-    grid = {"hidden_layer_sizes": [(4,), (8, 4)], "learning_rate_init": [0.05, 0.2],
-            "activation": ["sigmoid", "relu"]}
+    grid = {
+        "hidden_layer_sizes": [(4,), (8, 4)],
+        "learning_rate_init": [0.05, 0.2],
+        "activation": ["sigmoid", "relu"],
+    }
     est = LoopMLPClassifier(max_iter=20, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -34,10 +34,33 @@ def libm_exp_many(x):
 def inputs():
     """Random inputs over every range ``exp`` treats apart, and the edges between them."""
     rng = np.random.default_rng(7)
-    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 2.0**-1022,
-               2.0**-54, -2.0**-54, np.nextafter(2.0**-54, 0), 512.0, -512.0,
-               np.nextafter(512.0, 0), np.nextafter(-512.0, 0), 709.78, 709.79, -708.4,
-               -745.13, -745.14, 1024.0, -1024.0, 1e308, -1e308, *_exp.WITNESSES]
+    special = [
+        0.0,
+        -0.0,
+        np.inf,
+        -np.inf,
+        np.nan,
+        5e-324,
+        -5e-324,
+        2.0**-1022,
+        2.0**-54,
+        -(2.0**-54),
+        np.nextafter(2.0**-54, 0),
+        512.0,
+        -512.0,
+        np.nextafter(512.0, 0),
+        np.nextafter(-512.0, 0),
+        709.78,
+        709.79,
+        -708.4,
+        -745.13,
+        -745.14,
+        1024.0,
+        -1024.0,
+        1e308,
+        -1e308,
+        *_exp.WITNESSES,
+    ]
     spans = [(-40, 40), (-746, 710), (-1e-15, 1e-15), (-1100, 1100), (-1e-3, 1e-3)]
     return np.concatenate([special] + [rng.uniform(lo, hi, 400_000) for lo, hi in spans])
 
@@ -103,6 +126,7 @@ def test_numba_inlines_exp_exactly_where_it_matches():
 @pytest.mark.parametrize("build", ["_cython", "_cython_avx2", "_cython_avx512"])
 def test_every_cython_build_gives_the_c_librarys_bits(build):
     from loopmlp.kernels import _cython
+
     if build != "_cython" and not getattr(_cython, f"CPU_HAS_{build[8:].upper()}"):
         pytest.skip(f"this CPU cannot run {build}")
     module = __import__(f"loopmlp.kernels.{build}", fromlist=["exp_many"])
@@ -131,6 +155,7 @@ def test_every_cython_builds_sigmoid_gives_the_references_bits(build, dtype):
     lanes' remainders), and each special input inside a layer, which sends the whole layer
     the one-by-one way."""
     from loopmlp.kernels import _cython
+
     if build != "_cython" and not getattr(_cython, f"CPU_HAS_{build[8:].upper()}"):
         pytest.skip(f"this CPU cannot run {build}")
     module = __import__(f"loopmlp.kernels.{build}", fromlist=["sigmoid_many"])

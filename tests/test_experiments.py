@@ -16,14 +16,21 @@ import sys
 
 import numpy as np
 import pytest
+from experiment_data import smooth_image
 
 from loopmlp import LoopMLPClassifier, LoopMLPRegressor, data
-from loopmlp.experiments import (Checkpoint, ExperimentError, fit_epochs,
-                                 load_model, save_model)
-from loopmlp.experiments import digits, perceptron, pixels, xor
+from loopmlp.experiments import (
+    Checkpoint,
+    ExperimentError,
+    digits,
+    fit_epochs,
+    load_model,
+    perceptron,
+    pixels,
+    save_model,
+    xor,
+)
 from loopmlp.experiments.common import BackendError
-
-from experiment_data import smooth_image
 
 
 def params(est):
@@ -107,14 +114,16 @@ def test_history_measures(small_digits, blocks):
     assert set(h.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert h.history["accuracy"][-1] == est.score(X, y)
     assert h.history["val_accuracy"][-1] == est.score(X_val, y_val)
-    np.testing.assert_allclose(h.history["val_loss"][-1],
-                               log_loss(y_val, est.predict_proba(X_val)), rtol=1e-12)
+    np.testing.assert_allclose(
+        h.history["val_loss"][-1], log_loss(y_val, est.predict_proba(X_val)), rtol=1e-12
+    )
     X, Y = blocks
     est = regressor()
     h = fit_epochs(est, X, Y, 2, validation_data=(X[:30], Y[:30]))
     assert set(h.history) == {"loss", "val_loss"}
-    np.testing.assert_allclose(h.history["val_loss"][-1],
-                               mean_squared_error(Y[:30], est.predict(X[:30])), rtol=1e-12)
+    np.testing.assert_allclose(
+        h.history["val_loss"][-1], mean_squared_error(Y[:30], est.predict(X[:30])), rtol=1e-12
+    )
 
 
 class FakeTTY(io.StringIO):
@@ -126,8 +135,17 @@ def test_progress_bar_and_verbose_lines(blocks, capsys):
     X, Y = blocks
     tty = FakeTTY()
     lines = []
-    fit_epochs(regressor(), X, Y, 3, progress=True, stream=tty, verbose=True,
-               log=lines.append, desc="pixels")
+    fit_epochs(
+        regressor(),
+        X,
+        Y,
+        3,
+        progress=True,
+        stream=tty,
+        verbose=True,
+        log=lines.append,
+        desc="pixels",
+    )
     assert "pixels" in tty.getvalue() and "loss=" in tty.getvalue()
     assert lines[-1].startswith("Epoch 3 of 3\nEpoch MSE = ")
     fit_epochs(classifier(), X[:50], (Y[:50, 0] > 0.5).astype(int), 1, verbose=True)
@@ -189,10 +207,12 @@ def test_saved_model_continues_like_the_original(blocks, tmp_path):
 
 
 def test_load_model_refuses_what_is_not_a_model(tmp_path):
-    cases = {"empty.pkl": b"", "text.pkl": b"hello",
-             "other.pkl": pickle.dumps({"format": "something else"}),
-             "unfitted.pkl": pickle.dumps({"format": "loopmlp-model", "estimator":
-                                           LoopMLPRegressor()})}
+    cases = {
+        "empty.pkl": b"",
+        "text.pkl": b"hello",
+        "other.pkl": pickle.dumps({"format": "something else"}),
+        "unfitted.pkl": pickle.dumps({"format": "loopmlp-model", "estimator": LoopMLPRegressor()}),
+    }
     for name, blob in cases.items():
         (tmp_path / name).write_bytes(blob)
         with pytest.raises(ExperimentError, match="not a loopmlp model"):
@@ -210,13 +230,29 @@ def test_load_model_refuses_what_is_not_a_model(tmp_path):
 def test_pixels_run_on_arrays(tmp_path):
     train = [smooth_image(i) for i in range(3)]
     test = smooth_image(10, (40, 44))
-    r = pixels.run(train=train, test=test, epochs=10, lrate=0.5, hidden="6", out=tmp_path,
-                   save_best=tmp_path / "best.pkl")
+    r = pixels.run(
+        train=train,
+        test=test,
+        epochs=10,
+        lrate=0.5,
+        hidden="6",
+        out=tmp_path,
+        save_best=tmp_path / "best.pkl",
+    )
     assert r.command == "pixels" and isinstance(r.estimator, LoopMLPRegressor)
     assert r.results["network_mse"] < 0.25 * r.results["holes_mse"]
     assert r.settings["hidden"] == [6] and r.history["loss"] == r.results["epoch_mse"]
-    for name in ("original", "holes", "bilinear", "reconstructed", "error", "history",
-                 "model", "metrics", "best_model"):
+    for name in (
+        "original",
+        "holes",
+        "bilinear",
+        "reconstructed",
+        "error",
+        "history",
+        "model",
+        "metrics",
+        "best_model",
+    ):
         assert r.paths[name].exists(), name
     assert "Whole-image MSE" in r.summary and "Best model (epoch" in r.summary
     # no output folder: nothing written, the same model
@@ -227,8 +263,16 @@ def test_pixels_run_on_arrays(tmp_path):
 
 
 def test_digits_run_returns_history_report_and_model(tmp_path):
-    r = digits.run(epochs=3, max_samples=400, hidden=(16,), activation="relu", lrate=0.05,
-                   init="scaled", batch_size=8, out=tmp_path / "dg")
+    r = digits.run(
+        epochs=3,
+        max_samples=400,
+        hidden=(16,),
+        activation="relu",
+        lrate=0.05,
+        init="scaled",
+        batch_size=8,
+        out=tmp_path / "dg",
+    )
     assert isinstance(r.estimator, LoopMLPClassifier) and r.estimator.batch_size == 8
     assert set(r.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert r.results["n_train"] == 340 and r.results["n_val"] == 60
@@ -249,16 +293,19 @@ def test_xor_and_perceptron_runs():
         perceptron.run("nand")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"hidden": "0"}, "hidden"),
-    ({"hidden": "6,x"}, "hidden"),
-    ({"activation": "softmax"}, "activation"),
-    ({"lrate": -1.0}, "lrate"),
-    ({"batch_size": 0}, "batch_size"),
-    ({"dtype": "float16"}, "dtype"),
-    ({"epochs": 0}, "loaded model"),
-    ({"backend": "fortran"}, "backend"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"hidden": "0"}, "hidden"),
+        ({"hidden": "6,x"}, "hidden"),
+        ({"activation": "softmax"}, "activation"),
+        ({"lrate": -1.0}, "lrate"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"dtype": "float16"}, "dtype"),
+        ({"epochs": 0}, "loaded model"),
+        ({"backend": "fortran"}, "backend"),
+    ],
+)
 def test_bad_settings_are_experiment_errors(kwargs, message):
     with pytest.raises(ExperimentError, match=message) as exc:
         xor.run(**kwargs)
@@ -291,11 +338,12 @@ def test_a_backend_that_cannot_load_is_exit_code_1(monkeypatch, capsys):
 
 
 def test_importing_the_experiments_loads_no_heavy_modules():
-    code = ("import sys; import loopmlp.experiments; "
-            "from loopmlp.experiments import pixels, digits, xor, perceptron, common, "
-            "training, plots; "
-            "heavy = [m for m in ('matplotlib', 'sklearn', 'skimage', 'numba', 'tqdm') "
-            "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys; import loopmlp.experiments; "
+        "from loopmlp.experiments import pixels, digits, xor, perceptron, common, "
+        "training, plots; "
+        "heavy = [m for m in ('matplotlib', 'sklearn', 'skimage', 'numba', 'tqdm') "
+        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -15,9 +15,9 @@ times below its bound: the bounds assume every rounding error adds up, and most 
 
 import numpy as np
 import pytest
+from conftest import SHAPES, copy, make_case
 
 import loopmlp
-from conftest import SHAPES, copy, make_case
 from loopmlp.kernels._numba_fast import forward_atol, training_atol, update_atol
 
 LRATE = 0.1
@@ -100,8 +100,12 @@ def test_train_epoch_literal(fast, ref):
     X, Y, w = make_case(shape, 20, seed=3)
     w_atol, mse_atol = training_atol(shape, scale, LRATE, steps=20)
     comp_w, ref_w = copy(w), copy(w)
-    assert_within(fast.train_epoch_literal(X, Y, *comp_w, LRATE),
-                  ref.train_epoch(X, Y, *ref_w, LRATE), mse_atol, "mse")
+    assert_within(
+        fast.train_epoch_literal(X, Y, *comp_w, LRATE),
+        ref.train_epoch(X, Y, *ref_w, LRATE),
+        mse_atol,
+        "mse",
+    )
     for c, r in zip(comp_w, ref_w):
         assert_within(c, r, w_atol, "weights")
 
@@ -167,11 +171,16 @@ def test_fast_deep_kernels_stay_close(sizes):
     rng = np.random.default_rng(3)
     X = rng.random((20, sizes[0]))
     Y = np.eye(sizes[-1])[rng.integers(sizes[-1], size=20)]
-    nets = [loopmlp.init_net(sizes, hidden="relu", output="softmax", loss="cross_entropy",
-                             seed=4, init="scaled") for _ in range(2)]
+    nets = [
+        loopmlp.init_net(
+            sizes, hidden="relu", output="softmax", loss="cross_entropy", seed=4, init="scaled"
+        )
+        for _ in range(2)
+    ]
     losses = [k.net_train(net, X, Y, 0.1, 3, batch_size=4) for k, net in zip((ref, fast), nets)]
     np.testing.assert_allclose(losses[1], losses[0], rtol=0, atol=1e-9)
     for w_ref, w_fast in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
         np.testing.assert_allclose(w_fast, w_ref, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(fast.net_predict(nets[1], X), ref.net_predict(nets[0], X),
-                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        fast.net_predict(nets[1], X), ref.net_predict(nets[0], X), rtol=0, atol=1e-9
+    )

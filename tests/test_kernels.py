@@ -7,11 +7,11 @@ both called through the public API on copies of the same seeded arguments. How c
 
 import numpy as np
 import pytest
+from conftest import SHAPES, copy, make_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import loopmlp
-from conftest import SHAPES, copy, make_case
 
 # (rtol, atol) against the reference, with the reason.
 TOLERANCE = {
@@ -118,10 +118,15 @@ def test_train_epoch_is_the_per_sample_loop(backend):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n_in=st.integers(1, 9), n_hid=st.integers(1, 9), n_out=st.integers(1, 5),
-       n=st.integers(1, 6), seed=st.integers(0, 2**32 - 1),
-       scale=st.sampled_from([0.1, 1.0, 30.0, 1000.0]),
-       lrate=st.floats(1e-3, 10.0))
+@given(
+    n_in=st.integers(1, 9),
+    n_hid=st.integers(1, 9),
+    n_out=st.integers(1, 5),
+    n=st.integers(1, 6),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.sampled_from([0.1, 1.0, 30.0, 1000.0]),
+    lrate=st.floats(1e-3, 10.0),
+)
 def test_loop_backends_bit_identical_property(n_in, n_hid, n_out, n, seed, scale, lrate):
     X, Y, w = make_case((n_in, n_hid, n_out), n, seed=seed, scale=scale)
     results = {}
@@ -227,8 +232,11 @@ def test_train_epoch_literal(backend, case):
     ref = loopmlp.get_backend("python")
     comp_w, ref_w = copy(w), copy(w)
     comp = backend.train_epoch_literal(X, Y, *comp_w, 0.1)
-    assert_same(backend.name, [np.float64(comp)] + comp_w,
-                [np.float64(ref.train_epoch(X, Y, *ref_w, 0.1))] + ref_w)
+    assert_same(
+        backend.name,
+        [np.float64(comp)] + comp_w,
+        [np.float64(ref.train_epoch(X, Y, *ref_w, 0.1))] + ref_w,
+    )
 
 
 # (4, 17, 3): three panels of 8 hidden units, the last one padded
@@ -263,10 +271,13 @@ def test_predict_does_not_depend_on_the_thread_count(name, shape):
 
 def numba_threads():
     import numba
+
     return numba.config.NUMBA_NUM_THREADS
 
 
-@pytest.mark.parametrize("name, knob", [("numba", "NUMBA_NUM_THREADS"), ("cython", "OMP_NUM_THREADS")])
+@pytest.mark.parametrize(
+    "name, knob", [("numba", "NUMBA_NUM_THREADS"), ("cython", "OMP_NUM_THREADS")]
+)
 def test_one_thread_by_the_usual_knob_gives_the_same_bits(name, knob, tmp_path):
     """predict, and train on a net big enough to share wh's panels out to threads
     (PARALLEL_WEIGHTS), on one thread set by the environment: the same bits as on all."""
@@ -279,13 +290,20 @@ def test_one_thread_by_the_usual_knob_gives_the_same_bits(name, knob, tmp_path):
     X, Y, w = make_case((300, 256, 5), 7, seed=4)
     assert 300 * 256 >= PARALLEL_WEIGHTS
     np.savez(tmp_path / "case.npz", X, Y, *w)
-    code = (f"import numpy as np, loopmlp; a = list(np.load({str(tmp_path / 'case.npz')!r}).values()); "
-            f"k = loopmlp.get_backend({name!r}); X, Y, w = a[0], a[1], a[2:]; "
-            f"P = k.predict(X, *w); M = k.train(X, Y, *w, 0.1, 2); "
-            f"np.savez({str(tmp_path / 'out.npz')!r}, P, M, *w); "
-            f"import numba; print(numba.get_num_threads())")
-    run = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **{knob: "1"}),
-                         capture_output=True, text=True, check=True)
+    code = (
+        f"import numpy as np, loopmlp; a = list(np.load({str(tmp_path / 'case.npz')!r}).values()); "
+        f"k = loopmlp.get_backend({name!r}); X, Y, w = a[0], a[1], a[2:]; "
+        f"P = k.predict(X, *w); M = k.train(X, Y, *w, 0.1, 2); "
+        f"np.savez({str(tmp_path / 'out.npz')!r}, P, M, *w); "
+        f"import numba; print(numba.get_num_threads())"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, **{knob: "1"}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     if name == "numba":
         assert run.stdout.split() == ["1"]
     k = loopmlp.get_backend(name)
@@ -297,8 +315,10 @@ def test_one_thread_by_the_usual_knob_gives_the_same_bits(name, knob, tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(one_thread, here))
 
 
-@pytest.mark.parametrize("threads, error", [(0, ValueError), (-1, ValueError), (1.5, TypeError),
-                                            (True, TypeError), ("2", TypeError)])
+@pytest.mark.parametrize(
+    "threads, error",
+    [(0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)],
+)
 def test_predict_rejects_a_bad_thread_count(threads, error):
     X, _, w = make_case((3, 5, 2), 4, seed=1)
     with pytest.raises(error, match="threads"):
@@ -334,12 +354,26 @@ def test_every_cython_build_is_bit_identical(module, shape):
     expected = [ref.train(X, Y, *ref_w, 0.1, 2), ref.predict(X, *ref_w)]
     assert_same("cython", comp + comp_w, expected + ref_w)
     for dtype in ("float64", "float32"):
-        nets = [loopmlp.init_net(list(shape), hidden="relu", output="softmax",
-                                 loss="cross_entropy", seed=3, dtype=dtype) for _ in range(2)]
-        losses = [b.net_train(net, X, Y, 0.1, 2, batch_size=5, shuffle_seed=1)
-                  for b, net in zip((k, ref), nets)]
-        assert_same("cython", [losses[0], *nets[0].weights, *nets[0].biases],
-                    [losses[1], *nets[1].weights, *nets[1].biases])
+        nets = [
+            loopmlp.init_net(
+                list(shape),
+                hidden="relu",
+                output="softmax",
+                loss="cross_entropy",
+                seed=3,
+                dtype=dtype,
+            )
+            for _ in range(2)
+        ]
+        losses = [
+            b.net_train(net, X, Y, 0.1, 2, batch_size=5, shuffle_seed=1)
+            for b, net in zip((k, ref), nets)
+        ]
+        assert_same(
+            "cython",
+            [losses[0], *nets[0].weights, *nets[0].biases],
+            [losses[1], *nets[1].weights, *nets[1].biases],
+        )
 
 
 def test_the_cpu_checks_agree_with_the_kernel():
@@ -352,7 +386,10 @@ def test_the_cpu_checks_agree_with_the_kernel():
     cpuinfo = Path("/proc/cpuinfo")
     if not cpuinfo.exists():
         pytest.skip("no /proc/cpuinfo: not Linux")
-    flags = set(next(line for line in cpuinfo.read_text().splitlines()
-                     if line.startswith("flags")).split(":", 1)[1].split())
+    flags = set(
+        next(line for line in cpuinfo.read_text().splitlines() if line.startswith("flags"))
+        .split(":", 1)[1]
+        .split()
+    )
     assert _cython.CPU_HAS_AVX2 == ({"avx2", "fma"} <= flags)
     assert _cython.CPU_HAS_AVX512 == ({"avx512f", "avx512vl"} <= flags)

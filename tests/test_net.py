@@ -17,12 +17,12 @@ import types
 
 import numpy as np
 import pytest
+from conftest import make_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import loopmlp
 from loopmlp.kernels import _exp
-from conftest import make_case
 
 NET_BACKENDS = loopmlp.BACKENDS
 DTYPES = ("float64", "float32")
@@ -50,8 +50,12 @@ TOLERANCE = {
 }
 
 HIDDEN = ("sigmoid", "tanh", "relu")
-OUTPUT_LOSS = (("sigmoid", "mse"), ("identity", "mse"), ("sigmoid", "cross_entropy"),
-               ("softmax", "cross_entropy"))
+OUTPUT_LOSS = (
+    ("sigmoid", "mse"),
+    ("identity", "mse"),
+    ("sigmoid", "cross_entropy"),
+    ("softmax", "cross_entropy"),
+)
 COMBOS = [(hidden, output, loss) for hidden in HIDDEN for output, loss in OUTPUT_LOSS]
 
 
@@ -63,8 +67,9 @@ def assert_same(name, dtype, comp, ref):
         assert c.dtype == r.dtype == np.dtype(dtype), (c.dtype, r.dtype)
         assert c.shape == r.shape
         if rtol == atol == 0.0:
-            assert np.array_equal(c, r, equal_nan=True), \
+            assert np.array_equal(c, r, equal_nan=True), (
                 f"{name}: max |diff| {np.nanmax(np.abs(c - r))}"
+            )
         else:
             np.testing.assert_allclose(c, r, rtol=rtol, atol=atol)
 
@@ -72,6 +77,7 @@ def assert_same(name, dtype, comp, ref):
 # ----------------------------------------------------------------------------------------
 # Seeded nets and data
 # ----------------------------------------------------------------------------------------
+
 
 def make_net(sizes, combo, dtype="float64", seed=0, scale=1.0):
     """A seeded net: init_net's scaled weights (or the lecture's times ``scale``, for
@@ -131,24 +137,39 @@ SWEEP = [
     ((16, 512, 3), ("tanh", "sigmoid", "cross_entropy")),
     ((784, 512, 10), ("relu", "softmax", "cross_entropy")),  # the lecture's Keras MNIST net
 ]
-SATURATED = [("sigmoid", "sigmoid", "mse"), ("tanh", "softmax", "cross_entropy"),
-             ("sigmoid", "sigmoid", "cross_entropy"), ("tanh", "sigmoid", "mse")]
+SATURATED = [
+    ("sigmoid", "sigmoid", "mse"),
+    ("tanh", "softmax", "cross_entropy"),
+    ("sigmoid", "sigmoid", "cross_entropy"),
+    ("tanh", "sigmoid", "mse"),
+]
 CASES = (
     [((3, 4, 5, 3), combo, dtype, 1.0) for combo in COMBOS for dtype in DTYPES]
-    + [((3, 2), ("relu", output, loss), dtype, 1.0) for output, loss in OUTPUT_LOSS
-       for dtype in DTYPES]
+    + [
+        ((3, 2), ("relu", output, loss), dtype, 1.0)
+        for output, loss in OUTPUT_LOSS
+        for dtype in DTYPES
+    ]
     + [(shape, combo, dtype, 1.0) for shape, combo in SWEEP for dtype in DTYPES]
-    + [(shape, combo, dtype, 100.0) for shape, combo in zip(
-        [(4, 5, 3), (2, 3, 4, 2), (64, 32, 10), (60, 60, 60, 4)], SATURATED)
-       for dtype in DTYPES]
+    + [
+        (shape, combo, dtype, 100.0)
+        for shape, combo in zip([(4, 5, 3), (2, 3, 4, 2), (64, 32, 10), (60, 60, 60, 4)], SATURATED)
+        for dtype in DTYPES
+    ]
     + [((784, 512, 10), SATURATED[0], "float64", 100.0)]
 )
 
 
 def case_id(case):
     sizes, combo, dtype, scale = case
-    return "-".join(map(str, sizes)) + "-" + "/".join(combo) + "-" + dtype + (
-        "-saturated" if scale != 1.0 else "")
+    return (
+        "-".join(map(str, sizes))
+        + "-"
+        + "/".join(combo)
+        + "-"
+        + dtype
+        + ("-saturated" if scale != 1.0 else "")
+    )
 
 
 @pytest.fixture(params=NET_BACKENDS)
@@ -156,7 +177,7 @@ def backend(request):
     return loopmlp.get_backend(request.param)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run(name, case, kernel, *options):
     """``kernel`` of backend ``name`` on a fresh copy of ``case``: what it produced, and the
     net's arrays after it. Cached, so the reference runs once per case, not per backend."""
@@ -173,8 +194,9 @@ def run(name, case, kernel, *options):
         produced = []
     elif kernel == "net_train":
         batch_size, shuffle_seed, epochs = options
-        produced = [k.net_train(net, X, Y, 0.1, epochs, batch_size=batch_size,
-                                shuffle_seed=shuffle_seed)]
+        produced = [
+            k.net_train(net, X, Y, 0.1, epochs, batch_size=batch_size, shuffle_seed=shuffle_seed)
+        ]
     else:
         produced = [k.net_predict(net, X)]
     return list(produced) + arrays(net)
@@ -191,11 +213,12 @@ def compare(backend, case, kernel, *options):
 # Agreement with the reference
 # ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_net_response(backend, case):
     acts = compare(backend, case, "net_response")
     sizes = case[0]
-    assert [a.shape for a in acts[:len(sizes) - 1]] == [(n,) for n in sizes[1:]]
+    assert [a.shape for a in acts[: len(sizes) - 1]] == [(n,) for n in sizes[1:]]
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -209,23 +232,30 @@ def test_net_predict(backend, case):
     sizes = case[0]
     assert Y_hat.shape == (rows_for(sizes), sizes[-1])
     # predict is net_response row by row (the last row: the response test's input)
-    assert_same(backend.name, case[2], [Y_hat[-1]],
-                [run("python", case, "net_response")[len(sizes) - 2]])
+    assert_same(
+        backend.name, case[2], [Y_hat[-1]], [run("python", case, "net_response")[len(sizes) - 2]]
+    )
 
 
 # batch sizes: online (1), 3 (the last batch shorter: 9 or 4 rows), more than the rows;
 # rows in order and shuffled; 2 epochs. Big nets: one of these each (pure Python cost).
-TRAIN_OPTIONS = [(batch_size, shuffle_seed) for batch_size in (1, 3, 50)
-                 for shuffle_seed in (None, 7)]
-TRAIN_CASES = [(case, batch_size, shuffle_seed)
-               for j, case in enumerate(CASES)
-               for batch_size, shuffle_seed in (
-                   TRAIN_OPTIONS if rows_for(case[0]) > 2 else [TRAIN_OPTIONS[j % 6]])]
+TRAIN_OPTIONS = [
+    (batch_size, shuffle_seed) for batch_size in (1, 3, 50) for shuffle_seed in (None, 7)
+]
+TRAIN_CASES = [
+    (case, batch_size, shuffle_seed)
+    for j, case in enumerate(CASES)
+    for batch_size, shuffle_seed in (
+        TRAIN_OPTIONS if rows_for(case[0]) > 2 else [TRAIN_OPTIONS[j % 6]]
+    )
+]
 
 
-@pytest.mark.parametrize("case, batch_size, shuffle_seed", TRAIN_CASES,
-                         ids=[f"{case_id(c)}-batch{b}-{'shuffled' if s else 'ordered'}"
-                              for c, b, s in TRAIN_CASES])
+@pytest.mark.parametrize(
+    "case, batch_size, shuffle_seed",
+    TRAIN_CASES,
+    ids=[f"{case_id(c)}-batch{b}-{'shuffled' if s else 'ordered'}" for c, b, s in TRAIN_CASES],
+)
 def test_net_train(backend, case, batch_size, shuffle_seed):
     epochs = 2 if rows_for(case[0]) > 2 else 1
     losses = compare(backend, case, "net_train", batch_size, shuffle_seed, epochs)[0]
@@ -233,21 +263,26 @@ def test_net_train(backend, case, batch_size, shuffle_seed):
 
 
 @settings(max_examples=25, deadline=None)
-@given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=5),
-       combo=st.sampled_from(COMBOS), dtype=st.sampled_from(DTYPES),
-       n=st.integers(1, 6), batch_size=st.integers(1, 7),
-       shuffle_seed=st.one_of(st.none(), st.integers(0, 2**32 - 1)),
-       seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([1.0, 3.0]),
-       lrate=st.floats(1e-3, 0.3))
-def test_backends_agree_property(sizes, combo, dtype, n, batch_size, shuffle_seed, seed,
-                                 scale, lrate):
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=2, max_size=5),
+    combo=st.sampled_from(COMBOS),
+    dtype=st.sampled_from(DTYPES),
+    n=st.integers(1, 6),
+    batch_size=st.integers(1, 7),
+    shuffle_seed=st.one_of(st.none(), st.integers(0, 2**32 - 1)),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.sampled_from([1.0, 3.0]),
+    lrate=st.floats(1e-3, 0.3),
+)
+def test_backends_agree_property(
+    sizes, combo, dtype, n, batch_size, shuffle_seed, seed, scale, lrate
+):
     X, Y = make_data(sizes, combo, n, seed)
     results = {}
     for name in NET_BACKENDS:
         k = loopmlp.get_backend(name)
         net = make_net(sizes, combo, dtype, seed=seed, scale=scale)
-        losses = k.net_train(net, X, Y, lrate, 2, batch_size=batch_size,
-                             shuffle_seed=shuffle_seed)
+        losses = k.net_train(net, X, Y, lrate, 2, batch_size=batch_size, shuffle_seed=shuffle_seed)
         results[name] = [losses, k.net_predict(net, X)] + arrays(net)
     for name in NET_BACKENDS:
         assert_same(name, dtype, results[name], results["python"])
@@ -256,6 +291,7 @@ def test_backends_agree_property(sizes, combo, dtype, n, batch_size, shuffle_see
 # ----------------------------------------------------------------------------------------
 # The lecture's net, bit for bit
 # ----------------------------------------------------------------------------------------
+
 
 def lecture_net(w):
     """The lecture's ``wh, bh, wo, bo`` as a Net: sigmoid, sigmoid, mse, float64 (copies)."""
@@ -267,8 +303,14 @@ def lecture_arrays(net):
     return [net.weights[0], net.biases[0], net.weights[1], net.biases[1]]
 
 
-LECTURE_CASES = [((1, 1, 1), 1.0), ((3, 5, 2), 1.0), ((60, 6, 4), 1.0), ((64, 32, 10), 1.0),
-                 ((4, 17, 3), 3.0), ((3, 5, 2), 100.0)]
+LECTURE_CASES = [
+    ((1, 1, 1), 1.0),
+    ((3, 5, 2), 1.0),
+    ((60, 6, 4), 1.0),
+    ((64, 32, 10), 1.0),
+    ((4, 17, 3), 3.0),
+    ((3, 5, 2), 100.0),
+]
 
 
 def general_net_train(backend, net, X, Y, lrate, epochs, shuffle_seed=None):
@@ -276,14 +318,19 @@ def general_net_train(backend, net, X, Y, lrate, epochs, shuffle_seed=None):
     net to the lecture's ``train`` instead (its fast path), so this is how to reach it."""
     from loopmlp import net as net_module
 
-    X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = \
-        net_module.check_train(net, X, Y, lrate, epochs, 1, shuffle_seed)
+    X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = net_module.check_train(
+        net, X, Y, lrate, epochs, 1, shuffle_seed
+    )
     scratch = net_module.scratch(net)
     with np.errstate(over="ignore"):
-        return np.concatenate([
-            backend._k.net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders,
-                                 batch_size, *scratch)
-            for orders in net_module.orders(X.shape[0], epochs, shuffle_seed)])
+        return np.concatenate(
+            [
+                backend._k.net_train(
+                    X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, *scratch
+                )
+                for orders in net_module.orders(X.shape[0], epochs, shuffle_seed)
+            ]
+        )
 
 
 @pytest.mark.parametrize("shape, scale", LECTURE_CASES, ids=str)
@@ -304,14 +351,19 @@ def test_net_train_is_the_lectures_train(backend, shape, scale):
     losses = backend.net_train(net, X, Y, 0.1, 1)
     ref_w = [a.copy() for a in w]
     mse = ref.train_epoch(X, Y, *ref_w, 0.1)
-    assert_same(backend.name, "float64", [losses[0]] + lecture_arrays(net),
-                [np.float64(mse)] + ref_w)
+    assert_same(
+        backend.name, "float64", [losses[0]] + lecture_arrays(net), [np.float64(mse)] + ref_w
+    )
     # shuffled: the lecture's kernel on each epoch's rows equals the general kernel
     nets = [lecture_net(w), lecture_net(w)]
     fast = backend.net_train(nets[0], X, Y, 0.1, 3, shuffle_seed=4)
     general = general_net_train(backend, nets[1], X, Y, 0.1, 3, shuffle_seed=4)
-    assert_same(backend.name, "float64", [fast] + lecture_arrays(nets[0]),
-                [general] + lecture_arrays(nets[1]))
+    assert_same(
+        backend.name,
+        "float64",
+        [fast] + lecture_arrays(nets[0]),
+        [general] + lecture_arrays(nets[1]),
+    )
 
 
 @pytest.mark.parametrize("shape, scale", LECTURE_CASES, ids=str)
@@ -326,13 +378,13 @@ def test_net_response_and_update_are_the_lectures(backend, shape, scale):
     ref_w = [a.copy() for a in w]
     ref.update_network(X[0], hid, out, Y[0] - out, *ref_w, 0.1)
     assert_same(backend.name, "float64", lecture_arrays(net), ref_w)
-    assert_same(backend.name, "float64", [backend.net_predict(net, X)],
-                [ref.predict(X, *ref_w)])
+    assert_same(backend.name, "float64", [backend.net_predict(net, X)], [ref.predict(X, *ref_w)])
 
 
 # ----------------------------------------------------------------------------------------
 # float32: every operation rounds to float32
 # ----------------------------------------------------------------------------------------
+
 
 def forward_float32_by_hand(inp, net):
     """The reference's float32 forward pass, computed independently: each sum in index order
@@ -378,13 +430,18 @@ def test_float32_rounds_every_operation(backend):
 # Each step is minus lrate times the gradient (central differences, float64)
 # ----------------------------------------------------------------------------------------
 
+
 def mean_loss(net, X, Y):
     """The mean over the rows of E, computed from the math, independently of every backend:
     E = 1/2 sum_k (y_k - o_k)^2 (mse; its gradient is the lecture's delta), -sum_k y_k log o_k
     (softmax), -sum_k [y_k log o_k + (1 - y_k) log(1 - o_k)] (sigmoid cross-entropy)."""
-    functions = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh,
-                 "relu": lambda z: np.maximum(z, 0), "identity": lambda z: z,
-                 "softmax": lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)}
+    functions = {
+        "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+        "tanh": np.tanh,
+        "relu": lambda z: np.maximum(z, 0),
+        "identity": lambda z: z,
+        "softmax": lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True),
+    }
     act = X
     for layer, (w, b) in enumerate(zip(net.weights, net.biases)):
         last = layer == len(net.weights) - 1
@@ -415,12 +472,15 @@ def numerical_gradient(net, X, Y, h=1e-6):
 
 
 GRADIENT_CASES = [((3, 4, 3, 2), combo) for combo in COMBOS] + [
-    ((3, 2), ("relu", output, loss)) for output, loss in OUTPUT_LOSS]
+    ((3, 2), ("relu", output, loss)) for output, loss in OUTPUT_LOSS
+]
 
 
-@pytest.mark.parametrize("sizes, combo", GRADIENT_CASES,
-                         ids=["-".join(map(str, s)) + "-" + "/".join(c)
-                              for s, c in GRADIENT_CASES])
+@pytest.mark.parametrize(
+    "sizes, combo",
+    GRADIENT_CASES,
+    ids=["-".join(map(str, s)) + "-" + "/".join(c) for s, c in GRADIENT_CASES],
+)
 @pytest.mark.parametrize("step", ["net_update", "mini-batch"])
 def test_step_is_minus_lrate_times_central_difference_gradient(backend, sizes, combo, step):
     net = make_net(sizes, combo, seed=5, scale=1.0)
@@ -445,6 +505,7 @@ def test_step_is_minus_lrate_times_central_difference_gradient(backend, sizes, c
 # ----------------------------------------------------------------------------------------
 # What net_train does, spelled out
 # ----------------------------------------------------------------------------------------
+
 
 def sample_loss(out, tgt, output, loss):
     """One sample's loss as net_train reports it (the mean, not half the sum, for mse)."""
@@ -481,11 +542,13 @@ def test_shuffling_is_one_seeded_permutation_per_epoch(backend, batch_size):
     by_hand, rng, losses = copy.deepcopy(net), np.random.default_rng(11), []
     for _ in range(3):
         order = rng.permutation(8)
-        losses += list(backend.net_train(by_hand, X[order], Y[order], 0.1, 1,
-                                         batch_size=batch_size))
+        losses += list(
+            backend.net_train(by_hand, X[order], Y[order], 0.1, 1, batch_size=batch_size)
+        )
     shuffled = backend.net_train(net, X, Y, 0.1, 3, batch_size=batch_size, shuffle_seed=11)
-    assert_same(backend.name, "float64", [shuffled] + arrays(net),
-                [np.array(losses)] + arrays(by_hand))
+    assert_same(
+        backend.name, "float64", [shuffled] + arrays(net), [np.array(losses)] + arrays(by_hand)
+    )
     ordered = make_net(sizes, combo, seed=3)
     backend.net_train(ordered, X, Y, 0.1, 3, batch_size=batch_size)
     assert not np.array_equal(ordered.weights[0], net.weights[0])
@@ -514,6 +577,7 @@ def test_mini_batches_are_consecutive_rows_each_one_step(backend):
 # The lecture's nets learn
 # ----------------------------------------------------------------------------------------
 
+
 def test_the_lectures_two_hidden_layer_pixel_net_learns(backend):
     """000: "two hidden layers, each with 60 nodes": 60-60-60-4, sigmoid, mse, online SGD
     with the lecture's lrate 0.1, on the missing-pixel blocks of a photo."""
@@ -535,10 +599,12 @@ def test_digits_relu_softmax_cross_entropy_net_learns(backend):
 
     X_trn, X_tst, y_trn, y_tst = data.digits_split(seed=0)
     X_trn, y_trn = X_trn[:500], y_trn[:500]
-    net = loopmlp.init_net([64, 32, 10], hidden="relu", output="softmax",
-                           loss="cross_entropy", seed=0, init="scaled")
-    losses = backend.net_train(net, X_trn, data.one_hot(y_trn), 0.2, 4, batch_size=5,
-                               shuffle_seed=0)
+    net = loopmlp.init_net(
+        [64, 32, 10], hidden="relu", output="softmax", loss="cross_entropy", seed=0, init="scaled"
+    )
+    losses = backend.net_train(
+        net, X_trn, data.one_hot(y_trn), 0.2, 4, batch_size=5, shuffle_seed=0
+    )
     assert np.all(np.diff(losses) < 0), losses
     assert losses[-1] < losses[0] / 5, losses
     accuracy = np.mean(np.argmax(backend.net_predict(net, X_tst), axis=1) == y_tst)
@@ -549,14 +615,19 @@ def test_digits_relu_softmax_cross_entropy_net_learns(backend):
 # init_net and Net
 # ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shape", [(1, 1, 1), (60, 6, 4), (64, 32, 10)], ids=str)
 @pytest.mark.parametrize("seed", [0, 5])
 def test_init_net_lecture_is_init_weights(shape, seed):
     net = loopmlp.init_net(list(shape), seed=seed)
     wh, bh, wo, bo = loopmlp.init_weights(*shape, seed=seed)
     assert net.sizes == shape and len(net.weights) == len(net.biases) == 2
-    assert (net.hidden, net.output, net.loss, net.dtype) == ("sigmoid", "sigmoid", "mse",
-                                                             np.float64)
+    assert (net.hidden, net.output, net.loss, net.dtype) == (
+        "sigmoid",
+        "sigmoid",
+        "mse",
+        np.float64,
+    )
     for a, b in zip(arrays(net), [wh, wo, bh, bo]):
         assert a.dtype == np.float64 and a.flags.c_contiguous and np.array_equal(a, b)
 
@@ -573,8 +644,9 @@ def test_init_net_scaled_is_the_lectures_divided_by_sqrt_fan_in(seed):
 
 def test_init_net_any_depth_and_dtype():
     sizes = [6, 5, 4, 3, 2]
-    deep = loopmlp.init_net(sizes, "tanh", "softmax", "cross_entropy", seed=2,
-                            dtype=np.float32, init="scaled")
+    deep = loopmlp.init_net(
+        sizes, "tanh", "softmax", "cross_entropy", seed=2, dtype=np.float32, init="scaled"
+    )
     assert deep.sizes == tuple(sizes) and deep.dtype == np.float32
     rng = np.random.default_rng(2)
     for layer, (w, b) in enumerate(zip(deep.weights, deep.biases)):
@@ -588,25 +660,32 @@ def test_init_net_any_depth_and_dtype():
     assert "sizes=(6, 5, 4, 3, 2)" in repr(deep) and "float32" in repr(deep)
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(sizes=[4]), ValueError, "at least 2 entries"),
-    (dict(sizes=[4, 0, 2]), ValueError, "sizes must be >= 1"),
-    (dict(sizes=[4, 2.0]), TypeError, "sizes must hold integers"),
-    (dict(sizes=[4, True]), TypeError, "sizes must hold integers"),
-    (dict(sizes="42"), TypeError, "sizes must be a sequence"),
-    (dict(hidden="softmax"), ValueError, "unknown hidden 'softmax'"),
-    (dict(output="relu"), ValueError, "unknown output 'relu'"),
-    (dict(loss="hinge"), ValueError, "unknown loss 'hinge'"),
-    (dict(hidden=None), TypeError, "hidden must be a str"),
-    (dict(output="softmax", loss="mse"), ValueError, "softmax.*mse.*not supported"),
-    (dict(output="identity", loss="cross_entropy"), ValueError,
-     "identity.*cross_entropy.*not supported"),
-    (dict(dtype="float16"), ValueError, "dtype must be float32 or float64"),
-    (dict(dtype=int), ValueError, "dtype must be float32 or float64"),
-    (dict(dtype=None), ValueError, "dtype must be float32 or float64"),
-    (dict(dtype="nonsense"), ValueError, "dtype must be float32 or float64"),
-    (dict(init="he"), ValueError, "init must be one of"),
-], ids=lambda v: str(v) if isinstance(v, dict) else "")
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(sizes=[4]), ValueError, "at least 2 entries"),
+        (dict(sizes=[4, 0, 2]), ValueError, "sizes must be >= 1"),
+        (dict(sizes=[4, 2.0]), TypeError, "sizes must hold integers"),
+        (dict(sizes=[4, True]), TypeError, "sizes must hold integers"),
+        (dict(sizes="42"), TypeError, "sizes must be a sequence"),
+        (dict(hidden="softmax"), ValueError, "unknown hidden 'softmax'"),
+        (dict(output="relu"), ValueError, "unknown output 'relu'"),
+        (dict(loss="hinge"), ValueError, "unknown loss 'hinge'"),
+        (dict(hidden=None), TypeError, "hidden must be a str"),
+        (dict(output="softmax", loss="mse"), ValueError, "softmax.*mse.*not supported"),
+        (
+            dict(output="identity", loss="cross_entropy"),
+            ValueError,
+            "identity.*cross_entropy.*not supported",
+        ),
+        (dict(dtype="float16"), ValueError, "dtype must be float32 or float64"),
+        (dict(dtype=int), ValueError, "dtype must be float32 or float64"),
+        (dict(dtype=None), ValueError, "dtype must be float32 or float64"),
+        (dict(dtype="nonsense"), ValueError, "dtype must be float32 or float64"),
+        (dict(init="he"), ValueError, "init must be one of"),
+    ],
+    ids=lambda v: str(v) if isinstance(v, dict) else "",
+)
 def test_init_net_rejects(kwargs, exc, match):
     kwargs = {"sizes": [4, 3, 2], **kwargs}
     with pytest.raises(exc, match=match):
@@ -617,8 +696,10 @@ def test_import_loopmlp_stays_cheap():
     import subprocess
     import sys
 
-    code = ("import sys, loopmlp; assert 'numpy' not in sys.modules; loopmlp.Net; "
-            "loopmlp.init_net; assert 'numpy' in sys.modules")
+    code = (
+        "import sys, loopmlp; assert 'numpy' not in sys.modules; loopmlp.Net; "
+        "loopmlp.init_net; assert 'numpy' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -645,8 +726,9 @@ def call(k, kernel, net, X, Y, lrate=0.1, acts=None, **kw):
     if kernel == "net_update":
         if acts is None:
             acts = [np.full(n, 0.5) for n in SIZES[1:]]
-        return k.net_update(net, X[0] if X.ndim == 2 else X, acts,
-                            Y[0] if Y.ndim == 2 else Y, lrate)
+        return k.net_update(
+            net, X[0] if X.ndim == 2 else X, acts, Y[0] if Y.ndim == 2 else Y, lrate
+        )
     if kernel == "net_train":
         return k.net_train(net, X, Y, lrate, kw.pop("epochs", 2), **kw)
     return k.net_predict(net, X, **kw)
@@ -671,38 +753,102 @@ def set_bias(net, idx, value):
 def net_variants():
     """(label, change to the net, exception, message) for broken nets."""
     return [
-        ("weight-wrong-shape", lambda n: set_weight(n, 1, np.zeros((3, 5))), ValueError,
-         re.escape("net.weights[1] has shape (3, 5), expected (3, 4)")),
-        ("bias-wrong-shape", lambda n: set_bias(n, 2, np.zeros(3)), ValueError,
-         re.escape("net.biases[2] has shape (3,), expected (2,)")),
-        ("weights-list-too-short", lambda n: n.weights.pop(), ValueError,
-         "net.weights has 2 arrays, expected 3"),
-        ("biases-list-too-long", lambda n: n.biases.append(np.zeros(2)), ValueError,
-         "net.biases has 4 arrays, expected 3"),
-        ("sizes-disagree", lambda n: setattr(n, "sizes", (5, 4, 4, 2)), ValueError,
-         re.escape("net.weights[1] has shape (3, 4), expected (4, 4)")),
-        ("unknown-hidden", lambda n: setattr(n, "hidden", "swish"), ValueError,
-         "unknown hidden 'swish'"),
-        ("softmax-mse", lambda n: (setattr(n, "output", "softmax"), setattr(n, "loss", "mse")),
-         ValueError, "softmax.*mse.*not supported"),
-        ("mixed-dtypes", lambda n: set_weight(n, 1, n.weights[1].astype(np.float32)), TypeError,
-         "net.weights\\[1\\] has dtype float32 but the net's dtype is float64: mixed dtypes"),
-        ("bias-int", lambda n: set_bias(n, 0, n.biases[0].astype(np.int64)), TypeError,
-         "mixed dtypes"),
-        ("weight-list", lambda n: set_weight(n, 0, n.weights[0].tolist()), TypeError,
-         "net.weights\\[0\\] must be a float64 numpy array"),
-        ("weight-fortran", lambda n: set_weight(n, 0, np.asfortranarray(n.weights[0])),
-         ValueError, "net.weights\\[0\\] must be C-contiguous"),
-        ("weight-byteswapped", lambda n: set_weight(n, 2, n.weights[2].astype(">f8")),
-         TypeError, "net.weights\\[2\\] has dtype >f8"),
-        ("weight-nan", lambda n: n.weights[2].__setitem__((1, 0), np.nan), ValueError,
-         re.escape("net.weights[2] contains NaN or inf (first at index (1, 0))")),
-        ("bias-inf", lambda n: n.biases[1].__setitem__(2, -np.inf), ValueError,
-         re.escape("net.biases[1] contains NaN or inf (first at index (2,))")),
-        ("shared-memory", lambda n: set_bias(n, 0, n.weights[0][0, :4]), ValueError,
-         re.escape("net.weights[0] shares memory with net.biases[0]")),
-        ("net-dtype", lambda n: setattr(n, "dtype", "float16"), ValueError,
-         "net.dtype must be float32 or float64"),
+        (
+            "weight-wrong-shape",
+            lambda n: set_weight(n, 1, np.zeros((3, 5))),
+            ValueError,
+            re.escape("net.weights[1] has shape (3, 5), expected (3, 4)"),
+        ),
+        (
+            "bias-wrong-shape",
+            lambda n: set_bias(n, 2, np.zeros(3)),
+            ValueError,
+            re.escape("net.biases[2] has shape (3,), expected (2,)"),
+        ),
+        (
+            "weights-list-too-short",
+            lambda n: n.weights.pop(),
+            ValueError,
+            "net.weights has 2 arrays, expected 3",
+        ),
+        (
+            "biases-list-too-long",
+            lambda n: n.biases.append(np.zeros(2)),
+            ValueError,
+            "net.biases has 4 arrays, expected 3",
+        ),
+        (
+            "sizes-disagree",
+            lambda n: setattr(n, "sizes", (5, 4, 4, 2)),
+            ValueError,
+            re.escape("net.weights[1] has shape (3, 4), expected (4, 4)"),
+        ),
+        (
+            "unknown-hidden",
+            lambda n: setattr(n, "hidden", "swish"),
+            ValueError,
+            "unknown hidden 'swish'",
+        ),
+        (
+            "softmax-mse",
+            lambda n: (setattr(n, "output", "softmax"), setattr(n, "loss", "mse")),
+            ValueError,
+            "softmax.*mse.*not supported",
+        ),
+        (
+            "mixed-dtypes",
+            lambda n: set_weight(n, 1, n.weights[1].astype(np.float32)),
+            TypeError,
+            "net.weights\\[1\\] has dtype float32 but the net's dtype is float64: mixed dtypes",
+        ),
+        (
+            "bias-int",
+            lambda n: set_bias(n, 0, n.biases[0].astype(np.int64)),
+            TypeError,
+            "mixed dtypes",
+        ),
+        (
+            "weight-list",
+            lambda n: set_weight(n, 0, n.weights[0].tolist()),
+            TypeError,
+            "net.weights\\[0\\] must be a float64 numpy array",
+        ),
+        (
+            "weight-fortran",
+            lambda n: set_weight(n, 0, np.asfortranarray(n.weights[0])),
+            ValueError,
+            "net.weights\\[0\\] must be C-contiguous",
+        ),
+        (
+            "weight-byteswapped",
+            lambda n: set_weight(n, 2, n.weights[2].astype(">f8")),
+            TypeError,
+            "net.weights\\[2\\] has dtype >f8",
+        ),
+        (
+            "weight-nan",
+            lambda n: n.weights[2].__setitem__((1, 0), np.nan),
+            ValueError,
+            re.escape("net.weights[2] contains NaN or inf (first at index (1, 0))"),
+        ),
+        (
+            "bias-inf",
+            lambda n: n.biases[1].__setitem__(2, -np.inf),
+            ValueError,
+            re.escape("net.biases[1] contains NaN or inf (first at index (2,))"),
+        ),
+        (
+            "shared-memory",
+            lambda n: set_bias(n, 0, n.weights[0][0, :4]),
+            ValueError,
+            re.escape("net.weights[0] shares memory with net.biases[0]"),
+        ),
+        (
+            "net-dtype",
+            lambda n: setattr(n, "dtype", "float16"),
+            ValueError,
+            "net.dtype must be float32 or float64",
+        ),
     ]
 
 
@@ -739,14 +885,14 @@ def test_read_only_weights_are_fine_for_the_forward_pass(backend, kernel, good):
         assert np.array_equal(a, b)
 
 
-@pytest.mark.parametrize("kernel, which", [(kernel, "X") for kernel in KERNELS]
-                         + [(kernel, "Y") for kernel in UPDATING])
+@pytest.mark.parametrize(
+    "kernel, which", [(kernel, "X") for kernel in KERNELS] + [(kernel, "Y") for kernel in UPDATING]
+)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_and_inf_in_data(backend, kernel, which, bad, good):
     net, X, Y = good
     (X if which == "X" else Y)[0, 1] = bad
-    name = {"X": "inp", "Y": "tgt"}[which] if kernel in ("net_response", "net_update") \
-        else which
+    name = {"X": "inp", "Y": "tgt"}[which] if kernel in ("net_response", "net_update") else which
     expect_error(backend, kernel, net, X, Y, ValueError, f"{name} contains NaN or inf")
 
 
@@ -754,17 +900,33 @@ def test_nan_in_acts(backend, good):
     net, X, Y = good
     acts = [np.full(n, 0.5) for n in SIZES[1:]]
     acts[1][2] = np.nan
-    expect_error(backend, "net_update", net, X, Y, ValueError,
-                 re.escape("acts[1] contains NaN or inf (first at index (2,))"), acts=acts)
+    expect_error(
+        backend,
+        "net_update",
+        net,
+        X,
+        Y,
+        ValueError,
+        re.escape("acts[1] contains NaN or inf (first at index (2,))"),
+        acts=acts,
+    )
 
 
 def test_data_too_large_for_float32(backend, good):
     net, X, Y = good
     net32 = make_net(SIZES, COMBO, "float32", seed=2)
     X[2, 3] = 1e300
-    expect_error(backend, "net_predict", net32, X, Y, ValueError,
-                 re.escape("X contains NaN or inf after conversion to float32 (too large) "
-                           "(first at index (2, 3))"))
+    expect_error(
+        backend,
+        "net_predict",
+        net32,
+        X,
+        Y,
+        ValueError,
+        re.escape(
+            "X contains NaN or inf after conversion to float32 (too large) (first at index (2, 3))"
+        ),
+    )
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
@@ -782,12 +944,19 @@ def test_wrong_target_width_and_rows(backend, good):
     expect_error(backend, "net_train", net, X[:0], Y[:0], ValueError, "X is empty")
 
 
-@pytest.mark.parametrize("acts, exc, match", [
-    ([np.full(4, 0.5), np.full(3, 0.5)], ValueError, "acts has 2 arrays, expected 3"),
-    ([np.full(4, 0.5), np.full(2, 0.5), np.full(2, 0.5)], ValueError,
-     re.escape("acts[1] has shape (2,)")),
-    (np.full((3, 4), 0.5), TypeError, "acts must be a list"),
-], ids=["too-few", "wrong-shape", "one-array"])
+@pytest.mark.parametrize(
+    "acts, exc, match",
+    [
+        ([np.full(4, 0.5), np.full(3, 0.5)], ValueError, "acts has 2 arrays, expected 3"),
+        (
+            [np.full(4, 0.5), np.full(2, 0.5), np.full(2, 0.5)],
+            ValueError,
+            re.escape("acts[1] has shape (2,)"),
+        ),
+        (np.full((3, 4), 0.5), TypeError, "acts must be a list"),
+    ],
+    ids=["too-few", "wrong-shape", "one-array"],
+)
 def test_bad_acts(backend, acts, exc, match, good):
     net, X, Y = good
     expect_error(backend, "net_update", net, X, Y, exc, match, acts=acts)
@@ -797,17 +966,33 @@ def test_update_must_not_write_into_its_own_inputs(backend, good):
     net, X, Y = good
     acts = [np.full(n, 0.5) for n in SIZES[1:]]
     acts[0] = net.biases[0]  # an update of biases[0] would change acts[0] under the kernel
-    expect_error(backend, "net_update", net, X, Y, ValueError,
-                 re.escape("net.biases[0] shares memory with acts[0]"), acts=acts)
+    expect_error(
+        backend,
+        "net_update",
+        net,
+        X,
+        Y,
+        ValueError,
+        re.escape("net.biases[0] shares memory with acts[0]"),
+        acts=acts,
+    )
 
 
 @pytest.mark.parametrize("kernel", UPDATING)
-@pytest.mark.parametrize("lrate, exc", [(float("nan"), ValueError), (0.0, ValueError),
-                                        (-0.1, ValueError), (float("inf"), ValueError),
-                                        (10**400, ValueError), ("0.1", TypeError),
-                                        (True, TypeError), (None, TypeError)],
-                         ids=["nan", "zero", "negative", "inf", "huge-int", "str", "bool",
-                              "none"])
+@pytest.mark.parametrize(
+    "lrate, exc",
+    [
+        (float("nan"), ValueError),
+        (0.0, ValueError),
+        (-0.1, ValueError),
+        (float("inf"), ValueError),
+        (10**400, ValueError),
+        ("0.1", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+    ids=["nan", "zero", "negative", "inf", "huge-int", "str", "bool", "none"],
+)
 def test_bad_lrate(backend, kernel, lrate, exc, good):
     net, X, Y = good
     expect_error(backend, kernel, net, X, Y, exc, "lrate must be", lrate=lrate)
@@ -816,26 +1001,39 @@ def test_bad_lrate(backend, kernel, lrate, exc, good):
 def test_lrate_must_survive_the_nets_dtype(backend):
     net = make_net(SIZES, COMBO, "float32", seed=2)
     X, Y = make_data(SIZES, COMBO, 6, seed=3)
-    expect_error(backend, "net_train", net, X, Y, ValueError, "in the net's dtype float32",
-                 lrate=1e-50)
+    expect_error(
+        backend, "net_train", net, X, Y, ValueError, "in the net's dtype float32", lrate=1e-50
+    )
 
 
-@pytest.mark.parametrize("name, value, exc", [
-    ("batch_size", 0, ValueError), ("batch_size", -1, ValueError),
-    ("batch_size", 2.5, TypeError), ("batch_size", 2.0, TypeError),
-    ("batch_size", True, TypeError), ("batch_size", "3", TypeError),
-    ("epochs", 0, ValueError), ("epochs", 1.5, TypeError), ("epochs", False, TypeError),
-    ("shuffle_seed", 1.0, TypeError), ("shuffle_seed", True, TypeError),
-    ("shuffle_seed", -1, ValueError), ("shuffle_seed", "7", TypeError),
-])
+@pytest.mark.parametrize(
+    "name, value, exc",
+    [
+        ("batch_size", 0, ValueError),
+        ("batch_size", -1, ValueError),
+        ("batch_size", 2.5, TypeError),
+        ("batch_size", 2.0, TypeError),
+        ("batch_size", True, TypeError),
+        ("batch_size", "3", TypeError),
+        ("epochs", 0, ValueError),
+        ("epochs", 1.5, TypeError),
+        ("epochs", False, TypeError),
+        ("shuffle_seed", 1.0, TypeError),
+        ("shuffle_seed", True, TypeError),
+        ("shuffle_seed", -1, ValueError),
+        ("shuffle_seed", "7", TypeError),
+    ],
+)
 def test_bad_training_options(backend, name, value, exc, good):
     net, X, Y = good
     expect_error(backend, "net_train", net, X, Y, exc, f"{name} must", **{name: value})
 
 
-@pytest.mark.parametrize("data", [np.array(["a"] * 5), np.ones(5, dtype=complex),
-                                  np.ones(5, dtype=np.longdouble)],
-                         ids=["str", "complex", "longdouble"])
+@pytest.mark.parametrize(
+    "data",
+    [np.array(["a"] * 5), np.ones(5, dtype=complex), np.ones(5, dtype=np.longdouble)],
+    ids=["str", "complex", "longdouble"],
+)
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_non_real_data(backend, kernel, data, good):
     net, X, Y = good
@@ -849,8 +1047,7 @@ def test_integer_and_bool_data_compute_what_float_data_computes(backend, good):
     X, Y = rng.integers(0, 3, (6, SIZES[0])), rng.integers(0, 2, (6, SIZES[-1])).astype(bool)
     as_float = copy.deepcopy(net)
     losses = backend.net_train(net, X, Y, 0.1, 2, batch_size=2)
-    expected = backend.net_train(as_float, X.astype(float), Y.astype(float), 0.1, 2,
-                                 batch_size=2)
+    expected = backend.net_train(as_float, X.astype(float), Y.astype(float), 0.1, 2, batch_size=2)
     assert np.array_equal(losses, expected)
     assert all(np.array_equal(a, b) for a, b in zip(arrays(net), arrays(as_float)))
 
@@ -858,8 +1055,16 @@ def test_integer_and_bool_data_compute_what_float_data_computes(backend, good):
 @pytest.mark.parametrize("name", ["python", "numpy"])
 def test_unthreaded_backends_refuse_threads(name, good):
     net, X, Y = good
-    expect_error(loopmlp.get_backend(name), "net_predict", net, X, Y, ValueError,
-                 "takes no threads", threads=2)
+    expect_error(
+        loopmlp.get_backend(name),
+        "net_predict",
+        net,
+        X,
+        Y,
+        ValueError,
+        "takes no threads",
+        threads=2,
+    )
 
 
 @pytest.mark.parametrize("shuffle_seed", [None, 7])
@@ -900,25 +1105,51 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
             for w in net.weights:
                 w *= 3  # some saturated units
         results = []
-        for helpers in ({}, {"layer_response": _rearranged.layer_response,
-                             "hidden_delta": _rearranged.hidden_delta}):
+        for helpers in (
+            {},
+            {
+                "layer_response": _rearranged.layer_response,
+                "hidden_delta": _rearranged.hidden_delta,
+            },
+        ):
             # the reference's own functions, their calls going to ``helpers``
             g = dict(vars(_reference), **helpers)
-            fns = {name: types.FunctionType(getattr(_reference, name).__code__, g)
-                   for name in _reference.NET_FUNCTIONS if name not in helpers}
+            fns = {
+                name: types.FunctionType(getattr(_reference, name).__code__, g)
+                for name in _reference.NET_FUNCTIONS
+                if name not in helpers
+            }
             g.update(fns)
             results.append(fns)
         losses = []
         for net, fns in zip(nets, results):
             from loopmlp import net as net_module
+
             acts, deltas, grad_w, grad_b = net_module.scratch(net)
             (orders,) = net_module.orders(7, 2, 5)
-            code = {"sigmoid": _reference.SIGMOID, "tanh": _reference.TANH,
-                    "relu": _reference.RELU}[hidden]
-            losses.append(fns["net_train"](
-                X.astype(dtype), Y.astype(dtype), tuple(net.weights), tuple(net.biases), code,
-                _reference.SIGMOID, _reference.MSE, np.dtype(dtype).type(0.1), orders, 3,
-                acts, deltas, grad_w, grad_b))
+            code = {
+                "sigmoid": _reference.SIGMOID,
+                "tanh": _reference.TANH,
+                "relu": _reference.RELU,
+            }[hidden]
+            losses.append(
+                fns["net_train"](
+                    X.astype(dtype),
+                    Y.astype(dtype),
+                    tuple(net.weights),
+                    tuple(net.biases),
+                    code,
+                    _reference.SIGMOID,
+                    _reference.MSE,
+                    np.dtype(dtype).type(0.1),
+                    orders,
+                    3,
+                    acts,
+                    deltas,
+                    grad_w,
+                    grad_b,
+                )
+            )
         assert np.array_equal(losses[0], losses[1])
         for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
             assert np.array_equal(a, b)
@@ -943,15 +1174,21 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lane
     rng = np.random.default_rng(12)
     X = rng.random((131, 9)).astype(dtype)
     for hidden, output in (("relu", "softmax"), ("tanh", "identity"), ("sigmoid", "sigmoid")):
-        net = loopmlp.init_net([9, 17, 3], hidden=hidden, output=output,
-                               loss="cross_entropy" if output == "softmax" else "mse",
-                               seed=1, dtype=dtype)
+        net = loopmlp.init_net(
+            [9, 17, 3],
+            hidden=hidden,
+            output=output,
+            loss="cross_entropy" if output == "softmax" else "mse",
+            seed=1,
+            dtype=dtype,
+        )
         args = (X, tuple(net.weights), tuple(net.biases), HIDDEN[hidden], OUTPUT[output])
         panels = tuple(_rearranged.to_panels(w, width) for w in net.weights)
         finite = np.zeros(3, dtype=bool)  # 131 rows: three blocks of 64
         with np.errstate(over="ignore"):
-            assert np.array_equal(_rearranged.net_predict(*args, panels, finite),
-                                  _reference.net_predict(*args))
+            assert np.array_equal(
+                _rearranged.net_predict(*args, panels, finite), _reference.net_predict(*args)
+            )
         assert finite.all()
 
 
@@ -968,26 +1205,48 @@ def test_rearranged_mini_batches_interpreted_equal_the_reference(dtype):
     X = rng.random((27, 13)).astype(dtype)
     Y = np.eye(3, dtype=dtype)[rng.integers(3, size=27)]
     order = next(orders(27, 2, shuffle_seed=4))
-    for hidden, output, loss in (("relu", "softmax", "cross_entropy"),
-                                 ("sigmoid", "sigmoid", "mse")):
-        nets = [loopmlp.init_net([13, 17, 3], hidden=hidden, output=output, loss=loss,
-                                 seed=2, dtype=dtype) for _ in range(2)]
+    for hidden, output, loss in (
+        ("relu", "softmax", "cross_entropy"),
+        ("sigmoid", "sigmoid", "mse"),
+    ):
+        nets = [
+            loopmlp.init_net(
+                [13, 17, 3], hidden=hidden, output=output, loss=loss, seed=2, dtype=dtype
+            )
+            for _ in range(2)
+        ]
         losses = []
         for module, net in zip((_rearranged, _reference), nets):
-            losses.append(module.net_train(
-                X, Y, tuple(net.weights), tuple(net.biases), HIDDEN[hidden], OUTPUT[output],
-                LOSSES[loss], np.dtype(dtype).type(0.3), order, 11, *scratch(net)))
+            losses.append(
+                module.net_train(
+                    X,
+                    Y,
+                    tuple(net.weights),
+                    tuple(net.biases),
+                    HIDDEN[hidden],
+                    OUTPUT[output],
+                    LOSSES[loss],
+                    np.dtype(dtype).type(0.3),
+                    order,
+                    11,
+                    *scratch(net),
+                )
+            )
         assert np.array_equal(losses[0], losses[1])
-        assert all(np.array_equal(a, b) for a, b in zip(nets[0].weights + nets[0].biases,
-                                                         nets[1].weights + nets[1].biases))
+        assert all(
+            np.array_equal(a, b)
+            for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases)
+        )
 
 
 def test_all_finite_tells_nan_and_inf_from_every_finite_value():
     from loopmlp.kernels import _rearranged
+
     for dtype in DTYPES:
         info = np.finfo(dtype)
-        a = np.array([[info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 0.0]],
-                     dtype=dtype)
+        a = np.array(
+            [[info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 0.0]], dtype=dtype
+        )
         assert _rearranged.all_finite(a)
         for bad in (np.nan, np.inf, -np.inf):
             b = a.copy()
@@ -1003,7 +1262,9 @@ def test_the_scanning_kernels_find_nan_and_inf_as_they_read(name, row, dtype):
     """numba's and cython's predict and net_predict check X themselves, block by block of
     64 rows (loopmlp._backends.SCANNING): the raw kernels raise, wherever the bad value is,
     and the checked method names it."""
-    from loopmlp.net import HIDDEN as HIDDEN_CODES, OUTPUT as OUTPUT_CODES
+    from loopmlp.net import HIDDEN as HIDDEN_CODES
+    from loopmlp.net import OUTPUT as OUTPUT_CODES
+
     k = loopmlp.get_backend(name)
     net = loopmlp.init_net([5, 7, 3], hidden="sigmoid", output="sigmoid", seed=2, dtype=dtype)
     wh, wo = (w.astype(np.float64) for w in net.weights)
@@ -1014,8 +1275,13 @@ def test_the_scanning_kernels_find_nan_and_inf_as_they_read(name, row, dtype):
         Xb[row, 4] = bad
         message = re.escape(f"X contains NaN or inf (first at index ({row}, 4))")
         with pytest.raises(ValueError, match="X contains NaN or inf"):
-            k._k.net_predict(Xb.astype(dtype), tuple(net.weights), tuple(net.biases),
-                             HIDDEN_CODES["sigmoid"], OUTPUT_CODES["sigmoid"])
+            k._k.net_predict(
+                Xb.astype(dtype),
+                tuple(net.weights),
+                tuple(net.biases),
+                HIDDEN_CODES["sigmoid"],
+                OUTPUT_CODES["sigmoid"],
+            )
         with pytest.raises(ValueError, match=message):
             k.net_predict(net, Xb)
         if dtype == "float64":

@@ -9,9 +9,9 @@ import re
 
 import numpy as np
 import pytest
+from conftest import copy, make_case
 
 import loopmlp
-from conftest import copy, make_case
 
 N_IN, N_HID, N_OUT = 5, 4, 3
 
@@ -29,8 +29,17 @@ def call(k, kernel, X, Y, w, lrate=0.1, epochs=2):
         return k.neural_response(X[0] if X.ndim == 2 else X, wh, bh, wo, bo)
     if kernel == "update_network":
         hid, out = np.full(N_HID, 0.5), np.full(N_OUT, 0.5)
-        return k.update_network(X[0] if X.ndim == 2 else X, hid, out,
-                                Y[0] - out if Y.ndim == 2 else Y, wh, bh, wo, bo, lrate)
+        return k.update_network(
+            X[0] if X.ndim == 2 else X,
+            hid,
+            out,
+            Y[0] - out if Y.ndim == 2 else Y,
+            wh,
+            bh,
+            wo,
+            bo,
+            lrate,
+        )
     if kernel == "train_epoch":
         return k.train_epoch(X, Y, wh, bh, wo, bo, lrate)
     if kernel == "train":
@@ -58,8 +67,13 @@ def weight_variants():
         ("wo-list", 2, lambda a: a.tolist(), TypeError, "wo must be a float64 numpy array"),
         ("bo-2d", 3, lambda a: a[None, :], ValueError, "bo must be 1-D"),
         ("wh-fortran", 0, np.asfortranarray, ValueError, "wh must be C-contiguous"),
-        ("wo-strided", 2, lambda a: np.repeat(a, 2, axis=1)[:, ::2], ValueError,
-         "wo must be C-contiguous"),
+        (
+            "wo-strided",
+            2,
+            lambda a: np.repeat(a, 2, axis=1)[:, ::2],
+            ValueError,
+            "wo must be C-contiguous",
+        ),
         ("wh-wrong-shape", 0, lambda a: np.zeros((N_HID + 1, N_IN)), ValueError, "wo has shape"),
         ("bh-wrong-shape", 1, lambda a: np.zeros(N_HID + 1), ValueError, "bh has shape"),
         ("bo-wrong-shape", 3, lambda a: np.zeros(N_OUT + 1), ValueError, "bo has shape"),
@@ -94,18 +108,25 @@ def test_read_only_weights_are_fine_for_the_forward_pass(backend, kernel, args):
     for a in w:
         a.flags.writeable = False
     got = call(backend, kernel, X, Y, w)
-    np.testing.assert_allclose(np.concatenate([np.ravel(g) for g in got]),
-                               np.concatenate([np.ravel(e) for e in expected]), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.concatenate([np.ravel(g) for g in got]),
+        np.concatenate([np.ravel(e) for e in expected]),
+        rtol=1e-12,
+    )
 
 
-@pytest.mark.parametrize("kernel,which", [(kernel, "X") for kernel in KERNELS]
-                         + [(kernel, "Y") for kernel in UPDATING])
+@pytest.mark.parametrize(
+    "kernel,which", [(kernel, "X") for kernel in KERNELS] + [(kernel, "Y") for kernel in UPDATING]
+)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_and_inf_in_data(backend, kernel, bad, which, args):
     X, Y, w = args
     (X if which == "X" else Y)[0, 1] = bad
-    name = {"X": "inp", "Y": "err"}[which] if kernel in ("neural_response", "update_network") \
+    name = (
+        {"X": "inp", "Y": "err"}[which]
+        if kernel in ("neural_response", "update_network")
         else which
+    )
     expect_error(backend, kernel, X, Y, w, ValueError, f"{name} contains NaN or inf")
 
 
@@ -116,10 +137,17 @@ def test_nan_and_inf_in_long_data(backend, bad, pos):
     X, Y, w = make_case((N_IN, N_HID, N_OUT), 1000, seed=3)  # 5000 values in X
     X[0, :3] = np.finfo(np.float64).max, 5e-324, -0.0  # extreme but finite
     X.flat[pos] = bad
-    X.flat[pos + 1:] = np.inf  # later bad values must not be the one named
+    X.flat[pos + 1 :] = np.inf  # later bad values must not be the one named
     row, col = divmod(pos, N_IN)
-    expect_error(backend, "predict", X, Y, w, ValueError,
-                 re.escape(f"X contains NaN or inf (first at index ({row}, {col}))"))
+    expect_error(
+        backend,
+        "predict",
+        X,
+        Y,
+        w,
+        ValueError,
+        re.escape(f"X contains NaN or inf (first at index ({row}, {col}))"),
+    )
 
 
 @pytest.mark.parametrize("pos", [0, 399_999, 400_000, 500_000, 799_999])
@@ -127,10 +155,11 @@ def test_big_data_names_its_first_bad_value(pos):
     """The compiled scan of 800,000 values names the first bad one, with more after it,
     through both routes: the lecture's kernels and the deep net's."""
     from loopmlp import _check
+
     X, _, w = make_case((N_IN, N_HID, N_OUT), 160_000, seed=4)  # 800,000 values in X
     assert _check.first_nonfinite(X) == -1
     X.flat[pos] = np.nan
-    X.flat[pos + 1::9973] = np.inf
+    X.flat[pos + 1 :: 9973] = np.inf
     assert _check.first_nonfinite(X) == pos
     row, col = divmod(pos, N_IN)
     message = re.escape(f"X contains NaN or inf (first at index ({row}, {col}))")
@@ -169,9 +198,11 @@ def test_rows_must_match(backend, kernel, args):
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
-@pytest.mark.parametrize("data", [np.array(["a"] * N_IN), np.ones(N_IN, dtype=complex),
-                                  np.ones(N_IN, dtype=np.longdouble)],
-                         ids=["str", "complex", "longdouble"])
+@pytest.mark.parametrize(
+    "data",
+    [np.array(["a"] * N_IN), np.ones(N_IN, dtype=complex), np.ones(N_IN, dtype=np.longdouble)],
+    ids=["str", "complex", "longdouble"],
+)
 def test_non_real_data(backend, kernel, data, args):
     X, Y, w = args
     X = np.stack([data] * 2) if kernel not in ("neural_response", "update_network") else data
@@ -179,17 +210,27 @@ def test_non_real_data(backend, kernel, data, args):
 
 
 @pytest.mark.parametrize("kernel", UPDATING)
-@pytest.mark.parametrize("lrate,exc", [(float("nan"), ValueError), (0.0, ValueError),
-                                       (-0.1, ValueError), (float("inf"), ValueError),
-                                       ("0.1", TypeError), (True, TypeError), (None, TypeError)],
-                         ids=["nan", "zero", "negative", "inf", "str", "bool", "none"])
+@pytest.mark.parametrize(
+    "lrate,exc",
+    [
+        (float("nan"), ValueError),
+        (0.0, ValueError),
+        (-0.1, ValueError),
+        (float("inf"), ValueError),
+        ("0.1", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
+    ids=["nan", "zero", "negative", "inf", "str", "bool", "none"],
+)
 def test_bad_lrate(backend, kernel, lrate, exc, args):
     X, Y, w = args
     expect_error(backend, kernel, X, Y, w, exc, "lrate must be", lrate=lrate)
 
 
-@pytest.mark.parametrize("epochs,exc", [(0, ValueError), (-3, ValueError), (1.5, TypeError),
-                                        ("2", TypeError)])
+@pytest.mark.parametrize(
+    "epochs,exc", [(0, ValueError), (-3, ValueError), (1.5, TypeError), ("2", TypeError)]
+)
 def test_bad_epochs(backend, epochs, exc, args):
     X, Y, w = args
     expect_error(backend, "train", X, Y, w, exc, "epochs must be", epochs=epochs)
@@ -205,7 +246,7 @@ def test_weights_sharing_memory_are_rejected(backend, kernel, args):
 def test_update_must_not_write_into_its_own_inputs(backend, args):
     X, Y, w = args
     wh, bh, wo, bo = w
-    hid, out = np.full(N_HID, 0.5), np.full(N_OUT, 0.5)
+    out = np.full(N_OUT, 0.5)
     before = copy(w)
     with pytest.raises(ValueError, match="bh shares memory with hid"):
         backend.update_network(X[0], bh, out, Y[0] - out, wh, bh, wo, bo, 0.1)
@@ -221,7 +262,10 @@ def test_integer_and_float32_data_compute_what_float64_computes(backend, kernel)
     as_float, as_given = copy(w), copy(w)
     expected = call(backend, kernel, X.astype(np.float64), Y.astype(np.float64), as_float)
     got = call(backend, kernel, X, Y, as_given)
-    for g, e in zip(got if isinstance(got, tuple) else [got], expected if isinstance(expected, tuple) else [expected]):
+    for g, e in zip(
+        got if isinstance(got, tuple) else [got],
+        expected if isinstance(expected, tuple) else [expected],
+    ):
         assert np.array_equal(np.asarray(g), np.asarray(e))
     assert all(np.array_equal(a, b) for a, b in zip(as_given, as_float))
 

@@ -17,19 +17,31 @@ BACKENDS = ("python", "numba", "cython", "numpy")
 THREADED = ("numba", "cython", "fast")  # their predict spreads rows over threads
 
 __version__ = "0.2.0"
-__all__ = ["BACKENDS", "THREADED", "get_backend", "init_weights", "Backend", "init_net", "Net",
-           "LoopMLPClassifier", "LoopMLPRegressor"]
+__all__ = [
+    "BACKENDS",
+    "THREADED",
+    "get_backend",
+    "init_weights",
+    "Backend",
+    "init_net",
+    "Net",
+    "LoopMLPClassifier",
+    "LoopMLPRegressor",
+]
 
 
 def __getattr__(name):
     # NumPy and the backends load on first use, so `import loopmlp` stays cheap.
     if name in ("get_backend", "init_weights", "Backend"):
         from . import _backends
+
         return getattr(_backends, name)
     if name in ("init_net", "Net"):
         from . import net
+
         return getattr(net, name)
     if name in ("LoopMLPClassifier", "LoopMLPRegressor"):
         from . import estimators  # scikit-learn loads here, not at `import loopmlp`
+
         return getattr(estimators, name)
     raise AttributeError(f"module 'loopmlp' has no attribute {name!r}")

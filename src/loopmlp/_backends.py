@@ -55,8 +55,9 @@ class Backend:
     def __repr__(self) -> str:
         return f"<loopmlp backend {self.name!r}>"
 
-    def neural_response(self, inp: ArrayLike, wh: np.ndarray, bh: np.ndarray,
-                        wo: np.ndarray, bo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def neural_response(
+        self, inp: ArrayLike, wh: np.ndarray, bh: np.ndarray, wo: np.ndarray, bo: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Forward pass for one input: returns new arrays ``hid (n_hid,)`` and ``out (n_out,)``.
 
         ``hid = sigmoid(wh @ inp + bh)`` and ``out = sigmoid(wo @ hid + bo)``, computed by the
@@ -65,20 +66,38 @@ class Backend:
         inp = self._check.neural_response(inp, wh, bh, wo, bo)
         return self._k.neural_response(inp, wh, bh, wo, bo)
 
-    def update_network(self, inp: ArrayLike, hid: ArrayLike, out: ArrayLike, err: ArrayLike,
-                       wh: np.ndarray, bh: np.ndarray, wo: np.ndarray, bo: np.ndarray,
-                       lrate: float) -> None:
+    def update_network(
+        self,
+        inp: ArrayLike,
+        hid: ArrayLike,
+        out: ArrayLike,
+        err: ArrayLike,
+        wh: np.ndarray,
+        bh: np.ndarray,
+        wo: np.ndarray,
+        bo: np.ndarray,
+        lrate: float,
+    ) -> None:
         """One backpropagation step for one sample: updates ``wh, bh, wo, bo`` in place.
 
         ``hid, out`` come from ``neural_response(inp, ...)`` and ``err = tgt - out``; the step
         is ``w -= lrate * dE/dw`` for ``E = 1/2 sum (tgt - out)**2``.
         """
         inp, hid, out, err, lrate = self._check.update_network(
-            inp, hid, out, err, wh, bh, wo, bo, lrate)
+            inp, hid, out, err, wh, bh, wo, bo, lrate
+        )
         self._k.update_network(inp, hid, out, err, wh, bh, wo, bo, lrate)
 
-    def train_epoch(self, X: ArrayLike, Y: ArrayLike, wh: np.ndarray, bh: np.ndarray,
-                    wo: np.ndarray, bo: np.ndarray, lrate: float) -> float:
+    def train_epoch(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        wh: np.ndarray,
+        bh: np.ndarray,
+        wo: np.ndarray,
+        bo: np.ndarray,
+        lrate: float,
+    ) -> float:
         """One epoch of online SGD over the rows of ``X, Y`` in order; weights updated in place.
 
         For each row: forward, ``err = tgt - out``, add ``mean(err**2)``, update. Returns the
@@ -87,9 +106,17 @@ class Backend:
         X, Y, lrate = self._check.train_epoch(X, Y, wh, bh, wo, bo, lrate)
         return float(self._k.train_epoch(X, Y, wh, bh, wo, bo, lrate))
 
-    def train_epoch_literal(self, X: ArrayLike, Y: ArrayLike, wh: np.ndarray, bh: np.ndarray,
-                            wo: np.ndarray, bo: np.ndarray, lrate: float) -> float:
-        """``train_epoch`` in the lecture's loop order, for the benchmarks: same result, bit for bit.
+    def train_epoch_literal(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        wh: np.ndarray,
+        bh: np.ndarray,
+        wo: np.ndarray,
+        bo: np.ndarray,
+        lrate: float,
+    ) -> float:
+        """``train_epoch`` in the lecture's loop order, for the benchmarks: the same bits.
 
         ``numba`` and ``cython`` run ``train_epoch`` with independent work reordered
         (``_rearranged.py``); this is their compiled epoch loop as the lecture wrote it.
@@ -97,17 +124,33 @@ class Backend:
         X, Y, lrate = self._check.train_epoch(X, Y, wh, bh, wo, bo, lrate)
         return float(self._k.train_epoch_literal(X, Y, wh, bh, wo, bo, lrate))
 
-    def train(self, X: ArrayLike, Y: ArrayLike, wh: np.ndarray, bh: np.ndarray,
-              wo: np.ndarray, bo: np.ndarray, lrate: float, epochs: int) -> np.ndarray:
-        """The lecture's epoch loop: ``epochs`` calls of ``train_epoch``; returns ``mses (epochs,)``.
+    def train(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        wh: np.ndarray,
+        bh: np.ndarray,
+        wo: np.ndarray,
+        bo: np.ndarray,
+        lrate: float,
+        epochs: int,
+    ) -> np.ndarray:
+        """The lecture's epoch loop: ``epochs`` calls of ``train_epoch``; returns their MSEs.
 
         In the ``numba`` and ``cython`` backends the whole training runs in compiled code.
         """
         X, Y, lrate, epochs = self._check.train(X, Y, wh, bh, wo, bo, lrate, epochs)
         return self._k.train(X, Y, wh, bh, wo, bo, lrate, epochs)
 
-    def predict(self, X: ArrayLike, wh: np.ndarray, bh: np.ndarray, wo: np.ndarray,
-                bo: np.ndarray, threads: int | None = None) -> np.ndarray:
+    def predict(
+        self,
+        X: ArrayLike,
+        wh: np.ndarray,
+        bh: np.ndarray,
+        wo: np.ndarray,
+        bo: np.ndarray,
+        threads: int | None = None,
+    ) -> np.ndarray:
         """Forward pass for every row of ``X``: returns a new array ``Y_hat (n, n_out)``.
 
         ``numba`` and ``cython`` spread the rows over ``threads`` threads; the default is
@@ -132,8 +175,9 @@ class Backend:
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
         if self.name not in THREADED:
-            raise ValueError(f"the {self.name} backend takes no threads (only "
-                             f"{' and '.join(THREADED)} do)")
+            raise ValueError(
+                f"the {self.name} backend takes no threads (only {' and '.join(THREADED)} do)"
+            )
         return int(threads)
 
     # The deep net (issue 10): a Net of any depth (loopmlp.init_net). Checks in net.py, in
@@ -163,8 +207,9 @@ class Backend:
             kernel(inp, weights, biases, hidden, output, acts)
         return list(acts)
 
-    def net_update(self, net: Net, inp: ArrayLike, acts: list[ArrayLike], tgt: ArrayLike,
-                   lrate: float) -> None:
+    def net_update(
+        self, net: Net, inp: ArrayLike, acts: list[ArrayLike], tgt: ArrayLike, lrate: float
+    ) -> None:
         """One sample's SGD step on every layer of ``net``, in place.
 
         Parameters
@@ -186,13 +231,22 @@ class Backend:
         """
         kernel = self._k.net_update
         inp, acts, tgt, weights, biases, hidden, output, loss, lrate = _net.check_update(
-            net, inp, acts, tgt, lrate)
+            net, inp, acts, tgt, lrate
+        )
         _, deltas, _, _ = _net.scratch(net)
         with np.errstate(over="ignore"):
             kernel(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
 
-    def net_train(self, net: Net, X: ArrayLike, Y: ArrayLike, lrate: float, epochs: int,
-                  batch_size: int = 1, shuffle_seed: int | None = None) -> np.ndarray:
+    def net_train(
+        self,
+        net: Net,
+        X: ArrayLike,
+        Y: ArrayLike,
+        lrate: float,
+        epochs: int,
+        batch_size: int = 1,
+        shuffle_seed: int | None = None,
+    ) -> np.ndarray:
         """Train ``net`` in place by SGD: ``epochs`` passes over the rows of ``X, Y``.
 
         Parameters
@@ -221,24 +275,46 @@ class Backend:
             Each epoch's mean of the per-sample losses, computed during the pass (each
             sample's loss is taken before its own step).
         """
-        X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = \
-            _net.check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed)
+        X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = _net.check_train(
+            net, X, Y, lrate, epochs, batch_size, shuffle_seed
+        )
         if _net.is_lectures(net) and batch_size == 1:
             # The lecture's own net, online: its own whole-run kernel, which computes the
             # same bits as the general one (tests/test_net.py checks both), 2-3x faster.
             (wh, wo), (bh, bo) = weights, biases
             if shuffle_seed is None:
                 return self._k.train(X, Y, wh, bh, wo, bo, float(lrate), epochs)
-            return np.concatenate([
-                self._k.train(X[order], Y[order], wh, bh, wo, bo, float(lrate), 1)
-                for orders in _net.orders(X.shape[0], epochs, shuffle_seed) for order in orders])
+            return np.concatenate(
+                [
+                    self._k.train(X[order], Y[order], wh, bh, wo, bo, float(lrate), 1)
+                    for orders in _net.orders(X.shape[0], epochs, shuffle_seed)
+                    for order in orders
+                ]
+            )
         kernel = self._k.net_train
         acts, deltas, grad_w, grad_b = _net.scratch(net)
         with np.errstate(over="ignore"):
-            return np.concatenate([
-                kernel(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size,
-                       acts, deltas, grad_w, grad_b)
-                for orders in _net.orders(X.shape[0], epochs, shuffle_seed)])
+            return np.concatenate(
+                [
+                    kernel(
+                        X,
+                        Y,
+                        weights,
+                        biases,
+                        hidden,
+                        output,
+                        loss,
+                        lrate,
+                        orders,
+                        batch_size,
+                        acts,
+                        deltas,
+                        grad_w,
+                        grad_b,
+                    )
+                    for orders in _net.orders(X.shape[0], epochs, shuffle_seed)
+                ]
+            )
 
     def net_predict(self, net: Net, X: ArrayLike, threads: int | None = None) -> np.ndarray:
         """Forward pass of ``net`` for every row of ``X``: returns a new array ``Y_hat``.
@@ -289,13 +365,15 @@ def get_backend(name: str) -> Backend:
         raise ImportError(
             f"loopmlp backend {name!r} cannot load: {e}. loopmlp's compiled extensions "
             f"(_check, _cython) are built by `pip install .`; a source checkout on "
-            f"PYTHONPATH does not have them.") from e
+            f"PYTHONPATH does not have them."
+        ) from e
     backend = _loaded[name] = Backend(name, kernels, check)
     return backend
 
 
-def init_weights(n_in: int, n_hid: int, n_out: int, seed: int | None = 0
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def init_weights(
+    n_in: int, n_hid: int, n_out: int, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The lecture's initialisation: ``wh, bh, wo, bo`` with weights uniform in [-1, 1).
 
     ``wh = 2 * rand(n_hid, n_in) - 1`` and ``wo = 2 * rand(n_out, n_hid) - 1`` from
@@ -309,6 +387,6 @@ def init_weights(n_in: int, n_hid: int, n_out: int, seed: int | None = 0
     wh = 2 * rng.random((n_hid, n_in)) - 1
     wo = 2 * rng.random((n_out, n_hid)) - 1
     # initialize the bias weights
-    bh = np.zeros((n_hid))
-    bo = np.zeros((n_out))
+    bh = np.zeros(n_hid)
+    bo = np.zeros(n_out)
     return wh, bh, wo, bo

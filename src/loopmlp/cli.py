@@ -56,7 +56,7 @@ def _int_at_least(lo: int, what: str):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be an integer, got {text!r}")
+            raise argparse.ArgumentTypeError(f"{what} must be an integer, got {text!r}") from None
         if value < lo:
             raise argparse.ArgumentTypeError(f"{what} must be >= {lo}, got {value}")
         return value
@@ -69,7 +69,7 @@ def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return value
@@ -79,7 +79,7 @@ def _fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
     return value
@@ -89,8 +89,9 @@ def _hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(p) for p in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be widths separated by commas, like 60,60; "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"must be widths separated by commas, like 60,60; got {text!r}"
+        ) from None
     if any(n < 1 for n in sizes):
         raise argparse.ArgumentTypeError(f"every width must be >= 1, got {text!r}")
     return sizes
@@ -110,8 +111,9 @@ def _fmt_hidden(h) -> str:
     return ",".join(str(n) for n in h)
 
 
-def _network_options(defaults: dict, command: str, mnist: dict | None = None,
-                     validation: bool = True) -> argparse.ArgumentParser:
+def _network_options(
+    defaults: dict, command: str, mnist: dict | None = None, validation: bool = True
+) -> argparse.ArgumentParser:
     """The options every network subcommand shares, as a parent parser."""
     from . import BACKENDS
 
@@ -123,57 +125,127 @@ def _network_options(defaults: dict, command: str, mnist: dict | None = None,
 
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("the net and its training (a --load model keeps its net)")
-    g.add_argument("--backend", choices=BACKENDS, default="numba",
-                   help="kernel backend (default: numba); python/numba/cython give "
-                        "bit-identical results, numpy agrees within ~1e-12")
-    g.add_argument("--seed", type=_seed_type, default=0,
-                   help="random_state: initial weights, shuffling, data and validation "
-                        "splits (default: 0)")
-    g.add_argument("--epochs", type=_epochs_type, default=None,
-                   help=f"training epochs, 0 = evaluate the --load model ({default('epochs')})")
-    g.add_argument("--hidden", type=_hidden, default=None, metavar="H[,H...]",
-                   help="hidden widths, one per layer, e.g. 60,60 for two layers of 60 "
-                        f"({default('hidden', _fmt_hidden)})")
-    g.add_argument("--activation", choices=("sigmoid", "tanh", "relu"), default=None,
-                   help=f"hidden units ({default('activation')})")
-    g.add_argument("--lrate", type=_positive_float, default=None,
-                   help=f"learning rate of plain SGD ({default('lrate')})")
-    g.add_argument("--batch-size", type=_count_type, default=None, metavar="B",
-                   help="samples per step: 1 = online SGD as the lecture's loops, more = "
-                        f"one step per mean gradient of B rows ({default('batch_size')})")
-    g.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=None,
-                   help="visit the rows in a new seeded order each epoch (default: no, "
-                        "the lecture's loop over the data in order)")
-    g.add_argument("--init", choices=("lecture", "scaled"), default=None,
-                   help="initial weights: 'lecture' = uniform in [-1, 1), 'scaled' = the "
-                        f"same divided by sqrt(fan-in) ({default('init')})")
-    g.add_argument("--dtype", choices=("float64", "float32"), default=None,
-                   help="the net's float type (default: float64)")
+    g.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="numba",
+        help="kernel backend (default: numba); python/numba/cython give "
+        "bit-identical results, numpy agrees within ~1e-12",
+    )
+    g.add_argument(
+        "--seed",
+        type=_seed_type,
+        default=0,
+        help="random_state: initial weights, shuffling, data and validation splits (default: 0)",
+    )
+    g.add_argument(
+        "--epochs",
+        type=_epochs_type,
+        default=None,
+        help=f"training epochs, 0 = evaluate the --load model ({default('epochs')})",
+    )
+    g.add_argument(
+        "--hidden",
+        type=_hidden,
+        default=None,
+        metavar="H[,H...]",
+        help="hidden widths, one per layer, e.g. 60,60 for two layers of 60 "
+        f"({default('hidden', _fmt_hidden)})",
+    )
+    g.add_argument(
+        "--activation",
+        choices=("sigmoid", "tanh", "relu"),
+        default=None,
+        help=f"hidden units ({default('activation')})",
+    )
+    g.add_argument(
+        "--lrate",
+        type=_positive_float,
+        default=None,
+        help=f"learning rate of plain SGD ({default('lrate')})",
+    )
+    g.add_argument(
+        "--batch-size",
+        type=_count_type,
+        default=None,
+        metavar="B",
+        help="samples per step: 1 = online SGD as the lecture's loops, more = "
+        f"one step per mean gradient of B rows ({default('batch_size')})",
+    )
+    g.add_argument(
+        "--shuffle",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="visit the rows in a new seeded order each epoch (default: no, "
+        "the lecture's loop over the data in order)",
+    )
+    g.add_argument(
+        "--init",
+        choices=("lecture", "scaled"),
+        default=None,
+        help="initial weights: 'lecture' = uniform in [-1, 1), 'scaled' = the "
+        f"same divided by sqrt(fan-in) ({default('init')})",
+    )
+    g.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default=None,
+        help="the net's float type (default: float64)",
+    )
     if validation:
-        g.add_argument("--validation-fraction", type=_fraction, default=None, metavar="F",
-                       help="hold out F of the training rows, scored after every epoch "
-                            "(val_loss, val_accuracy) as Keras' validation_split "
-                            f"({default('validation_fraction')})")
+        g.add_argument(
+            "--validation-fraction",
+            type=_fraction,
+            default=None,
+            metavar="F",
+            help="hold out F of the training rows, scored after every epoch "
+            "(val_loss, val_accuracy) as Keras' validation_split "
+            f"({default('validation_fraction')})",
+        )
     g = p.add_argument_group("output")
-    g.add_argument("--out", metavar="DIR", default=None,
-                   help=f"directory for artifacts (default: {DEFAULT_OUT_ROOT}/{command} "
-                        "in the current directory)")
+    g.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help=f"directory for artifacts (default: {DEFAULT_OUT_ROOT}/{command} "
+        "in the current directory)",
+    )
     g.add_argument("--no-out", action="store_true", help="write no artifacts")
-    g.add_argument("--save", metavar="FILE", default=None,
-                   help="save the trained model (a pickled scikit-learn estimator)")
-    g.add_argument("--load", metavar="FILE", default=None,
-                   help="start from a saved model (with --epochs 0: just evaluate it); it "
-                        "is unpickled: load only files you trust")
-    g.add_argument("--save-best", metavar="FILE", default=None,
-                   help="while training, keep the model of the epoch with the lowest "
-                        "--monitor value in FILE (Keras' ModelCheckpoint)")
-    g.add_argument("--monitor", choices=("loss", "val_loss"), default="loss",
-                   help="what --save-best minimises (default: loss, the training loss)")
-    g.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress bar and no per-epoch output")
-    g.add_argument("-v", "--verbose", action="store_true",
-                   help="print the lecture's 'Epoch MSE = ...' lines (and the other "
-                        "measures) every epoch")
+    g.add_argument(
+        "--save",
+        metavar="FILE",
+        default=None,
+        help="save the trained model (a pickled scikit-learn estimator)",
+    )
+    g.add_argument(
+        "--load",
+        metavar="FILE",
+        default=None,
+        help="start from a saved model (with --epochs 0: just evaluate it); it "
+        "is unpickled: load only files you trust",
+    )
+    g.add_argument(
+        "--save-best",
+        metavar="FILE",
+        default=None,
+        help="while training, keep the model of the epoch with the lowest "
+        "--monitor value in FILE (Keras' ModelCheckpoint)",
+    )
+    g.add_argument(
+        "--monitor",
+        choices=("loss", "val_loss"),
+        default="loss",
+        help="what --save-best minimises (default: loss, the training loss)",
+    )
+    g.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar and no per-epoch output"
+    )
+    g.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print the lecture's 'Epoch MSE = ...' lines (and the other measures) every epoch",
+    )
     return p
 
 
@@ -185,11 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="loopmlp",
         description="The neural-networks lecture's MLP experiments on the python, numba, "
-                    "cython or numpy backend.",
+        "cython or numpy backend.",
         epilog="Exit codes: 0 ok, 2 bad arguments or unusable input (including a --load "
-               "file that is not a loopmlp model or does not fit the net), 1 a backend "
-               "that cannot load. Artifacts go to loopmlp-out/COMMAND unless --out DIR "
-               "or --no-out.",
+        "file that is not a loopmlp model or does not fit the net), 1 a backend "
+        "that cannot load. Artifacts go to loopmlp-out/COMMAND unless --out DIR "
+        "or --no-out.",
     )
     parser.add_argument("--version", action="version", version=f"loopmlp {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -205,75 +277,113 @@ def build_parser() -> argparse.ArgumentParser:
     if benchreport is not None:
         benchreport.add_parser(sub)
         if "bench" in sub.choices:
-            sub.choices["bench"].set_defaults(_run=benchreport.run,
-                                              _parser=sub.choices["bench"])
+            sub.choices["bench"].set_defaults(_run=benchreport.run, _parser=sub.choices["bench"])
 
     # pixels
     p = sub.add_parser(
-        "pixels", parents=[_network_options(pixels.DEFAULTS, "pixels")],
+        "pixels",
+        parents=[_network_options(pixels.DEFAULTS, "pixels")],
         help="missing-pixel prediction, 60-6-4 (or --hidden 60,60: 60-60-60-4)",
         description="Predict the centre 2x2 of every 8x8 block from its 60 other pixels "
-                    "(the lecture's missing-pixels experiment) with a LoopMLPRegressor "
-                    "with sigmoid outputs, then report the test image's whole-image MSE "
-                    "in grey levels squared for the zeroed holes, a bilinear fill and the "
-                    "network. Default data: 12 training + 1 test photos bundled with "
-                    "scikit-image (296x296). Artifacts: original.png, holes.png, "
-                    "bilinear.png, reconstructed.png, error.png, history.png, "
-                    "metrics.json, model.pkl.")
+        "(the lecture's missing-pixels experiment) with a LoopMLPRegressor "
+        "with sigmoid outputs, then report the test image's whole-image MSE "
+        "in grey levels squared for the zeroed holes, a bilinear fill and the "
+        "network. Default data: 12 training + 1 test photos bundled with "
+        "scikit-image (296x296). Artifacts: original.png, holes.png, "
+        "bilinear.png, reconstructed.png, error.png, history.png, "
+        "metrics.json, model.pkl.",
+    )
     g = p.add_argument_group("data")
-    g.add_argument("--train", nargs="+", metavar="FILE", default=None,
-                   help="training images (PNG/JPEG/BMP/TIFF, or the lecture's raw dbl_buf "
-                        "files); default: scikit-image's sample photos")
-    g.add_argument("--test", metavar="FILE", default=None,
-                   help="test image (required with --train); default: scikit-image's "
-                        "'chelsea'")
-    g.add_argument("--max-blocks", type=_count_type, default=None, metavar="N",
-                   help="train on N evenly spaced blocks only (default: all)")
+    g.add_argument(
+        "--train",
+        nargs="+",
+        metavar="FILE",
+        default=None,
+        help="training images (PNG/JPEG/BMP/TIFF, or the lecture's raw dbl_buf "
+        "files); default: scikit-image's sample photos",
+    )
+    g.add_argument(
+        "--test",
+        metavar="FILE",
+        default=None,
+        help="test image (required with --train); default: scikit-image's 'chelsea'",
+    )
+    g.add_argument(
+        "--max-blocks",
+        type=_count_type,
+        default=None,
+        metavar="N",
+        help="train on N evenly spaced blocks only (default: all)",
+    )
     p.set_defaults(_run=run_pixels, _parser=p)
 
     # digits
     p = sub.add_parser(
-        "digits", parents=[_network_options(digits.DEFAULTS, "digits",
-                                            mnist=digits.MNIST_DEFAULTS)],
+        "digits",
+        parents=[_network_options(digits.DEFAULTS, "digits", mnist=digits.MNIST_DEFAULTS)],
         help="handwritten digits: sklearn 8x8 (64-32-10) or MNIST (--mnist, 784-512-10)",
         description="Classify digits with a LoopMLPClassifier: softmax outputs and "
-                    "cross-entropy. Default: scikit-learn's 8x8 digits, stratified 75/25 "
-                    "split seeded by --seed. With --mnist DIR: MNIST from its four IDX "
-                    "files (plain or .gz; never downloaded). Prints scikit-learn's "
-                    "classification report. Artifacts: report.txt, confusion.png, "
-                    "history.png (accuracy and loss per epoch, trn and val), metrics.json, "
-                    "model.pkl.")
+        "cross-entropy. Default: scikit-learn's 8x8 digits, stratified 75/25 "
+        "split seeded by --seed. With --mnist DIR: MNIST from its four IDX "
+        "files (plain or .gz; never downloaded). Prints scikit-learn's "
+        "classification report. Artifacts: report.txt, confusion.png, "
+        "history.png (accuracy and loss per epoch, trn and val), metrics.json, "
+        "model.pkl.",
+    )
     g = p.add_argument_group("data")
-    g.add_argument("--mnist", metavar="DIR", default=None,
-                   help="train on MNIST IDX files in DIR instead of the 8x8 digits")
-    g.add_argument("--max-samples", type=_count_type, default=None, metavar="N",
-                   help="train on the first N training samples only (default: all)")
+    g.add_argument(
+        "--mnist",
+        metavar="DIR",
+        default=None,
+        help="train on MNIST IDX files in DIR instead of the 8x8 digits",
+    )
+    g.add_argument(
+        "--max-samples",
+        type=_count_type,
+        default=None,
+        metavar="N",
+        help="train on the first N training samples only (default: all)",
+    )
     p.set_defaults(_run=run_digits, _parser=p)
 
     # xor
     p = sub.add_parser(
-        "xor", parents=[_network_options(xor.DEFAULTS, "xor", validation=False)],
+        "xor",
+        parents=[_network_options(xor.DEFAULTS, "xor", validation=False)],
         help="the backpropagation XOR network (2-3-1)",
         description="Train the MLP (a LoopMLPRegressor with a sigmoid output) on XOR and "
-                    "print each point like the lecture: "
-                    "'[INFO] data=[0 1], ground-truth=1, pred=0.9726, step=1'. "
-                    "Artifacts: history.png, metrics.json, model.pkl.")
+        "print each point like the lecture: "
+        "'[INFO] data=[0 1], ground-truth=1, pred=0.9726, step=1'. "
+        "Artifacts: history.png, metrics.json, model.pkl.",
+    )
     p.set_defaults(_run=run_xor, _parser=p)
 
     # perceptron
     p = sub.add_parser(
-        "perceptron", help="the lecture's perceptron on a logic gate (and, or, xor)",
+        "perceptron",
+        help="the lecture's perceptron on a logic gate (and, or, xor)",
         description="Train the lecture's perceptron on a two-input logic gate and print "
-                    "its prediction for each point. It learns AND and OR; it cannot learn "
-                    "XOR (not linearly separable), which is the lecture's point.")
+        "its prediction for each point. It learns AND and OR; it cannot learn "
+        "XOR (not linearly separable), which is the lecture's point.",
+    )
     p.add_argument("gate", choices=("and", "or", "xor"), help="the logic gate")
-    p.add_argument("--epochs", type=_epochs_type, default=perceptron.DEFAULTS["epochs"],
-                   help=f"epochs (default: {perceptron.DEFAULTS['epochs']})")
-    p.add_argument("--lrate", "--alpha", dest="lrate", type=_positive_float,
-                   default=perceptron.DEFAULTS["lrate"],
-                   help=f"learning rate alpha (default: {perceptron.DEFAULTS['lrate']})")
-    p.add_argument("--seed", type=_seed_type, default=0,
-                   help="seed for the initial weights (default: 0)")
+    p.add_argument(
+        "--epochs",
+        type=_epochs_type,
+        default=perceptron.DEFAULTS["epochs"],
+        help=f"epochs (default: {perceptron.DEFAULTS['epochs']})",
+    )
+    p.add_argument(
+        "--lrate",
+        "--alpha",
+        dest="lrate",
+        type=_positive_float,
+        default=perceptron.DEFAULTS["lrate"],
+        help=f"learning rate alpha (default: {perceptron.DEFAULTS['lrate']})",
+    )
+    p.add_argument(
+        "--seed", type=_seed_type, default=0, help="seed for the initial weights (default: 0)"
+    )
     p.set_defaults(_run=run_perceptron, _parser=p)
     return parser
 
@@ -287,12 +397,26 @@ def _common(args) -> dict:
     """The network options as keyword arguments of an experiment's ``run``."""
     out = None if args.no_out else Path(args.out or Path(DEFAULT_OUT_ROOT) / args.command)
     quiet = args.quiet
-    return dict(hidden=args.hidden, activation=args.activation, lrate=args.lrate,
-                epochs=args.epochs, batch_size=args.batch_size, shuffle=args.shuffle,
-                init=args.init, dtype=args.dtype, backend=args.backend, seed=args.seed,
-                out=out, save=args.save, load=args.load, save_best=args.save_best,
-                monitor=args.monitor, progress=not quiet and _isatty(sys.stderr),
-                verbose=args.verbose and not quiet, log=None if quiet else print)
+    return dict(
+        hidden=args.hidden,
+        activation=args.activation,
+        lrate=args.lrate,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        shuffle=args.shuffle,
+        init=args.init,
+        dtype=args.dtype,
+        backend=args.backend,
+        seed=args.seed,
+        out=out,
+        save=args.save,
+        load=args.load,
+        save_best=args.save_best,
+        monitor=args.monitor,
+        progress=not quiet and _isatty(sys.stderr),
+        verbose=args.verbose and not quiet,
+        log=None if quiet else print,
+    )
 
 
 def _isatty(stream) -> bool:
@@ -305,8 +429,13 @@ def _isatty(stream) -> bool:
 def run_pixels(args) -> int:
     from .experiments import pixels
 
-    result = pixels.run(train=args.train, test=args.test, max_blocks=args.max_blocks,
-                        validation_fraction=args.validation_fraction, **_common(args))
+    result = pixels.run(
+        train=args.train,
+        test=args.test,
+        max_blocks=args.max_blocks,
+        validation_fraction=args.validation_fraction,
+        **_common(args),
+    )
     print(result.summary)
     return 0
 
@@ -314,8 +443,12 @@ def run_pixels(args) -> int:
 def run_digits(args) -> int:
     from .experiments import digits
 
-    result = digits.run(mnist=args.mnist, max_samples=args.max_samples,
-                        validation_fraction=args.validation_fraction, **_common(args))
+    result = digits.run(
+        mnist=args.mnist,
+        max_samples=args.max_samples,
+        validation_fraction=args.validation_fraction,
+        **_common(args),
+    )
     print(result.summary)
     return 0
 

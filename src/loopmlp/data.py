@@ -440,7 +440,7 @@ SAMPLE_TEST_NAME = "chelsea"
 SAMPLE_SIZE = 37 * BLOCK_SIZE
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sample_image(name: str) -> NDArray[np.float64]:
     """One skimage sample image as a SAMPLE_SIZE x SAMPLE_SIZE grey image (cached, read-only)."""
     import skimage.data

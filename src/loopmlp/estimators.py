@@ -155,8 +155,7 @@ class _BaseLoopMLP(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"),
-                             Options(Real, {np.inf})],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "backend": [StrOptions(set(BACKENDS))],
@@ -164,11 +163,26 @@ class _BaseLoopMLP(BaseEstimator):
         "init": [StrOptions({"lecture", "scaled"})],
     }
 
-    def __init__(self, hidden_layer_sizes=(32,), *, activation="sigmoid",
-                 learning_rate_init=0.1, max_iter=200, batch_size=1, shuffle=True,
-                 random_state=None, tol=1e-4, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, warm_start=False, verbose=False, backend="numba",
-                 dtype="float64", init="lecture"):
+    def __init__(
+        self,
+        hidden_layer_sizes=(32,),
+        *,
+        activation="sigmoid",
+        learning_rate_init=0.1,
+        max_iter=200,
+        batch_size=1,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
+        verbose=False,
+        backend="numba",
+        dtype="float64",
+        init="lecture",
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.learning_rate_init = learning_rate_init
@@ -203,7 +217,7 @@ class _BaseLoopMLP(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False      # the kernels loop over dense rows
+        tags.input_tags.sparse = False  # the kernels loop over dense rows
         tags.input_tags.allow_nan = False
         tags.target_tags.multi_output = True  # several outputs (regressor), multilabel
         return tags
@@ -213,20 +227,27 @@ class _BaseLoopMLP(BaseEstimator):
         sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
         for n in sizes:
             if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"hidden_layer_sizes must hold integers >= 1, got "
-                                 f"{self.hidden_layer_sizes!r}")
+                raise ValueError(
+                    f"hidden_layer_sizes must hold integers >= 1, got {self.hidden_layer_sizes!r}"
+                )
         return [int(n) for n in sizes]
 
     def _fit(self, X, y, incremental, classes=None):
         self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        first_pass = not self.__sklearn_is_fitted__() or (not incremental
-                                                          and not self.warm_start)
+        first_pass = not self.__sklearn_is_fitted__() or (not incremental and not self.warm_start)
         hidden_sizes = self._hidden_sizes()
         dtype = np.dtype(self.dtype)
-        X, y = validate_data(self, X, y, reset=first_pass, multi_output=True, dtype=dtype,
-                             y_numeric=not is_classifier(self))
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first_pass,
+            multi_output=True,
+            dtype=dtype,
+            y_numeric=not is_classifier(self),
+        )
         Y, y = self._targets(y, first_pass, classes)
         Y = np.ascontiguousarray(Y, dtype=dtype)
         sizes = (X.shape[1], *hidden_sizes, Y.shape[1])
@@ -235,9 +256,15 @@ class _BaseLoopMLP(BaseEstimator):
             for name in ("coefs_", "intercepts_"):  # unfitted until this fit completes
                 self.__dict__.pop(name, None)
             self._random_state = check_random_state(self.random_state)
-            self.net_ = init_net(sizes, hidden=self.activation, output=output, loss=loss,
-                                 seed=int(self._random_state.randint(_SEED_MAX)),
-                                 dtype=dtype, init=self.init)
+            self.net_ = init_net(
+                sizes,
+                hidden=self.activation,
+                output=output,
+                loss=loss,
+                seed=int(self._random_state.randint(_SEED_MAX)),
+                dtype=dtype,
+                init=self.init,
+            )
             self.loss_curve_ = []
             self.t_ = 0
             self.validation_scores_ = None
@@ -252,11 +279,18 @@ class _BaseLoopMLP(BaseEstimator):
             split_seed = int(self._random_state.randint(_SEED_MAX))
             stratify = y if is_classifier(self) and y.ndim == 1 else None
             X, X_val, Y, _, _, y_val = train_test_split(
-                X, Y, y, test_size=self.validation_fraction, random_state=split_seed,
-                stratify=stratify)
+                X,
+                Y,
+                y,
+                test_size=self.validation_fraction,
+                random_state=split_seed,
+                stratify=stratify,
+            )
             if X_val.shape[0] < 2:
-                raise ValueError("The validation set is too small. Increase "
-                                 "'validation_fraction' or the size of your dataset.")
+                raise ValueError(
+                    "The validation set is too small. Increase "
+                    "'validation_fraction' or the size of your dataset."
+                )
             X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
         self._train(X, Y, X_val, y_val, incremental)
 
@@ -273,11 +307,12 @@ class _BaseLoopMLP(BaseEstimator):
         want = (tuple(sizes), self.activation, output, loss, dtype)
         if have != want:
             names = ("sizes", "hidden", "output", "loss", "dtype")
-            diff = ", ".join(f"{n} {h!r} -> {w!r}" for n, h, w in zip(names, have, want)
-                             if h != w)
-            raise ValueError(f"partial_fit and warm_start continue the fitted net, but the "
-                             f"parameters or data now need another one ({diff}); fit with "
-                             f"warm_start=False to start anew")
+            diff = ", ".join(f"{n} {h!r} -> {w!r}" for n, h, w in zip(names, have, want) if h != w)
+            raise ValueError(
+                f"partial_fit and warm_start continue the fitted net, but the "
+                f"parameters or data now need another one ({diff}); fit with "
+                f"warm_start=False to start anew"
+            )
 
     def _train(self, X, Y, X_val, y_val, incremental):
         """Epochs of ``net_train`` on ``X, Y`` until the stopping rule or ``max_iter``."""
@@ -298,38 +333,54 @@ class _BaseLoopMLP(BaseEstimator):
         bar = None
         if self.verbose:
             from tqdm import tqdm
+
             bar = tqdm(total=max_epochs, desc=type(self).__name__, unit="epoch")
         try:
             for _ in range(max_epochs):
                 seed = int(self._random_state.randint(_SEED_MAX)) if self.shuffle else None
-                losses = k.net_train(self.net_, X, Y, self.learning_rate_init, 1,
-                                     batch_size=self.batch_size, shuffle_seed=seed)
+                losses = k.net_train(
+                    self.net_,
+                    X,
+                    Y,
+                    self.learning_rate_init,
+                    1,
+                    batch_size=self.batch_size,
+                    shuffle_seed=seed,
+                )
                 if not all(np.isfinite(w).all() for w in self.net_.weights + self.net_.biases):
                     raise ValueError(
                         f"training diverged: non-finite weights after epoch "
                         f"{len(self.loss_curve_) + 1}; lower learning_rate_init, scale the "
-                        f"input (and regression targets), or use init='scaled'")
+                        f"input (and regression targets), or use init='scaled'"
+                    )
                 self.n_iter_ += 1
                 self.t_ += X.shape[0]
                 self.loss_ = float(losses[0])
                 self.loss_curve_.append(self.loss_)
                 stop = self._update_no_improvement_count(X_val, y_val)
                 if bar is not None:
-                    bar.set_postfix_str(f"loss={self.loss_:.6g}" + (
-                        f" val={self.validation_scores_[-1]:.4f}" if early_stopping else ""),
-                        refresh=False)
+                    bar.set_postfix_str(
+                        f"loss={self.loss_:.6g}"
+                        + (f" val={self.validation_scores_[-1]:.4f}" if early_stopping else ""),
+                        refresh=False,
+                    )
                     bar.update()
                 if stop and not incremental:
                     if bar is not None:
-                        what = ("validation score" if early_stopping else "training loss")
-                        bar.write(f"{what} did not improve by tol={self.tol} for "
-                                  f"{self.n_iter_no_change} epochs: stopped")
+                        what = "validation score" if early_stopping else "training loss"
+                        bar.write(
+                            f"{what} did not improve by tol={self.tol} for "
+                            f"{self.n_iter_no_change} epochs: stopped"
+                        )
                     break
             else:
                 if not incremental:
-                    warnings.warn(f"{type(self).__name__}: max_iter={self.max_iter} epochs "
-                                  f"reached and the training has not converged yet",
-                                  ConvergenceWarning)
+                    warnings.warn(
+                        f"{type(self).__name__}: max_iter={self.max_iter} epochs "
+                        f"reached and the training has not converged yet",
+                        ConvergenceWarning,
+                        stacklevel=2,
+                    )
         finally:
             if bar is not None:
                 bar.close()
@@ -422,10 +473,15 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
         fitted = self.__sklearn_is_fitted__()
         if not fitted and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        if fitted and classes is not None and not np.array_equal(
-                self.classes_, unique_labels(classes)):
-            raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
-                             f"partial_fit, was: {self.classes_!r}")
+        if (
+            fitted
+            and classes is not None
+            and not np.array_equal(self.classes_, unique_labels(classes))
+        ):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on last call to "
+                f"partial_fit, was: {self.classes_!r}"
+            )
         return self._fit(X, y, incremental=True, classes=classes)
 
     def _targets(self, y, first_pass, classes):
@@ -440,12 +496,16 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
         elif (y.ndim == 2) != (self._label_binarizer.y_type_ == "multilabel-indicator"):
-            raise ValueError(f"y is {'' if y.ndim == 2 else 'not '}a multilabel indicator "
-                             f"but the fitted classifier's targets were "
-                             f"{self._label_binarizer.y_type_}")
+            raise ValueError(
+                f"y is {'' if y.ndim == 2 else 'not '}a multilabel indicator "
+                f"but the fitted classifier's targets were "
+                f"{self._label_binarizer.y_type_}"
+            )
         if y.ndim == 1 and len(np.setdiff1d(unique_labels(y), self.classes_)):
-            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                             f"{self.classes_}. 'y' has {unique_labels(y)}.")
+            raise ValueError(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                f"{self.classes_}. 'y' has {unique_labels(y)}."
+            )
         return self._label_binarizer.transform(y), y
 
     def _output_and_loss(self):
@@ -487,11 +547,16 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
 
     Parameters
     ----------
-{_parameters(
-        extra='''    out_activation : {"identity", "sigmoid"}, default="identity"
+{
+        _parameters(
+            extra='''    out_activation : {"identity", "sigmoid"}, default="identity"
         The output units: linear (any target), or the lecture's sigmoid, for targets
         in [0, 1] such as pixel intensities (others are refused).
-''', stratified="not stratified", score="R^2")}
+''',
+            stratified="not stratified",
+            score="R^2",
+        )
+    }
     Attributes
     ----------
 {_COMMON_ATTRIBUTES.replace("{loss}", "mse: the mean over the outputs of (y - o)**2")}
@@ -507,19 +572,45 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
         "out_activation": [StrOptions({"identity", "sigmoid"})],
     }
 
-    def __init__(self, hidden_layer_sizes=(32,), *, activation="sigmoid",
-                 out_activation="identity", learning_rate_init=0.1, max_iter=200,
-                 batch_size=1, shuffle=True, random_state=None, tol=1e-4,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 warm_start=False, verbose=False, backend="numba", dtype="float64",
-                 init="lecture"):
+    def __init__(
+        self,
+        hidden_layer_sizes=(32,),
+        *,
+        activation="sigmoid",
+        out_activation="identity",
+        learning_rate_init=0.1,
+        max_iter=200,
+        batch_size=1,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
+        verbose=False,
+        backend="numba",
+        dtype="float64",
+        init="lecture",
+    ):
         super().__init__(
-            hidden_layer_sizes, activation=activation,
-            learning_rate_init=learning_rate_init, max_iter=max_iter, batch_size=batch_size,
-            shuffle=shuffle, random_state=random_state, tol=tol,
-            early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, warm_start=warm_start, verbose=verbose,
-            backend=backend, dtype=dtype, init=init)
+            hidden_layer_sizes,
+            activation=activation,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start,
+            verbose=verbose,
+            backend=backend,
+            dtype=dtype,
+            init=init,
+        )
         self.out_activation = out_activation
 
     def fit(self, X, y):
@@ -535,9 +626,11 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.out_activation == "sigmoid" and (np.min(y) < 0 or np.max(y) > 1):
-            raise ValueError(f"out_activation='sigmoid' needs targets in [0, 1], got "
-                             f"[{np.min(y)}, {np.max(y)}]; scale them or use "
-                             f"out_activation='identity'")
+            raise ValueError(
+                f"out_activation='sigmoid' needs targets in [0, 1], got "
+                f"[{np.min(y)}, {np.max(y)}]; scale them or use "
+                f"out_activation='identity'"
+            )
         return (y.reshape(-1, 1) if y.ndim == 1 else y), y
 
     def _output_and_loss(self):

@@ -28,8 +28,8 @@ untouched. The rules, as ``_check.pyx`` states them for the lecture's net:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -43,9 +43,9 @@ LOSSES = {"mse": MSE, "cross_entropy": CROSS_ENTROPY}
 # The pairs the output deltas are derived for; the other two are refused, saying why.
 INCOMPATIBLE = {
     ("softmax", "mse"): "softmax outputs take the cross_entropy loss (its delta y - o is "
-                        "what the kernels use); for mse use sigmoid or identity outputs",
+    "what the kernels use); for mse use sigmoid or identity outputs",
     ("identity", "cross_entropy"): "cross_entropy needs outputs in (0, 1): use sigmoid or "
-                                   "softmax outputs, or the mse loss",
+    "softmax outputs, or the mse loss",
 }
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 INITS = ("lecture", "scaled")
@@ -86,13 +86,21 @@ class Net:
     dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float64))
 
     def __repr__(self) -> str:
-        return (f"Net(sizes={tuple(self.sizes)!r}, hidden={self.hidden!r}, "
-                f"output={self.output!r}, loss={self.loss!r}, dtype={np.dtype(self.dtype).name})")
+        return (
+            f"Net(sizes={tuple(self.sizes)!r}, hidden={self.hidden!r}, "
+            f"output={self.output!r}, loss={self.loss!r}, dtype={np.dtype(self.dtype).name})"
+        )
 
 
-def init_net(sizes: Sequence[int], hidden: str = "sigmoid", output: str = "sigmoid",
-             loss: str = "mse", seed: int | None = 0, dtype: ArrayLike = "float64",
-             init: str = "lecture") -> Net:
+def init_net(
+    sizes: Sequence[int],
+    hidden: str = "sigmoid",
+    output: str = "sigmoid",
+    loss: str = "mse",
+    seed: int | None = 0,
+    dtype: ArrayLike = "float64",
+    init: str = "lecture",
+) -> Net:
     """A new net with the lecture's initialisation, for any number of layers.
 
     Parameters
@@ -138,6 +146,7 @@ def init_net(sizes: Sequence[int], hidden: str = "sigmoid", output: str = "sigmo
 # The net's own settings
 # --------------------------------------------------------------------------------------
 
+
 def _is_int(x) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
@@ -146,8 +155,7 @@ def _sizes(sizes, name: str = "sizes") -> tuple[int, ...]:
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
         raise TypeError(f"{name} must be a sequence of integers, got {type(sizes).__name__}")
     if len(sizes) < 2:
-        raise ValueError(f"{name} needs at least 2 entries (inputs and outputs), got "
-                         f"{list(sizes)}")
+        raise ValueError(f"{name} needs at least 2 entries (inputs and outputs), got {list(sizes)}")
     for n in sizes:
         if not _is_int(n):
             raise TypeError(f"{name} must hold integers, got {n!r} in {list(sizes)}")
@@ -159,17 +167,22 @@ def _sizes(sizes, name: str = "sizes") -> tuple[int, ...]:
 def _functions(hidden, output, loss) -> tuple[int, int, int]:
     """The kernels' codes for ``hidden, output, loss``, checked."""
     codes = []
-    for name, value, table in (("hidden", hidden, HIDDEN), ("output", output, OUTPUT),
-                               ("loss", loss, LOSSES)):
+    for name, value, table in (
+        ("hidden", hidden, HIDDEN),
+        ("output", output, OUTPUT),
+        ("loss", loss, LOSSES),
+    ):
         if not isinstance(value, str):
-            raise TypeError(f"{name} must be a str, one of {tuple(table)}, got "
-                            f"{type(value).__name__}")
+            raise TypeError(
+                f"{name} must be a str, one of {tuple(table)}, got {type(value).__name__}"
+            )
         if value not in table:
             raise ValueError(f"unknown {name} {value!r}; choose one of {tuple(table)}")
         codes.append(table[value])
     if (output, loss) in INCOMPATIBLE:
-        raise ValueError(f"output {output!r} with loss {loss!r} is not supported: "
-                         f"{INCOMPATIBLE[output, loss]}")
+        raise ValueError(
+            f"output {output!r} with loss {loss!r} is not supported: {INCOMPATIBLE[output, loss]}"
+        )
     return tuple(codes)
 
 
@@ -187,6 +200,7 @@ def _dtype(dtype, name: str = "dtype") -> np.dtype:
 # The checks, one helper per kind of argument
 # --------------------------------------------------------------------------------------
 
+
 def _shape(shape) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -199,6 +213,7 @@ def _first_nonfinite(a: np.ndarray) -> tuple[int, ...] | None:
         # two, the scan took 0.9 ms but whole predict calls got slower in four runs (60-6-4:
         # numpy 125-147 -> 215-242 ns a row, cython 78-97 -> 100-125)
         from . import _check
+
         bad = _check.first_nonfinite(a)
         return None if bad < 0 else tuple(int(j) for j in np.unravel_index(bad, a.shape))
     finite = np.isfinite(a)
@@ -212,15 +227,20 @@ def _array(name: str, a, dtype: np.dtype, shape: tuple[int, ...], writeable: boo
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name} must be a {dtype} numpy array, got {type(a).__name__}")
     if a.dtype != dtype or not a.dtype.isnative:
-        raise TypeError(f"{name} has dtype {a.dtype} but the net's dtype is {dtype}: mixed "
-                        f"dtypes inside a net are not allowed, and weights are updated in "
-                        f"place, so loopmlp never converts them")
+        raise TypeError(
+            f"{name} has dtype {a.dtype} but the net's dtype is {dtype}: mixed "
+            f"dtypes inside a net are not allowed, and weights are updated in "
+            f"place, so loopmlp never converts them"
+        )
     if a.shape != shape:
-        raise ValueError(f"{name} has shape {_shape(a.shape)}, expected {_shape(shape)} for "
-                         f"the layer sizes")
+        raise ValueError(
+            f"{name} has shape {_shape(a.shape)}, expected {_shape(shape)} for the layer sizes"
+        )
     if not (a.flags.c_contiguous and a.flags.aligned):
-        raise ValueError(f"{name} must be C-contiguous and aligned (np.ascontiguousarray "
-                         f"makes such a copy; keep the copy, updates land in it)")
+        raise ValueError(
+            f"{name} must be C-contiguous and aligned (np.ascontiguousarray "
+            f"makes such a copy; keep the copy, updates land in it)"
+        )
     if writeable and not a.flags.writeable:
         raise ValueError(f"{name} is read-only; it is updated in place")
     bad = _first_nonfinite(a)
@@ -233,8 +253,9 @@ def check_net(net, writeable: bool) -> tuple[np.dtype, tuple, tuple, int, int, i
     the kernels take them. ``writeable``: whether the kernel updates the weights.
     """
     if not isinstance(net, Net):
-        raise TypeError(f"net must be a loopmlp.Net (see loopmlp.init_net), got "
-                        f"{type(net).__name__}")
+        raise TypeError(
+            f"net must be a loopmlp.Net (see loopmlp.init_net), got {type(net).__name__}"
+        )
     sizes = _sizes(net.sizes, "net.sizes")
     codes = _functions(net.hidden, net.output, net.loss)
     dtype = _dtype(net.dtype, "net.dtype")
@@ -243,20 +264,23 @@ def check_net(net, writeable: bool) -> tuple[np.dtype, tuple, tuple, int, int, i
         if not isinstance(arrays, (list, tuple)):
             raise TypeError(f"net.{name} must be a list of arrays, got {type(arrays).__name__}")
         if len(arrays) != len(sizes) - 1:
-            raise ValueError(f"net.{name} has {len(arrays)} arrays, expected "
-                             f"{len(sizes) - 1}: one per layer of net.sizes {_shape(sizes)}")
+            raise ValueError(
+                f"net.{name} has {len(arrays)} arrays, expected "
+                f"{len(sizes) - 1}: one per layer of net.sizes {_shape(sizes)}"
+            )
     for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         _array(f"net.weights[{layer}]", net.weights[layer], dtype, (n_out, n_in), writeable)
         _array(f"net.biases[{layer}]", net.biases[layer], dtype, (n_out,), writeable)
     arrays = _named(net)
     for i, (name, a) in enumerate(arrays):
-        _no_overlap(name, a, arrays[i + 1:])
+        _no_overlap(name, a, arrays[i + 1 :])
     return (dtype, tuple(net.weights), tuple(net.biases), *codes)
 
 
 def _named(net) -> list[tuple[str, np.ndarray]]:
-    return ([(f"net.weights[{j}]", w) for j, w in enumerate(net.weights)]
-            + [(f"net.biases[{j}]", b) for j, b in enumerate(net.biases)])
+    return [(f"net.weights[{j}]", w) for j, w in enumerate(net.weights)] + [
+        (f"net.biases[{j}]", b) for j, b in enumerate(net.biases)
+    ]
 
 
 def _no_overlap(name: str, a: np.ndarray, others: list[tuple[str, np.ndarray]]) -> None:
@@ -268,8 +292,9 @@ def _no_overlap(name: str, a: np.ndarray, others: list[tuple[str, np.ndarray]]) 
     """
     for other, b in others:
         if np.may_share_memory(a, b):
-            raise ValueError(f"{name} shares memory with {other}; weights and biases are "
-                             f"updated in place")
+            raise ValueError(
+                f"{name} shares memory with {other}; weights and biases are updated in place"
+            )
 
 
 def _not_in_data(net, data: list[tuple[str, np.ndarray]]) -> None:
@@ -278,8 +303,9 @@ def _not_in_data(net, data: list[tuple[str, np.ndarray]]) -> None:
         _no_overlap(name, a, data)
 
 
-def _data(name: str, a, dtype: np.dtype, shape: tuple[int | None, ...],
-          scan: bool = True) -> np.ndarray:
+def _data(
+    name: str, a, dtype: np.dtype, shape: tuple[int | None, ...], scan: bool = True
+) -> np.ndarray:
     """``a`` converted once to ``dtype``, C-contiguous, of ``shape`` (None: any length >= 1),
     all finite (not scanned with ``scan=False``)."""
     try:
@@ -287,19 +313,21 @@ def _data(name: str, a, dtype: np.dtype, shape: tuple[int | None, ...],
     except Exception as e:
         raise TypeError(f"{name} must be a numeric array: {e}") from None
     if arr.dtype.kind not in "biuf" or (arr.dtype.kind == "f" and arr.dtype.itemsize > 8):
-        raise TypeError(f"{name} must hold real numbers of at most 64 bits, got dtype "
-                        f"{arr.dtype}")
+        raise TypeError(f"{name} must hold real numbers of at most 64 bits, got dtype {arr.dtype}")
     expected = _shape(["n" if n is None else n for n in shape])
     if arr.ndim != len(shape):
-        raise ValueError(f"{name} must be {len(shape)}-D with shape {expected}, got shape "
-                         f"{_shape(arr.shape)}")
+        raise ValueError(
+            f"{name} must be {len(shape)}-D with shape {expected}, got shape {_shape(arr.shape)}"
+        )
     for k, n in enumerate(shape):
         if n is None:
             if arr.shape[k] == 0:
                 raise ValueError(f"{name} is empty: it needs at least one row")
         elif arr.shape[k] != n:
-            raise ValueError(f"{name} has shape {_shape(arr.shape)}, expected {expected} to "
-                             f"match the net's sizes")
+            raise ValueError(
+                f"{name} has shape {_shape(arr.shape)}, expected {expected} to "
+                f"match the net's sizes"
+            )
     with np.errstate(over="ignore"):  # 1e300 in a float32 net: inf, named below
         converted = np.ascontiguousarray(arr, dtype=dtype)
     bad = _first_nonfinite(converted) if scan else None
@@ -312,7 +340,8 @@ def _data(name: str, a, dtype: np.dtype, shape: tuple[int | None, ...],
 def _lrate(lrate, dtype: np.dtype):
     """``lrate`` as a scalar of the net's dtype, checked."""
     if isinstance(lrate, (bool, np.bool_)) or not isinstance(
-            lrate, (float, int, np.floating, np.integer)):
+        lrate, (float, int, np.floating, np.integer)
+    ):
         raise TypeError(f"lrate must be a real number, got {type(lrate).__name__}")
     try:
         finite = math.isfinite(lrate)
@@ -323,8 +352,10 @@ def _lrate(lrate, dtype: np.dtype):
     with np.errstate(over="ignore", under="ignore"):
         value = dtype.type(lrate)
     if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"lrate must be finite and > 0 in the net's dtype {dtype}, got "
-                         f"{lrate!r}, which is {value!r} there")
+        raise ValueError(
+            f"lrate must be finite and > 0 in the net's dtype {dtype}, got "
+            f"{lrate!r}, which is {value!r} there"
+        )
     return value
 
 
@@ -341,6 +372,7 @@ def _count(name: str, value) -> int:
 # One check per public kernel: each returns the arguments the raw kernel takes
 # --------------------------------------------------------------------------------------
 
+
 def check_response(net, inp) -> tuple:
     """``(inp, weights, biases, hidden, output)`` for ``net_response``."""
     dtype, weights, biases, hidden, output, _ = check_net(net, writeable=False)
@@ -353,17 +385,23 @@ def check_update(net, inp, acts, tgt, lrate) -> tuple:
     dtype, weights, biases, hidden, output, loss = check_net(net, writeable=True)
     inp = _data("inp", inp, dtype, (net.sizes[0],))
     if isinstance(acts, np.ndarray) or not isinstance(acts, Sequence):
-        raise TypeError(f"acts must be a list of arrays (net_response's result), got "
-                        f"{type(acts).__name__}")
+        raise TypeError(
+            f"acts must be a list of arrays (net_response's result), got {type(acts).__name__}"
+        )
     if len(acts) != len(weights):
-        raise ValueError(f"acts has {len(acts)} arrays, expected {len(weights)}: one per "
-                         f"layer of net.sizes {_shape(net.sizes)}")
-    acts = tuple(_data(f"acts[{layer}]", a, dtype, (n,))
-                 for layer, (a, n) in enumerate(zip(acts, net.sizes[1:])))
+        raise ValueError(
+            f"acts has {len(acts)} arrays, expected {len(weights)}: one per "
+            f"layer of net.sizes {_shape(net.sizes)}"
+        )
+    acts = tuple(
+        _data(f"acts[{layer}]", a, dtype, (n,))
+        for layer, (a, n) in enumerate(zip(acts, net.sizes[1:]))
+    )
     tgt = _data("tgt", tgt, dtype, (net.sizes[-1],))
     lrate = _lrate(lrate, dtype)
-    _not_in_data(net, [("inp", inp), ("tgt", tgt)]
-                 + [(f"acts[{layer}]", a) for layer, a in enumerate(acts)])
+    _not_in_data(
+        net, [("inp", inp), ("tgt", tgt)] + [(f"acts[{layer}]", a) for layer, a in enumerate(acts)]
+    )
     return inp, acts, tgt, weights, biases, hidden, output, loss, lrate
 
 
@@ -379,8 +417,9 @@ def check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed) -> tuple:
     epochs = _count("epochs", epochs)
     batch_size = _count("batch_size", batch_size)
     if shuffle_seed is not None and not _is_int(shuffle_seed):
-        raise TypeError(f"shuffle_seed must be None or an integer, got "
-                        f"{type(shuffle_seed).__name__}")
+        raise TypeError(
+            f"shuffle_seed must be None or an integer, got {type(shuffle_seed).__name__}"
+        )
     if shuffle_seed is not None and shuffle_seed < 0:
         raise ValueError(f"shuffle_seed must be >= 0, got {shuffle_seed}")
     _not_in_data(net, [("X", X), ("Y", Y)])
@@ -399,8 +438,8 @@ def check_predict(net, X, scan: bool = True) -> tuple:
 # What the public wrappers pass the kernels besides the checked arguments
 # --------------------------------------------------------------------------------------
 
-def orders(num_samples: int, epochs: int, shuffle_seed: int | None,
-           max_indices: int = 1 << 20):
+
+def orders(num_samples: int, epochs: int, shuffle_seed: int | None, max_indices: int = 1 << 20):
     """The rows of each epoch, in order: ``(epochs', num_samples)`` int64 C-contiguous chunks.
 
     ``0, 1, ..., n - 1`` every epoch for ``shuffle_seed=None``; else one
@@ -416,15 +455,21 @@ def orders(num_samples: int, epochs: int, shuffle_seed: int | None,
         if rng is None:
             yield np.tile(np.arange(num_samples, dtype=np.int64), (n, 1))
         else:
-            yield np.ascontiguousarray([rng.permutation(num_samples) for _ in range(n)],
-                                       dtype=np.int64)
+            yield np.ascontiguousarray(
+                [rng.permutation(num_samples) for _ in range(n)], dtype=np.int64
+            )
 
 
 def is_lectures(net) -> bool:
     """Whether ``net`` is the lecture's: one sigmoid hidden layer, sigmoid outputs, the squared
     error, float64, which the lecture's kernels (``train`` ...) compute too."""
-    return (len(net.sizes) == 3 and net.hidden == "sigmoid" and net.output == "sigmoid"
-            and net.loss == "mse" and np.dtype(net.dtype) == np.float64)
+    return (
+        len(net.sizes) == 3
+        and net.hidden == "sigmoid"
+        and net.output == "sigmoid"
+        and net.loss == "mse"
+        and np.dtype(net.dtype) == np.float64
+    )
 
 
 def scratch(net) -> tuple[tuple, tuple, tuple, tuple]:

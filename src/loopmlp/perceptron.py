@@ -99,10 +99,10 @@ class Perceptron:
         X = np.asarray(X)
         y = np.ravel(y)  # the lecture's y could be a column; one target per point
         # insert a column of 1's as the last entry in the feature matrix (bias trick)
-        X = np.c_[X, np.ones((X.shape[0]))]
+        X = np.c_[X, np.ones(X.shape[0])]
 
         # loop over the desired number of epochs
-        for epoch in np.arange(0, epochs):
+        for epoch in np.arange(0, epochs):  # noqa: B007 (the lecture's loop, as written)
             # loop over each individual data point
             for x, target in zip(X, y):
                 # take the dot product between the input features and the weight
@@ -139,7 +139,7 @@ class Perceptron:
         # check to see if the bias column should be added
         if add_bias:
             # insert a column of 1's as the last entry in the feature matrix (bias)
-            X = np.c_[X, np.ones((X.shape[0]))]
+            X = np.c_[X, np.ones(X.shape[0])]
 
         # take the dot product between the input features and the weight matrix, then
         # pass the value through the step function
@@ -190,7 +190,7 @@ def run_logic_gate(
         pred = p.predict(x)
         preds[i] = pred
         if verbose:
-            print("[INFO] data={}, ground-truth={}, pred={}".format(x, target, pred))
+            print(f"[INFO] data={x}, ground-truth={target}, pred={pred}")
     return p, preds
 
 

@@ -19,10 +19,10 @@ import numpy as np
 
 # The lecture's nets, as (n_in, n_hid, n_out).
 NETS = {
-    "xor": (2, 2, 1),          # 004: the backpropagation XOR network
-    "lecture": (60, 6, 4),     # 000: missing-pixel prediction
-    "digits": (64, 32, 10),    # 004: scikit-learn's 8x8 digits
-    "mnist": (784, 512, 10),   # 003: Keras MNIST
+    "xor": (2, 2, 1),  # 004: the backpropagation XOR network
+    "lecture": (60, 6, 4),  # 000: missing-pixel prediction
+    "digits": (64, 32, 10),  # 004: scikit-learn's 8x8 digits
+    "mnist": (784, 512, 10),  # 003: Keras MNIST
 }
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -49,7 +49,11 @@ class Workload:
     def group(self) -> str:
         """The benchmark group: contenders are compared on exactly this workload."""
         n_in, n_hid, n_out = self.shape
-        size = f" N={self.n_samples}" if self.kernel not in ("neural_response", "update_network") else ""
+        size = (
+            f" N={self.n_samples}"
+            if self.kernel not in ("neural_response", "update_network")
+            else ""
+        )
         epochs = f" x{self.epochs} epochs" if self.kernel == "train" else ""
         return f"{self.kernel} {n_in}-{n_hid}-{n_out}{size}{epochs}"
 
@@ -95,8 +99,11 @@ class Workload:
     def result(self, k, args) -> list[np.ndarray]:
         """Everything the kernel produced (return value and updated weights), to compare."""
         value = self.run(k, *args)
-        produced = [np.atleast_1d(np.asarray(v, dtype=np.float64))
-                    for v in (value if isinstance(value, tuple) else (value,)) if v is not None]
+        produced = [
+            np.atleast_1d(np.asarray(v, dtype=np.float64))
+            for v in (value if isinstance(value, tuple) else (value,))
+            if v is not None
+        ]
         if self.kernel in ("update_network", "train_epoch", "train_epoch_literal", "train"):
             produced += list(args[-5:-1] if self.kernel != "train" else args[-6:-2])
         return produced
@@ -147,13 +154,15 @@ def flop_count(kernel: str, shape: tuple[int, int, int], epochs: int = 1) -> int
     n_in, n_hid, n_out = shape
     # each node: fan_in multiply-adds, the bias, then 1 / (1 + exp(-val)) (exp, add, divide)
     forward = n_hid * (2 * n_in + 4) + n_out * (2 * n_hid + 4)
-    update = (3 * n_out                # delta_out = out * (1 - out) * err
-              + 2 * n_out * n_hid      # err_prop = sum_o delta_out * wo
-              + 3 * n_hid              # delta_hid
-              + 3 * n_hid * n_out      # wo += lrate * (hid * delta_out)
-              + 2 * n_out              # bo
-              + 3 * n_in * n_hid       # wh += lrate * (inp * delta_hid)
-              + 2 * n_hid)             # bh
+    update = (
+        3 * n_out  # delta_out = out * (1 - out) * err
+        + 2 * n_out * n_hid  # err_prop = sum_o delta_out * wo
+        + 3 * n_hid  # delta_hid
+        + 3 * n_hid * n_out  # wo += lrate * (hid * delta_out)
+        + 2 * n_out  # bo
+        + 3 * n_in * n_hid  # wh += lrate * (inp * delta_hid)
+        + 2 * n_hid
+    )  # bh
     if kernel in ("neural_response", "predict"):
         return forward
     if kernel == "update_network":
@@ -206,20 +215,21 @@ REPORT_WORKLOADS = [
 ]
 
 # ``loopmlp bench --sweep``: train_epoch on 64-h-10 for h = 2, 4, ..., 1024.
-SWEEP_WIDTHS = tuple(2 ** i for i in range(1, 11))
+SWEEP_WIDTHS = tuple(2**i for i in range(1, 11))
 
 
 def sweep_workload(n_hid: int, n_in: int = 64, n_out: int = 10) -> SizedWorkload:
     """One epoch on a ``n_in-n_hid-n_out`` net, with enough rows to time (fewer for Python)."""
-    n = max(32, min(2_048, 2 ** 16 // n_hid))
-    return SizedWorkload("train_epoch", "sweep", n_samples=n, python_samples=8,
-                         n_in=n_in, n_hid=n_hid, n_out=n_out)
+    n = max(32, min(2_048, 2**16 // n_hid))
+    return SizedWorkload(
+        "train_epoch", "sweep", n_samples=n, python_samples=8, n_in=n_in, n_hid=n_hid, n_out=n_out
+    )
 
 
 # --- The deep nets (issue 10): ``net_train`` and ``net_predict`` on a ``Net`` ---------------
 
-CHECK_ROWS = 4   # rows of a deep workload's check against the reference (~0.25 s a row in
-                 # pure Python on 784-512-10); pure Python is timed on them too, and scaled
+CHECK_ROWS = 4  # rows of a deep workload's check against the reference (~0.25 s a row in
+# pure Python on 784-512-10); pure Python is timed on them too, and scaled
 NET_LRATE = 0.05
 
 
@@ -263,7 +273,7 @@ class NetWorkload:
     over ``n_samples`` rows: ``init_net(..., seed=0, init="scaled")``, inputs uniform in
     [0, 1), one-hot targets."""
 
-    kernel: str                     # "net_train" or "net_predict"
+    kernel: str  # "net_train" or "net_predict"
     sizes: tuple
     hidden: str = "sigmoid"
     output: str = "sigmoid"
@@ -271,9 +281,9 @@ class NetWorkload:
     n_samples: int = 256
     batch_size: int = 1
     dtype: str = "float64"
-    python: bool = False            # bench/ times pure Python too (small nets only)
+    python: bool = False  # bench/ times pure Python too (small nets only)
     python_samples: int | None = CHECK_ROWS  # rows of the check; pure Python's rows in the report
-    epochs = 1                      # net_train runs one epoch (a class constant, not a field)
+    epochs = 1  # net_train runs one epoch (a class constant, not a field)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -287,8 +297,10 @@ class NetWorkload:
     def group(self) -> str:
         """The benchmark group: contenders are compared on exactly this workload."""
         batch = f" batch {self.batch_size}" if self.kernel == "net_train" else ""
-        return (f"{self.kernel} {self.net} {self.hidden}/{self.output}/{self.loss}{batch} "
-                f"N={self.n_samples} {self.dtype}")
+        return (
+            f"{self.kernel} {self.net} {self.hidden}/{self.output}/{self.loss}{batch} "
+            f"N={self.n_samples} {self.dtype}"
+        )
 
     def __str__(self) -> str:
         return self.group.replace(" ", "_").replace("/", "-")
@@ -309,8 +321,15 @@ class NetWorkload:
         from .net import init_net
 
         n = self.rows(backend)
-        net = init_net(list(self.sizes), hidden=self.hidden, output=self.output,
-                       loss=self.loss, seed=seed, dtype=self.dtype, init="scaled")
+        net = init_net(
+            list(self.sizes),
+            hidden=self.hidden,
+            output=self.output,
+            loss=self.loss,
+            seed=seed,
+            dtype=self.dtype,
+            init="scaled",
+        )
         rng = np.random.default_rng(seed + 1)
         X = rng.random((n, self.sizes[0])).astype(self.dtype)
         Y = np.eye(self.sizes[-1], dtype=self.dtype)[rng.integers(self.sizes[-1], size=n)]
@@ -354,10 +373,15 @@ NET_WORKLOADS = [
 # the lecture's 60-6-4 (sigmoid, mse). Checked against pure Python on ``python_samples``
 # rows, where pure Python is timed too (and scaled).
 NET_REPORT_WORKLOADS = [
-    *(NetWorkload("net_train", **MNIST_NET, n_samples=n, batch_size=b, dtype=dtype)
-      for n, b in ((64, 1), (256, 32)) for dtype in ("float64", "float32")),
-    *(NetWorkload("net_predict", **MNIST_NET, n_samples=10_000, dtype=dtype)
-      for dtype in ("float64", "float32")),
+    *(
+        NetWorkload("net_train", **MNIST_NET, n_samples=n, batch_size=b, dtype=dtype)
+        for n, b in ((64, 1), (256, 32))
+        for dtype in ("float64", "float32")
+    ),
+    *(
+        NetWorkload("net_predict", **MNIST_NET, n_samples=10_000, dtype=dtype)
+        for dtype in ("float64", "float32")
+    ),
     NetWorkload("net_predict", **DIGITS_NET, n_samples=1_797, python_samples=128),
     NetWorkload("net_predict", (60, 6, 4), n_samples=100_000, python_samples=1_000),
 ]

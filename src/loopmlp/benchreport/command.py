@@ -24,12 +24,15 @@ from .render import COLUMNS, print_report, write_markdown, write_plots
 
 # --- the command ---------------------------------------------------------------------------
 
+
 def add_parser(subparsers):
     """Register ``bench`` on an ``argparse`` subparsers object; returns its parser."""
     p = subparsers.add_parser(
-        "bench", help="benchmark the backends (and installed peers) against NumPy, checked",
+        "bench",
+        help="benchmark the backends (and installed peers) against NumPy, checked",
         description="Time every backend on the lecture's workloads, check each result against "
-                    "the python reference, and write report.md, report.json and plots.")
+        "the python reference, and write report.md, report.json and plots.",
+    )
     add_arguments(p)
     return p
 
@@ -39,24 +42,51 @@ def _csv(text):
 
 
 def add_arguments(p):
-    p.add_argument("--out", default="loopmlp-bench", metavar="DIR",
-                   help="directory for report.md, report.json, bench.png (default: %(default)s)")
-    p.add_argument("--full", action="store_true",
-                   help="run pure Python and the peers on every row too (slow: tens of minutes)")
-    p.add_argument("--quick", action="store_true",
-                   help="tiny sizes, few repeats: checks the report works, not for numbers")
-    p.add_argument("--sweep", action="store_true",
-                   help="also sweep the hidden width 2..1024 (64-h-10 train_epoch)")
-    p.add_argument("--repeat", type=int, default=5, metavar="N",
-                   help="timed repeats per case; the median is reported (default: %(default)s)")
-    p.add_argument("--backends", type=_csv, metavar="LIST",
-                   default=list(CONTENDERS) + list(PEERS),
-                   help="comma-separated, from " + ",".join(CONTENDERS + PEERS) + " (default: all; "
-                        "peers that are not installed are skipped; fast is numba with fastmath, "
-                        "checked against a tolerance, not bit-identical)")
-    p.add_argument("--workloads", type=_csv, metavar="LIST", default=None,
-                   help="comma-separated substrings of workload names, e.g. "
-                        "'train_epoch,predict 60-6-4' (default: all)")
+    p.add_argument(
+        "--out",
+        default="loopmlp-bench",
+        metavar="DIR",
+        help="directory for report.md, report.json, bench.png (default: %(default)s)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="run pure Python and the peers on every row too (slow: tens of minutes)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes, few repeats: checks the report works, not for numbers",
+    )
+    p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also sweep the hidden width 2..1024 (64-h-10 train_epoch)",
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        metavar="N",
+        help="timed repeats per case; the median is reported (default: %(default)s)",
+    )
+    p.add_argument(
+        "--backends",
+        type=_csv,
+        metavar="LIST",
+        default=list(CONTENDERS) + list(PEERS),
+        help="comma-separated, from " + ",".join(CONTENDERS + PEERS) + " (default: all; "
+        "peers that are not installed are skipped; fast is numba with fastmath, "
+        "checked against a tolerance, not bit-identical)",
+    )
+    p.add_argument(
+        "--workloads",
+        type=_csv,
+        metavar="LIST",
+        default=None,
+        help="comma-separated substrings of workload names, e.g. "
+        "'train_epoch,predict 60-6-4' (default: all)",
+    )
     return p
 
 
@@ -64,13 +94,19 @@ def select_workloads(args):
     """The lecture's kernels' workloads, then the deep nets', filtered by ``--workloads``;
     small with ``--quick``."""
     from ..workloads import NET_REPORT_WORKLOADS, REPORT_WORKLOADS
+
     ws = list(REPORT_WORKLOADS) + list(NET_REPORT_WORKLOADS)
     if args.workloads:
         ws = [w for w in ws if any(s in w.group for s in args.workloads)]
     if args.quick:
-        ws = [dataclasses.replace(w, n_samples=min(w.n_samples, 64),
-                                  python_samples=min(w.n_samples, 64, w.python_samples or 64, 8))
-              for w in ws]
+        ws = [
+            dataclasses.replace(
+                w,
+                n_samples=min(w.n_samples, 64),
+                python_samples=min(w.n_samples, 64, w.python_samples or 64, 8),
+            )
+            for w in ws
+        ]
     return ws
 
 
@@ -80,17 +116,25 @@ def run(args) -> int:
     quiet = getattr(args, "quiet", False)
     unknown = [b for b in args.backends if b not in CONTENDERS + PEERS]
     if unknown or args.repeat < 1:
-        print(f"loopmlp bench: unknown backend(s) {', '.join(unknown)}; choose from "
-              f"{', '.join(CONTENDERS + PEERS)}" if unknown else "loopmlp bench: --repeat must be >= 1",
-              file=sys.stderr)
+        print(
+            f"loopmlp bench: unknown backend(s) {', '.join(unknown)}; choose from "
+            f"{', '.join(CONTENDERS + PEERS)}"
+            if unknown
+            else "loopmlp bench: --repeat must be >= 1",
+            file=sys.stderr,
+        )
         return 2
     workloads = select_workloads(args)
     if not workloads:
         print("loopmlp bench: --workloads matched nothing", file=sys.stderr)
         return 2
-    settings = {"full": args.full, "quick": args.quick, "repeat": args.repeat,
-                "budget": 0.2 if args.quick else (5 * BUDGET if args.full else BUDGET),
-                "sweep": args.sweep}
+    settings = {
+        "full": args.full,
+        "quick": args.quick,
+        "repeat": args.repeat,
+        "budget": 0.2 if args.quick else (5 * BUDGET if args.full else BUDGET),
+        "sweep": args.sweep,
+    }
     backends = list(dict.fromkeys(args.backends))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -108,18 +152,38 @@ def run(args) -> int:
         return 1
     backends = [b for b in backends if b in loaded]
 
-    report = {"machine": machine_info(), "settings": settings, "peak": None,
-              "columns": list(COLUMNS), "results": [], "sweep": [], "skipped": skipped,
-              "interrupted": False, "plots": {}, "wall_s": None}
+    report = {
+        "machine": machine_info(),
+        "settings": settings,
+        "peak": None,
+        "columns": list(COLUMNS),
+        "results": [],
+        "sweep": [],
+        "skipped": skipped,
+        "interrupted": False,
+        "plots": {},
+        "wall_s": None,
+    }
     try:
         _progress("measuring the peaks ...", quiet)
         counts = thread_counts()
-        needed = {contender_threads(b, w, counts) for w in workloads for b in backends
-                  if runs(b, loaded[b], w)}
+        needed = {
+            contender_threads(b, w, counts)
+            for w in workloads
+            for b in backends
+            if runs(b, loaded[b], w)
+        }
         report["peak"] = measure_peaks(needed, quick=args.quick, quiet=quiet)
         for i, w in enumerate(workloads, 1):
-            report["results"] += measure_workload(w, backends, loaded, settings, report["peak"],
-                                                  quiet, label=f"[{i}/{len(workloads)}] ")
+            report["results"] += measure_workload(
+                w,
+                backends,
+                loaded,
+                settings,
+                report["peak"],
+                quiet,
+                label=f"[{i}/{len(workloads)}] ",
+            )
         if args.sweep:
             report["sweep"] = run_sweep(backends, loaded, settings, quiet)
     except KeyboardInterrupt:
@@ -133,8 +197,10 @@ def run(args) -> int:
     (out / "report.json").write_text(json.dumps(report, indent=1))
     write_markdown(out / "report.md", report)
     print_report(report)
-    print(f"\nwrote {out / 'report.md'}, {out / 'report.json'}"
-          + "".join(f", {p}" for k, p in report["plots"].items() if k != "error"))
+    print(
+        f"\nwrote {out / 'report.md'}, {out / 'report.json'}"
+        + "".join(f", {p}" for k, p in report["plots"].items() if k != "error")
+    )
     return 130 if report["interrupted"] else 0
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 
 # --- machine info --------------------------------------------------------------------------
 
+
 def _version(module):
     try:
         from importlib.metadata import version
+
         return version(module)
     except Exception:
         return None
@@ -35,6 +37,7 @@ def machine_info() -> dict:
         pass
     cpu = cpu or platform.processor() or platform.machine()
     import numpy as np
+
     info = {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -55,8 +58,12 @@ def machine_info() -> dict:
     }
     try:
         from threadpoolctl import threadpool_info
-        info["blas"] = [f"{d.get('internal_api')} {d.get('version')} ({d.get('num_threads')} threads)"
-                        for d in threadpool_info() if d.get("user_api") == "blas"]
+
+        info["blas"] = [
+            f"{d.get('internal_api')} {d.get('version')} ({d.get('num_threads')} threads)"
+            for d in threadpool_info()
+            if d.get("user_api") == "blas"
+        ]
     except Exception:
         info["blas"] = None
     return info
@@ -64,8 +71,8 @@ def machine_info() -> dict:
 
 # --- the machine's peaks, and the threads each contender runs on ---------------------------
 
-NOFMA_PAIRS = 64   # independent (add, multiply) pairs per step of the no-FMA peak's loop
-PEAK_CALL = 0.05   # seconds a peak measurement's call should last (0.01 --quick)
+NOFMA_PAIRS = 64  # independent (add, multiply) pairs per step of the no-FMA peak's loop
+PEAK_CALL = 0.05  # seconds a peak measurement's call should last (0.01 --quick)
 PREDICT_BLOCK = 64  # rows per parallel block of predict and net_predict, numba and cython alike
 
 
@@ -105,10 +112,10 @@ def nofma_kernels():
     import numba
 
     from ..kernels._numba import NUMBA_OPTIONS, _slp_vectorize
+
     options = dict(NUMBA_OPTIONS, cache=False)  # generated source: nothing to cache it by
     scope = {"prange": numba.prange}
-    exec(compile(_nofma_source() + "\n" + MULADD_THREADS, "<loopmlp no-FMA peak>", "exec"),
-         scope)
+    exec(compile(_nofma_source() + "\n" + MULADD_THREADS, "<loopmlp no-FMA peak>", "exec"), scope)
     muladd = scope["muladd"] = numba.njit(**options)(scope["muladd"])
     muladd_threads = numba.njit(parallel=True, **options)(scope["muladd_threads"])
     with _slp_vectorize():
@@ -123,6 +130,7 @@ def measure_nofma(kernels, dtype: str, threads: int, quick: bool = False) -> flo
     do without FMA. Best of several calls of about ``PEAK_CALL`` seconds each."""
     import numba
     import numpy as np
+
     muladd, muladd_threads = kernels
     real = np.dtype(dtype).type
     m = real(1.0)  # p stays put and s grows linearly: no overflow, no subnormals
@@ -131,10 +139,12 @@ def measure_nofma(kernels, dtype: str, threads: int, quick: bool = False) -> flo
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
+
         def call(reps):
             if threads == 1:
                 return _clock(lambda: muladd(m, reps, init[0]))
             return _clock(lambda: muladd_threads(m, reps, init, out))
+
         reps = 1_000
         call(reps)  # warm-up: numba's threads start
         while call(reps) < (0.01 if quick else PEAK_CALL) / 4:
@@ -149,13 +159,14 @@ def measure_fma(threads: int | None, quick: bool = False) -> float:
     """GFLOP/s of a float64 matrix product, BLAS on ``threads`` threads (None: its default)."""
     import numpy as np
     from threadpoolctl import threadpool_limits
+
     n = 512 if quick else 1_024
     rng = np.random.default_rng(0)
     A, B = rng.random((n, n)), rng.random((n, n))
     with threadpool_limits(limits=threads, user_api="blas"):
         A @ B
         best = min(_clock(lambda: A @ B) for _ in range(3 if quick else 5))
-    return 2 * n ** 3 / best / 1e9
+    return 2 * n**3 / best / 1e9
 
 
 def thread_counts() -> dict:
@@ -174,11 +185,13 @@ def thread_counts() -> dict:
         pass
     try:
         import numba
+
         counts["numba"] = numba.get_num_threads()
     except ImportError:
         pass
     try:
         from threadpoolctl import threadpool_info
+
         blas = [d["num_threads"] for d in threadpool_info() if d.get("user_api") == "blas"]
         counts["blas"] = blas[0] if blas else cores
     except Exception:
@@ -212,12 +225,14 @@ def contender_threads(name: str, w, counts: dict) -> int:
     if name == "torch":
         try:
             import torch
+
             return torch.get_num_threads()
         except ImportError:
             return counts["cores"]
     if name == "jax":
         return counts["cores"]
     from ..kernels._rearranged import PARALLEL_WEIGHTS
+
     all_threads = counts["openmp"] if name == "cython" else counts["numba"]
     if w.kernel in ("predict", "net_predict"):
         return max(1, min(all_threads, -(-w.n_samples // PREDICT_BLOCK)))
@@ -239,6 +254,7 @@ def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True)
     default threads: what FMA and free summation order reach (numpy's BLAS may use both).
     """
     import numba
+
     counts = thread_counts()
     needed = sorted({1, counts["numba"], *thread_counts_needed})
     kernels = nofma_kernels()
@@ -253,12 +269,17 @@ def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True)
     _progress("  FMA peak (BLAS)", quiet)
     fma = {"float64": {"1": measure_fma(1, quick), str(counts["blas"]): measure_fma(None, quick)}}
     n = 512 if quick else 1_024
-    return {"nofma": nofma, "fma": fma, "threads": counts, "not_measured": skipped,
-            "nofma_method": f"numba, {NOFMA_PAIRS} independent (add, multiply) pairs a step, "
-                            f"no fastmath (so no FMA), SLP vectoriser on as in the kernels; on "
-                            f"N threads, N such loops at once (prange)",
-            "fma_method": f"float64 {n}x{n} matmul, BLAS on 1 thread and on its default "
-                          f"{counts['blas']}"}
+    return {
+        "nofma": nofma,
+        "fma": fma,
+        "threads": counts,
+        "not_measured": skipped,
+        "nofma_method": f"numba, {NOFMA_PAIRS} independent (add, multiply) pairs a step, "
+        f"no fastmath (so no FMA), SLP vectoriser on as in the kernels; on "
+        f"N threads, N such loops at once (prange)",
+        "fma_method": f"float64 {n}x{n} matmul, BLAS on 1 thread and on its default "
+        f"{counts['blas']}",
+    }
 
 
 def nofma_peak(peak, dtype: str, threads: int):
@@ -269,6 +290,7 @@ def nofma_peak(peak, dtype: str, threads: int):
 
 
 # --- timing and progress lines, shared with measure.py and command.py ----------------------
+
 
 def _clock(fn) -> float:
     t0 = time.perf_counter()

@@ -13,9 +13,9 @@ import time
 from .machine import _clock, _progress, contender_threads, nofma_peak, thread_counts
 from .peers import PEERS, deep_tolerance
 
-PEER_ROWS = 2_048          # peers' rows unless --full (their per-row cost is extrapolated)
-MIN_TIME = 0.02            # seconds a timed repeat should last at least (calls are batched)
-BUDGET = 2.0               # seconds of timing per workload and backend (5 x BUDGET --full)
+PEER_ROWS = 2_048  # peers' rows unless --full (their per-row cost is extrapolated)
+MIN_TIME = 0.02  # seconds a timed repeat should last at least (calls are batched)
+BUDGET = 2.0  # seconds of timing per workload and backend (5 x BUDGET --full)
 # seconds to wait before timing a contender: OpenBLAS's threads keep spinning for a while
 # after a call (numpy's, or numpy's inside a peer), on the cores the next contender needs;
 # without the wait, whichever ran right after numpy measured up to 2x slower (seen here)
@@ -23,6 +23,7 @@ SETTLE = 0.2
 
 
 # --- measuring -----------------------------------------------------------------------------
+
 
 def time_call(w, k, backend, rows, repeat, budget, warm_up):
     """Median seconds of one ``w.run`` on ``rows`` rows, fresh arguments every repeat."""
@@ -33,7 +34,11 @@ def time_call(w, k, backend, rows, repeat, budget, warm_up):
     args = wr.setup(backend)
     t1 = _clock(lambda: wr.run(k, *args))
     number = 1 if t1 >= MIN_TIME else min(100_000, math.ceil(MIN_TIME / max(t1, 1e-7)))
-    repeats = repeat if t1 * number * repeat <= budget else max(1, min(repeat, int(budget / (t1 * number))))
+    repeats = (
+        repeat
+        if t1 * number * repeat <= budget
+        else max(1, min(repeat, int(budget / (t1 * number))))
+    )
     times = [t1] if number == 1 else []
     cpu0, wall0 = time.process_time(), time.perf_counter()
     while len(times) < repeats:
@@ -59,6 +64,7 @@ def time_call(w, k, backend, rows, repeat, budget, warm_up):
 def check(w, k, backend, ref):
     """``(bit_identical, max_abs_diff)`` of ``backend`` against the reference's result."""
     from ..workloads import compare
+
     n = w.rows("python")
     small = dataclasses.replace(w, n_samples=n, python_samples=None)
     return compare(small.result(k, small.setup(backend)), ref)
@@ -74,6 +80,7 @@ def tolerance(w, backend):
     if backend != "fast":
         return None
     from ..kernels._numba_fast import atol
+
     return atol(w.kernel, w.shape, w.rows("python"), w.epochs)
 
 
@@ -83,8 +90,9 @@ def verdict(row) -> str:
     if row.get("tolerance") is not None:
         # fast: bit-identity is reported, never claimed; the tolerance is the promise
         within = "within" if row["max_abs_diff"] <= row["tolerance"] else "OUTSIDE"
-        diff = ("bit-identical here" if row["bit_identical"]
-                else f"max diff {row['max_abs_diff']:.0e}")
+        diff = (
+            "bit-identical here" if row["bit_identical"] else f"max diff {row['max_abs_diff']:.0e}"
+        )
         return f"{within} tol {row['tolerance']:.0e}: {diff}"
     if row["bit_identical"]:
         return "bit-identical"
@@ -103,6 +111,7 @@ def peak_name(dtype: str, threads: int) -> str:
 def runs(name, k, w) -> bool:
     """Whether contender ``name`` (loaded as ``k``) runs workload ``w``."""
     from ..workloads import NetWorkload
+
     if k is None or not hasattr(k, w.kernel):
         return False  # a peer without the kernel
     # fast's tolerances (_numba_fast.atol) cover the lecture's kernels only: without a
@@ -131,15 +140,24 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
             continue
         _progress(f"{label}{w.group}: {name}", quiet)
         threads = contender_threads(name, w, counts)
-        row = {"workload": w.group, "kernel": w.kernel, "net": w.net, "shape": list(w.shape),
-               "dtype": dtype, "n_samples": 1 if per_call else w.n_samples,
-               "flops_per_sample": flops, "backend": name, "threads": threads}
+        row = {
+            "workload": w.group,
+            "kernel": w.kernel,
+            "net": w.net,
+            "shape": list(w.shape),
+            "dtype": dtype,
+            "n_samples": 1 if per_call else w.n_samples,
+            "flops_per_sample": flops,
+            "backend": name,
+            "threads": threads,
+        }
         if name == "python":
             row.update(bit_identical=True, max_abs_diff=0.0, note="reference")
         elif getattr(k, "compares", True):
             same, diff = check(w, k, name, ref)  # also the warm-up: compiles numba
-            row.update(bit_identical=bool(same), max_abs_diff=float(diff),
-                       tolerance=tolerance(w, name))
+            row.update(
+                bit_identical=bool(same), max_abs_diff=float(diff), tolerance=tolerance(w, name)
+            )
         else:
             row.update(bit_identical=None, max_abs_diff=None, note="n/a (other model)")
         if name == "python" and not settings["full"]:
@@ -153,17 +171,26 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
         if not settings["quick"]:
             time.sleep(SETTLE)
         median, times, number, cpu_per_wall = time_call(
-            w, k, name, n_rows, settings["repeat"], settings["budget"],
-            warm_up=name in PEERS)
+            w, k, name, n_rows, settings["repeat"], settings["budget"], warm_up=name in PEERS
+        )
         full_rows = row["n_samples"]
-        row.update(rows_timed=n_rows, extrapolated=n_rows < full_rows, repeats=len(times),
-                   cpu_per_wall=cpu_per_wall,
-                   number=number, times_s=times, median_s=median / n_rows * full_rows,
-                   ns_per_sample=median / n_rows * 1e9)
+        row.update(
+            rows_timed=n_rows,
+            extrapolated=n_rows < full_rows,
+            repeats=len(times),
+            cpu_per_wall=cpu_per_wall,
+            number=number,
+            times_s=times,
+            median_s=median / n_rows * full_rows,
+            ns_per_sample=median / n_rows * 1e9,
+        )
         row["gflops"] = flops / row["ns_per_sample"]
         top = nofma_peak(peak, dtype, threads)
-        row.update(peak=peak_name(dtype, threads) if top else None, peak_gflops=top,
-                   pct_peak=100 * row["gflops"] / top if top else None)
+        row.update(
+            peak=peak_name(dtype, threads) if top else None,
+            peak_gflops=top,
+            pct_peak=100 * row["gflops"] / top if top else None,
+        )
         rows.append(row)
     by = {r["backend"]: r["ns_per_sample"] for r in rows}
     for r in rows:
@@ -188,16 +215,37 @@ def floor_rows(rows, peak) -> list[dict]:
         if not top:
             continue
         floor_ns = r0["flops_per_sample"] / top
-        out.append({k: r0[k] for k in ("workload", "kernel", "net", "shape", "dtype",
-                                       "n_samples", "flops_per_sample")}
-                   | {"backend": "floor", "threads": threads, "rows_timed": None,
-                      "extrapolated": False, "median_s": floor_ns * r0["n_samples"] / 1e9,
-                      "ns_per_sample": floor_ns, "gflops": top, "pct_peak": 100.0,
-                      "peak": peak_name(r0["dtype"], threads), "peak_gflops": top,
-                      "speedup_vs_numpy": by["numpy"] / floor_ns if "numpy" in by else None,
-                      "speedup_vs_python": by["python"] / floor_ns if "python" in by else None,
-                      "bit_identical": None, "max_abs_diff": None,
-                      "check": f"time at the {peak_name(r0['dtype'], threads)} peak"})
+        out.append(
+            {
+                k: r0[k]
+                for k in (
+                    "workload",
+                    "kernel",
+                    "net",
+                    "shape",
+                    "dtype",
+                    "n_samples",
+                    "flops_per_sample",
+                )
+            }
+            | {
+                "backend": "floor",
+                "threads": threads,
+                "rows_timed": None,
+                "extrapolated": False,
+                "median_s": floor_ns * r0["n_samples"] / 1e9,
+                "ns_per_sample": floor_ns,
+                "gflops": top,
+                "pct_peak": 100.0,
+                "peak": peak_name(r0["dtype"], threads),
+                "peak_gflops": top,
+                "speedup_vs_numpy": by["numpy"] / floor_ns if "numpy" in by else None,
+                "speedup_vs_python": by["python"] / floor_ns if "python" in by else None,
+                "bit_identical": None,
+                "max_abs_diff": None,
+                "check": f"time at the {peak_name(r0['dtype'], threads)} peak",
+            }
+        )
     return out
 
 
@@ -208,6 +256,7 @@ def run_sweep(backends, loaded, settings, quiet=False):
     time per floating-point operation at the largest width it ran.
     """
     from ..workloads import SWEEP_WIDTHS, flop_count, sweep_workload
+
     out = []
     py_limit = max(SWEEP_WIDTHS) if settings["full"] else 64
     widths = (2, 16, 128) if settings["quick"] else SWEEP_WIDTHS
@@ -233,8 +282,9 @@ def run_sweep(backends, loaded, settings, quiet=False):
                 rows = min(w.n_samples, 256)
             else:
                 rows = w.n_samples
-            median, times, _, _ = time_call(w, k, name, rows, settings["repeat"],
-                                         settings["budget"], warm_up=name != "python")
+            median, times, _, _ = time_call(
+                w, k, name, rows, settings["repeat"], settings["budget"], warm_up=name != "python"
+            )
             point.update(ns_per_sample=median / rows * 1e9, extrapolated=False, rows_timed=rows)
             if name == "python":
                 last_py = point["ns_per_sample"] / flops

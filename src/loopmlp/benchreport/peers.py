@@ -58,6 +58,7 @@ def deep_tolerance(w) -> float | None:
     """The max |diff| a deep peer may have on workload ``w``'s check, or None (a lecture
     workload: no stated tolerance, the verdict states the diff)."""
     from ..workloads import NetWorkload
+
     return DEEP_TOLERANCE[w.dtype] if isinstance(w, NetWorkload) else None
 
 
@@ -72,7 +73,9 @@ def _epoch_orders(n, epochs, shuffle_seed):
     if shuffle_seed is None:
         return [None] * epochs
     from ..net import orders
+
     return [order for chunk in orders(n, epochs, shuffle_seed) for order in chunk]
+
 
 class TorchPeer:
     """PyTorch: sigmoid MLP, squared error ``1/2 sum err**2``, ``torch.optim.SGD``, batch 1.
@@ -96,10 +99,15 @@ class TorchPeer:
     def __init__(self):
         import torch
         import torch.nn.functional as F
+
         self.torch, self.F = torch, F
-        self.activations = {"sigmoid": torch.sigmoid, "tanh": torch.tanh,
-                            "relu": torch.relu, "identity": lambda z: z,
-                            "softmax": lambda z: torch.softmax(z, dim=1)}
+        self.activations = {
+            "sigmoid": torch.sigmoid,
+            "tanh": torch.tanh,
+            "relu": torch.relu,
+            "identity": lambda z: z,
+            "softmax": lambda z: torch.softmax(z, dim=1),
+        }
 
     def _logits(self, params, x, hidden):
         """The last layer's net inputs for the rows of ``x``; ``params``: (w, b) per layer."""
@@ -125,11 +133,13 @@ class TorchPeer:
     def net_predict(self, net, X):
         torch = self.torch
         _, X = _deep_args(net, X)
-        params = [(torch.from_numpy(w), torch.from_numpy(b))
-                  for w, b in zip(net.weights, net.biases)]
+        params = [
+            (torch.from_numpy(w), torch.from_numpy(b)) for w, b in zip(net.weights, net.biases)
+        ]
         with torch.inference_mode():
             out = self.activations[net.output](
-                self._logits(params, torch.from_numpy(X), net.hidden))
+                self._logits(params, torch.from_numpy(X), net.hidden)
+            )
         return out.numpy()
 
     def net_train(self, net, X, Y, lrate, epochs, batch_size=1, shuffle_seed=None):
@@ -137,19 +147,25 @@ class TorchPeer:
         dtype, X, Y = _deep_args(net, X, Y)
         n = X.shape[0]
         # from_numpy shares memory: the optimiser updates net.weights and net.biases in place
-        params = [(torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_())
-                  for w, b in zip(net.weights, net.biases)]
+        params = [
+            (torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_())
+            for w, b in zip(net.weights, net.biases)
+        ]
         # lrate rounded to the net's dtype, as loopmlp does
         opt = torch.optim.SGD([p for wb in params for p in wb], lr=float(dtype.type(lrate)))
         losses = np.zeros(epochs, dtype=dtype)
         for epoch, order in enumerate(_epoch_orders(n, epochs, shuffle_seed)):
-            tX, tY = (torch.from_numpy(X), torch.from_numpy(Y)) if order is None else \
-                (torch.from_numpy(X[order]), torch.from_numpy(Y[order]))
+            tX, tY = (
+                (torch.from_numpy(X), torch.from_numpy(Y))
+                if order is None
+                else (torch.from_numpy(X[order]), torch.from_numpy(Y[order]))
+            )
             total = torch.zeros((), dtype=tX.dtype)
             for start in range(0, n, batch_size):
-                x, y = tX[start:start + batch_size], tY[start:start + batch_size]
-                objective, reported = self._losses(self._logits(params, x, net.hidden), y,
-                                                   net.output, net.loss)
+                x, y = tX[start : start + batch_size], tY[start : start + batch_size]
+                objective, reported = self._losses(
+                    self._logits(params, x, net.hidden), y, net.output, net.loss
+                )
                 opt.zero_grad()
                 objective.mean().backward()
                 opt.step()
@@ -196,8 +212,10 @@ class JaxPeer:
 
     def __init__(self):
         import jax
+
         jax.config.update("jax_enable_x64", True)
         import jax.numpy as jnp
+
         self.jax = jax
         self._deep = {}  # (hidden, output, loss) -> (jitted predict, jitted epoch)
 
@@ -215,6 +233,7 @@ class JaxPeer:
             def step(p, xy):
                 g, mse = grad(p, *xy)
                 return tuple(w - lrate * gw for w, gw in zip(p, g)), mse
+
             p, mses = jax.lax.scan(step, p, (X, Y))
             return p, jnp.mean(mses)
 
@@ -222,8 +241,9 @@ class JaxPeer:
 
     def train_epoch(self, X, Y, wh, bh, wo, bo, lrate):
         jnp = self.jnp
-        p, mse = self.epoch(tuple(jnp.asarray(a) for a in (wh, bh, wo, bo)),
-                            jnp.asarray(X), jnp.asarray(Y), lrate)
+        p, mse = self.epoch(
+            tuple(jnp.asarray(a) for a in (wh, bh, wo, bo)), jnp.asarray(X), jnp.asarray(Y), lrate
+        )
         for a, new in zip((wh, bh, wo, bo), p):
             a[...] = new  # waits for the result, like the other backends
         return float(mse)
@@ -236,8 +256,13 @@ class JaxPeer:
         if key in self._deep:
             return self._deep[key]
         jax, jnp = self.jax, self.jnp
-        act = {"sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu,
-               "identity": lambda z: z, "softmax": jax.nn.softmax}
+        act = {
+            "sigmoid": jax.nn.sigmoid,
+            "tanh": jnp.tanh,
+            "relu": jax.nn.relu,
+            "identity": lambda z: z,
+            "softmax": jax.nn.softmax,
+        }
 
         def logits(params, x):
             for w, b in params[:-1]:
@@ -255,8 +280,7 @@ class JaxPeer:
             if output == "softmax":
                 ce = -jnp.sum(y * jax.nn.log_softmax(z, axis=1), axis=1)
             else:
-                ce = -jnp.sum(y * jax.nn.log_sigmoid(z) + (1 - y) * jax.nn.log_sigmoid(-z),
-                              axis=1)
+                ce = -jnp.sum(y * jax.nn.log_sigmoid(z) + (1 - y) * jax.nn.log_sigmoid(-z), axis=1)
             return jnp.mean(ce), ce
 
         grad = jax.value_and_grad(batch_loss, has_aux=True)
@@ -271,14 +295,16 @@ class JaxPeer:
                 (_, reported), g = grad(p, *xy)
                 p = jax.tree_util.tree_map(lambda w, gw: w - lrate * gw, p, g)
                 return p, jnp.sum(reported)
+
             return jax.lax.scan(step, params, (Xb, Yb))
 
         self._deep[key] = predict, epoch
         return predict, epoch
 
     def _params(self, net):
-        return tuple((self.jnp.asarray(w), self.jnp.asarray(b))
-                     for w, b in zip(net.weights, net.biases))
+        return tuple(
+            (self.jnp.asarray(w), self.jnp.asarray(b)) for w, b in zip(net.weights, net.biases)
+        )
 
     def net_predict(self, net, X):
         _, X = _deep_args(net, X)
@@ -298,12 +324,17 @@ class JaxPeer:
             Xe, Ye = (X, Y) if order is None else (X[order], Y[order])
             sums = []
             if full:  # the full batches: one scan
-                params, s = epoch(params, jnp.asarray(Xe[:full]).reshape(-1, batch_size, X.shape[1]),
-                                  jnp.asarray(Ye[:full]).reshape(-1, batch_size, Y.shape[1]), lrate)
+                params, s = epoch(
+                    params,
+                    jnp.asarray(Xe[:full]).reshape(-1, batch_size, X.shape[1]),
+                    jnp.asarray(Ye[:full]).reshape(-1, batch_size, Y.shape[1]),
+                    lrate,
+                )
                 sums.append(s)
             if full < n:  # the shorter last batch
-                params, s = epoch(params, jnp.asarray(Xe[None, full:]),
-                                  jnp.asarray(Ye[None, full:]), lrate)
+                params, s = epoch(
+                    params, jnp.asarray(Xe[None, full:]), jnp.asarray(Ye[None, full:]), lrate
+                )
                 sums.append(s)
             total = np.asarray(jnp.sum(jnp.concatenate(sums)), dtype=dtype)
             losses[e] = total / dtype.type(n)
@@ -323,14 +354,26 @@ class SklearnPeer:
 
     def __init__(self):
         from sklearn.neural_network import MLPRegressor
+
         self.MLPRegressor = MLPRegressor
 
     def train_epoch(self, X, Y, wh, bh, wo, bo, lrate):
         from sklearn.exceptions import ConvergenceWarning
+
         net = self.MLPRegressor(
-            hidden_layer_sizes=(wh.shape[0],), activation="logistic", solver="sgd",
-            batch_size=1, learning_rate="constant", learning_rate_init=lrate, momentum=0.0,
-            nesterovs_momentum=False, alpha=0.0, max_iter=1, shuffle=False, random_state=0)
+            hidden_layer_sizes=(wh.shape[0],),
+            activation="logistic",
+            solver="sgd",
+            batch_size=1,
+            learning_rate="constant",
+            learning_rate_init=lrate,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            alpha=0.0,
+            max_iter=1,
+            shuffle=False,
+            random_state=0,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             net.fit(X, Y.ravel() if Y.shape[1] == 1 else Y)
@@ -346,9 +389,13 @@ def load_backend(name):
         if name in PEER_CLASSES:
             return PEER_CLASSES[name](), None
         import loopmlp
+
         return loopmlp.get_backend(name), None
     except ImportError as e:
-        hint = {"torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu",
-                "jax": "pip install jax", "sklearn": "pip install scikit-learn"}.get(name)
+        hint = {
+            "torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu",
+            "jax": "pip install jax",
+            "sklearn": "pip install scikit-learn",
+        }.get(name)
         reason = f"not installed ({e.__class__.__name__}: {e})"
         return None, reason + (f"; {hint}" if hint else "")

@@ -10,11 +10,23 @@ from .measure import crossover
 
 # fast (numba with fastmath) is the one contender that is not bit-identical: its rows say so
 LABELS = {"fast": "fast (fastmath, not bit-identical)"}
-COLUMNS = ("workload", "backend", "threads", "rows", "median", "ns/sample", "vs numpy",
-           "vs python", "GFLOP/s", "% peak", "check")
+COLUMNS = (
+    "workload",
+    "backend",
+    "threads",
+    "rows",
+    "median",
+    "ns/sample",
+    "vs numpy",
+    "vs python",
+    "GFLOP/s",
+    "% peak",
+    "check",
+)
 
 
 # --- formatting ----------------------------------------------------------------------------
+
 
 def fmt_time(s, approx=False):
     if s is None:
@@ -42,14 +54,27 @@ def table_rows(results):
     out = []
     last = None
     for r in results:
-        out.append((r["workload"] if r["workload"] != last else "",
-                    LABELS.get(r["backend"], r["backend"]), str(r.get("threads", "-")),
-                    "-" if r.get("rows_timed") is None else
-                    (f"{r['rows_timed']}/{r['n_samples']}" if r["extrapolated"] else str(r["rows_timed"])),
-                    fmt_time(r["median_s"], r.get("extrapolated", False)),
-                    fmt_num(r["ns_per_sample"]), fmt_num(r.get("speedup_vs_numpy"), "x"),
-                    fmt_num(r.get("speedup_vs_python"), "x"), fmt_num(r.get("gflops")),
-                    fmt_pct(r.get("pct_peak")), r["check"]))
+        out.append(
+            (
+                r["workload"] if r["workload"] != last else "",
+                LABELS.get(r["backend"], r["backend"]),
+                str(r.get("threads", "-")),
+                "-"
+                if r.get("rows_timed") is None
+                else (
+                    f"{r['rows_timed']}/{r['n_samples']}"
+                    if r["extrapolated"]
+                    else str(r["rows_timed"])
+                ),
+                fmt_time(r["median_s"], r.get("extrapolated", False)),
+                fmt_num(r["ns_per_sample"]),
+                fmt_num(r.get("speedup_vs_numpy"), "x"),
+                fmt_num(r.get("speedup_vs_python"), "x"),
+                fmt_num(r.get("gflops")),
+                fmt_pct(r.get("pct_peak")),
+                r["check"],
+            )
+        )
         last = r["workload"]
     return out
 
@@ -60,8 +85,10 @@ def text_table(results) -> str:
     right = {2, 3, 4, 5, 6, 7, 8, 9}
     lines = []
     for j, row in enumerate(rows):
-        cells = [str(c).rjust(widths[i]) if i in right else str(c).ljust(widths[i])
-                 for i, c in enumerate(row)]
+        cells = [
+            str(c).rjust(widths[i]) if i in right else str(c).ljust(widths[i])
+            for i, c in enumerate(row)
+        ]
         lines.append("  ".join(cells).rstrip())
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -82,7 +109,8 @@ LEGEND = (
     "the rows it bounds. numpy's BLAS may use FMA and so could pass 100%. `fast`: numba with "
     "fastmath (reassociation, FMA), checked against its stated worst-case rounding-error "
     "bound (`loopmlp.kernels._numba_fast.atol`), not for bit-identity; it has no stated bound for "
-    "the deep kernels, so it does not run them.")
+    "the deep kernels, so it does not run them."
+)
 
 
 def load_note(m) -> str:
@@ -92,20 +120,25 @@ def load_note(m) -> str:
         return "load average: unknown"
     note = f"load average before the run: {load:.2f}"
     if load >= 0.5:
-        note += (" -- other processes were using the cores; threaded rows suffer most "
-                 "(a parallel region waits for its slowest thread)")
+        note += (
+            " -- other processes were using the cores; threaded rows suffer most "
+            "(a parallel region waits for its slowest thread)"
+        )
     return note
 
 
 def peak_table(peak) -> tuple[list, list]:
     """Header and rows of the peaks: no-FMA float64 and float32, FMA float64, by threads."""
-    counts = sorted({int(t) for table in (*peak["nofma"].values(), *peak["fma"].values())
-                     for t in table})
+    counts = sorted(
+        {int(t) for table in (*peak["nofma"].values(), *peak["fma"].values()) for t in table}
+    )
     header = ["peak"] + [f"{t} thread{'s' if t != 1 else ''}" for t in counts]
     rows = []
-    for label, table in (("no-FMA float64 (numba muladd)", peak["nofma"]["float64"]),
-                         ("no-FMA float32 (numba muladd)", peak["nofma"]["float32"]),
-                         ("FMA float64 (BLAS matmul)", peak["fma"]["float64"])):
+    for label, table in (
+        ("no-FMA float64 (numba muladd)", peak["nofma"]["float64"]),
+        ("no-FMA float32 (numba muladd)", peak["nofma"]["float32"]),
+        ("FMA float64 (BLAS matmul)", peak["fma"]["float64"]),
+    ):
         rows.append([label] + [fmt_num(table.get(str(t))) for t in counts])
     return header, rows
 
@@ -126,7 +159,11 @@ def sweep_text(sweep) -> tuple[list, list]:
         row = [str(h)]
         for b in backends:
             p = t.get((b, h))
-            row.append("-" if p is None else ("~" if p["extrapolated"] else "") + fmt_num(p["ns_per_sample"]))
+            row.append(
+                "-"
+                if p is None
+                else ("~" if p["extrapolated"] else "") + fmt_num(p["ns_per_sample"])
+            )
         rows.append(row)
     return header, rows
 
@@ -134,26 +171,43 @@ def sweep_text(sweep) -> tuple[list, list]:
 def sweep_summary(sweep) -> list[str]:
     lines = []
     for b in ("numba", "cython"):
-        if not any(p["backend"] == b for p in sweep) or not any(p["backend"] == "numpy" for p in sweep):
+        if not any(p["backend"] == b for p in sweep) or not any(
+            p["backend"] == "numpy" for p in sweep
+        ):
             continue
         h = crossover(sweep, b)
-        lines.append(f"{b} loops beat numpy (BLAS) at every width" if h is None else
-                     f"numpy (BLAS) beats {b} loops from hidden width {h} on (64-h-10 train_epoch)")
+        lines.append(
+            f"{b} loops beat numpy (BLAS) at every width"
+            if h is None
+            else f"numpy (BLAS) beats {b} loops from hidden width {h} on (64-h-10 train_epoch)"
+        )
     return lines
 
 
 def write_markdown(path, report):
     m, peak = report["machine"], report["peak"]
-    md = ["# loopmlp bench", "",
-          f"{m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
-          f"NumPy {m['numpy']}, Numba {m['numba']}, Cython {m['cython']}"
-          + "".join(f", {k} {m[k]}" for k in ("torch", "jax", "scikit-learn") if m.get(k)) + ".",
-          "", load_note(m), ""]
+    md = [
+        "# loopmlp bench",
+        "",
+        f"{m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+        f"NumPy {m['numpy']}, Numba {m['numba']}, Cython {m['cython']}"
+        + "".join(f", {k} {m[k]}" for k in ("torch", "jax", "scikit-learn") if m.get(k))
+        + ".",
+        "",
+        load_note(m),
+        "",
+    ]
     if peak:
         header, rows = peak_table(peak)
-        md += ["Peaks, GFLOP/s (the `% peak` of each row is over the no-FMA peak of its dtype "
-               "on its number of threads):", "", markdown_table(header, rows), "",
-               f"no-FMA: {peak['nofma_method']}. FMA: {peak['fma_method']}.", ""]
+        md += [
+            "Peaks, GFLOP/s (the `% peak` of each row is over the no-FMA peak of its dtype "
+            "on its number of threads):",
+            "",
+            markdown_table(header, rows),
+            "",
+            f"no-FMA: {peak['nofma_method']}. FMA: {peak['fma_method']}.",
+            "",
+        ]
     if report["interrupted"]:
         md += ["**Interrupted**: the tables hold what was measured before Ctrl-C.", ""]
     md += [markdown_table(COLUMNS, table_rows(report["results"])), "", LEGEND, ""]
@@ -192,8 +246,10 @@ def _short(r) -> str:
 
 def write_plots(out, report) -> dict:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     plots = {}
     results = report["results"]
     kernels = list(dict.fromkeys(r["kernel"] for r in results))
@@ -201,8 +257,7 @@ def write_plots(out, report) -> dict:
         series = list(dict.fromkeys(_series(r) for r in results))
         ncols = min(4, len(kernels))
         nrows = -(-len(kernels) // ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 4.5 * nrows),
-                                 squeeze=False)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 4.5 * nrows), squeeze=False)
         for ax, kern in zip(axes.flat, kernels):
             rs = [r for r in results if r["kernel"] == kern]
             groups = list(dict.fromkeys(r["workload"] for r in rs))
@@ -216,23 +271,33 @@ def write_plots(out, report) -> dict:
                             ys.append(r["ns_per_sample"])
                 if xs:
                     floor = b.startswith("floor")
-                    ax.bar(xs, ys, width, label=b, color=f"C{j % 10}",
-                           hatch="//" if floor else None, fill=not floor,
-                           edgecolor=f"C{j % 10}")
+                    ax.bar(
+                        xs,
+                        ys,
+                        width,
+                        label=b,
+                        color=f"C{j % 10}",
+                        hatch="//" if floor else None,
+                        fill=not floor,
+                        edgecolor=f"C{j % 10}",
+                    )
             labels = [_short(next(r for r in rs if r["workload"] == g)) for g in groups]
             ax.set_xticks(range(len(groups)), labels, fontsize="small")
             ax.set_yscale("log")
             ax.set_title(kern)
             ax.set_ylabel("ns per sample")
-        for ax in list(axes.flat)[len(kernels):]:
+        for ax in list(axes.flat)[len(kernels) :]:
             ax.set_visible(False)
         legend = {}
         for ax in axes.flat:
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 legend.setdefault(lab, h)
         axes[0][0].legend(legend.values(), legend.keys(), fontsize="small")
-        fig.suptitle(f"loopmlp bench: {report['machine']['cpu']} (floors: the no-FMA peak on "
-                     f"that many threads)", fontsize="medium")
+        fig.suptitle(
+            f"loopmlp bench: {report['machine']['cpu']} (floors: the no-FMA peak on "
+            f"that many threads)",
+            fontsize="medium",
+        )
         fig.tight_layout()
         path = Path(out) / "bench.png"
         fig.savefig(path, dpi=100)
@@ -243,13 +308,24 @@ def write_plots(out, report) -> dict:
         for j, b in enumerate(dict.fromkeys(p["backend"] for p in report["sweep"])):
             ps = [p for p in report["sweep"] if p["backend"] == b]
             meas = [p for p in ps if not p["extrapolated"]]
-            ax.plot([p["n_hid"] for p in meas], [p["ns_per_sample"] for p in meas],
-                    "o-", color=f"C{j}", label=b)
+            ax.plot(
+                [p["n_hid"] for p in meas],
+                [p["ns_per_sample"] for p in meas],
+                "o-",
+                color=f"C{j}",
+                label=b,
+            )
             ext = [p for p in ps if p["extrapolated"]]
             if ext:
                 ext = meas[-1:] + ext
-                ax.plot([p["n_hid"] for p in ext], [p["ns_per_sample"] for p in ext],
-                        "o--", color=f"C{j}", mfc="none", label=f"{b} (extrapolated)")
+                ax.plot(
+                    [p["n_hid"] for p in ext],
+                    [p["ns_per_sample"] for p in ext],
+                    "o--",
+                    color=f"C{j}",
+                    mfc="none",
+                    label=f"{b} (extrapolated)",
+                )
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("hidden units (64 inputs, 10 outputs)")
@@ -267,27 +343,36 @@ def write_plots(out, report) -> dict:
 
 # --- the terminal report -------------------------------------------------------------------
 
+
 def print_report(report):
     m, peak = report["machine"], report["peak"]
-    print(f"loopmlp bench: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
-          f"NumPy {m['numpy']}, Numba {m['numba']}, Cython {m['cython']}, {m['date']}")
+    print(
+        f"loopmlp bench: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+        f"NumPy {m['numpy']}, Numba {m['numba']}, Cython {m['cython']}, {m['date']}"
+    )
     print(load_note(m))
     if peak:
         header, rows = peak_table(peak)
-        print("peaks, GFLOP/s; each row's % peak is over the no-FMA peak of its dtype and "
-              "threads:")
+        print("peaks, GFLOP/s; each row's % peak is over the no-FMA peak of its dtype and threads:")
         widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
         for row in [header] + rows:
-            print("  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                                   for i, (c, w) in enumerate(zip(row, widths))))
+            print(
+                "  "
+                + "  ".join(
+                    str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                    for i, (c, w) in enumerate(zip(row, widths))
+                )
+            )
         print(f"  no-FMA: {peak['nofma_method']}")
         print(f"  FMA: {peak['fma_method']}")
     print()
     if report["results"]:
         print(text_table(report["results"]))
-        print("\n~ = timed on fewer rows (rows timed/full), scaled to the full row count; "
-              "% peak = of the no-FMA peak for the row's dtype and threads; floor = the time "
-              "at that peak")
+        print(
+            "\n~ = timed on fewer rows (rows timed/full), scaled to the full row count; "
+            "% peak = of the no-FMA peak for the row's dtype and threads; floor = the time "
+            "at that peak"
+        )
     for s in report["skipped"]:
         print(f"skipped {s['backend']}: {s['reason']}")
     if report["sweep"]:

@@ -32,15 +32,24 @@ matplotlib and the backends load when an experiment runs.
 
 from __future__ import annotations
 
-__all__ = ["ExperimentError", "ExperimentResult", "fit_epochs", "History", "Checkpoint",
-           "save_model", "load_model"]
+__all__ = [
+    "ExperimentError",
+    "ExperimentResult",
+    "fit_epochs",
+    "History",
+    "Checkpoint",
+    "save_model",
+    "load_model",
+]
 
 
 def __getattr__(name):
     if name in ("ExperimentError", "ExperimentResult", "save_model", "load_model"):
         from . import common
+
         return getattr(common, name)
     if name in ("fit_epochs", "History", "Checkpoint"):
         from . import training
+
         return getattr(training, name)
     raise AttributeError(f"module 'loopmlp.experiments' has no attribute {name!r}")

@@ -27,8 +27,17 @@ MODEL_FORMAT = "loopmlp-model"
 MODEL_VERSION = 2  # 1: loopmlp 0.1's .npz files of wh, bh, wo, bo (no longer read)
 
 # The settings every network experiment has; None in a call means "the default".
-NET_KEYS = ("hidden", "activation", "lrate", "epochs", "batch_size", "shuffle", "init",
-            "dtype", "validation_fraction")
+NET_KEYS = (
+    "hidden",
+    "activation",
+    "lrate",
+    "epochs",
+    "batch_size",
+    "shuffle",
+    "init",
+    "dtype",
+    "validation_fraction",
+)
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INITS = ("lecture", "scaled")
 DTYPES = ("float64", "float32")
@@ -86,8 +95,12 @@ class ExperimentResult:
 
     def metrics(self) -> dict:
         """``metrics.json``'s content: settings, results, history, timing_s."""
-        return {"settings": self.settings, "results": self.results,
-                "history": self.history, "timing_s": self.timing}
+        return {
+            "settings": self.settings,
+            "results": self.results,
+            "history": self.history,
+            "timing_s": self.timing,
+        }
 
 
 # --------------------------------------------------------------------------------------
@@ -109,14 +122,14 @@ def parse_hidden(value) -> tuple[int, ...]:
         try:
             sizes = tuple(int(p) for p in parts)
         except ValueError:
-            raise ExperimentError(f"hidden must be widths separated by commas, like 60,60; "
-                                  f"got {value!r}") from None
+            raise ExperimentError(
+                f"hidden must be widths separated by commas, like 60,60; got {value!r}"
+            ) from None
     elif isinstance(value, int):
         sizes = (value,)
     else:
         sizes = tuple(value)
-    if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n < 1
-                        for n in sizes):
+    if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes):
         raise ExperimentError(f"hidden must be one or more widths >= 1, got {value!r}")
     return sizes
 
@@ -130,10 +143,15 @@ def resolve(defaults: dict, given: dict, loaded=None) -> dict:
     """
     from_model = {}
     if loaded is not None:
-        from_model = {"hidden": tuple(loaded.net_.sizes[1:-1]),
-                      "activation": loaded.activation, "lrate": loaded.learning_rate_init,
-                      "batch_size": loaded.batch_size, "shuffle": loaded.shuffle,
-                      "init": loaded.init, "dtype": str(loaded.net_.dtype)}
+        from_model = {
+            "hidden": tuple(loaded.net_.sizes[1:-1]),
+            "activation": loaded.activation,
+            "lrate": loaded.learning_rate_init,
+            "batch_size": loaded.batch_size,
+            "shuffle": loaded.shuffle,
+            "init": loaded.init,
+            "dtype": str(loaded.net_.dtype),
+        }
     s = {}
     for key in NET_KEYS:
         value = given.get(key)
@@ -148,9 +166,11 @@ def resolve(defaults: dict, given: dict, loaded=None) -> dict:
         ("lrate", _real(s["lrate"]) and 0 < s["lrate"] < float("inf"), "a number > 0"),
         ("epochs", _int(s["epochs"]) and s["epochs"] >= 0, "an integer >= 0"),
         ("batch_size", _int(s["batch_size"]) and s["batch_size"] >= 1, "an integer >= 1"),
-        ("validation_fraction",
-         _real(s["validation_fraction"]) and 0 <= s["validation_fraction"] < 1,
-         "a number in [0, 1)"),
+        (
+            "validation_fraction",
+            _real(s["validation_fraction"]) and 0 <= s["validation_fraction"] < 1,
+            "a number in [0, 1)",
+        ),
     ]
     for key, ok, what in checks:
         if not ok:
@@ -201,14 +221,34 @@ def make_estimator(kind: str, s: dict, backend: str, seed: int, **extra):
     from ..estimators import LoopMLPClassifier, LoopMLPRegressor
 
     cls = LoopMLPClassifier if kind == "classifier" else LoopMLPRegressor
-    return cls(hidden_layer_sizes=s["hidden"], activation=s["activation"],
-               learning_rate_init=s["lrate"], max_iter=max(1, s["epochs"]),
-               batch_size=s["batch_size"], shuffle=s["shuffle"], random_state=seed,
-               backend=backend, dtype=s["dtype"], init=s["init"], **extra)
+    return cls(
+        hidden_layer_sizes=s["hidden"],
+        activation=s["activation"],
+        learning_rate_init=s["lrate"],
+        max_iter=max(1, s["epochs"]),
+        batch_size=s["batch_size"],
+        shuffle=s["shuffle"],
+        random_state=seed,
+        backend=backend,
+        dtype=s["dtype"],
+        init=s["init"],
+        **extra,
+    )
 
 
-def prepare(command: str, kind: str, defaults: dict, given: dict, *, n_in: int, n_out: int,
-            backend: str, seed: int, load=None, **extra):
+def prepare(
+    command: str,
+    kind: str,
+    defaults: dict,
+    given: dict,
+    *,
+    n_in: int,
+    n_out: int,
+    backend: str,
+    seed: int,
+    load=None,
+    **extra,
+):
     """The run's estimator and settings: a fresh one, or the ``load`` file's, checked.
 
     Returns ``(estimator, settings)``; ``settings`` as :func:`resolve`, plus
@@ -220,13 +260,23 @@ def prepare(command: str, kind: str, defaults: dict, given: dict, *, n_in: int, 
     est = None
     if load is not None:
         est, meta = load_model(load)
-        check_model(est, meta, load, command, kind, n_in, n_out,
-                    parse_hidden(given["hidden"]) if given.get("hidden") is not None else None)
+        check_model(
+            est,
+            meta,
+            load,
+            command,
+            kind,
+            n_in,
+            n_out,
+            parse_hidden(given["hidden"]) if given.get("hidden") is not None else None,
+        )
     s = resolve(defaults, given, est)
     if est is None:
         if s["epochs"] == 0:
-            raise ExperimentError("epochs=0 only evaluates a loaded model: give load=FILE "
-                                  "(--load FILE), or train for at least one epoch")
+            raise ExperimentError(
+                "epochs=0 only evaluates a loaded model: give load=FILE "
+                "(--load FILE), or train for at least one epoch"
+            )
         est = make_estimator(kind, s, backend, seed, **extra)
         prior = 0
     else:
@@ -234,17 +284,23 @@ def prepare(command: str, kind: str, defaults: dict, given: dict, *, n_in: int, 
             if s[key] != (est.activation if key == "activation" else str(est.net_.dtype)):
                 raise ExperimentError(
                     f"model {os.fspath(load)!r} has {key} {getattr(est, key)!r}, not "
-                    f"{s[key]!r}: a loaded net keeps its {key}")
-        est.set_params(backend=backend, learning_rate_init=s["lrate"],
-                       batch_size=s["batch_size"], shuffle=s["shuffle"],
-                       max_iter=max(1, s["epochs"]))
+                    f"{s[key]!r}: a loaded net keeps its {key}"
+                )
+        est.set_params(
+            backend=backend,
+            learning_rate_init=s["lrate"],
+            batch_size=s["batch_size"],
+            shuffle=s["shuffle"],
+            max_iter=max(1, s["epochs"]),
+        )
         prior = len(est.loss_curve_)
     s.update(prior_epochs=prior, loaded_from=None if load is None else os.fspath(load))
     return est, s
 
 
-def check_model(est, meta: dict, path, command: str, kind: str, n_in: int, n_out: int,
-                hidden=None) -> None:
+def check_model(
+    est, meta: dict, path, command: str, kind: str, n_in: int, n_out: int, hidden=None
+) -> None:
     """Raise :class:`ExperimentError` unless ``est`` is the kind and net ``command`` needs."""
     from ..estimators import LoopMLPClassifier, LoopMLPRegressor
 
@@ -259,7 +315,8 @@ def check_model(est, meta: dict, path, command: str, kind: str, n_in: int, n_out
         raise ExperimentError(
             f"model {os.fspath(path)!r} is a {type(est).__name__} with net {net_name(sizes)} "
             f"(trained by 'loopmlp {origin}'), but 'loopmlp {command}' needs a "
-            f"{cls.__name__} with net {want}")
+            f"{cls.__name__} with net {want}"
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -278,9 +335,12 @@ def save_model(path, estimator, meta: dict | None = None) -> Path:
     path = Path(path)
     if path.parent != Path(""):
         path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": MODEL_FORMAT, "version": MODEL_VERSION,
-               "meta": {"loopmlp_version": __version__, **(meta or {})},
-               "estimator": estimator}
+    payload = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "meta": {"loopmlp_version": __version__, **(meta or {})},
+        "estimator": estimator,
+    }
     blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(blob)
@@ -304,26 +364,38 @@ def load_model(path):
     except OSError as e:
         raise ExperimentError(f"cannot read model file {name!r}: {e}") from None
     if blob[:2] == b"PK":  # a zip: an .npz, e.g. loopmlp 0.1's models
-        raise ExperimentError(f"{name!r} is not a loopmlp model (an .npz/zip file; "
-                              f"loopmlp 0.1's .npz models are no longer read: train again "
-                              f"and save)")
+        raise ExperimentError(
+            f"{name!r} is not a loopmlp model (an .npz/zip file; "
+            f"loopmlp 0.1's .npz models are no longer read: train again "
+            f"and save)"
+        )
     try:
         payload = pickle.loads(blob)
     except Exception as e:  # anything unpickling garbage can raise
-        raise ExperimentError(f"{name!r} is not a loopmlp model ({type(e).__name__}: "
-                              f"{e})") from None
-    if not (isinstance(payload, dict) and payload.get("format") == MODEL_FORMAT
-            and isinstance(payload.get("estimator"), (LoopMLPClassifier, LoopMLPRegressor))
-            and hasattr(payload["estimator"], "net_")):
-        raise ExperimentError(f"{name!r} is not a loopmlp model (no '{MODEL_FORMAT}' "
-                              f"payload with a fitted estimator)")
+        raise ExperimentError(
+            f"{name!r} is not a loopmlp model ({type(e).__name__}: {e})"
+        ) from None
+    if not (
+        isinstance(payload, dict)
+        and payload.get("format") == MODEL_FORMAT
+        and isinstance(payload.get("estimator"), (LoopMLPClassifier, LoopMLPRegressor))
+        and hasattr(payload["estimator"], "net_")
+    ):
+        raise ExperimentError(
+            f"{name!r} is not a loopmlp model (no '{MODEL_FORMAT}' payload with a fitted estimator)"
+        )
     return payload["estimator"], dict(payload.get("meta") or {})
 
 
 def model_meta(command: str, estimator, settings: dict, **extra) -> dict:
     """The metadata saved with a model: command, net, settings, epochs trained in all."""
-    return {"command": command, "net": list(estimator.net_.sizes),
-            "total_epochs": len(estimator.loss_curve_), "settings": settings, **extra}
+    return {
+        "command": command,
+        "net": list(estimator.net_.sizes),
+        "total_epochs": len(estimator.loss_curve_),
+        "settings": settings,
+        **extra,
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -340,8 +412,7 @@ def out_dir(out) -> Path | None:
     return out
 
 
-def write_outputs(result: ExperimentResult, out: Path | None, save=None,
-                  title: str = "") -> None:
+def write_outputs(result: ExperimentResult, out: Path | None, save=None, title: str = "") -> None:
     """``model.pkl``, ``metrics.json`` and ``history.png`` into ``out``; the ``save`` model.
 
     Adds each path to ``result.paths``.
@@ -365,8 +436,10 @@ def saved_lines(result: ExperimentResult, out: Path | None) -> list[str]:
     lines = []
     if "best_model" in result.paths:
         r = result.results["best"]
-        lines.append(f"Best model (epoch {r['epoch']}, {r['monitor']} {r['value']:.6g}) "
-                     f"saved to {result.paths['best_model']}")
+        lines.append(
+            f"Best model (epoch {r['epoch']}, {r['monitor']} {r['value']:.6g}) "
+            f"saved to {result.paths['best_model']}"
+        )
     if "saved_model" in result.paths:
         lines.append(f"Model saved to {result.paths['saved_model']}")
     if out is not None:
@@ -395,14 +468,19 @@ def split_validation(X, y, fraction: float, seed: int, stratify: bool):
     if stratify:
         try:
             X_trn, X_val, y_trn, y_val = train_test_split(
-                X, y, test_size=fraction, random_state=seed, stratify=y)
+                X, y, test_size=fraction, random_state=seed, stratify=y
+            )
         except ValueError:  # fewer held-out rows than classes: split as Keras, unstratified
             pass
     if X_trn is None:
         try:
-            X_trn, X_val, y_trn, y_val = train_test_split(X, y, test_size=fraction,
-                                                          random_state=seed)
+            X_trn, X_val, y_trn, y_val = train_test_split(
+                X, y, test_size=fraction, random_state=seed
+            )
         except ValueError as e:  # too few rows for the split
             raise ExperimentError(f"validation_fraction={fraction}: {e}") from None
-    return (np.ascontiguousarray(X_trn), np.ascontiguousarray(y_trn),
-            (np.ascontiguousarray(X_val), np.ascontiguousarray(y_val)))
+    return (
+        np.ascontiguousarray(X_trn),
+        np.ascontiguousarray(y_trn),
+        (np.ascontiguousarray(X_val), np.ascontiguousarray(y_val)),
+    )

@@ -37,10 +37,22 @@ def run(gate: str, *, epochs=None, lrate=None, seed=0) -> ExperimentResult:
     note = ""
     if gate == "xor" and not learned:
         note = " - XOR is not linearly separable, so no perceptron can learn it"
-    lines.append(f"Perceptron {'learned' if learned else 'did NOT learn'} {gate.upper()}: "
-                 f"{correct}/{len(y)} points correct{note}")
-    results = {"gate": gate, "predictions": preds.tolist(), "correct": correct,
-               "learned": learned, "weights": p.W.tolist()}
-    settings = {"command": "perceptron", "gate": gate, "epochs": epochs, "lrate": lrate,
-                "seed": seed}
+    lines.append(
+        f"Perceptron {'learned' if learned else 'did NOT learn'} {gate.upper()}: "
+        f"{correct}/{len(y)} points correct{note}"
+    )
+    results = {
+        "gate": gate,
+        "predictions": preds.tolist(),
+        "correct": correct,
+        "learned": learned,
+        "weights": p.W.tolist(),
+    }
+    settings = {
+        "command": "perceptron",
+        "gate": gate,
+        "epochs": epochs,
+        "lrate": lrate,
+        "seed": seed,
+    }
     return ExperimentResult("perceptron", p, {}, results, settings, {}, {}, "\n".join(lines))

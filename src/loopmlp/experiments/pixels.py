@@ -1,4 +1,4 @@
-"""The missing-pixels experiment (week 7): predict each 8x8 block's centre 2x2 from the 60 around it.
+"""The missing-pixels experiment (week 7): each 8x8 block's centre 2x2 from the 60 around it.
 
 The lecture's DIY net is 60-6-4 with sigmoid units, trained online (one sample at a
 time, in order) with ``lrate`` 0.1 for 50 epochs on the MSE of pixel values scaled to
@@ -20,14 +20,32 @@ import time
 import numpy as np
 
 from .. import data
-from .common import (ExperimentError, ExperimentResult, fmt_s, loggers, net_name, out_dir,
-                     prepare, saved_lines, split_validation, write_outputs)
+from .common import (
+    ExperimentError,
+    ExperimentResult,
+    fmt_s,
+    loggers,
+    net_name,
+    out_dir,
+    prepare,
+    saved_lines,
+    split_validation,
+    write_outputs,
+)
 
 # The lecture's DIY settings (000): 60-6-4, sigmoid, lrate 0.1, 50 epochs, online SGD in
 # the data's order, U[-1, 1) weights, all training blocks (its Keras version held out 0.1).
-DEFAULTS = {"hidden": (6,), "activation": "sigmoid", "lrate": 0.1, "epochs": 50,
-            "batch_size": 1, "shuffle": False, "init": "lecture", "dtype": "float64",
-            "validation_fraction": 0.0}
+DEFAULTS = {
+    "hidden": (6,),
+    "activation": "sigmoid",
+    "lrate": 0.1,
+    "epochs": 50,
+    "batch_size": 1,
+    "shuffle": False,
+    "init": "lecture",
+    "dtype": "float64",
+    "validation_fraction": 0.0,
+}
 
 # The slides' whole-image MSEs on the lecture's own test photo ("balloon_small").
 SLIDE_HOLES_MSE = 1585.2
@@ -57,8 +75,7 @@ def load_blocks(train=None, test=None, max_blocks=None):
     X = np.concatenate([x for x, _ in parts])
     Y = np.concatenate([y for _, y in parts])
     if len(X) == 0:
-        raise ExperimentError("the training images have no full 8x8 block (each side must "
-                              "be >= 8)")
+        raise ExperimentError("the training images have no full 8x8 block (each side must be >= 8)")
     if max_blocks is not None:
         if not (isinstance(max_blocks, int) and max_blocks >= 1):
             raise ExperimentError(f"max_blocks must be an integer >= 1, got {max_blocks!r}")
@@ -66,8 +83,10 @@ def load_blocks(train=None, test=None, max_blocks=None):
             idx = np.linspace(0, len(X) - 1, max_blocks).round().astype(np.int64)
             X, Y = np.ascontiguousarray(X[idx]), np.ascontiguousarray(Y[idx])
     if min(test_img.shape) < data.BLOCK_SIZE:
-        raise ExperimentError(f"test image {test_name!r} ({test_img.shape[1]}x"
-                              f"{test_img.shape[0]}) has no full 8x8 block")
+        raise ExperimentError(
+            f"test image {test_name!r} ({test_img.shape[1]}x"
+            f"{test_img.shape[0]}) has no full 8x8 block"
+        )
     return X, Y, test_img, train_names, test_name
 
 
@@ -88,11 +107,31 @@ def _images(items):
     return images, names
 
 
-def run(*, train=None, test=None, max_blocks=None, hidden=None, activation=None,
-        lrate=None, epochs=None, batch_size=None, shuffle=None, init=None, dtype=None,
-        validation_fraction=None, backend="numba", seed=0, out=None, save=None, load=None,
-        save_best=None, monitor="loss", progress=False, verbose=False,
-        log=None) -> ExperimentResult:
+def run(
+    *,
+    train=None,
+    test=None,
+    max_blocks=None,
+    hidden=None,
+    activation=None,
+    lrate=None,
+    epochs=None,
+    batch_size=None,
+    shuffle=None,
+    init=None,
+    dtype=None,
+    validation_fraction=None,
+    backend="numba",
+    seed=0,
+    out=None,
+    save=None,
+    load=None,
+    save_best=None,
+    monitor="loss",
+    progress=False,
+    verbose=False,
+    log=None,
+) -> ExperimentResult:
     """Train the missing-pixels net and score the reconstructed test image.
 
     Parameters
@@ -124,34 +163,63 @@ def run(*, train=None, test=None, max_blocks=None, hidden=None, activation=None,
         grey levels squared), ``test_block_mse`` (0..1 scale), ``epoch_mse``, ...
     """
     log, say = loggers(log, verbose)
-    given = dict(hidden=hidden, activation=activation, lrate=lrate, epochs=epochs,
-                 batch_size=batch_size, shuffle=shuffle, init=init, dtype=dtype,
-                 validation_fraction=validation_fraction)
+    given = dict(
+        hidden=hidden,
+        activation=activation,
+        lrate=lrate,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        init=init,
+        dtype=dtype,
+        validation_fraction=validation_fraction,
+    )
 
     t0 = time.perf_counter()
     X, Y, test_img, train_names, test_name = load_blocks(train, test, max_blocks)
     X_tst, Y_tst = data.parse_img(test_img)
-    est, s = prepare("pixels", "regressor", DEFAULTS, given, n_in=data.NUM_INP_NODES,
-                     n_out=data.NUM_OUT_NODES, backend=backend, seed=seed, load=load,
-                     out_activation="sigmoid")
+    est, s = prepare(
+        "pixels",
+        "regressor",
+        DEFAULTS,
+        given,
+        n_in=data.NUM_INP_NODES,
+        n_out=data.NUM_OUT_NODES,
+        backend=backend,
+        seed=seed,
+        load=load,
+        out_activation="sigmoid",
+    )
     n_all = len(X)
     X, Y, validation_data = split_validation(X, Y, s["validation_fraction"], seed, False)
     t_data = time.perf_counter() - t0
 
     sizes = (data.NUM_INP_NODES, *s["hidden"], data.NUM_OUT_NODES)
-    settings = {"command": "pixels", "backend": backend, "seed": seed, **s,
-                "hidden": list(s["hidden"]), "net": list(sizes),
-                "total_epochs": s["prior_epochs"] + s["epochs"], "max_blocks": max_blocks,
-                "train_images": train_names, "save_best": None if save_best is None
-                else str(save_best), "monitor": monitor}
+    settings = {
+        "command": "pixels",
+        "backend": backend,
+        "seed": seed,
+        **s,
+        "hidden": list(s["hidden"]),
+        "net": list(sizes),
+        "total_epochs": s["prior_epochs"] + s["epochs"],
+        "max_blocks": max_blocks,
+        "train_images": train_names,
+        "save_best": None if save_best is None else str(save_best),
+        "monitor": monitor,
+    }
     n_val = 0 if validation_data is None else len(validation_data[0])
-    say(f"pixels: {net_name(sizes)} net ({s['activation']} hidden, sigmoid outputs), backend "
+    say(
+        f"pixels: {net_name(sizes)} net ({s['activation']} hidden, sigmoid outputs), backend "
         f"{backend}, seed {seed}, lrate {s['lrate']}, batch size {s['batch_size']}, "
         f"{s['epochs']} epochs on {len(X)} blocks from {len(train_names)} image(s)"
-        + (f", {n_val} validation blocks" if n_val else "") + f"; test {test_name}")
+        + (f", {n_val} validation blocks" if n_val else "")
+        + f"; test {test_name}"
+    )
 
-    history, t_train, best = _train(est, X, Y, settings, validation_data, save_best,
-                                    monitor, progress, verbose, log)
+    history, t_train, best = _train(
+        est, X, Y, settings, validation_data, save_best, monitor, progress, verbose, log
+    )
 
     t2 = time.perf_counter()
     Y_hat = est.predict(X_tst).reshape(len(X_tst), data.NUM_OUT_NODES)
@@ -178,18 +246,29 @@ def run(*, train=None, test=None, max_blocks=None, hidden=None, activation=None,
     }
     if best is not None:
         results["best"] = best
-    result = ExperimentResult("pixels", est, history.history, results, settings,
-                              {"data": t_data, "train": t_train, "predict": t_pred})
+    result = ExperimentResult(
+        "pixels",
+        est,
+        history.history,
+        results,
+        settings,
+        {"data": t_data, "train": t_train, "predict": t_pred},
+    )
     if best is not None:
         result.paths["best_model"] = save_best
     out = out_dir(out)
     if out is not None:
         err = np.abs(rec - test_img)
-        for name, img in (("original", test_img), ("holes", holes), ("bilinear", bilin),
-                          ("reconstructed", rec)):
+        for name, img in (
+            ("original", test_img),
+            ("holes", holes),
+            ("bilinear", bilin),
+            ("reconstructed", rec),
+        ):
             result.paths[name] = _gray(out / f"{name}.png", img)
-        result.paths["error"] = _gray(out / "error.png", err, vmax=max(1.0, float(err.max())),
-                                      cmap="magma")
+        result.paths["error"] = _gray(
+            out / "error.png", err, vmax=max(1.0, float(err.max())), cmap="magma"
+        )
     write_outputs(result, out, save, f"pixels {net_name(sizes)}, {backend}")
     result.summary = _summary(result, out, test_name, slide, t_train, t_pred, t_data)
     return result
@@ -198,9 +277,20 @@ def run(*, train=None, test=None, max_blocks=None, hidden=None, activation=None,
 def _train(est, X, Y, settings, validation_data, save_best, monitor, progress, verbose, log):
     from .training import train
 
-    return train(est, X, Y, settings, validation_data=validation_data, save_best=save_best,
-                 monitor=monitor, meta={"command": "pixels"}, progress=progress,
-                 verbose=verbose, log=log, desc="pixels")
+    return train(
+        est,
+        X,
+        Y,
+        settings,
+        validation_data=validation_data,
+        save_best=save_best,
+        monitor=monitor,
+        meta={"command": "pixels"},
+        progress=progress,
+        verbose=verbose,
+        log=log,
+        desc="pixels",
+    )
 
 
 def _gray(path, img, **kw):
@@ -217,14 +307,20 @@ def _summary(result, out, test_name, slide, t_train, t_pred, t_data) -> str:
     if result.history.get("val_loss"):
         lines.append(f"Final validation MSE (0..1 scale) = {result.history['val_loss'][-1]:.6g}")
     where = "on the lecture's own photo"
-    rows = [("holes zeroed", r["holes_mse"], f"slide: {SLIDE_HOLES_MSE}, {where}"),
-            ("bilinear fill", r["bilinear_mse"], None),
-            (f"network {net_name(result.settings['net'])}", r["network_mse"],
-             None if slide is None else f"slide: {slide}, {where}")]
+    rows = [
+        ("holes zeroed", r["holes_mse"], f"slide: {SLIDE_HOLES_MSE}, {where}"),
+        ("bilinear fill", r["bilinear_mse"], None),
+        (
+            f"network {net_name(result.settings['net'])}",
+            r["network_mse"],
+            None if slide is None else f"slide: {slide}, {where}",
+        ),
+    ]
     width = max(18, *(len(name) + 1 for name, _, _ in rows))
     lines.append(f"Whole-image MSE on {test_name} (grey levels^2):")
-    lines += [f"  {name:<{width}}{value:8.1f}" + (f"   ({note})" if note else "")
-              for name, value, note in rows]
-    lines.append(f"Time: train {fmt_s(t_train)}, predict {fmt_s(t_pred)}, data "
-                 f"{fmt_s(t_data)}")
+    lines += [
+        f"  {name:<{width}}{value:8.1f}" + (f"   ({note})" if note else "")
+        for name, value, note in rows
+    ]
+    lines.append(f"Time: train {fmt_s(t_train)}, predict {fmt_s(t_pred)}, data {fmt_s(t_data)}")
     return "\n".join(lines + saved_lines(result, out))

@@ -30,8 +30,11 @@ def plot_history(path, history: dict, title: str = "") -> Path:
     The loss axis is logarithmic when every loss is positive and there are several epochs.
     """
     path = Path(path)
-    panels = [("accuracy", "Model Accuracy", "Accuracy", "lower right")] \
-        if "accuracy" in history or "val_accuracy" in history else []
+    panels = (
+        [("accuracy", "Model Accuracy", "Accuracy", "lower right")]
+        if "accuracy" in history or "val_accuracy" in history
+        else []
+    )
     panels.append(("loss", "Model Loss", "Loss", "upper right"))
     fig = figure((6, 3 * len(panels)))
     for i, (key, name, ylabel, where) in enumerate(panels):
@@ -40,8 +43,9 @@ def plot_history(path, history: dict, title: str = "") -> Path:
         for k, label in ((key, "trn"), (f"val_{key}", "val")):
             values = history.get(k)
             if values:
-                ax.plot(np.arange(1, len(values) + 1), values, marker="." if len(values) < 30
-                        else None)
+                ax.plot(
+                    np.arange(1, len(values) + 1), values, marker="." if len(values) < 30 else None
+                )
                 shown.append(label)
         ax.set_title(f"{name}" + (f" ({title})" if title and i == 0 else ""))
         ax.set_ylabel(ylabel)
@@ -49,8 +53,13 @@ def plot_history(path, history: dict, title: str = "") -> Path:
         if shown:
             ax.legend(shown, loc=where)
         values = [v for k in (key, f"val_{key}") for v in history.get(k, [])]
-        if key == "loss" and len(history.get("loss", [])) > 1 and values \
-                and np.all(np.asarray(values) > 0) and np.all(np.isfinite(values)):
+        if (
+            key == "loss"
+            and len(history.get("loss", [])) > 1
+            and values
+            and np.all(np.asarray(values) > 0)
+            and np.all(np.isfinite(values))
+        ):
             ax.set_yscale("log")
     fig.tight_layout()
     fig.savefig(path)
@@ -75,8 +84,15 @@ def plot_confusion(path, cm, title: str = "", labels=None) -> Path:
     high = cm.max() / 2 if cm.size else 0
     for i in range(n):
         for j in range(n):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if cm[i, j] > high else "black")
+            ax.text(
+                j,
+                i,
+                str(cm[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if cm[i, j] > high else "black",
+            )
     fig.tight_layout()
     fig.savefig(path)
     return path

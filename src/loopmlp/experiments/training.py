@@ -64,8 +64,7 @@ class Checkpoint:
         saving model to best.pkl"``, at every save.
     """
 
-    def __init__(self, path, monitor: str = "loss", meta: dict | None = None,
-                 log=None) -> None:
+    def __init__(self, path, monitor: str = "loss", meta: dict | None = None, log=None) -> None:
         self.path = Path(path)
         self.monitor = monitor
         self.meta = dict(meta or {})
@@ -75,19 +74,26 @@ class Checkpoint:
 
     def on_epoch_end(self, epoch: int, logs: dict, estimator) -> None:
         if self.monitor not in logs:
-            raise ExperimentError(f"the checkpoint monitors {self.monitor!r}, which is not "
-                                  f"measured (measured: {', '.join(logs)}); val_loss needs "
-                                  f"validation data")
+            raise ExperimentError(
+                f"the checkpoint monitors {self.monitor!r}, which is not "
+                f"measured (measured: {', '.join(logs)}); val_loss needs "
+                f"validation data"
+            )
         value = float(logs[self.monitor])
         if not value < self.best:  # Keras' np.less: ties and NaN do not improve
             return
         if self.log is not None:
-            self.log(f"Epoch {epoch:05d}: {self.monitor} improved from {self.best:.5f} to "
-                     f"{value:.5f}, saving model to {self.path}")
+            self.log(
+                f"Epoch {epoch:05d}: {self.monitor} improved from {self.best:.5f} to "
+                f"{value:.5f}, saving model to {self.path}"
+            )
         self.best, self.best_epoch = value, epoch
-        meta = {**self.meta, "net": list(estimator.net_.sizes),
-                "total_epochs": len(estimator.loss_curve_),
-                "best": {"epoch": epoch, "monitor": self.monitor, "value": value}}
+        meta = {
+            **self.meta,
+            "net": list(estimator.net_.sizes),
+            "total_epochs": len(estimator.loss_curve_),
+            "best": {"epoch": epoch, "monitor": self.monitor, "value": value},
+        }
         save_model(self.path, estimator, meta)
 
 
@@ -126,10 +132,17 @@ def _warm_fit(estimator, X, y, epochs: int) -> None:
 
     from sklearn.exceptions import ConvergenceWarning
 
-    saved = {k: getattr(estimator, k) for k in ("warm_start", "max_iter", "n_iter_no_change",
-                                                "early_stopping", "verbose")}
-    estimator.set_params(warm_start=True, max_iter=epochs, n_iter_no_change=np.inf,
-                         early_stopping=False, verbose=False)
+    saved = {
+        k: getattr(estimator, k)
+        for k in ("warm_start", "max_iter", "n_iter_no_change", "early_stopping", "verbose")
+    }
+    estimator.set_params(
+        warm_start=True,
+        max_iter=epochs,
+        n_iter_no_change=np.inf,
+        early_stopping=False,
+        verbose=False,
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -138,9 +151,22 @@ def _warm_fit(estimator, X, y, epochs: int) -> None:
         estimator.set_params(**saved)
 
 
-def fit_epochs(estimator, X, y, epochs: int, *, validation_data=None, callbacks=(),
-               classes=None, train_accuracy: bool = True, progress: bool = False,
-               verbose: bool = False, log=None, stream=None, desc: str = "train") -> History:
+def fit_epochs(
+    estimator,
+    X,
+    y,
+    epochs: int,
+    *,
+    validation_data=None,
+    callbacks=(),
+    classes=None,
+    train_accuracy: bool = True,
+    progress: bool = False,
+    verbose: bool = False,
+    log=None,
+    stream=None,
+    desc: str = "train",
+) -> History:
     """Train ``estimator`` for ``epochs`` epochs through ``partial_fit``; Keras' ``fit``.
 
     One ``partial_fit`` per epoch when something happens between epochs (validation,
@@ -199,8 +225,9 @@ def fit_epochs(estimator, X, y, epochs: int, *, validation_data=None, callbacks=
     if progress and epochs > 0:
         from tqdm import tqdm
 
-        bar = tqdm(total=epochs, desc=desc, unit="epoch", file=stream, leave=False,
-                   dynamic_ncols=True)
+        bar = tqdm(
+            total=epochs, desc=desc, unit="epoch", file=stream, leave=False, dynamic_ncols=True
+        )
 
     def write(line: str) -> None:
         if bar is not None:
@@ -212,8 +239,12 @@ def fit_epochs(estimator, X, y, epochs: int, *, validation_data=None, callbacks=
     # Nothing to do between epochs (no validation, callbacks, lines or training accuracy):
     # then runs of epochs go through one warm-started ``fit`` each, which is k partial_fits
     # in one call (the same bits, without scikit-learn's checks before every epoch).
-    each_epoch = bool(verbose or validation_data is not None or len(callbacks) > 1
-                      or (classifier and train_accuracy))
+    each_epoch = bool(
+        verbose
+        or validation_data is not None
+        or len(callbacks) > 1
+        or (classifier and train_accuracy)
+    )
     try:
         epoch = 0
         while epoch < epochs:
@@ -232,8 +263,9 @@ def fit_epochs(estimator, X, y, epochs: int, *, validation_data=None, callbacks=
                     epoch += 1
                     history.on_epoch_end(epoch, {"loss": float(loss)}, estimator)
                 if bar is not None:
-                    bar.set_postfix_str(f"loss={history.history['loss'][-1]:.4g}",
-                                        refresh=epoch == epochs)
+                    bar.set_postfix_str(
+                        f"loss={history.history['loss'][-1]:.4g}", refresh=epoch == epochs
+                    )
                     bar.update(run)
                 continue
             epoch += 1
@@ -247,8 +279,9 @@ def fit_epochs(estimator, X, y, epochs: int, *, validation_data=None, callbacks=
                 for callback in callbacks:
                     callback.on_epoch_end(epoch, logs, estimator)
             if bar is not None:
-                bar.set_postfix_str(" ".join(f"{k}={v:.4g}" for k, v in logs.items()),
-                                    refresh=epoch == epochs)
+                bar.set_postfix_str(
+                    " ".join(f"{k}={v:.4g}" for k, v in logs.items()), refresh=epoch == epochs
+                )
                 bar.update(1)
     finally:
         if bar is not None:
@@ -256,9 +289,22 @@ def fit_epochs(estimator, X, y, epochs: int, *, validation_data=None, callbacks=
     return history
 
 
-def train(estimator, X, y, settings: dict, *, validation_data=None, classes=None,
-          save_best=None, monitor: str = "loss", meta: dict | None = None,
-          progress: bool = False, verbose: bool = False, log=None, desc: str = "train"):
+def train(
+    estimator,
+    X,
+    y,
+    settings: dict,
+    *,
+    validation_data=None,
+    classes=None,
+    save_best=None,
+    monitor: str = "loss",
+    meta: dict | None = None,
+    progress: bool = False,
+    verbose: bool = False,
+    log=None,
+    desc: str = "train",
+):
     """An experiment's training: :func:`fit_epochs` with a :class:`Checkpoint` if asked.
 
     Returns ``(history, seconds, best)``; ``best`` is ``{"epoch", "monitor", "value"}`` of
@@ -269,17 +315,33 @@ def train(estimator, X, y, settings: dict, *, validation_data=None, classes=None
     callbacks = []
     if save_best is not None:
         if monitor == "val_loss" and validation_data is None:
-            raise ExperimentError("monitor='val_loss' (--monitor val_loss) needs a "
-                                  "validation fraction > 0")
+            raise ExperimentError(
+                "monitor='val_loss' (--monitor val_loss) needs a validation fraction > 0"
+            )
         if monitor not in ("loss", "val_loss"):
             raise ExperimentError(f"monitor must be 'loss' or 'val_loss', got {monitor!r}")
-        callbacks.append(Checkpoint(save_best, monitor, meta={**(meta or {}),
-                                                              "settings": settings},
-                                    log=log if verbose else None))
+        callbacks.append(
+            Checkpoint(
+                save_best,
+                monitor,
+                meta={**(meta or {}), "settings": settings},
+                log=log if verbose else None,
+            )
+        )
     t0 = time.perf_counter()
-    history = fit_epochs(estimator, X, y, settings["epochs"], validation_data=validation_data,
-                         callbacks=callbacks, classes=classes, progress=progress,
-                         verbose=verbose, log=log, desc=desc)
+    history = fit_epochs(
+        estimator,
+        X,
+        y,
+        settings["epochs"],
+        validation_data=validation_data,
+        callbacks=callbacks,
+        classes=classes,
+        progress=progress,
+        verbose=verbose,
+        log=log,
+        desc=desc,
+    )
     seconds = time.perf_counter() - t0
     best = None
     if callbacks and callbacks[0].best_epoch is not None:

@@ -9,11 +9,18 @@ XOR for every seed tried, where 2-2-1 sometimes stalls in a local minimum.
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from .common import (ExperimentResult, fmt_s, loggers, net_name, out_dir, prepare,
-                     saved_lines, write_outputs)
+from .common import (
+    ExperimentResult,
+    fmt_s,
+    loggers,
+    net_name,
+    out_dir,
+    prepare,
+    saved_lines,
+    write_outputs,
+)
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])
@@ -22,15 +29,40 @@ XOR_Y.setflags(write=False)
 
 # 004's XOR net was 2-2-1 (alpha 0.5, 1,000 epochs: it had not learned yet); 2-3-1 with
 # lrate 0.5 and 4,000 epochs learns XOR reliably. No validation: there are four points.
-DEFAULTS = {"hidden": (3,), "activation": "sigmoid", "lrate": 0.5, "epochs": 4000,
-            "batch_size": 1, "shuffle": False, "init": "lecture", "dtype": "float64",
-            "validation_fraction": 0.0}
+DEFAULTS = {
+    "hidden": (3,),
+    "activation": "sigmoid",
+    "lrate": 0.5,
+    "epochs": 4000,
+    "batch_size": 1,
+    "shuffle": False,
+    "init": "lecture",
+    "dtype": "float64",
+    "validation_fraction": 0.0,
+}
 
 
-def run(*, hidden=None, activation=None, lrate=None, epochs=None, batch_size=None,
-        shuffle=None, init=None, dtype=None, backend="numba", seed=0, out=None, save=None,
-        load=None, save_best=None, monitor="loss", progress=False, verbose=False,
-        log=None) -> ExperimentResult:
+def run(
+    *,
+    hidden=None,
+    activation=None,
+    lrate=None,
+    epochs=None,
+    batch_size=None,
+    shuffle=None,
+    init=None,
+    dtype=None,
+    backend="numba",
+    seed=0,
+    out=None,
+    save=None,
+    load=None,
+    save_best=None,
+    monitor="loss",
+    progress=False,
+    verbose=False,
+    log=None,
+) -> ExperimentResult:
     """Train the XOR net and predict the four points.
 
     Parameters as :func:`loopmlp.experiments.pixels.run` (no data options, no
@@ -45,22 +77,58 @@ def run(*, hidden=None, activation=None, lrate=None, epochs=None, batch_size=Non
     from .training import train
 
     log, say = loggers(log, verbose)
-    given = dict(hidden=hidden, activation=activation, lrate=lrate, epochs=epochs,
-                 batch_size=batch_size, shuffle=shuffle, init=init, dtype=dtype,
-                 validation_fraction=None)
-    est, s = prepare("xor", "regressor", DEFAULTS, given, n_in=2, n_out=1, backend=backend,
-                     seed=seed, load=load, out_activation="sigmoid")
+    given = dict(
+        hidden=hidden,
+        activation=activation,
+        lrate=lrate,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        init=init,
+        dtype=dtype,
+        validation_fraction=None,
+    )
+    est, s = prepare(
+        "xor",
+        "regressor",
+        DEFAULTS,
+        given,
+        n_in=2,
+        n_out=1,
+        backend=backend,
+        seed=seed,
+        load=load,
+        out_activation="sigmoid",
+    )
     sizes = (2, *s["hidden"], 1)
-    settings = {"command": "xor", "backend": backend, "seed": seed, **s,
-                "hidden": list(s["hidden"]), "net": list(sizes),
-                "total_epochs": s["prior_epochs"] + s["epochs"],
-                "save_best": None if save_best is None else str(save_best),
-                "monitor": monitor}
-    say(f"xor: {net_name(sizes)} net, backend {backend}, seed {seed}, lrate {s['lrate']}, "
-        f"{s['epochs']} epochs")
-    history, t_train, best = train(est, XOR_X, XOR_Y, settings, save_best=save_best,
-                                   monitor=monitor, meta={"command": "xor"},
-                                   progress=progress, verbose=verbose, log=log, desc="xor")
+    settings = {
+        "command": "xor",
+        "backend": backend,
+        "seed": seed,
+        **s,
+        "hidden": list(s["hidden"]),
+        "net": list(sizes),
+        "total_epochs": s["prior_epochs"] + s["epochs"],
+        "save_best": None if save_best is None else str(save_best),
+        "monitor": monitor,
+    }
+    say(
+        f"xor: {net_name(sizes)} net, backend {backend}, seed {seed}, lrate {s['lrate']}, "
+        f"{s['epochs']} epochs"
+    )
+    history, t_train, best = train(
+        est,
+        XOR_X,
+        XOR_Y,
+        settings,
+        save_best=save_best,
+        monitor=monitor,
+        meta={"command": "xor"},
+        progress=progress,
+        verbose=verbose,
+        log=log,
+        desc="xor",
+    )
     preds = est.predict(XOR_X).ravel()
     steps = (preds > 0.5).astype(int)
     truth = XOR_Y.astype(int)
@@ -74,17 +142,20 @@ def run(*, hidden=None, activation=None, lrate=None, epochs=None, batch_size=Non
     }
     if best is not None:
         results["best"] = best
-    result = ExperimentResult("xor", est, history.history, results, settings,
-                              {"train": t_train})
+    result = ExperimentResult("xor", est, history.history, results, settings, {"train": t_train})
     if best is not None:
         result.paths["best_model"] = save_best
     out = out_dir(out)
     write_outputs(result, out, save, f"xor {net_name(sizes)}, {backend}")
 
-    lines = [f"[INFO] data={x}, ground-truth={t}, pred={p:.4f}, step={st}"
-             for x, t, p, st in zip(XOR_X.astype(int), truth, preds, steps)]
+    lines = [
+        f"[INFO] data={x}, ground-truth={t}, pred={p:.4f}, step={st}"
+        for x, t, p, st in zip(XOR_X.astype(int), truth, preds, steps)
+    ]
     final = f", final epoch MSE {results['final_epoch_mse']:.6g}" if history.epoch else ""
-    lines.append(f"XOR {'learned' if learned else 'NOT learned'} (step(pred) matches all "
-                 f"four targets: {learned}){final}; train {fmt_s(t_train)}")
+    lines.append(
+        f"XOR {'learned' if learned else 'NOT learned'} (step(pred) matches all "
+        f"four targets: {learned}){final}; train {fmt_s(t_train)}"
+    )
     result.summary = "\n".join(lines + saved_lines(result, out))
     return result

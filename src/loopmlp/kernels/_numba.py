@@ -55,7 +55,8 @@ def _slp_vectorize():
     It turns the 8 side-by-side sums of ``_rearranged``'s panels into SIMD additions, each
     lane exactly the scalar operation it replaces. Measured on a prototype of the 60-6-4
     epoch with 4-unit panels: 583 ns a sample without it, 287 ns with it (241 ns with 8).
-    Numba switched it off by default after miscompilations (numba#8852); the bit-identity tests are what vouch for our kernels.
+    Numba switched it off by default after miscompilations (numba#8852); the bit-identity
+    tests are what vouch for our kernels.
 
     numba's compiler re-reads its whole config whenever a ``NUMBA_*`` variable changed
     since it last looked (``config.reload_config``), which resets ``SLP_VECTORIZE`` to 0
@@ -80,8 +81,9 @@ def _compile(module, names, parallel=(), callees=None, cache=True, **options):
     compiled sources and ``options`` (``_numba_cache.source_tag``): numba's cache ignores
     all three.
     """
-    tag = _numba_cache.source_tag((_reference, _rearranged, _exp, _THIS),
-                                  dict(options, inline_exp=INLINE_EXP))
+    tag = _numba_cache.source_tag(
+        (_reference, _rearranged, _exp, _THIS), dict(options, inline_exp=INLINE_EXP)
+    )
     bound = dict(exp=math.exp, log=math.log, prange=numba.prange)
     bound.update(callees or {})
     for name in names:
@@ -102,6 +104,7 @@ def _with_slp(compile_):
     def compile_with_slp(sig):
         with _slp_vectorize():
             return compile_(sig)
+
     return compile_with_slp
 
 
@@ -111,9 +114,11 @@ def _with_slp(compile_):
 def _fma(typingctx, a, b, c):
     def codegen(context, builder, signature, args):
         double = ir.DoubleType()
-        fma = builder.module.declare_intrinsic("llvm.fma", [double],
-                                               ir.FunctionType(double, [double] * 3))
+        fma = builder.module.declare_intrinsic(
+            "llvm.fma", [double], ir.FunctionType(double, [double] * 3)
+        )
         return builder.call(fma, args)
+
     return nbtypes.float64(nbtypes.float64, nbtypes.float64, nbtypes.float64), codegen
 
 
@@ -121,6 +126,7 @@ def _fma(typingctx, a, b, c):
 def _as_bits(typingctx, x):
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.IntType(64))
+
     return nbtypes.int64(nbtypes.float64), codegen
 
 
@@ -128,6 +134,7 @@ def _as_bits(typingctx, x):
 def _as_double(typingctx, u):
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.DoubleType())
+
     return nbtypes.float64(nbtypes.int64), codegen
 
 
@@ -141,43 +148,80 @@ def _exp_kernels(**options):
     ``fastmath``, which could fold ``(z + SHIFT) - SHIFT`` into ``z``. With it, for
     ``_rearranged.activate``: ``exp_core``, ``exp_in_range`` and ``exp_lanes`` (whether
     ``exp`` is the compiled one)."""
-    stand_ins = dict(fma=_fma, as_bits=_as_bits, as_double=_as_double, libm_exp=math.exp,
-                     TABLE=np.array(_exp.TABLE, dtype=np.uint64).view(np.int64))
+    stand_ins = dict(
+        fma=_fma,
+        as_bits=_as_bits,
+        as_double=_as_double,
+        libm_exp=math.exp,
+        TABLE=np.array(_exp.TABLE, dtype=np.uint64).view(np.int64),
+    )
     compiled = _compile(_exp, ("in_range", "exp_core", "exp"), callees=stand_ins, **options)
     lanes = INLINE_EXP and not options.get("fastmath")
-    return dict(exp=compiled["exp"] if lanes else math.exp, exp_core=compiled["exp_core"],
-                exp_in_range=compiled["in_range"], exp_lanes=lanes)
+    return dict(
+        exp=compiled["exp"] if lanes else math.exp,
+        exp_core=compiled["exp_core"],
+        exp_in_range=compiled["in_range"],
+        exp_lanes=lanes,
+    )
 
 
 # Per-sample kernels: the lecture's literal loops. Whole runs: the bit-exact rearrangement
 # of _rearranged.py; train_epoch_literal keeps the lecture's order for the benchmarks.
 LITERAL = ("neural_response", "update_network", "train_epoch")  # callees first
-ROWS = ("forward_rows", "to_panels", "from_panels", "sigmoid_panel", "hidden_forward",
-        "hidden_update_forward", "hidden_update_forward_threads", "train", "train_epoch")
+ROWS = (
+    "forward_rows",
+    "to_panels",
+    "from_panels",
+    "sigmoid_panel",
+    "hidden_forward",
+    "hidden_update_forward",
+    "hidden_update_forward_threads",
+    "train",
+    "train_epoch",
+)
 
 
 def kernels(**options):
     """The backend's raw kernels, compiled with ``options``, by name."""
     exp = _exp_kernels(**options)
     literal = _compile(_reference, LITERAL, callees=exp, **options)
-    rows = _compile(_rearranged, ROWS, parallel=("hidden_update_forward_threads",),
-                    callees=exp, **options)
+    rows = _compile(
+        _rearranged, ROWS, parallel=("hidden_update_forward_threads",), callees=exp, **options
+    )
     # the deep net: the reference's net_* over _rearranged's layer_response and hidden_delta;
     # _rearranged's net_train (mini-batches layer by layer) and net_predict (panels)
     deep = _compile(_reference, ("activate",), callees=exp, **options)
     deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
-    deep = _compile(_reference, [f for f in _reference.NET_FUNCTIONS if f not in deep],
-                    callees=deep, **options)
+    deep = _compile(
+        _reference, [f for f in _reference.NET_FUNCTIONS if f not in deep], callees=deep, **options
+    )
     # inlined by numba, so that each dtype's panel width is a constant where it is used
     inlined = _compile(_rearranged, ("panel_width",), inline="always", **options)
-    deep_rows = _compile(_rearranged, ("activate", "all_finite", "panel_block",
-                                       "panel_block_wide", "panels_forward",
-                                       "batch_forward_units", "batch_forward", "net_predict",
-                                       "batch_update_units", "batch_update", "net_train"),
-                         parallel=("net_predict", "batch_forward", "batch_update"),
-                         callees=dict(deep, **inlined, to_panels=rows["to_panels"],
-                                      reference_activate=deep["activate"],
-                                      reference_net_train=deep["net_train"]), **options)
+    deep_rows = _compile(
+        _rearranged,
+        (
+            "activate",
+            "all_finite",
+            "panel_block",
+            "panel_block_wide",
+            "panels_forward",
+            "batch_forward_units",
+            "batch_forward",
+            "net_predict",
+            "batch_update_units",
+            "batch_update",
+            "net_train",
+        ),
+        parallel=("net_predict", "batch_forward", "batch_update"),
+        callees=dict(
+            deep,
+            **inlined,
+            to_panels=rows["to_panels"],
+            reference_activate=deep["activate"],
+            reference_net_train=deep["net_train"],
+        ),
+        **options,
+    )
     to_panels, net_predict_panels = rows["to_panels"], deep_rows["net_predict"]
 
     def net_predict_rows(X, weights, biases, hidden, output):
@@ -205,31 +249,41 @@ def kernels(**options):
     def train_epoch(X, Y, wh, bh, wo, bo, lrate):
         return train_epoch_rows(X, Y, wh, bh, wo, bo, lrate, threads_for(wh))
 
-    return dict(neural_response=literal["neural_response"],
-                update_network=literal["update_network"],
-                train_epoch_literal=literal["train_epoch"],
-                train_epoch=train_epoch, train=train, predict=_on_threads(predict_rows, 5),
-                net_response=deep["net_response"], net_update=deep["net_update"],
-                net_train=deep_rows["net_train"], net_predict=_on_threads(net_predict_rows, 5))
+    return dict(
+        neural_response=literal["neural_response"],
+        update_network=literal["update_network"],
+        train_epoch_literal=literal["train_epoch"],
+        train_epoch=train_epoch,
+        train=train,
+        predict=_on_threads(predict_rows, 5),
+        net_response=deep["net_response"],
+        net_update=deep["net_update"],
+        net_train=deep_rows["net_train"],
+        net_predict=_on_threads(net_predict_rows, 5),
+    )
 
 
 def _on_threads(kernel, nargs):
     """``kernel(*args[, threads])`` for a kernel of ``nargs`` arguments: its rows on
     ``threads`` threads (default: numba's, ``NUMBA_NUM_THREADS``, which is also the most
     numba can start)."""
+
     def on_threads(*args):
         if len(args) == nargs:
             return kernel(*args)
         *args, threads = args
         if threads > numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(f"threads={threads} is more than numba's "
-                             f"{numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS)")
+            raise ValueError(
+                f"threads={threads} is more than numba's "
+                f"{numba.config.NUMBA_NUM_THREADS} (NUMBA_NUM_THREADS)"
+            )
         before = numba.get_num_threads()
         numba.set_num_threads(threads)
         try:
             return kernel(*args)
         finally:
             numba.set_num_threads(before)
+
     on_threads.__doc__ = kernel.__doc__
     return on_threads
 

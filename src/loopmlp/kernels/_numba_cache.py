@@ -62,6 +62,7 @@ except ImportError:  # Windows
 def launch_threads() -> None:
     """Launch numba's threading layer: what a cached parallel callee's ``reload_init`` does."""
     from numba.np.ufunc.parallel import _launch_threads
+
     _launch_threads()
 
 
@@ -69,6 +70,7 @@ def source_tag(modules, options: dict) -> str:
     """``_`` and 12 hex digits of a hash of loopmlp's version, the modules' source and the
     compile options: a suffix for the compiled clones' names, hence for their cache files."""
     from .. import __version__
+
     h = hashlib.sha256(repr((__version__, sorted(options.items()))).encode())
     for module in modules:
         h.update(Path(module.__file__).read_bytes())
@@ -81,7 +83,7 @@ class _CacheFile(IndexDataCacheFile):
     def save(self, key, data):
         digest = hashlib.sha256(str(key).encode()).hexdigest()[:16]
         data_name = self._data_name_pattern.replace("{number:d}", digest)
-        self._save_data(data_name, data)       # first the data, then the index that names it
+        self._save_data(data_name, data)  # first the data, then the index that names it
         with self._index_lock():
             overloads = self._load_index()
             overloads[key] = data_name
@@ -111,8 +113,9 @@ class _Cache(FunctionCache):
 
     def __init__(self, py_func):
         super().__init__(py_func)
-        self._cache_file = _CacheFile(self._cache_path, self._impl.filename_base,
-                                      self._impl.locator.get_source_stamp())
+        self._cache_file = _CacheFile(
+            self._cache_path, self._impl.filename_base, self._impl.locator.get_source_stamp()
+        )
 
     def save_overload(self, sig, data):
         try:
@@ -128,9 +131,11 @@ def _warn_once(why: str) -> None:
     global _warned
     if not _warned:
         _warned = True
-        warnings.warn(f"loopmlp: {why}; the numba kernels work but are compiled again in "
-                      f"every process (set NUMBA_CACHE_DIR to a writable folder)",
-                      stacklevel=3)
+        warnings.warn(
+            f"loopmlp: {why}; the numba kernels work but are compiled again in "
+            f"every process (set NUMBA_CACHE_DIR to a writable folder)",
+            stacklevel=3,
+        )
 
 
 def enable_caching(dispatcher) -> None:
@@ -140,4 +145,3 @@ def enable_caching(dispatcher) -> None:
         dispatcher._cache = _Cache(dispatcher.py_func)
     except RuntimeError as e:  # numba: "cannot cache function ...: no locator available"
         _warn_once(f"no writable folder for numba's cache ({e})")
-

@@ -29,7 +29,7 @@ first would be loaded for both -- measured: with the fast kernels compiled first
 
 from ._numba import NUMBA_OPTIONS, kernels
 
-U = 2.0 ** -53  # unit roundoff of float64: every +, *, exp is exact to within a factor 1 +- U
+U = 2.0**-53  # unit roundoff of float64: every +, *, exp is exact to within a factor 1 +- U
 
 # fastmath=True is numba's "fast" flag set: nnan ninf nsz arcp contract afn reassoc.
 FAST_OPTIONS = dict(NUMBA_OPTIONS, fastmath=True)

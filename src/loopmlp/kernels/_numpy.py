@@ -55,7 +55,7 @@ def train_epoch(X, Y, wh, bh, wo, bo, lrate):
 
 
 def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
-    mses = np.zeros((num_epochs))
+    mses = np.zeros(num_epochs)
     for epoch in range(num_epochs):
         mses[epoch] = train_epoch(X, Y, wh, bh, wo, bo, lrate)
     return mses
@@ -180,8 +180,22 @@ net_update = np.errstate(over="ignore")(_net_update)
 # acts and deltas hold the online path's per-sample values; the batch path makes whole-batch
 # arrays instead (one per layer and batch), so grad_w and grad_b are not used.
 @np.errstate(over="ignore")
-def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size,
-              acts, deltas, grad_w, grad_b):
+def net_train(
+    X,
+    Y,
+    weights,
+    biases,
+    hidden,
+    output,
+    loss,
+    lrate,
+    orders,
+    batch_size,
+    acts,
+    deltas,
+    grad_w,
+    grad_b,
+):
     real = X.dtype.type
     num_epochs, num_samples = orders.shape
     losses = np.zeros((num_epochs), dtype=X.dtype)
@@ -193,11 +207,10 @@ def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_
                 inp, tgt = X[row], Y[row]
                 net_response(inp, weights, biases, hidden, output, acts)
                 epoch_loss += _sample_loss(acts[-1], tgt, output, loss)
-                _net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate,
-                            deltas)
+                _net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
         else:
             for start in range(0, num_samples, batch_size):
-                rows = order[start:start + batch_size]
+                rows = order[start : start + batch_size]
                 inp, tgt = X[rows], Y[rows]
                 # for n_idx in the batch: net_response(X[row], ...) (at the batch's weights)
                 inp_acts = [inp, *_forward(inp, weights, biases, hidden, output)]

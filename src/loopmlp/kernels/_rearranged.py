@@ -42,7 +42,8 @@ compiled; the Cython build gets SSE2, AVX2 or AVX-512 registers, numba the host'
 
 import numpy as np
 
-from ._exp import exp_core, in_range as exp_in_range
+from ._exp import exp_core
+from ._exp import in_range as exp_in_range
 from ._reference import SIGMOID, TANH, exp, output_delta, sample_loss
 from ._reference import activate as reference_activate
 from ._reference import net_train as reference_net_train
@@ -188,13 +189,13 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads=1):
     num_hid_nodes = wh.shape[0]
     num_out_nodes = wo.shape[0]
     whp = to_panels(wh)
-    hid = np.zeros((num_hid_nodes))
-    out = np.zeros((num_out_nodes))
-    err = np.zeros((num_out_nodes))
-    delta_hid = np.zeros((whp.shape[0] * PANEL))  # padded: the panels' extra units get 0
-    delta_out = np.zeros((num_out_nodes))
+    hid = np.zeros(num_hid_nodes)
+    out = np.zeros(num_out_nodes)
+    err = np.zeros(num_out_nodes)
+    delta_hid = np.zeros(whp.shape[0] * PANEL)  # padded: the panels' extra units get 0
+    delta_out = np.zeros(num_out_nodes)
     vals = np.zeros((threads, PANEL))  # each thread's 8 sums
-    mses = np.zeros((num_epochs))
+    mses = np.zeros(num_epochs)
 
     prev = -1  # the sample whose update of wh is still to be done
     for epoch in range(num_epochs):

@@ -49,6 +49,9 @@ def exp(x):
         return math.inf
 
 
+# The lecture's kernels keep the lecture's layout (its parentheses and line breaks), so they
+# can be read beside the slides; the formatter leaves them alone.
+# fmt: off
 # wh (num_hid_nodes, num_inp_nodes), bh (num_hid_nodes,), wo (num_out_nodes, num_hid_nodes),
 # bo (num_out_nodes,), inp (num_inp_nodes,) -> hid (num_hid_nodes,), out (num_out_nodes,)
 def neural_response(inp, wh, bh, wo, bo):
@@ -56,8 +59,8 @@ def neural_response(inp, wh, bh, wo, bo):
     num_hid_nodes = wh.shape[0]
     num_out_nodes = wo.shape[0]
 
-    hid = np.zeros((num_hid_nodes))
-    out = np.zeros((num_out_nodes))
+    hid = np.zeros(num_hid_nodes)
+    out = np.zeros(num_out_nodes)
 
     # compute the hidden layer activation: y_j^h = 1 / (1 + e^-(b_j^h + sum_i w_ji^h x_i))
     for h_idx in range(num_hid_nodes):
@@ -86,9 +89,9 @@ def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
     num_hid_nodes = wh.shape[0]
     num_out_nodes = wo.shape[0]
 
-    err_prop = np.zeros((num_hid_nodes))
-    delta_hid = np.zeros((num_hid_nodes))
-    delta_out = np.zeros((num_out_nodes))
+    err_prop = np.zeros(num_hid_nodes)
+    delta_hid = np.zeros(num_hid_nodes)
+    delta_out = np.zeros(num_out_nodes)
 
     # compute the output layer deltas: (y_k - y_k^o) y_k^o (1 - y_k^o)
     # (the transcript's out**(1.0 - out) contradicts the slide's math: it is a product)
@@ -160,7 +163,7 @@ def train_epoch(X, Y, wh, bh, wo, bo, lrate):
 
 # the lecture's epoch loop -> mses (num_epochs,)
 def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
-    mses = np.zeros((num_epochs))
+    mses = np.zeros(num_epochs)
     for epoch in range(num_epochs):
         mses[epoch] = train_epoch(X, Y, wh, bh, wo, bo, lrate)
     return mses
@@ -174,6 +177,8 @@ def predict(X, wh, bh, wo, bo):
         Y_hat[idx] = out
     return Y_hat
 
+
+# fmt: on
 
 # Without a rearranged epoch kernel, the literal one is the only one.
 train_epoch_literal = train_epoch
@@ -196,9 +201,20 @@ SIGMOID, TANH, RELU, IDENTITY, SOFTMAX = 0, 1, 2, 3, 4  # activations
 MSE, CROSS_ENTROPY = 0, 1  # losses
 
 # The deep-net functions, callees first (for a compiler that binds calls to its twins).
-NET_FUNCTIONS = ("activate", "layer_response", "sample_loss", "output_delta", "hidden_delta",
-                 "layer_update", "layer_gradient", "net_response", "net_deltas", "net_update",
-                 "net_train", "net_predict")
+NET_FUNCTIONS = (
+    "activate",
+    "layer_response",
+    "sample_loss",
+    "output_delta",
+    "hidden_delta",
+    "layer_update",
+    "layer_gradient",
+    "net_response",
+    "net_deltas",
+    "net_update",
+    "net_train",
+    "net_predict",
+)
 
 
 def log(x):
@@ -290,8 +306,7 @@ def sample_loss(out, tgt, output, loss):
             if tgt[o_idx] != real(0.0):
                 ce_sum += tgt[o_idx] * real(log(np.float64(out[o_idx])))
             if real(1.0) - tgt[o_idx] != real(0.0):
-                ce_sum += ((real(1.0) - tgt[o_idx])
-                           * real(log(np.float64(real(1.0) - out[o_idx]))))
+                ce_sum += (real(1.0) - tgt[o_idx]) * real(log(np.float64(real(1.0) - out[o_idx])))
     return -ce_sum
 
 
@@ -405,8 +420,22 @@ def net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, del
 # batch_size 1 is train_epoch's online SGD; otherwise each batch of batch_size consecutive
 # rows of the order (the last may be shorter) runs forward on the weights at its start, and
 # its summed per-sample gradients, divided by its number of rows, make one step.
-def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size,
-              acts, deltas, grad_w, grad_b):
+def net_train(
+    X,
+    Y,
+    weights,
+    biases,
+    hidden,
+    output,
+    loss,
+    lrate,
+    orders,
+    batch_size,
+    acts,
+    deltas,
+    grad_w,
+    grad_b,
+):
     real = X.dtype.type
     num_epochs = orders.shape[0]
     num_samples = orders.shape[1]
@@ -422,8 +451,7 @@ def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_
                 tgt = Y[orders[epoch, n_idx]]
                 net_response(inp, weights, biases, hidden, output, acts)
                 epoch_loss += sample_loss(acts[num_layers - 1], tgt, output, loss)
-                net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate,
-                           deltas)
+                net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
         else:
             for start in range(0, num_samples, batch_size):
                 stop = min(start + batch_size, num_samples)
@@ -441,8 +469,9 @@ def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_
                         if layer == 0:
                             layer_gradient(inp, deltas[0], grad_w[0], grad_b[0])
                         else:
-                            layer_gradient(acts[layer - 1], deltas[layer], grad_w[layer],
-                                           grad_b[layer])
+                            layer_gradient(
+                                acts[layer - 1], deltas[layer], grad_w[layer], grad_b[layer]
+                            )
                 # one step with the mean gradient: w += eta (sum_n delta_k y_i) / batch
                 num_batch = real(stop - start)
                 for layer in range(num_layers):
@@ -472,8 +501,11 @@ def net_predict(X, weights, biases, hidden, output):
     for n_idx in range(num_samples):
         for layer in range(num_layers):
             func = output if layer == num_layers - 1 else hidden
-            prev = X[n_idx] if layer == 0 else hid[(layer - 1) % 2, :weights[layer].shape[1]]
-            act = Y_hat[n_idx] if layer == num_layers - 1 else \
-                hid[layer % 2, :weights[layer].shape[0]]
+            prev = X[n_idx] if layer == 0 else hid[(layer - 1) % 2, : weights[layer].shape[1]]
+            act = (
+                Y_hat[n_idx]
+                if layer == num_layers - 1
+                else hid[layer % 2, : weights[layer].shape[0]]
+            )
             layer_response(prev, weights[layer], biases[layer], func, act)
     return Y_hat
