@@ -53,8 +53,22 @@ modules = {
     "_check": "_check",
 }
 
-extensions = [
-    Extension(
+# Cython's directives, for every file of a module (none sets its own). No bounds or
+# wraparound checks: every index is computed in range, none is meant to count from the end.
+check_directives = {"language_level": 3, "boundscheck": False, "wraparound": False}
+# The kernels also: no check that a memoryview is initialised (they use none), and C's
+# division (the kernels' divisors are all >= 1: it only drops Python's zero-division check).
+kernel_directives = check_directives | {"initializedcheck": False, "cdivision": True}
+directives = {
+    "_cython": kernel_directives,
+    "_cython_avx2": kernel_directives,
+    "_cython_avx512": kernel_directives,
+    "_check": check_directives,
+}
+
+
+def extension(name):
+    return Extension(
         f"loopmlp.{modules[name]}",
         [f"src/loopmlp/{modules[name].replace('.', '/')}.pyx"],
         include_dirs=[numpy.get_include()],
@@ -62,7 +76,13 @@ extensions = [
         extra_compile_args=compile_args + own_flags[name],
         extra_link_args=link_flags[name],
     )
-    for name in modules
-]
 
-setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": 3}))
+
+# cythonize takes one set of directives per call: one call per module.
+setup(
+    ext_modules=[
+        ext
+        for name in modules
+        for ext in cythonize([extension(name)], compiler_directives=directives[name])
+    ]
+)

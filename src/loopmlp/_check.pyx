@@ -1,4 +1,3 @@
-# cython: boundscheck=False, wraparound=False
 """Argument checks for every public kernel, written once for all backends.
 
 Compiled because it runs on every per-sample call: checking update_network's nine

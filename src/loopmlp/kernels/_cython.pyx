@@ -1,4 +1,3 @@
-# cython: boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
 """The ``cython`` backend: the reference's loops (``_reference.py``) in typed Cython.
 
 ``_neural_response``, ``_update_network`` and ``_train_epoch`` mirror the reference
