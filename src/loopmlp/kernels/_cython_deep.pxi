@@ -17,8 +17,8 @@
 # weights[l] (n_{l+1}, n_l) is indexed by hand: w[o_idx, i_idx] is
 # w[o_idx * num_inp_nodes + i_idx]; sizes = (n_0, n_1, ..., n_L).
 
-# Activations and losses: the reference's codes (_reference.SIGMOID etc.; NET_CODES below
-# is what a test compares with them).
+# Activations and losses: the reference's codes (_reference.SIGMOID etc.), written again
+# here; tests/test_codes.py compares NET_CODES below with them.
 cdef enum:
     SIGMOID = 0
     TANH = 1
