@@ -6,9 +6,8 @@ whole-run kernels ``train_epoch``, ``train`` and ``predict`` run ``_rearranged.p
 kernels instead (the same sums, independent work reordered; that module's docstring says
 why every bit is kept), with the same function and variable names, so the two diff.
 
-Pointers, not typed memoryviews: acquiring a typed memoryview costs about 170 ns an
-argument, which made a per-sample call on a 2-2-1 net cost ~1.8 us, a hundred times its
-arithmetic. The ``def`` entry points therefore take ``ndarray`` objects, check them with a
+Pointers, not typed memoryviews: acquiring a typed memoryview costs more per argument than
+a small net's whole per-sample arithmetic. The ``def`` entry points therefore take ``ndarray`` objects, check them with a
 few flag and shape reads (cheap; the real validation, with useful messages, is
 ``loopmlp._check``, which runs first through ``loopmlp.get_backend``), and pass
 ``PyArray_DATA`` pointers and sizes to the ``cdef`` kernels. A 2-D array is indexed by hand
@@ -76,8 +75,8 @@ CPU_HAS_AVX512 = bool(loopmlp_cpu_has_avx512())
 # layer can run it in SIMD lanes (loopmlp_sigmoid_all). Only in builds where fma is an
 # instruction (the AVX2 and AVX-512 builds; in the SSE2 build it would be a library call)
 # and where the check below passes; the C library's exp everywhere else. loopmlp_exp is not
-# inline: inlined into the lecture's train loop, it made a 60-6-4 epoch slower than the C library's exp (380-405 ns a
-# sample against 188-288); as a call, 182-185 (three A/B rounds against the previous build).
+# inline: inlined into the lecture's train loop, it made an epoch slower than the C
+# library's exp does; as a call it is faster.
 
 cdef extern from "_cython_exp.h":
     int64_t as_bits "loopmlp_as_bits"(double x) noexcept nogil

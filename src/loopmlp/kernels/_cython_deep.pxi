@@ -3,7 +3,7 @@
 # Part of _cython.pyx, which includes it (one compile unit; not compiled alone).
 
 # ---------------------------------------------------------------------------------------
-# The deep net (issue 10): what the numba backend compiles (_numba.kernels), function for
+# The deep net: what the numba backend compiles (_numba.kernels), function for
 # function, with the same names and loop nests: _reference.py's net_* kernels over
 # _rearranged.py's layer_response and hidden_delta, and _rearranged.py's net_train
 # (mini-batches layer by layer) and net_predict (panels); each says which it mirrors, and

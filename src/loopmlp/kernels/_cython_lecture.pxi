@@ -275,7 +275,7 @@ cdef void _hidden_update_forward(const double* prev, const double* delta_hid, do
 
 # The same on all threads, each on its share of the panels: a weight is still updated and
 # read by one thread, in the same order. Worth it only for big nets (PARALLEL_WEIGHTS): an
-# OpenMP parallel region costs a microsecond or two to start, once per sample.
+# OpenMP parallel region costs more to start, once per sample, than a small net's sample.
 # vals: threads * PANEL doubles, one val per thread.
 cdef void _hidden_update_forward_threads(const double* prev, const double* delta_hid,
                                          double lrate, const double* inp, double* whp,

@@ -84,7 +84,7 @@ cdef void _batch_forward_units(const real* w, const real* b, real* act, const re
 # exactly the scalar addition it replaces). (wp_gi is &wp[g, i_idx, 0].)
 # Not inline: inlined into _batch_update_units, gcc's SLP vectoriser grouped the sums into
 # vectors the way the grad stores wanted them, with shuffles and scalar lanes inside the
-# loop (perf annotate); one compiled copy keeps the forward pass's grouping everywhere.
+# loop; one compiled copy keeps the forward pass's grouping everywhere.
 cdef void _panel_block(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
                        const real* wp, Py_ssize_t g, Py_ssize_t num_inp_nodes,
                        real val[8][PANEL]) noexcept nogil:

@@ -34,9 +34,7 @@ is laid out differently inside the call (and copied back before it returns):
   lanes. ``net_predict`` checks each block of ``X`` for NaN and inf as it reads it
   (``all_finite``), so its caller need not scan ``X`` first; neither changes a result.
 
-Measured on a 2-core AMD EPYC (Zen 3), numba, ns a sample: 60-6-4 epoch 388 -> ~250;
-784-512-10 epoch 199,000 -> ~90,000 on 2 threads (it streams 3.2 MB of weights in and out
-per sample: memory bound). ``prange`` is ``range`` here and numba's ``prange`` when
+``prange`` is ``range`` here and numba's ``prange`` when
 compiled; the Cython build gets SSE2, AVX2 or AVX-512 registers, numba the host's.
 """
 
@@ -174,7 +172,7 @@ def hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, val, g_star
 
 # The same on all threads, each on its share of the panels: a weight is still updated and
 # read by one thread, in the same order. Worth it only for big nets (PARALLEL_WEIGHTS): a
-# parallel region costs about 1.5 us to start, once per sample.
+# parallel region costs more to start, once per sample, than a small net's sample.
 def hidden_update_forward_threads(prev, delta_hid, lrate, inp, whp, bh, hid, vals):
     num_panels = whp.shape[0]
     threads = vals.shape[0]
@@ -449,9 +447,7 @@ def panel_block(p, first, n, wp, g, val):
 # panel_block for float32 and panels of 16 columns: the n <= 4 vectors q of p from row
 # first and the 16 columns k of panel g. A vector's 16 float32 sums fill one 512-bit
 # register, as a float64 vector's 8 do in panel_block; panel_block's 8 float32 fill half
-# of one, with twice the instructions for the same sums. 784-512-10 float32 net_predict,
-# numba, ns a row: one thread 9,373-9,429 -> 7,762-7,767; two threads, four A/B rounds,
-# median 4,939 -> 4,226.
+# of one, with twice the instructions for the same sums.
 def panel_block_wide(p, first, n, wp, g, val):
     real = val.dtype.type
     pa = p[first]
@@ -657,8 +653,8 @@ def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_
 # the rows as the sum's index: eight units' deltas (delta transposed) through each panel of
 # 8 inputs (prev transposed, in panels; float32: four units, panels of 16). A block of a
 # pass's units' sums is kept apart and then stepped in one pass over their rows of w, which
-# streams w through the cache once (the step interleaved with the sums ran 1.4x slower on
-# 784-512-10, measured). The blocks run on numba's threads.
+# streams w through the cache once (the step interleaved with the sums was slower). The
+# blocks run on numba's threads.
 def batch_update(prev, delta, w, b, lrate, num_batch):
     per_pass = 64 // panel_width(w)  # units
     prevp = to_panels(prev.T, panel_width(w))   # (panels of inputs, rows, width)

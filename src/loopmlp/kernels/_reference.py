@@ -185,7 +185,7 @@ train_epoch_literal = train_epoch
 
 
 # --------------------------------------------------------------------------------------
-# The deep net (issue 10): a loop over layers around the lecture's loops over nodes.
+# The deep net: a loop over layers around the lecture's loops over nodes.
 #
 # Layer l (0 <= l < num_layers) maps the previous layer's activations (inp for l = 0) to
 # its own: w = weights[l] (n_{l+1}, n_l), b = biases[l] (n_{l+1},), act = acts[l]
