@@ -471,7 +471,9 @@ cdef void _batch_update_units(real* w, real* b, real lrate, real num_batch, cons
                 grad[u * stride + width * g + k] = val[u * width + k]
     for u in range(n):
         i_idx = 0
-        while i_idx + 8 <= num_inp_nodes:  # 8 at a time, for gcc's SLP vectoriser
+        # 8 at a time, for gcc's SLP vectoriser (_rearranged's loop is plain: LLVM's loop
+        # vectoriser does the same for numba)
+        while i_idx + 8 <= num_inp_nodes:
             _step8(w + (o_idx + u) * num_inp_nodes + i_idx, grad + u * stride + i_idx,
                    lrate, num_batch)
             i_idx += 8

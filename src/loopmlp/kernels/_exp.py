@@ -21,7 +21,7 @@ otherwise. ``WITNESSES`` are inputs where the unfused sequence gives other bits 
 ``H = 2**(k/128)`` rounded to double and ``2**(k/128) = H (1 + T)``, rounded:
 ``tests/test_exp.py`` recomputes it to 60 digits. ``fma``, ``as_bits`` and ``as_double`` are
 exact Python stand-ins (``Fraction``), slow; the numba backend compiles ``exp`` with LLVM's
-``fma`` and bit casts in their place, and the Cython backend has a C twin (``_cython.pyx``).
+``fma`` and bit casts in their place, and the Cython backend has a C twin (``_cython_exp.h``).
 """
 
 import math

@@ -2,8 +2,8 @@
 
 The ``numba`` backend compiles these for ``train_epoch`` and ``train``, and the deep net's
 ``net_predict`` (which the lecture's ``predict`` runs through) and mini-batch ``net_train``;
-``_cython.pyx`` mirrors them. Per-sample ``neural_response`` and ``update_network`` stay
-the lecture's literal loops everywhere.
+``_cython.pyx`` (its ``.pxi`` files) mirrors them. Per-sample ``neural_response`` and
+``update_network`` stay the lecture's literal loops everywhere.
 
 Why every bit is kept: each unit's weighted sum still adds the same terms in the same
 order (``val += x[i] * w[h, i]`` for ``i = 0, 1, ...``, then the bias), and each weight
@@ -252,7 +252,8 @@ def activate(act, func):
     """``_reference.activate``, with a layer's sigmoid at once where ``_exp.exp_core`` covers
     every e^-val: the reference's operations (``exp`` is ``exp_core`` there), in a loop with
     no branch, which LLVM's loop vectoriser runs in SIMD lanes (the range test inside
-    ``exp`` kept it from doing so). ``_cython``'s ``_activate`` does the same."""
+    ``exp`` kept it from doing so). ``_cython``'s ``_activate`` does the same, with the two
+    loops in C (``_cython_exp.h``)."""
     if func == SIGMOID and exp_lanes:
         real = act.dtype.type
         num_nodes = act.shape[0]
@@ -300,7 +301,7 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
 
 
 # Whether every value of the 2-D a is finite: v - v is 0 for a finite v, NaN for NaN or
-# inf. No early exit, so the loop vectorises.
+# inf. No early exit, so the loop vectorises. (Cython's is C, in _cython_exp.h.)
 def all_finite(a):
     bad = False
     for r in range(a.shape[0]):
@@ -553,6 +554,8 @@ def layer_response(prev, w, b, func, act):
 # The deep net's hidden_delta (``_reference.hidden_delta``, same arguments) walking w_next
 # row by row: every unit's err_prop still adds delta_next[o] w_next[o, h] for o = 0, 1, ...
 # in that order, but all units' sums advance together over contiguous memory.
+# (_cython_deep.pxi's _hidden_delta writes the loop over h out eight units at a time, for
+# gcc's SLP vectoriser, where numba has LLVM's loop vectoriser; the same sums.)
 def hidden_delta(act, w_next, delta_next, func, delta):
     real = act.dtype.type
     num_hid_nodes = w_next.shape[1]
@@ -663,7 +666,9 @@ def batch_update(prev, delta, w, b, lrate, num_batch):
         batch_update_units(w, b, lrate, num_batch, prevp, delta_t, per_pass * q)
 
 
-# one pass of batch_update, its units from o_idx on (apart, as batch_forward_units)
+# one pass of batch_update, its units from o_idx on (apart, as batch_forward_units).
+# (_cython_panels.pxi packs prevp and delta_t by hand into scratch from its caller, and
+# writes the step out eight weights at a time, _step8, for gcc's SLP vectoriser.)
 def batch_update_units(w, b, lrate, num_batch, prevp, delta_t, o_idx):
     real = w.dtype.type
     rows = delta_t.shape[1]

@@ -351,7 +351,9 @@ def hidden_delta(act, w_next, delta_next, func, delta):
 
 
 # prev (num_inp_nodes,), delta (num_out_nodes,) -> w (num_out_nodes, num_inp_nodes),
-# b (num_out_nodes,) updated in place: one layer of update_network's adjust loops
+# b (num_out_nodes,) updated in place: one layer of update_network's adjust loops.
+# (_cython_deep.pxi's _layer_update writes each row's loop out eight weights at a time, for
+# gcc's SLP vectoriser, where numba has LLVM's loop vectoriser; the same updates.)
 def layer_update(prev, delta, w, b, lrate):
     num_inp_nodes = w.shape[1]
     num_out_nodes = w.shape[0]
