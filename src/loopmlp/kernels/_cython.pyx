@@ -7,13 +7,14 @@ kernels instead (the same sums, independent work reordered; that module's docstr
 why every bit is kept), with the same function and variable names, so the two diff.
 
 Pointers, not typed memoryviews: acquiring a typed memoryview costs more per argument than
-a small net's whole per-sample arithmetic. The ``def`` entry points therefore take ``ndarray`` objects, check them with a
-few flag and shape reads (cheap; the real validation, with useful messages, is
-``loopmlp._check``, which runs first through ``loopmlp.get_backend``), and pass
-``PyArray_DATA`` pointers and sizes to the ``cdef`` kernels. A 2-D array is indexed by hand
-in row-major order: ``wh[h_idx, i_idx]`` is ``wh[h_idx * num_inp_nodes + i_idx]``, and a
-panel ``whp[g, i_idx, k]`` is ``whp[(g * num_inp_nodes + i_idx) * PANEL + k]``. Outputs
-come from NumPy's C API (``PyArray_EMPTY``), not a Python call to ``np.zeros``.
+a small net's whole per-sample arithmetic. The ``def`` entry points therefore take
+``ndarray`` objects, check them with a few flag and shape reads (cheap; the real
+validation, with useful messages, is ``loopmlp._check``, which runs first through
+``loopmlp.get_backend``), and pass ``PyArray_DATA`` pointers and sizes to the ``cdef``
+kernels. A 2-D array is indexed by hand in row-major order: ``wh[h_idx, i_idx]`` is
+``wh[h_idx * num_inp_nodes + i_idx]``, and a panel ``whp[g, i_idx, k]`` is
+``whp[(g * num_inp_nodes + i_idx) * PANEL + k]``. Outputs come from NumPy's C API
+(``PyArray_EMPTY``), not a Python call to ``np.zeros``.
 
 Bit-identity with the reference: ``exp`` is ``_exp.exp`` in C (the C library's own sequence
 of operations, inlined; it falls back to the C library's ``exp``, ``libm_exp``, where that
@@ -48,7 +49,7 @@ The C that Cython cannot say is in ``_cython_cpu.h`` and ``_cython_exp.h``.
 
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.math cimport exp as libm_exp, fma, log, tanh
+from libc.math cimport exp as libm_exp, log, tanh
 from libc.stdint cimport int64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset

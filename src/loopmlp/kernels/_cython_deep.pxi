@@ -313,7 +313,8 @@ cdef void _net_update(const real* inp, real** acts, const real* tgt, real** weig
 # rows of the order (the last may be shorter) runs forward on the weights at its start, and
 # its summed per-sample gradients, divided by its number of rows, make one step.
 # The reference's net_train, line for line (_rearranged imports it as reference_net_train):
-# _net_train (_cython_panels.pxi) runs it for batch_size 1, over _layer_response and _hidden_delta above.
+# _net_train (_cython_panels.pxi) runs it for batch_size 1, over _layer_response and
+# _hidden_delta above.
 cdef void _reference_net_train(const real* X, const real* Y, real** weights,
                                real** biases, int hidden, int output, int loss, real lrate,
                                const cnp.int64_t* orders, Py_ssize_t batch_size,

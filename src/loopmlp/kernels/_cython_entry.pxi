@@ -16,8 +16,9 @@ cdef inline double* _arg(cnp.ndarray a, int ndim, Py_ssize_t d0, Py_ssize_t d1,
             or (writeable and not cnp.PyArray_ISWRITEABLE(a))
             or (cnp.PyArray_DIM(a, 0) != d0 if d0 >= 0 else cnp.PyArray_DIM(a, 0) < 1)
             or (ndim == 2 and cnp.PyArray_DIM(a, 1) != d1)):
-        raise ValueError("loopmlp.kernels._cython: an array has the wrong shape or layout (call the "
-                         "kernels through loopmlp.get_backend('cython'), which says which)")
+        raise ValueError("loopmlp.kernels._cython: an array has the wrong shape or layout "
+                         "(call the kernels through loopmlp.get_backend('cython'), which says "
+                         "which)")
     return <double*>cnp.PyArray_DATA(a)
 
 
@@ -232,15 +233,16 @@ cdef void* _net_arg(object a, int typenum, int ndim, Py_ssize_t d0, Py_ssize_t d
         raise TypeError(f"loopmlp.kernels._cython: expected numpy arrays, got {type(a).__name__}")
     cdef cnp.ndarray arr = <cnp.ndarray>a
     if cnp.PyArray_TYPE(arr) != typenum or not cnp.PyArray_ISNOTSWAPPED(arr):
-        raise TypeError("loopmlp.kernels._cython: a net's arrays must all be float32 or all float64 "
-                        "(call the kernels through loopmlp.get_backend('cython'), which "
+        raise TypeError("loopmlp.kernels._cython: a net's arrays must all be float32 or all "
+                        "float64 (call the kernels through loopmlp.get_backend('cython'), which "
                         "checks and converts)")
     if (cnp.PyArray_NDIM(arr) != ndim or not cnp.PyArray_ISCARRAY_RO(arr)
             or (writeable and not cnp.PyArray_ISWRITEABLE(arr))
             or (cnp.PyArray_DIM(arr, 0) != d0 if d0 >= 0 else cnp.PyArray_DIM(arr, 0) < 1)
             or (ndim == 2 and cnp.PyArray_DIM(arr, 1) != d1)):
-        raise ValueError("loopmlp.kernels._cython: an array has the wrong shape or layout (call the "
-                         "kernels through loopmlp.get_backend('cython'), which says which)")
+        raise ValueError("loopmlp.kernels._cython: an array has the wrong shape or layout "
+                         "(call the kernels through loopmlp.get_backend('cython'), which says "
+                         "which)")
     return cnp.PyArray_DATA(arr)
 
 
@@ -267,8 +269,8 @@ cdef int _net_open(_NetC* net, object weights, object biases, bint writeable) ex
         if (not isinstance(w, cnp.ndarray) or cnp.PyArray_NDIM(<cnp.ndarray>w) != 2
                 or cnp.PyArray_DIM(<cnp.ndarray>w, 0) < 1
                 or cnp.PyArray_DIM(<cnp.ndarray>w, 1) < 1):
-            raise ValueError("loopmlp.kernels._cython: weights must be 2-D arrays with at least one "
-                             "node per layer")
+            raise ValueError("loopmlp.kernels._cython: weights must be 2-D arrays with at least "
+                             "one node per layer")
         if layer == 0:
             net.sizes[0] = cnp.PyArray_DIM(<cnp.ndarray>w, 1)
         net.sizes[layer + 1] = cnp.PyArray_DIM(<cnp.ndarray>w, 0)
