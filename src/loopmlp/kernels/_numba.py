@@ -259,6 +259,11 @@ def kernels(**options):
         net_update=deep["net_update"],
         net_train=deep_rows["net_train"],
         net_predict=_on_threads(net_predict_rows, 5),
+        # for loopmlp.numba_kernels, whose compiled wrappers do what the closures above do
+        train_rows=train_rows,
+        train_epoch_rows=train_epoch_rows,
+        to_panels=to_panels,
+        net_predict_panels=net_predict_panels,
     )
 
 

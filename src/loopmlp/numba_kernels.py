@@ -1,0 +1,473 @@
+"""The ``numba`` backend's kernels, callable from your own ``@njit`` code and from Python.
+
+Each function here is a numba dispatcher: call it from an ``@njit`` function (also one with
+``cache=True`` or ``parallel=True``, also inside ``prange``) and numba compiles it into your
+code, with no Python in between; call it from Python and it runs as any ``@njit`` function.
+The numbers are the ``numba`` backend's, bit for bit (hence the ``python`` reference's).
+
+The lecture's net (float64; ``wh (n_hid, n_in)``, ``bh (n_hid,)``, ``wo (n_out, n_hid)``,
+``bo (n_out,)``; weights updated in place)::
+
+    neural_response(inp, wh, bh, wo, bo) -> (hid, out)
+    update_network(inp, hid, out, err, wh, bh, wo, bo, lrate)
+    train_epoch(X, Y, wh, bh, wo, bo, lrate) -> the epoch's MSE
+    train(X, Y, wh, bh, wo, bo, lrate, num_epochs) -> mses (num_epochs,)
+    predict(X, wh, bh, wo, bo) -> Y_hat (n, n_out)
+
+The deep net (float32 or float64, all arrays alike; ``weights``, ``biases`` and the scratch
+``acts``, ``deltas``, ``grad_w``, ``grad_b`` are tuples of one array per layer, as
+``loopmlp.kernels._reference`` documents; activations and losses are the int constants
+``SIGMOID``, ``TANH``, ``RELU``, ``IDENTITY``, ``SOFTMAX``, ``MSE``, ``CROSS_ENTROPY``)::
+
+    net_response(inp, weights, biases, hidden, output, acts)
+    net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
+    net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size,
+              acts, deltas, grad_w, grad_b) -> losses (num_epochs,)
+    net_predict(X, weights, biases, hidden, output) -> Y_hat (n, n_L)
+
+Checks, inside the compiled code, before any weight moves: a wrong dtype or number of
+dimensions is a numba ``TypingError`` when the caller compiles (numba's types are fixed
+then); a wrong shape, layers that do not fit, a non-C-contiguous array, a bad code, ``lrate``
+not finite and > 0, ``num_epochs`` or ``batch_size`` < 1, or an ``orders`` row out of range
+raise ``ValueError`` naming the argument. NaN and inf are not looked for (``predict`` and
+``net_predict`` do, as the backend's kernels read ``X``).
+
+A caller cached with ``cache=True`` holds these kernels' machine code. Its cache entry
+carries a stamp of this loopmlp (version, kernel sources, compile options, ``_Stamp``): in a
+process with another loopmlp the entry reads as missing, and numba compiles the caller again.
+"""
+
+import math
+import sys
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, errors, types
+from numba.extending import intrinsic, overload
+
+from .kernels import _exp, _numba, _numba_cache, _rearranged, _reference
+from .kernels._reference import (
+    CROSS_ENTROPY,
+    IDENTITY,
+    MSE,
+    RELU,
+    SIGMOID,
+    SOFTMAX,
+    TANH,
+)
+
+__all__ = [
+    "neural_response",
+    "update_network",
+    "train_epoch",
+    "train",
+    "predict",
+    "net_response",
+    "net_update",
+    "net_train",
+    "net_predict",
+    "SIGMOID",
+    "TANH",
+    "RELU",
+    "IDENTITY",
+    "SOFTMAX",
+    "MSE",
+    "CROSS_ENTROPY",
+]
+
+_K = _numba._kernels
+_K_NEURAL_RESPONSE = _K["neural_response"]
+_K_UPDATE_NETWORK = _K["update_network"]
+_K_TRAIN = _K["train_rows"]
+_K_TRAIN_EPOCH = _K["train_epoch_rows"]
+_K_TO_PANELS = _K["to_panels"]
+_K_NET_RESPONSE = _K["net_response"]
+_K_NET_UPDATE = _K["net_update"]
+_K_NET_TRAIN = _K["net_train"]
+_K_NET_PREDICT = _K["net_predict_panels"]
+_PANEL = _rearranged.PANEL
+_PARALLEL_WEIGHTS, _PREDICT_BLOCK = _rearranged.PARALLEL_WEIGHTS, _rearranged.PREDICT_BLOCK
+
+
+# --- The cache stamp ------------------------------------------------------------------------
+# numba's cache key for a user's function holds its own bytecode, not its callees': after an
+# upgrade, a cached caller would run the old kernels it was linked with. numba re-runs a cached
+# entry's reload_init callables when it loads one, and a caller inherits them from every code
+# library it links. A _Stamp in each of our libraries is pickled into the caller's entry; it
+# unpickles through _stamped, which raises OSError for another loopmlp, and numba reads an
+# entry that raises OSError as missing.
+
+
+TAG = _numba_cache.source_tag(
+    (_reference, _rearranged, _exp, _numba, _numba_cache, sys.modules[__name__]),
+    dict(_numba.NUMBA_OPTIONS, inline_exp=_numba.INLINE_EXP),
+)
+
+
+class StaleCacheError(FileNotFoundError):
+    """A cache entry linked against another loopmlp: numba treats it as missing."""
+
+
+class _Stamp:
+    def __init__(self, tag):
+        self.tag = tag
+
+    def __call__(self):
+        pass  # the check ran as the entry was unpickled
+
+    def __reduce__(self):
+        return (_stamped, (self.tag,))
+
+
+def _stamped(tag):
+    if tag != TAG:
+        raise StaleCacheError(f"compiled against loopmlp kernels {tag}, these are {TAG}")
+    return _STAMP
+
+
+_STAMP = _Stamp(TAG)
+
+
+def _public(f):
+    """``f`` compiled as the backend's kernels are, cached under a name holding ``TAG``, each
+    overload's code library stamped."""
+    f.__qualname__ += TAG
+    dispatcher = numba.njit(**_numba.NUMBA_OPTIONS)(f)
+    _numba_cache.enable_caching(dispatcher)
+    add_overload = dispatcher.add_overload
+
+    def add_stamped_overload(cres):
+        cres.library._reload_init.add(_STAMP)
+        add_overload(cres)
+
+    dispatcher.add_overload = add_stamped_overload
+    return dispatcher
+
+
+# --- Checks ---------------------------------------------------------------------------------
+
+
+def _typed(a, like, ndim, name):
+    """Compile time only: ``a`` is an array of ``ndim`` dimensions (-1, -2: a tuple of 1-D,
+    2-D arrays) with the dtype of ``like`` (a float type, an array or a tuple of arrays)."""
+
+
+@overload(_typed, prefer_literal=True)
+def _typed_overload(a, like, ndim, name):
+    want = like
+    if isinstance(like, types.BaseTuple):
+        want = like.dtype if isinstance(like, types.UniTuple) else None
+    if isinstance(want, types.Array):
+        want = want.dtype
+    if not isinstance(ndim, types.IntegerLiteral) or not isinstance(name, types.StringLiteral):
+        return None  # numba asks again with the literals
+    n, what = ndim.literal_value, name.literal_value
+    item = a.dtype if isinstance(a, types.UniTuple) else None
+    if n < 0:
+        ok = isinstance(item, types.Array) and item.ndim == -n and item.dtype == want
+        expected = f"a tuple of {-n}-D {want} arrays, one per layer"
+    else:
+        ok = isinstance(a, types.Array) and a.ndim == n and a.dtype == want
+        expected = f"a {n}-D {want} array"
+    if want not in (types.float32, types.float64):
+        ok, expected = False, "float32 or float64 arrays, all of one dtype"
+    if not ok:
+        raise errors.TypingError(f"loopmlp.numba_kernels: {what} must be {expected}, got {a}")
+    return lambda a, like, ndim, name: None
+
+
+@_public
+def _shape(name, a, d0, d1):
+    """ValueError unless ``a`` has shape (d0,) (d1 < 0) or (d0, d1), and is C-contiguous."""
+    if a.shape[0] != d0 or (a.ndim == 2 and a.shape[a.ndim - 1] != d1):
+        want = "(" + str(d0) + ",)" if d1 < 0 else "(" + str(d0) + ", " + str(d1) + ")"
+        got = "(" + str(a.shape[0]) + ",)"
+        if a.ndim == 2:
+            got = "(" + str(a.shape[0]) + ", " + str(a.shape[a.ndim - 1]) + ")"
+        raise ValueError(name + " has shape " + got + ", expected " + want)
+    if not a.flags.c_contiguous:
+        raise ValueError(name + " must be C-contiguous")
+
+
+@_public
+def _rows(name, X, d1):
+    if X.shape[0] < 1:
+        raise ValueError(name + " is empty: it needs at least one row")
+    _shape(name, X, X.shape[0], d1)
+
+
+@_public
+def _lecture_net(wh, bh, wo, bo):
+    """(n_in, n_hid, n_out) of a checked lecture net."""
+    if wh.shape[0] < 1 or wh.shape[1] < 1 or wo.shape[0] < 1:
+        raise ValueError("the net needs at least one node per layer")
+    n_in, n_hid, n_out = wh.shape[1], wh.shape[0], wo.shape[0]
+    _shape("wh", wh, n_hid, n_in)
+    _shape("bh", bh, n_hid, -1)
+    _shape("wo", wo, n_out, n_hid)
+    _shape("bo", bo, n_out, -1)
+    return n_in, n_hid, n_out
+
+
+@_public
+def _lrate(lrate):
+    if not (math.isfinite(lrate) and lrate > 0):
+        raise ValueError("lrate must be finite and > 0")
+
+
+@_public
+def _deep_net(weights, biases, hidden, output):
+    """Checks the layers and codes; returns (n_0, n_L)."""
+    if len(biases) != len(weights):
+        raise ValueError("biases must hold one array per layer, as weights does")
+    for layer in range(len(weights)):
+        w = weights[layer]
+        if w.shape[0] < 1 or w.shape[1] < 1:
+            raise ValueError("weights[" + str(layer) + "] is empty: every layer needs a node")
+        if layer > 0:
+            _shape("weights[" + str(layer) + "]", w, w.shape[0], weights[layer - 1].shape[0])
+        else:
+            _shape("weights[0]", w, w.shape[0], w.shape[1])
+        _shape("biases[" + str(layer) + "]", biases[layer], w.shape[0], -1)
+    if not (SIGMOID <= hidden <= RELU):
+        raise ValueError("hidden must be SIGMOID, TANH or RELU, got " + str(hidden))
+    if not (SIGMOID <= output <= SOFTMAX):
+        raise ValueError("output must be SIGMOID, TANH, RELU, IDENTITY or SOFTMAX")
+    return weights[0].shape[1], weights[len(weights) - 1].shape[0]
+
+
+@_public
+def _per_layer(name, arrays, weights, matrix):
+    """``arrays[l]``: (n_{l+1}, n_l) if matrix, else (n_{l+1},)."""
+    if len(arrays) != len(weights):
+        raise ValueError(name + " must hold one array per layer, as weights does")
+    for layer in range(len(weights)):
+        w = weights[layer]
+        _shape(
+            name + "[" + str(layer) + "]", arrays[layer], w.shape[0], w.shape[1] if matrix else -1
+        )
+
+
+@_public
+def _loss(loss, output):
+    if loss != MSE and loss != CROSS_ENTROPY:
+        raise ValueError("loss must be MSE or CROSS_ENTROPY, got " + str(loss))
+    if loss == CROSS_ENTROPY and output != SIGMOID and output != SOFTMAX:
+        raise ValueError("CROSS_ENTROPY needs a SIGMOID or SOFTMAX output")
+
+
+# --- The lecture's net -----------------------------------------------------------------------
+
+
+def neural_response(inp, wh, bh, wo, bo):
+    _typed(inp, 0.0, 1, "inp")
+    _typed(wh, 0.0, 2, "wh")
+    _typed(bh, 0.0, 1, "bh")
+    _typed(wo, 0.0, 2, "wo")
+    _typed(bo, 0.0, 1, "bo")
+    n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
+    _shape("inp", inp, n_in, -1)
+    return _K_NEURAL_RESPONSE(inp, wh, bh, wo, bo)
+
+
+def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
+    _typed(inp, 0.0, 1, "inp")
+    _typed(hid, 0.0, 1, "hid")
+    _typed(out, 0.0, 1, "out")
+    _typed(err, 0.0, 1, "err")
+    _typed(wh, 0.0, 2, "wh")
+    _typed(bh, 0.0, 1, "bh")
+    _typed(wo, 0.0, 2, "wo")
+    _typed(bo, 0.0, 1, "bo")
+    n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
+    _shape("inp", inp, n_in, -1)
+    _shape("hid", hid, n_hid, -1)
+    _shape("out", out, n_out, -1)
+    _shape("err", err, n_out, -1)
+    _lrate(lrate)
+    _K_UPDATE_NETWORK(inp, hid, out, err, wh, bh, wo, bo, float(lrate))
+
+
+@intrinsic
+def _num_threads(typingctx):
+    """``numba.get_num_threads()``, through the symbol that parallel code calls: numba's own
+    calls a ctypes pointer, which keeps a caller out of the cache."""
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(32), [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "get_num_threads")
+        return builder.sext(builder.call(fn, []), ir.IntType(64))
+
+    return types.int64(), codegen
+
+
+def _train_args(X, Y, wh, bh, wo, bo, lrate):
+    """The checks of train and train_epoch; returns the threads to share wh's panels."""
+    _typed(X, 0.0, 2, "X")
+    _typed(Y, 0.0, 2, "Y")
+    _typed(wh, 0.0, 2, "wh")
+    _typed(bh, 0.0, 1, "bh")
+    _typed(wo, 0.0, 2, "wo")
+    _typed(bo, 0.0, 1, "bo")
+    n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
+    _rows("X", X, n_in)
+    _shape("Y", Y, X.shape[0], n_out)
+    _lrate(lrate)
+    # as the backend: numba's threads for a big net, else one
+    return max(1, _num_threads()) if n_in * n_hid >= _PARALLEL_WEIGHTS else 1
+
+
+_train_args = _public(_train_args)
+
+
+def train_epoch(X, Y, wh, bh, wo, bo, lrate):
+    threads = _train_args(X, Y, wh, bh, wo, bo, lrate)
+    return _K_TRAIN_EPOCH(X, Y, wh, bh, wo, bo, float(lrate), threads)
+
+
+def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
+    threads = _train_args(X, Y, wh, bh, wo, bo, lrate)
+    if num_epochs < 1:
+        raise ValueError("num_epochs must be >= 1, got " + str(num_epochs))
+    return _K_TRAIN(X, Y, wh, bh, wo, bo, float(lrate), num_epochs, threads)
+
+
+def predict(X, wh, bh, wo, bo):
+    _typed(X, 0.0, 2, "X")
+    _typed(wh, 0.0, 2, "wh")
+    _typed(bh, 0.0, 1, "bh")
+    _typed(wo, 0.0, 2, "wo")
+    _typed(bo, 0.0, 1, "bo")
+    n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
+    _rows("X", X, n_in)
+    # the backend's predict: the deep net's panels, eight rows a pass
+    panels = (_K_TO_PANELS(wh, _PANEL), _K_TO_PANELS(wo, _PANEL))
+    return _predict_panels(X, (wh, wo), (bh, bo), SIGMOID, SIGMOID, panels)
+
+
+def _predict_panels(X, weights, biases, hidden, output, panels):
+    finite = np.empty(-(-X.shape[0] // _PREDICT_BLOCK), dtype=np.bool_)
+    Y_hat = _K_NET_PREDICT(X, weights, biases, hidden, output, panels, finite)
+    if not finite.all():
+        raise ValueError("X contains NaN or inf")
+    return Y_hat
+
+
+_predict_panels = _public(_predict_panels)
+
+
+# --- The deep net ----------------------------------------------------------------------------
+
+
+def net_response(inp, weights, biases, hidden, output, acts):
+    _typed(weights, weights, -2, "weights")
+    _typed(biases, weights, -1, "biases")
+    _typed(acts, weights, -1, "acts")
+    _typed(inp, weights, 1, "inp")
+    n_0, n_L = _deep_net(weights, biases, hidden, output)
+    _per_layer("acts", acts, weights, False)
+    _shape("inp", inp, n_0, -1)
+    _K_NET_RESPONSE(inp, weights, biases, hidden, output, acts)
+
+
+def net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas):
+    _typed(weights, weights, -2, "weights")
+    _typed(biases, weights, -1, "biases")
+    _typed(acts, weights, -1, "acts")
+    _typed(deltas, weights, -1, "deltas")
+    _typed(inp, weights, 1, "inp")
+    _typed(tgt, weights, 1, "tgt")
+    n_0, n_L = _deep_net(weights, biases, hidden, output)
+    _loss(loss, output)
+    _per_layer("acts", acts, weights, False)
+    _per_layer("deltas", deltas, weights, False)
+    _shape("inp", inp, n_0, -1)
+    _shape("tgt", tgt, n_L, -1)
+    _lrate(lrate)
+    lrate = _real(lrate, weights)
+    _K_NET_UPDATE(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
+
+
+def net_train(
+    X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, acts, deltas, grad_w,
+    grad_b
+):  # fmt: skip
+    _typed(weights, weights, -2, "weights")
+    _typed(biases, weights, -1, "biases")
+    _typed(acts, weights, -1, "acts")
+    _typed(deltas, weights, -1, "deltas")
+    _typed(grad_w, weights, -2, "grad_w")
+    _typed(grad_b, weights, -1, "grad_b")
+    _typed(X, weights, 2, "X")
+    _typed(Y, weights, 2, "Y")
+    n_0, n_L = _deep_net(weights, biases, hidden, output)
+    _loss(loss, output)
+    _per_layer("acts", acts, weights, False)
+    _per_layer("deltas", deltas, weights, False)
+    _per_layer("grad_w", grad_w, weights, True)
+    _per_layer("grad_b", grad_b, weights, False)
+    _rows("X", X, n_0)
+    _shape("Y", Y, X.shape[0], n_L)
+    _lrate(lrate)
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1, got " + str(batch_size))
+    if orders.ndim != 2 or not orders.flags.c_contiguous:
+        raise ValueError("orders must be a C-contiguous 2-D array (num_epochs, num_samples)")
+    if orders.shape[0] < 1 or orders.shape[1] < 1:
+        raise ValueError("orders needs at least one epoch of at least one row")
+    for row in orders.ravel():
+        if not 0 <= row < X.shape[0]:
+            raise ValueError("orders holds row " + str(row) + ", outside X")
+    return _K_NET_TRAIN(
+        X, Y, weights, biases, hidden, output, loss, _real(lrate, weights), orders.astype(np.int64),
+        batch_size, acts, deltas, grad_w, grad_b
+    )  # fmt: skip
+
+
+_panel_width = numba.njit(inline="always")(_rearranged.panel_width)
+
+
+def _real(x, weights):
+    """``x`` rounded to the net's dtype."""
+
+
+@overload(_real)
+def _real_overload(x, weights):
+    if weights.dtype.dtype == types.float32:
+        return lambda x, weights: np.float32(x)
+    return lambda x, weights: np.float64(x)
+
+
+def _panels_of(weights, width):
+    """Each layer's panels, as the backend's net_predict packs them."""
+
+
+@overload(_panels_of)
+def _panels_of_overload(weights, width):
+    # a tuple of any length built in compiled code: one expression per layer
+    items = ", ".join(f"to_panels(weights[{i}], width)" for i in range(weights.count)) + ","
+    scope = {"to_panels": _K_TO_PANELS}
+    exec(f"def impl(weights, width):\n    return ({items})", scope)
+    return scope["impl"]
+
+
+def net_predict(X, weights, biases, hidden, output):
+    _typed(weights, weights, -2, "weights")
+    _typed(biases, weights, -1, "biases")
+    _typed(X, weights, 2, "X")
+    n_0, n_L = _deep_net(weights, biases, hidden, output)
+    _rows("X", X, n_0)
+    panels = _panels_of(weights, _panel_width(X))
+    return _predict_panels(X, weights, biases, hidden, output, panels)
+
+
+neural_response = _public(neural_response)
+update_network = _public(update_network)
+train_epoch = _public(train_epoch)
+train = _public(train)
+predict = _public(predict)
+net_response = _public(net_response)
+net_update = _public(net_update)
+net_train = _public(net_train)
+net_predict = _public(net_predict)
