@@ -33,12 +33,14 @@ own_flags = {
     "_cython_avx2": kernel_flags + ["-mavx2", "-mfma"],
     "_cython_avx512": kernel_flags + ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=256"],
     "_check": [],
+    "cython_kernels": [],
 }
 link_flags = {
     "_cython": ["-fopenmp"],
     "_cython_avx2": ["-fopenmp"],
     "_cython_avx512": ["-fopenmp"],
     "_check": [],
+    "cython_kernels": [],
 }
 
 # the kernels' builds live with the other backends in loopmlp.kernels; _check is shared glue
@@ -47,6 +49,8 @@ modules = {
     "_cython_avx2": "kernels._cython_avx2",
     "_cython_avx512": "kernels._cython_avx512",
     "_check": "_check",
+    # the cython backend's kernels for users' Cython code (cimport loopmlp.cython_kernels)
+    "cython_kernels": "cython_kernels",
 }
 
 # Cython's directives, for every file of a module (none sets its own). No bounds or
@@ -60,6 +64,7 @@ directives = {
     "_cython_avx2": kernel_directives,
     "_cython_avx512": kernel_directives,
     "_check": check_directives,
+    "cython_kernels": check_directives,
 }
 
 

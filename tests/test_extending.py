@@ -6,10 +6,12 @@
 the ``numba`` and ``cython`` backends: these are their kernels, called from elsewhere.
 """
 
+import importlib
 import json
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -247,10 +249,73 @@ def test_user_cached_function_is_recompiled_for_another_loopmlp(tmp_path):
     assert all(r["weights"] == expected for r in runs)
 
 
+# --- cimport loopmlp.cython_kernels from a user's extension -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def user_extension(tmp_path_factory):
+    """examples/cython_user built in a temporary folder against the installed loopmlp (its
+    .pxd), as a user would build it, and imported."""
+    folder = tmp_path_factory.mktemp("cython_user")
+    for name in ("train_many.pyx", "setup.py", "run.py"):
+        shutil.copy(EXAMPLES / "cython_user" / name, folder)
+    proc = subprocess.run(
+        [sys.executable, "setup.py", "build_ext", "--inplace"],
+        cwd=folder, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    sys.path.insert(0, str(folder))
+    try:
+        yield importlib.import_module("train_many"), importlib.import_module("run")
+    finally:
+        sys.path.remove(str(folder))
+
+
+def test_user_extension_example(user_extension):
+    """The example's own checks: sgd and prange-trained nets equal the python reference."""
+    _, example = user_extension
+    example.main()
+
+
+def test_user_extension_matches_reference(user_extension):
+    module, _ = user_extension
+    X, Y, w = make_case((60, 6, 4), 9, seed=6)
+    ours, theirs = copy(w), copy(w)
+    assert np.array_equal(module.sgd(X, Y, *ours, LRATE, 3), ref.train(X, Y, *theirs, LRATE, 3))
+    assert equal(ours, theirs)
+    assert equal(module.forward_raw(X[0], *ours), ref.neural_response(X[0], *theirs))
+
+
+def test_prange_nets_match_one_by_one_cython(user_extension):
+    module, _ = user_extension
+    X, Y, _ = make_case((3, 4, 2), 6, seed=4)
+    nets = [make_case((3, 4, 2), 6, seed=k)[2] for k in range(12)]
+    wh, bh, wo, bo = (np.stack(ws) for ws in zip(*nets))
+    mses = module.train_many(X, Y, wh, bh, wo, bo, np.full(12, LRATE), 5)
+    for k, net in enumerate(nets):
+        assert np.array_equal(mses[k], ref.train(X, Y, *net, LRATE, 5))
+        assert equal((wh[k], bh[k], wo[k], bo[k]), net)
+
+
+def test_shape_errors_from_cython_callers(user_extension):
+    module, _ = user_extension
+    X, Y, w = make_case((3, 4, 2), 5, seed=7)
+    before = copy(w)
+    with pytest.raises(ValueError, match=re.escape("inp has shape (2,), expected (3,)")):
+        module.sgd(X[:, :2].copy(), Y, *w, LRATE, 2)
+    with pytest.raises(ValueError, match=re.escape("Y has shape (5, 3), expected (5, 2)")):
+        module.train_many(X, np.zeros((5, 3)), *(a[None] for a in w), np.ones(1), 2)
+    with pytest.raises(ValueError, match=re.escape("bo has shape (1,), expected (2,)")):
+        module.train_many(X, Y, *(a[None] for a in w[:3]), np.zeros((1, 1)), np.ones(1), 2)
+    with pytest.raises(ValueError, match="lrate must be finite and > 0"):
+        module.train_many(X, Y, *(a[None] for a in w), np.full(1, np.inf), 2)
+    assert equal(w, before)
+
+
 # --- The examples ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["numba_sgd.py", "numba_prange.py"])
+@pytest.mark.parametrize("name", ["numba_sgd.py", "numba_prange.py", "ctypes_call.py"])
 def test_example(name):
     """Each example checks its own result against the python reference, bit for bit."""
     runpy.run_path(str(EXAMPLES / name), run_name="__main__")

@@ -43,7 +43,8 @@ One compile unit in several files, in this order: this file (the CPU checks, ``e
 constants), then ``_cython_lecture.pxi`` (the lecture's kernels: per-sample, then the
 whole-run ones through panels), ``_cython_deep.pxi`` (the deep net: the reference's
 ``net_*`` kernels), ``_cython_panels.pxi`` (the deep net's panel kernels: ``net_predict``
-and mini-batch ``net_train``) and ``_cython_entry.pxi`` (the Python-visible entry points).
+and mini-batch ``net_train``), ``_cython_entry.pxi`` (the Python-visible entry points) and
+``_cython_capi.pxi`` (the raw kernels as C functions, for ``loopmlp.cython_kernels``).
 The C that Cython cannot say is in ``_cython_cpu.h`` and ``_cython_exp.h``.
 """
 
@@ -167,3 +168,4 @@ include "_cython_lecture.pxi"
 include "_cython_deep.pxi"
 include "_cython_panels.pxi"
 include "_cython_entry.pxi"
+include "_cython_capi.pxi"
