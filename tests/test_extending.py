@@ -63,8 +63,8 @@ def deep_args(net):
     return codes, tuple(w.copy() for w in net.weights), tuple(b.copy() for b in net.biases)
 
 
-@pytest.mark.parametrize("kind", NETS, ids=lambda k: k["dtype"])
-@pytest.mark.parametrize("batch_size", [1, 3])
+# online SGD in float64, mini-batches in float32: each case compiles its own specialisations
+@pytest.mark.parametrize("kind,batch_size", [(NETS[0], 1), (NETS[1], 3)], ids=["64", "32"])
 def test_deep_kernels_match_reference(kind, batch_size):
     net = loopmlp.init_net(seed=2, **kind)
     dtype = np.dtype(kind["dtype"])

@@ -37,6 +37,7 @@ carries a stamp of this loopmlp (version, kernel sources, compile options, ``_St
 process with another loopmlp the entry reads as missing, and numba compiles the caller again.
 """
 
+import functools
 import math
 import sys
 
@@ -92,11 +93,12 @@ _PARALLEL_WEIGHTS, _PREDICT_BLOCK = _rearranged.PARALLEL_WEIGHTS, _rearranged.PR
 
 # --- The cache stamp ------------------------------------------------------------------------
 # numba's cache key for a user's function holds its own bytecode, not its callees': after an
-# upgrade, a cached caller would run the old kernels it was linked with. numba re-runs a cached
-# entry's reload_init callables when it loads one, and a caller inherits them from every code
-# library it links. A _Stamp in each of our libraries is pickled into the caller's entry; it
-# unpickles through _stamped, which raises OSError for another loopmlp, and numba reads an
-# entry that raises OSError as missing.
+# upgrade, a cached caller would run the old kernels it was linked with. numba saves a cached
+# entry with its code library's reload_init callables, and calls them when it loads one; a
+# caller's library inherits them from every library it links. Each of our public functions'
+# libraries holds a _Stamp; pickled in the caller's entry, it unpickles through _stamped, which
+# raises OSError for another loopmlp, and numba reads an entry that raises OSError as missing:
+# it compiles the caller again.
 
 
 TAG = _numba_cache.source_tag(
@@ -129,11 +131,12 @@ def _stamped(tag):
 _STAMP = _Stamp(TAG)
 
 
-def _public(f):
+def _public(f, **options):
     """``f`` compiled as the backend's kernels are, cached under a name holding ``TAG``, each
-    overload's code library stamped."""
+    overload's code library stamped (also one loaded from the cache, which comes back
+    without its reload_init)."""
     f.__qualname__ += TAG
-    dispatcher = numba.njit(**_numba.NUMBA_OPTIONS)(f)
+    dispatcher = numba.njit(**dict(_numba.NUMBA_OPTIONS, **options))(f)
     _numba_cache.enable_caching(dispatcher)
     add_overload = dispatcher.add_overload
 
@@ -143,6 +146,14 @@ def _public(f):
 
     dispatcher.add_overload = add_stamped_overload
     return dispatcher
+
+
+# The checks are inlined into the public functions (numba's IR, before LLVM): as separate
+# functions, the reference counting of the arrays passed to them cost more than a small net's
+# kernel (2-2-1, a user's @njit loop: 300 ns a call, against 100 ns without checks). The
+# public functions are not inlined into their callers: a raise in a prange loop's body would
+# keep numba from running it in parallel.
+_inline = functools.partial(_public, inline="always")
 
 
 # --- Checks ---------------------------------------------------------------------------------
@@ -177,46 +188,60 @@ def _typed_overload(a, like, ndim, name):
     return lambda a, like, ndim, name: None
 
 
-@_public
-def _shape(name, a, d0, d1):
+# The arrays' names, for the messages: the checks pass an index, so a string is made only
+# when a check fails (numba would make a string object for every call that passes one).
+_NAMES = ("inp", "hid", "out", "err", "wh", "bh", "wo", "bo", "X", "Y", "tgt", "weights",
+          "biases", "acts", "deltas", "grad_w", "grad_b")  # fmt: skip
+_INP, _HID, _OUT, _ERR, _WH, _BH, _WO, _BO, _X, _Y, _TGT = range(11)
+_WEIGHTS, _BIASES, _ACTS, _DELTAS, _GRAD_W, _GRAD_B = range(11, 17)
+
+
+@_inline
+def _name(arg, layer):
+    """``_NAMES[arg]``, or ``_NAMES[arg][layer]`` for a layer's array."""
+    return _NAMES[arg] if layer < 0 else _NAMES[arg] + "[" + str(layer) + "]"
+
+
+@_inline
+def _shape(arg, layer, a, d0, d1):
     """ValueError unless ``a`` has shape (d0,) (d1 < 0) or (d0, d1), and is C-contiguous."""
     if a.shape[0] != d0 or (a.ndim == 2 and a.shape[a.ndim - 1] != d1):
         want = "(" + str(d0) + ",)" if d1 < 0 else "(" + str(d0) + ", " + str(d1) + ")"
         got = "(" + str(a.shape[0]) + ",)"
         if a.ndim == 2:
             got = "(" + str(a.shape[0]) + ", " + str(a.shape[a.ndim - 1]) + ")"
-        raise ValueError(name + " has shape " + got + ", expected " + want)
+        raise ValueError(_name(arg, layer) + " has shape " + got + ", expected " + want)
     if not a.flags.c_contiguous:
-        raise ValueError(name + " must be C-contiguous")
+        raise ValueError(_name(arg, layer) + " must be C-contiguous")
 
 
-@_public
-def _rows(name, X, d1):
+@_inline
+def _rows(arg, X, d1):
     if X.shape[0] < 1:
-        raise ValueError(name + " is empty: it needs at least one row")
-    _shape(name, X, X.shape[0], d1)
+        raise ValueError(_name(arg, -1) + " is empty: it needs at least one row")
+    _shape(arg, -1, X, X.shape[0], d1)
 
 
-@_public
+@_inline
 def _lecture_net(wh, bh, wo, bo):
     """(n_in, n_hid, n_out) of a checked lecture net."""
     if wh.shape[0] < 1 or wh.shape[1] < 1 or wo.shape[0] < 1:
         raise ValueError("the net needs at least one node per layer")
     n_in, n_hid, n_out = wh.shape[1], wh.shape[0], wo.shape[0]
-    _shape("wh", wh, n_hid, n_in)
-    _shape("bh", bh, n_hid, -1)
-    _shape("wo", wo, n_out, n_hid)
-    _shape("bo", bo, n_out, -1)
+    _shape(_WH, -1, wh, n_hid, n_in)
+    _shape(_BH, -1, bh, n_hid, -1)
+    _shape(_WO, -1, wo, n_out, n_hid)
+    _shape(_BO, -1, bo, n_out, -1)
     return n_in, n_hid, n_out
 
 
-@_public
+@_inline
 def _lrate(lrate):
     if not (math.isfinite(lrate) and lrate > 0):
         raise ValueError("lrate must be finite and > 0")
 
 
-@_public
+@_inline
 def _deep_net(weights, biases, hidden, output):
     """Checks the layers and codes; returns (n_0, n_L)."""
     if len(biases) != len(weights):
@@ -226,10 +251,10 @@ def _deep_net(weights, biases, hidden, output):
         if w.shape[0] < 1 or w.shape[1] < 1:
             raise ValueError("weights[" + str(layer) + "] is empty: every layer needs a node")
         if layer > 0:
-            _shape("weights[" + str(layer) + "]", w, w.shape[0], weights[layer - 1].shape[0])
+            _shape(_WEIGHTS, layer, w, w.shape[0], weights[layer - 1].shape[0])
         else:
-            _shape("weights[0]", w, w.shape[0], w.shape[1])
-        _shape("biases[" + str(layer) + "]", biases[layer], w.shape[0], -1)
+            _shape(_WEIGHTS, 0, w, w.shape[0], w.shape[1])
+        _shape(_BIASES, layer, biases[layer], w.shape[0], -1)
     if not (SIGMOID <= hidden <= RELU):
         raise ValueError("hidden must be SIGMOID, TANH or RELU, got " + str(hidden))
     if not (SIGMOID <= output <= SOFTMAX):
@@ -237,19 +262,17 @@ def _deep_net(weights, biases, hidden, output):
     return weights[0].shape[1], weights[len(weights) - 1].shape[0]
 
 
-@_public
-def _per_layer(name, arrays, weights, matrix):
+@_inline
+def _per_layer(arg, arrays, weights, matrix):
     """``arrays[l]``: (n_{l+1}, n_l) if matrix, else (n_{l+1},)."""
     if len(arrays) != len(weights):
-        raise ValueError(name + " must hold one array per layer, as weights does")
+        raise ValueError(_name(arg, -1) + " must hold one array per layer, as weights does")
     for layer in range(len(weights)):
         w = weights[layer]
-        _shape(
-            name + "[" + str(layer) + "]", arrays[layer], w.shape[0], w.shape[1] if matrix else -1
-        )
+        _shape(arg, layer, arrays[layer], w.shape[0], w.shape[1] if matrix else -1)
 
 
-@_public
+@_inline
 def _loss(loss, output):
     if loss != MSE and loss != CROSS_ENTROPY:
         raise ValueError("loss must be MSE or CROSS_ENTROPY, got " + str(loss))
@@ -267,7 +290,7 @@ def neural_response(inp, wh, bh, wo, bo):
     _typed(wo, 0.0, 2, "wo")
     _typed(bo, 0.0, 1, "bo")
     n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
-    _shape("inp", inp, n_in, -1)
+    _shape(_INP, -1, inp, n_in, -1)
     return _K_NEURAL_RESPONSE(inp, wh, bh, wo, bo)
 
 
@@ -281,10 +304,10 @@ def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
     _typed(wo, 0.0, 2, "wo")
     _typed(bo, 0.0, 1, "bo")
     n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
-    _shape("inp", inp, n_in, -1)
-    _shape("hid", hid, n_hid, -1)
-    _shape("out", out, n_out, -1)
-    _shape("err", err, n_out, -1)
+    _shape(_INP, -1, inp, n_in, -1)
+    _shape(_HID, -1, hid, n_hid, -1)
+    _shape(_OUT, -1, out, n_out, -1)
+    _shape(_ERR, -1, err, n_out, -1)
     _lrate(lrate)
     _K_UPDATE_NETWORK(inp, hid, out, err, wh, bh, wo, bo, float(lrate))
 
@@ -311,14 +334,14 @@ def _train_args(X, Y, wh, bh, wo, bo, lrate):
     _typed(wo, 0.0, 2, "wo")
     _typed(bo, 0.0, 1, "bo")
     n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
-    _rows("X", X, n_in)
-    _shape("Y", Y, X.shape[0], n_out)
+    _rows(_X, X, n_in)
+    _shape(_Y, -1, Y, X.shape[0], n_out)
     _lrate(lrate)
     # as the backend: numba's threads for a big net, else one
     return max(1, _num_threads()) if n_in * n_hid >= _PARALLEL_WEIGHTS else 1
 
 
-_train_args = _public(_train_args)
+_train_args = _inline(_train_args)
 
 
 def train_epoch(X, Y, wh, bh, wo, bo, lrate):
@@ -340,7 +363,7 @@ def predict(X, wh, bh, wo, bo):
     _typed(wo, 0.0, 2, "wo")
     _typed(bo, 0.0, 1, "bo")
     n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
-    _rows("X", X, n_in)
+    _rows(_X, X, n_in)
     # the backend's predict: the deep net's panels, eight rows a pass
     panels = (_K_TO_PANELS(wh, _PANEL), _K_TO_PANELS(wo, _PANEL))
     return _predict_panels(X, (wh, wo), (bh, bo), SIGMOID, SIGMOID, panels)
@@ -354,7 +377,7 @@ def _predict_panels(X, weights, biases, hidden, output, panels):
     return Y_hat
 
 
-_predict_panels = _public(_predict_panels)
+_predict_panels = _inline(_predict_panels)
 
 
 # --- The deep net ----------------------------------------------------------------------------
@@ -366,8 +389,8 @@ def net_response(inp, weights, biases, hidden, output, acts):
     _typed(acts, weights, -1, "acts")
     _typed(inp, weights, 1, "inp")
     n_0, n_L = _deep_net(weights, biases, hidden, output)
-    _per_layer("acts", acts, weights, False)
-    _shape("inp", inp, n_0, -1)
+    _per_layer(_ACTS, acts, weights, False)
+    _shape(_INP, -1, inp, n_0, -1)
     _K_NET_RESPONSE(inp, weights, biases, hidden, output, acts)
 
 
@@ -380,10 +403,10 @@ def net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, del
     _typed(tgt, weights, 1, "tgt")
     n_0, n_L = _deep_net(weights, biases, hidden, output)
     _loss(loss, output)
-    _per_layer("acts", acts, weights, False)
-    _per_layer("deltas", deltas, weights, False)
-    _shape("inp", inp, n_0, -1)
-    _shape("tgt", tgt, n_L, -1)
+    _per_layer(_ACTS, acts, weights, False)
+    _per_layer(_DELTAS, deltas, weights, False)
+    _shape(_INP, -1, inp, n_0, -1)
+    _shape(_TGT, -1, tgt, n_L, -1)
     _lrate(lrate)
     lrate = _real(lrate, weights)
     _K_NET_UPDATE(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
@@ -403,12 +426,12 @@ def net_train(
     _typed(Y, weights, 2, "Y")
     n_0, n_L = _deep_net(weights, biases, hidden, output)
     _loss(loss, output)
-    _per_layer("acts", acts, weights, False)
-    _per_layer("deltas", deltas, weights, False)
-    _per_layer("grad_w", grad_w, weights, True)
-    _per_layer("grad_b", grad_b, weights, False)
-    _rows("X", X, n_0)
-    _shape("Y", Y, X.shape[0], n_L)
+    _per_layer(_ACTS, acts, weights, False)
+    _per_layer(_DELTAS, deltas, weights, False)
+    _per_layer(_GRAD_W, grad_w, weights, True)
+    _per_layer(_GRAD_B, grad_b, weights, False)
+    _rows(_X, X, n_0)
+    _shape(_Y, -1, Y, X.shape[0], n_L)
     _lrate(lrate)
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1, got " + str(batch_size))
@@ -457,7 +480,7 @@ def net_predict(X, weights, biases, hidden, output):
     _typed(biases, weights, -1, "biases")
     _typed(X, weights, 2, "X")
     n_0, n_L = _deep_net(weights, biases, hidden, output)
-    _rows("X", X, n_0)
+    _rows(_X, X, n_0)
     panels = _panels_of(weights, _panel_width(X))
     return _predict_panels(X, weights, biases, hidden, output, panels)
 
