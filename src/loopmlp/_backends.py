@@ -201,10 +201,10 @@ class Backend:
             layer's activations, then the output ``acts[-1]``.
         """
         kernel = self._k.net_response
-        inp, weights, biases, hidden, output = _net.check_response(net, inp)
+        inp, weights, biases, activation, output = _net.check_response(net, inp)
         acts, _, _, _ = _net.scratch(net)
         with np.errstate(over="ignore"):
-            kernel(inp, weights, biases, hidden, output, acts)
+            kernel(inp, weights, biases, activation, output, acts)
         return list(acts)
 
     def net_update(
@@ -230,12 +230,12 @@ class Backend:
         ``-lrate * dE/dw`` for the sample's loss ``E`` (for mse, ``E = 1/2 sum (y - o)**2``).
         """
         kernel = self._k.net_update
-        inp, acts, tgt, weights, biases, hidden, output, loss, lrate = _net.check_update(
+        inp, acts, tgt, weights, biases, activation, output, loss, lrate = _net.check_update(
             net, inp, acts, tgt, lrate
         )
         _, deltas, _, _ = _net.scratch(net)
         with np.errstate(over="ignore"):
-            kernel(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
+            kernel(inp, acts, tgt, weights, biases, activation, output, loss, lrate, deltas)
 
     def net_train(
         self,
@@ -275,8 +275,8 @@ class Backend:
             Each epoch's mean of the per-sample losses, computed during the pass (each
             sample's loss is taken before its own step).
         """
-        X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = _net.check_train(
-            net, X, Y, lrate, epochs, batch_size, shuffle_seed
+        X, Y, weights, biases, activation, output, loss, lrate, epochs, batch_size = (
+            _net.check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed)
         )
         if _net.is_lectures(net) and batch_size == 1:
             # The lecture's own net, online: its own whole-run kernel, which computes the
@@ -301,7 +301,7 @@ class Backend:
                         Y,
                         weights,
                         biases,
-                        hidden,
+                        activation,
                         output,
                         loss,
                         lrate,
@@ -334,11 +334,11 @@ class Backend:
             ``net_response(net, X[i])[-1]`` for every row ``i``.
         """
         scan = self.name not in SCANNING
-        checked, weights, biases, hidden, output = _net.check_predict(net, X, scan)
+        checked, weights, biases, activation, output = _net.check_predict(net, X, scan)
         threads = () if threads is None else (self._threads(threads),)
         try:
             with np.errstate(over="ignore"):
-                return self._k.net_predict(checked, weights, biases, hidden, output, *threads)
+                return self._k.net_predict(checked, weights, biases, activation, output, *threads)
         except ValueError:
             if not scan:
                 _net.check_predict(net, X)  # names the first NaN or inf

@@ -258,7 +258,7 @@ class _BaseLoopMLP(BaseEstimator):
             self._random_state = check_random_state(self.random_state)
             self.net_ = init_net(
                 sizes,
-                hidden=self.activation,
+                activation=self.activation,
                 output=output,
                 loss=loss,
                 seed=int(self._random_state.randint(_SEED_MAX)),
@@ -303,10 +303,10 @@ class _BaseLoopMLP(BaseEstimator):
 
     def _check_same_net(self, sizes, output, loss, dtype):
         net = self.net_
-        have = (tuple(net.sizes), net.hidden, net.output, net.loss, np.dtype(net.dtype))
+        have = (tuple(net.sizes), net.activation, net.output, net.loss, np.dtype(net.dtype))
         want = (tuple(sizes), self.activation, output, loss, dtype)
         if have != want:
-            names = ("sizes", "hidden", "output", "loss", "dtype")
+            names = ("sizes", "activation", "output", "loss", "dtype")
             diff = ", ".join(f"{n} {h!r} -> {w!r}" for n, h, w in zip(names, have, want) if h != w)
             raise ValueError(
                 f"partial_fit and warm_start continue the fitted net, but the "

@@ -2,8 +2,10 @@
 
 A net of ``sizes = [n_0, n_1, ..., n_L]`` has ``L`` layers; layer ``l`` holds
 ``weights[l] (n_{l+1}, n_l)`` and ``biases[l] (n_{l+1},)``, as the lecture's ``wh, bh, wo, bo``
-for ``L = 2``. Every layer but the last applies the ``hidden`` activation, the last the
-``output`` one; ``loss`` is what training minimises.
+for ``L = 2``. Every layer but the last applies the ``activation`` function, the last the
+``output`` one; ``loss`` is what training minimises. (``hidden`` is the old name of
+``activation``: ``init_net(hidden=...)`` and ``Net.hidden`` still work and warn; elsewhere in
+loopmlp ``hidden`` means the hidden layers' widths.)
 
 The checks below are plain Python, written once for every backend: each public ``net_*``
 method of a backend calls one ``check_*`` function, which validates all of its arguments
@@ -11,7 +13,7 @@ before any kernel runs, so bad input raises ``TypeError`` (wrong kind of object 
 ``ValueError`` (wrong shape, layout or value) naming the argument, and the weights stay
 untouched. The rules, as ``_check.pyx`` states them for the lecture's net:
 
-* the net: a ``Net``, with known and compatible ``hidden``, ``output``, ``loss``, one weight
+* the net: a ``Net``, with known and compatible ``activation``, ``output``, ``loss``, one weight
   matrix and one bias vector per layer of ``sizes``, each an ndarray of exactly the net's
   dtype (no mixed dtypes inside a net), C-contiguous, aligned, finite, writeable where a
   kernel updates it, and no two sharing memory. Weights are never converted: an update must
@@ -27,17 +29,21 @@ untouched. The rules, as ``_check.pyx`` states them for the lecture's net:
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import TypeVar
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import DTypeLike
 
 from .kernels._reference import CROSS_ENTROPY, IDENTITY, MSE, RELU, SIGMOID, SOFTMAX, TANH
 
-# The names of the public API -> the kernels' codes.
-HIDDEN = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}
+# The names of the public API -> the kernels' codes: the hidden layers' activation, the
+# output layer's, the loss.
+ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}
 OUTPUT = {"sigmoid": SIGMOID, "identity": IDENTITY, "softmax": SOFTMAX}
 LOSSES = {"mse": MSE, "cross_entropy": CROSS_ENTROPY}
 # The pairs the output deltas are derived for; the other two are refused, saying why.
@@ -50,7 +56,48 @@ INCOMPATIBLE = {
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 INITS = ("lecture", "scaled")
 
+_T = TypeVar("_T")
 
+
+def _renamed(old: str, new: str, stacklevel: int = 3) -> None:
+    """Warn that the caller used ``old``, the former spelling of ``new`` (a FutureWarning:
+    shown to users by default, not only to developers)."""
+    warnings.warn(
+        f"{old} is deprecated, use {new} (the same thing under its new name; in loopmlp "
+        f"'hidden' now means only the hidden layers' widths)",
+        FutureWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def __getattr__(name: str):
+    if name == "HIDDEN":  # the old name of ACTIVATIONS
+        _renamed("loopmlp.net.HIDDEN", "loopmlp.net.ACTIVATIONS")
+        return ACTIVATIONS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def accepts_hidden(cls: type[_T]) -> type[_T]:
+    """Let ``cls(..., hidden=X)``, the old spelling, construct ``cls(..., activation=X)``
+    with a FutureWarning. For the dataclasses whose field ``hidden`` became ``activation``
+    (``Net``, ``loopmlp.workloads.NetWorkload``); their generated ``__init__`` is kept."""
+    init = cls.__init__
+    position = [f.name for f in fields(cls)].index("activation") + 1  # after self
+
+    @functools.wraps(init)
+    def __init__(self, *args, hidden=None, **kwargs) -> None:
+        if hidden is not None:
+            _renamed(f"{cls.__name__}(hidden=...)", f"{cls.__name__}(activation=...)")
+            if "activation" in kwargs or len(args) >= position:
+                raise TypeError(f"{cls.__name__}() got both activation and hidden (its old name)")
+            kwargs["activation"] = hidden
+        init(self, *args, **kwargs)
+
+    setattr(cls, "__init__", __init__)  # noqa: B010 (mypy would refuse the plain assignment)
+    return cls
+
+
+@accepts_hidden
 @dataclass(eq=False, repr=False)
 class Net:
     """A multilayer perceptron of any depth, trained by a backend's ``net_*`` kernels.
@@ -63,8 +110,9 @@ class Net:
         ``weights[l]`` of shape ``(sizes[l + 1], sizes[l])``, updated in place by training.
     biases : list of ndarray
         ``biases[l]`` of shape ``(sizes[l + 1],)``, updated in place by training.
-    hidden : {"sigmoid", "tanh", "relu"}
-        The activation of every layer but the last.
+    activation : {"sigmoid", "tanh", "relu"}
+        The activation of every layer but the last. ``hidden``, its old name, still works
+        (``Net(..., hidden=...)`` and the attribute ``net.hidden``) with a FutureWarning.
     output : {"sigmoid", "identity", "softmax"}
         The activation of the last layer.
     loss : {"mse", "cross_entropy"}
@@ -75,31 +123,66 @@ class Net:
         float32 or float64: every weight and bias, and every computation, in this dtype.
 
     Make one with ``init_net``; the backends check it (``check_*``) before every use.
+
+    Examples
+    --------
+    >>> import loopmlp
+    >>> net = loopmlp.init_net([4, 3, 2], activation="tanh", seed=0)
+    >>> net
+    Net(sizes=(4, 3, 2), activation='tanh', output='sigmoid', loss='mse', dtype=float64)
+    >>> [w.shape for w in net.weights], [b.shape for b in net.biases]
+    ([(3, 4), (2, 3)], [(3,), (2,)])
     """
 
     sizes: tuple[int, ...]
     weights: list[np.ndarray]
     biases: list[np.ndarray]
-    hidden: str = "sigmoid"
+    activation: str = "sigmoid"
     output: str = "sigmoid"
     loss: str = "mse"
     dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float64))
 
     def __repr__(self) -> str:
         return (
-            f"Net(sizes={tuple(self.sizes)!r}, hidden={self.hidden!r}, "
+            f"Net(sizes={tuple(self.sizes)!r}, activation={self.activation!r}, "
             f"output={self.output!r}, loss={self.loss!r}, dtype={np.dtype(self.dtype).name})"
         )
+
+    @property
+    def hidden(self) -> str:
+        """Deprecated: the old name of ``activation``."""
+        _renamed("Net.hidden", "Net.activation")
+        return self.activation
+
+    @hidden.setter
+    def hidden(self, value: str) -> None:
+        _renamed("Net.hidden", "Net.activation")
+        self.activation = value
+
+    # Pickles: a Net pickled before the rename holds "hidden" and no "activation" (which
+    # would then read as the class default, "sigmoid"); it loads with its activation. A Net
+    # pickled now holds both names, so that loopmlp 0.2.0 loads it with its activation too.
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "hidden": self.activation}
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        hidden = state.pop("hidden", None)
+        if "activation" not in state and hidden is not None:
+            state["activation"] = hidden
+        self.__dict__.update(state)
 
 
 def init_net(
     sizes: Sequence[int],
-    hidden: str = "sigmoid",
+    activation: str = "sigmoid",
     output: str = "sigmoid",
     loss: str = "mse",
     seed: int | None = 0,
-    dtype: ArrayLike = "float64",
+    dtype: DTypeLike = "float64",
     init: str = "lecture",
+    *,
+    hidden: str | None = None,
 ) -> Net:
     """A new net with the lecture's initialisation, for any number of layers.
 
@@ -107,7 +190,7 @@ def init_net(
     ----------
     sizes : sequence of int
         Nodes per layer, input first; at least 2 entries (no hidden layer), each >= 1.
-    hidden, output, loss : str
+    activation, output, loss : str
         See ``Net``. softmax outputs go with ``cross_entropy``, identity outputs with ``mse``.
     seed : int or None
         For ``np.random.default_rng``: the same seed gives the same weights.
@@ -119,13 +202,36 @@ def init_net(
         ``scaled``: the same divided by ``sqrt(n_in)`` (the fan-in), before the cast: what
         the command line's ``--init scaled`` does, and what keeps 512 sigmoid units of a
         784-input layer from saturating.
+    hidden : str, optional
+        Deprecated (FutureWarning): the old name of ``activation``.
 
     Returns
     -------
     Net
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from loopmlp import init_net, init_weights
+    >>> net = init_net([64, 32, 32, 10], activation="relu", output="softmax",
+    ...                loss="cross_entropy", dtype="float32", init="scaled")
+    >>> net.sizes, net.dtype.name, [w.dtype.name for w in net.weights]
+    ((64, 32, 32, 10), 'float32', ['float32', 'float32', 'float32'])
+    >>> wh, bh, wo, bo = init_weights(60, 6, 4, seed=0)
+    >>> lecture = init_net([60, 6, 4], seed=0)
+    >>> bool(np.array_equal(lecture.weights[0], wh) and np.array_equal(lecture.weights[1], wo))
+    True
     """
+    if hidden is not None:
+        _renamed("init_net(hidden=...)", "init_net(activation=...)")
+        if activation != "sigmoid" and activation != hidden:
+            raise TypeError(
+                f"init_net() got activation={activation!r} and hidden={hidden!r}, its old "
+                f"name: give activation only"
+            )
+        activation = hidden
     sizes = _sizes(sizes)
-    _functions(hidden, output, loss)
+    _functions(activation, output, loss)
     dt = _dtype(dtype)
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
@@ -139,7 +245,7 @@ def init_net(
         weights.append(np.ascontiguousarray(w, dtype=dt))
         # initialize the bias weights
         biases.append(np.zeros((n_out), dtype=dt))
-    return Net(sizes, weights, biases, hidden, output, loss, dt)
+    return Net(sizes, weights, biases, activation, output, loss, dt)
 
 
 # --------------------------------------------------------------------------------------
@@ -164,11 +270,11 @@ def _sizes(sizes, name: str = "sizes") -> tuple[int, ...]:
     return tuple(int(n) for n in sizes)
 
 
-def _functions(hidden, output, loss) -> tuple[int, int, int]:
-    """The kernels' codes for ``hidden, output, loss``, checked."""
+def _functions(activation, output, loss) -> tuple[int, int, int]:
+    """The kernels' codes for ``activation, output, loss``, checked."""
     codes = []
     for name, value, table in (
-        ("hidden", hidden, HIDDEN),
+        ("activation", activation, ACTIVATIONS),
         ("output", output, OUTPUT),
         ("loss", loss, LOSSES),
     ):
@@ -249,7 +355,7 @@ def _array(name: str, a, dtype: np.dtype, shape: tuple[int, ...], writeable: boo
 
 
 def check_net(net, writeable: bool) -> tuple[np.dtype, tuple, tuple, int, int, int]:
-    """``net`` checked: ``(dtype, weights, biases, hidden, output, loss)``, the last five as
+    """``net`` checked: ``(dtype, weights, biases, activation, output, loss)``, the last five as
     the kernels take them. ``writeable``: whether the kernel updates the weights.
     """
     if not isinstance(net, Net):
@@ -257,7 +363,7 @@ def check_net(net, writeable: bool) -> tuple[np.dtype, tuple, tuple, int, int, i
             f"net must be a loopmlp.Net (see loopmlp.init_net), got {type(net).__name__}"
         )
     sizes = _sizes(net.sizes, "net.sizes")
-    codes = _functions(net.hidden, net.output, net.loss)
+    codes = _functions(net.activation, net.output, net.loss)
     dtype = _dtype(net.dtype, "net.dtype")
     for name in ("weights", "biases"):
         arrays = getattr(net, name)
@@ -374,15 +480,15 @@ def _count(name: str, value) -> int:
 
 
 def check_response(net, inp) -> tuple:
-    """``(inp, weights, biases, hidden, output)`` for ``net_response``."""
-    dtype, weights, biases, hidden, output, _ = check_net(net, writeable=False)
+    """``(inp, weights, biases, activation, output)`` for ``net_response``."""
+    dtype, weights, biases, activation, output, _ = check_net(net, writeable=False)
     inp = _data("inp", inp, dtype, (net.sizes[0],))
-    return inp, weights, biases, hidden, output
+    return inp, weights, biases, activation, output
 
 
 def check_update(net, inp, acts, tgt, lrate) -> tuple:
-    """``(inp, acts, tgt, weights, biases, hidden, output, loss, lrate)`` for ``net_update``."""
-    dtype, weights, biases, hidden, output, loss = check_net(net, writeable=True)
+    """``(inp, acts, tgt, weights, biases, activation, output, loss, lrate)`` for ``net_update``."""
+    dtype, weights, biases, activation, output, loss = check_net(net, writeable=True)
     inp = _data("inp", inp, dtype, (net.sizes[0],))
     if isinstance(acts, np.ndarray) or not isinstance(acts, Sequence):
         raise TypeError(
@@ -402,13 +508,13 @@ def check_update(net, inp, acts, tgt, lrate) -> tuple:
     _not_in_data(
         net, [("inp", inp), ("tgt", tgt)] + [(f"acts[{layer}]", a) for layer, a in enumerate(acts)]
     )
-    return inp, acts, tgt, weights, biases, hidden, output, loss, lrate
+    return inp, acts, tgt, weights, biases, activation, output, loss, lrate
 
 
 def check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed) -> tuple:
-    """``(X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size)`` for
+    """``(X, Y, weights, biases, activation, output, loss, lrate, epochs, batch_size)`` for
     ``net_train``, after checking ``shuffle_seed``."""
-    dtype, weights, biases, hidden, output, loss = check_net(net, writeable=True)
+    dtype, weights, biases, activation, output, loss = check_net(net, writeable=True)
     X = _data("X", X, dtype, (None, net.sizes[0]))
     Y = _data("Y", Y, dtype, (None, net.sizes[-1]))
     if X.shape[0] != Y.shape[0]:
@@ -423,15 +529,15 @@ def check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed) -> tuple:
     if shuffle_seed is not None and shuffle_seed < 0:
         raise ValueError(f"shuffle_seed must be >= 0, got {shuffle_seed}")
     _not_in_data(net, [("X", X), ("Y", Y)])
-    return X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size
+    return X, Y, weights, biases, activation, output, loss, lrate, epochs, batch_size
 
 
 def check_predict(net, X, scan: bool = True) -> tuple:
-    """``(X, weights, biases, hidden, output)`` for ``net_predict``; X is not scanned for
+    """``(X, weights, biases, activation, output)`` for ``net_predict``; X is not scanned for
     NaN and inf with ``scan=False`` (the kernel does it)."""
-    dtype, weights, biases, hidden, output, _ = check_net(net, writeable=False)
+    dtype, weights, biases, activation, output, _ = check_net(net, writeable=False)
     X = _data("X", X, dtype, (None, net.sizes[0]), scan)
-    return X, weights, biases, hidden, output
+    return X, weights, biases, activation, output
 
 
 # --------------------------------------------------------------------------------------
@@ -465,7 +571,7 @@ def is_lectures(net) -> bool:
     error, float64, which the lecture's kernels (``train`` ...) compute too."""
     return (
         len(net.sizes) == 3
-        and net.hidden == "sigmoid"
+        and net.activation == "sigmoid"
         and net.output == "sigmoid"
         and net.loss == "mse"
         and np.dtype(net.dtype) == np.float64

@@ -109,9 +109,9 @@ class TorchPeer:
             "softmax": lambda z: torch.softmax(z, dim=1),
         }
 
-    def _logits(self, params, x, hidden):
+    def _logits(self, params, x, activation):
         """The last layer's net inputs for the rows of ``x``; ``params``: (w, b) per layer."""
-        act = self.activations[hidden]
+        act = self.activations[activation]
         for w, b in params[:-1]:
             x = act(self.F.linear(x, w, b))
         return self.F.linear(x, *params[-1])
@@ -138,7 +138,7 @@ class TorchPeer:
         ]
         with torch.inference_mode():
             out = self.activations[net.output](
-                self._logits(params, torch.from_numpy(X), net.hidden)
+                self._logits(params, torch.from_numpy(X), net.activation)
             )
         return out.numpy()
 
@@ -164,7 +164,7 @@ class TorchPeer:
             for start in range(0, n, batch_size):
                 x, y = tX[start : start + batch_size], tY[start : start + batch_size]
                 objective, reported = self._losses(
-                    self._logits(params, x, net.hidden), y, net.output, net.loss
+                    self._logits(params, x, net.activation), y, net.output, net.loss
                 )
                 opt.zero_grad()
                 objective.mean().backward()
@@ -217,7 +217,7 @@ class JaxPeer:
         import jax.numpy as jnp
 
         self.jax = jax
-        self._deep = {}  # (hidden, output, loss) -> (jitted predict, jitted epoch)
+        self._deep = {}  # (activation, output, loss) -> (jitted predict, jitted epoch)
 
         def loss(p, x, y):
             wh, bh, wo, bo = p
@@ -248,11 +248,11 @@ class JaxPeer:
             a[...] = new  # waits for the result, like the other backends
         return float(mse)
 
-    def _deep_functions(self, hidden, output, loss):
+    def _deep_functions(self, activation, output, loss):
         """The jitted ``predict(params, X)`` and ``epoch(params, Xb, Yb, lrate)`` of one kind
         of net; ``params``: ((w, b), ...), ``Xb (batches, rows, n_0)``; ``epoch`` returns the
         new params and each batch's sum of the reported per-sample losses."""
-        key = (hidden, output, loss)
+        key = (activation, output, loss)
         if key in self._deep:
             return self._deep[key]
         jax, jnp = self.jax, self.jnp
@@ -266,7 +266,7 @@ class JaxPeer:
 
         def logits(params, x):
             for w, b in params[:-1]:
-                x = act[hidden](x @ w.T + b)
+                x = act[activation](x @ w.T + b)
             w, b = params[-1]
             return x @ w.T + b
 
@@ -308,14 +308,14 @@ class JaxPeer:
 
     def net_predict(self, net, X):
         _, X = _deep_args(net, X)
-        predict, _ = self._deep_functions(net.hidden, net.output, net.loss)
+        predict, _ = self._deep_functions(net.activation, net.output, net.loss)
         return np.asarray(predict(self._params(net), self.jnp.asarray(X)))
 
     def net_train(self, net, X, Y, lrate, epochs, batch_size=1, shuffle_seed=None):
         jnp = self.jnp
         dtype, X, Y = _deep_args(net, X, Y)
         n = X.shape[0]
-        _, epoch = self._deep_functions(net.hidden, net.output, net.loss)
+        _, epoch = self._deep_functions(net.activation, net.output, net.loss)
         params = self._params(net)
         lrate = jnp.asarray(lrate, dtype=dtype)  # rounded to the net's dtype, as loopmlp's
         full = n // batch_size * batch_size
