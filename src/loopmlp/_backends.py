@@ -25,10 +25,11 @@ MODULES = {
 }
 
 # The backends whose predict and net_predict kernels check X for NaN and inf themselves,
-# block by block as they read it: one pass over X instead of two (60-6-4, 100,000 rows: the
-# scan alone took 15 ns a row against a raw kernel's 55). They raise a bare ValueError; the
-# full check then runs and names the first bad value. Not "fast": under fastmath's nnan and
-# ninf, LLVM may fold the kernels' v - v != 0 test to false, so the check before it stays.
+# block by block as they read it: one pass over X instead of two (on a small net such as
+# 60-6-4, a separate scan costs a good part of the kernel's time). They raise a bare
+# ValueError; the full check then runs and names the first bad value. Not "fast": under
+# fastmath's nnan and ninf, LLVM may fold the kernels' v - v != 0 test to false, so the
+# check before it stays.
 SCANNING = ("numba", "cython")
 
 
@@ -180,7 +181,7 @@ class Backend:
             )
         return int(threads)
 
-    # The deep net (issue 10): a Net of any depth (loopmlp.init_net). Checks in net.py, in
+    # The deep net: a Net of any depth (loopmlp.init_net). Checks in net.py, in
     # plain Python, before any kernel runs; the kernels take tuples of arrays and codes.
     # exp overflowing to inf is a saturated sigmoid, not an error: in a float32 net the
     # python reference rounds such a double to float32 (inf), which NumPy would warn about.
@@ -280,7 +281,7 @@ class Backend:
         )
         if _net.is_lectures(net) and batch_size == 1:
             # The lecture's own net, online: its own whole-run kernel, which computes the
-            # same bits as the general one (tests/test_net.py checks both), 2-3x faster.
+            # same bits as the general one (tests/test_net.py checks both), faster.
             (wh, wo), (bh, bo) = weights, biases
             if shuffle_seed is None:
                 return self._k.train(X, Y, wh, bh, wo, bo, float(lrate), epochs)

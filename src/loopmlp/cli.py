@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    # bench first; its module is optional (another issue), and only its absence is silent.
+    # bench first; its module is optional, and only its absence is silent.
     try:
         benchreport = importlib.import_module("loopmlp.benchreport")
     except ModuleNotFoundError as e:

@@ -416,7 +416,7 @@ def load_image(path: str | os.PathLike) -> NDArray[np.float64]:
     return read_dbl_buf(path)
 
 
-# Bundled with scikit-image (no pooch download; each was checked to load offline).
+# Bundled with scikit-image (no pooch download: each one loads offline).
 # Natural photographs and textures standing in for the lecture's twelve "*_small"
 # photos (baby, beach, bike, ...); "stereo_motorcycle" is its left view.
 SAMPLE_TRAIN_NAMES = (

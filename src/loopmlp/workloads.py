@@ -123,7 +123,7 @@ def compare(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[bool, float]:
     return same, diff
 
 
-# The benchmark suite (issue 2): per-sample kernels, one epoch, a whole XOR training,
+# The benchmark suite: per-sample kernels, one epoch, a whole XOR training,
 # and batch prediction, on the lecture's nets.
 WORKLOADS = [
     Workload("neural_response", "xor"),
@@ -145,7 +145,7 @@ WORKLOADS = [
 ]
 
 
-# --- The benchmark report (issue 4): ``loopmlp bench`` --------------------------------------
+# --- The benchmark report: ``loopmlp bench`` ----------------------------------------------
 
 
 def flop_count(kernel: str, shape: tuple[int, int, int], epochs: int = 1) -> int:
@@ -228,10 +228,10 @@ def sweep_workload(n_hid: int, n_in: int = 64, n_out: int = 10) -> SizedWorkload
     )
 
 
-# --- The deep nets (issue 10): ``net_train`` and ``net_predict`` on a ``Net`` ---------------
+# --- The deep nets: ``net_train`` and ``net_predict`` on a ``Net`` --------------------------
 
-CHECK_ROWS = 4  # rows of a deep workload's check against the reference (~0.25 s a row in
-# pure Python on 784-512-10); pure Python is timed on them too, and scaled
+CHECK_ROWS = 4  # rows of a deep workload's check against the reference (pure Python is
+# slow on 784-512-10); pure Python is timed on them too, and scaled
 NET_LRATE = 0.05
 
 

@@ -32,25 +32,22 @@ PEERS = ("torch", "jax", "sklearn")
 # and the mini-batch mean as the gradient of the mean loss (1/n applied before the
 # products; the reference divides the summed gradient). So each result is a few roundings
 # in its dtype away from the reference's, as the numpy backend's are, and the bounds are the
-# numpy backend's (tests/test_net.py: TOLERANCE, measured there on 18,000 nets; its rtol
-# plus atol, for values of order 1): 1e-10 in float64, 1e-3 in float32 (float32's unit
-# roundoff is 5.4e8 times float64's).
-#
-# Measured here (torch 2.13 CPU, jax 0.10.2), max |diff|: on the report's deep workloads'
-# checks <= 8.9e-16 (float64) and <= 2.4e-7 (float32); on a 5-4-4-3 net, every activation
-# and loss, 2 shuffled epochs online and in batches of 3 (the test) <= 8.9e-16 and <= 4.8e-7.
+# numpy backend's (tests/test_net.py's TOLERANCE: its rtol plus atol, for values of order
+# 1): 1e-10 in float64, 1e-3 in float32 (float32's unit roundoff is 5.4e8 times float64's).
+# The report's deep workloads and the test's small nets (every activation and loss,
+# shuffled epochs online and in batches) stay far within them.
 #
 # Where the bound does not hold, and why (not a bug of either side):
 # * the cross-entropy of saturated sigmoid outputs: the reference takes ``log(1 - o)`` of the
 #   rounded output, which loses the digits that the peers' ``softplus`` of the logit keeps
-#   (one loss of 17.5 differed by 4e-7 in float64 at weights x3; the weights agreed to
-#   4e-15); in float32 from ``1 - o`` ~ 1e-4, and where ``o`` rounds to 1 the reference's
-#   loss is inf, the peers' finite. Likewise a softmax output that underflows to 0.
+#   (the loss differs, the weights still agree); in float32 from ``1 - o`` ~ 1e-4, and
+#   where ``o`` rounds to 1 the reference's loss is inf, the peers' finite. Likewise a
+#   softmax output that underflows to 0.
 # * softmax with cross_entropy and targets whose rows do not sum to 1: the reference's
 #   delta is ``y - o`` regardless (exact for one-hot targets, as the workloads'), autograd's
 #   is ``sum(y) o - y``.
-# * training that amplifies differences without bound (weights x3, a width-1 layer, lrate
-#   0.3 in float32): there the numpy backend differed from the reference by 3.0 too.
+# * training that amplifies differences without bound (large weights, a width-1 layer, a
+#   large lrate in float32): there the numpy backend leaves the bound too.
 DEEP_TOLERANCE = {"float64": 1e-10, "float32": 1e-3}
 
 

@@ -47,7 +47,7 @@ DEFAULTS = {
 }
 # MNIST: the slides' 784-512-10. With 784 inputs and 512 units the lecture's U[-1, 1)
 # weights saturate every sigmoid and the net stays at chance, so MNIST starts from the
-# weights scaled by 1/sqrt(fan-in); 5 epochs of online SGD (each ~10 s here).
+# weights scaled by 1/sqrt(fan-in); 5 epochs of online SGD.
 MNIST_DEFAULTS = {**DEFAULTS, "hidden": (512,), "epochs": 5, "init": "scaled"}
 
 
