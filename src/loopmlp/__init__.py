@@ -13,6 +13,8 @@ same source under ``@njit``), ``cython`` (the same loops compiled by Cython) and
 (vectorised). Importing loopmlp loads none of them; ``get_backend`` loads one on first use.
 """
 
+from typing import TYPE_CHECKING
+
 BACKENDS = ("python", "numba", "cython", "numpy")
 THREADED = ("numba", "cython", "fast")  # their predict spreads rows over threads
 
@@ -29,19 +31,24 @@ __all__ = [
     "LoopMLPRegressor",
 ]
 
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers (never run)
+    from ._backends import Backend, get_backend, init_weights
+    from .estimators import LoopMLPClassifier, LoopMLPRegressor
+    from .net import Net, init_net
+else:
 
-def __getattr__(name):
-    # NumPy and the backends load on first use, so `import loopmlp` stays cheap.
-    if name in ("get_backend", "init_weights", "Backend"):
-        from . import _backends
+    def __getattr__(name: str):
+        # NumPy and the backends load on first use, so `import loopmlp` stays cheap.
+        if name in ("get_backend", "init_weights", "Backend"):
+            from . import _backends
 
-        return getattr(_backends, name)
-    if name in ("init_net", "Net"):
-        from . import net
+            return getattr(_backends, name)
+        if name in ("init_net", "Net"):
+            from . import net
 
-        return getattr(net, name)
-    if name in ("LoopMLPClassifier", "LoopMLPRegressor"):
-        from . import estimators  # scikit-learn loads here, not at `import loopmlp`
+            return getattr(net, name)
+        if name in ("LoopMLPClassifier", "LoopMLPRegressor"):
+            from . import estimators  # scikit-learn loads here, not at `import loopmlp`
 
-        return getattr(estimators, name)
-    raise AttributeError(f"module 'loopmlp' has no attribute {name!r}")
+            return getattr(estimators, name)
+        raise AttributeError(f"module 'loopmlp' has no attribute {name!r}")

@@ -161,9 +161,9 @@ class Backend:
         """
         scan = self.name not in SCANNING
         checked = self._check.predict(X, wh, bh, wo, bo, scan)
-        threads = () if threads is None else (self._threads(threads),)
+        given = () if threads is None else (self._threads(threads),)
         try:
-            return self._k.predict(checked, wh, bh, wo, bo, *threads)
+            return self._k.predict(checked, wh, bh, wo, bo, *given)
         except ValueError:
             if not scan:
                 self._check.predict(X, wh, bh, wo, bo)  # names the first NaN or inf
@@ -231,12 +231,11 @@ class Backend:
         ``-lrate * dE/dw`` for the sample's loss ``E`` (for mse, ``E = 1/2 sum (y - o)**2``).
         """
         kernel = self._k.net_update
-        inp, acts, tgt, weights, biases, activation, output, loss, lrate = _net.check_update(
-            net, inp, acts, tgt, lrate
-        )
+        # (inp, acts, tgt, weights, biases, activation, output, loss, lrate), checked
+        checked = _net.check_update(net, inp, acts, tgt, lrate)
         _, deltas, _, _ = _net.scratch(net)
         with np.errstate(over="ignore"):
-            kernel(inp, acts, tgt, weights, biases, activation, output, loss, lrate, deltas)
+            kernel(*checked, deltas)
 
     def net_train(
         self,
@@ -276,18 +275,19 @@ class Backend:
             Each epoch's mean of the per-sample losses, computed during the pass (each
             sample's loss is taken before its own step).
         """
-        X, Y, weights, biases, activation, output, loss, lrate, epochs, batch_size = (
-            _net.check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed)
+        # eta: lrate, checked and rounded to the net's dtype
+        X, Y, weights, biases, activation, output, loss, eta, epochs, batch_size = _net.check_train(
+            net, X, Y, lrate, epochs, batch_size, shuffle_seed
         )
         if _net.is_lectures(net) and batch_size == 1:
             # The lecture's own net, online: its own whole-run kernel, which computes the
             # same bits as the general one (tests/test_net.py checks both), faster.
             (wh, wo), (bh, bo) = weights, biases
             if shuffle_seed is None:
-                return self._k.train(X, Y, wh, bh, wo, bo, float(lrate), epochs)
+                return self._k.train(X, Y, wh, bh, wo, bo, float(eta), epochs)
             return np.concatenate(
                 [
-                    self._k.train(X[order], Y[order], wh, bh, wo, bo, float(lrate), 1)
+                    self._k.train(X[order], Y[order], wh, bh, wo, bo, float(eta), 1)
                     for orders in _net.orders(X.shape[0], epochs, shuffle_seed)
                     for order in orders
                 ]
@@ -305,7 +305,7 @@ class Backend:
                         activation,
                         output,
                         loss,
-                        lrate,
+                        eta,
                         orders,
                         batch_size,
                         acts,
@@ -336,10 +336,10 @@ class Backend:
         """
         scan = self.name not in SCANNING
         checked, weights, biases, activation, output = _net.check_predict(net, X, scan)
-        threads = () if threads is None else (self._threads(threads),)
+        given = () if threads is None else (self._threads(threads),)
         try:
             with np.errstate(over="ignore"):
-                return self._k.net_predict(checked, weights, biases, activation, output, *threads)
+                return self._k.net_predict(checked, weights, biases, activation, output, *given)
         except ValueError:
             if not scan:
                 _net.check_predict(net, X)  # names the first NaN or inf

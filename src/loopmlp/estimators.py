@@ -26,9 +26,12 @@ oversubscribe the machine. The results do not depend on the number of threads.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -42,7 +45,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from . import BACKENDS
 from ._backends import get_backend
-from .net import init_net
+from .net import Net, init_net
+
+_E = TypeVar("_E", bound="_BaseLoopMLP")
 
 _SEED_MAX = np.iinfo(np.int32).max  # seeds drawn with RandomState.randint(_SEED_MAX)
 
@@ -163,26 +168,42 @@ class _BaseLoopMLP(BaseEstimator):
         "init": [StrOptions({"lecture", "scaled"})],
     }
 
+    # The fitted attributes (documented with each estimator), declared for type checkers;
+    # fit and partial_fit set them, and an unfitted estimator has none of them.
+    net_: Net
+    coefs_: list[np.ndarray]
+    intercepts_: list[np.ndarray]
+    loss_curve_: list[float]
+    loss_: float
+    best_loss_: float | None
+    validation_scores_: list[float] | None
+    best_validation_score_: float | None
+    n_iter_: int
+    t_: int
+    n_layers_: int
+    n_outputs_: int
+    out_activation_: str
+
     def __init__(
         self,
-        hidden_layer_sizes=(32,),
+        hidden_layer_sizes: int | Sequence[int] = (32,),
         *,
-        activation="sigmoid",
-        learning_rate_init=0.1,
-        max_iter=200,
-        batch_size=1,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        warm_start=False,
-        verbose=False,
-        backend="numba",
-        dtype="float64",
-        init="lecture",
-    ):
+        activation: str = "sigmoid",
+        learning_rate_init: float = 0.1,
+        max_iter: int = 200,
+        batch_size: int = 1,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: float = 10,
+        warm_start: bool = False,
+        verbose: bool | int = False,
+        backend: str = "numba",
+        dtype: DTypeLike = "float64",
+        init: str = "lecture",
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.learning_rate_init = learning_rate_init
@@ -223,8 +244,8 @@ class _BaseLoopMLP(BaseEstimator):
         return tags
 
     def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
+        given = self.hidden_layer_sizes
+        sizes: list[Any] = [given] if isinstance(given, Integral) else list(np.ravel(given))
         for n in sizes:
             if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
                 raise ValueError(
@@ -232,7 +253,7 @@ class _BaseLoopMLP(BaseEstimator):
                 )
         return [int(n) for n in sizes]
 
-    def _fit(self, X, y, incremental, classes=None):
+    def _fit(self: _E, X, y, incremental: bool, classes=None) -> _E:
         self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -361,7 +382,11 @@ class _BaseLoopMLP(BaseEstimator):
                 if bar is not None:
                     bar.set_postfix_str(
                         f"loss={self.loss_:.6g}"
-                        + (f" val={self.validation_scores_[-1]:.4f}" if early_stopping else ""),
+                        + (
+                            f" val={self.validation_scores_[-1]:.4f}"
+                            if early_stopping and self.validation_scores_
+                            else ""
+                        ),
                         refresh=False,
                     )
                     bar.update()
@@ -392,6 +417,8 @@ class _BaseLoopMLP(BaseEstimator):
     def _update_no_improvement_count(self, X_val, y_val) -> bool:
         """scikit-learn's MLP rule; True: no improvement by tol for > n_iter_no_change epochs."""
         if X_val is not None:
+            # _train started both for early stopping
+            assert self.validation_scores_ is not None and self.best_validation_score_ is not None
             score = self._score_arrays(X_val, y_val)
             self.validation_scores_.append(score)
             if score < self.best_validation_score_ + self.tol:
@@ -402,6 +429,7 @@ class _BaseLoopMLP(BaseEstimator):
                 self.best_validation_score_ = score
                 self._best_weights = [w.copy() for w in self.net_.weights + self.net_.biases]
         else:
+            assert self.best_loss_ is not None  # _train started it without early stopping
             loss = self.loss_curve_[-1]
             if loss > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
@@ -459,12 +487,12 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def fit(self, X, y):
+    def fit(self: _E, X: ArrayLike, y: ArrayLike) -> _E:
         """Train on ``X (n_samples, n_features)`` and labels ``y (n_samples,)`` (or a
         multilabel indicator ``(n_samples, n_labels)``); returns ``self``."""
         return self._fit(X, y, incremental=False)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self: _E, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> _E:
         """One epoch over ``X, y``, continuing the fitted net (or starting one).
 
         ``classes`` (every label of all the calls, e.g. ``np.unique(y_all)``) is required on
@@ -520,11 +548,11 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
     def _score_arrays(self, X, y):
         return accuracy_score(y, self._decode(self._forward(X, validate=False)))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The predicted labels, ``(n_samples,)`` (or ``(n_samples, n_labels)``)."""
         return self._decode(self._forward(X))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, ``(n_samples, n_classes)``, columns as ``classes_``.
 
         Softmax outputs as they are; one sigmoid output ``p`` as ``[1 - p, p]``; multilabel:
@@ -574,25 +602,25 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(32,),
+        hidden_layer_sizes: int | Sequence[int] = (32,),
         *,
-        activation="sigmoid",
-        out_activation="identity",
-        learning_rate_init=0.1,
-        max_iter=200,
-        batch_size=1,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        warm_start=False,
-        verbose=False,
-        backend="numba",
-        dtype="float64",
-        init="lecture",
-    ):
+        activation: str = "sigmoid",
+        out_activation: str = "identity",
+        learning_rate_init: float = 0.1,
+        max_iter: int = 200,
+        batch_size: int = 1,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: float = 10,
+        warm_start: bool = False,
+        verbose: bool | int = False,
+        backend: str = "numba",
+        dtype: DTypeLike = "float64",
+        init: str = "lecture",
+    ) -> None:
         super().__init__(
             hidden_layer_sizes,
             activation=activation,
@@ -613,12 +641,12 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
         )
         self.out_activation = out_activation
 
-    def fit(self, X, y):
+    def fit(self: _E, X: ArrayLike, y: ArrayLike) -> _E:
         """Train on ``X (n_samples, n_features)`` and ``y (n_samples,)`` or
         ``(n_samples, n_outputs)``; returns ``self``."""
         return self._fit(X, y, incremental=False)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self: _E, X: ArrayLike, y: ArrayLike) -> _E:
         """One epoch over ``X, y``, continuing the fitted net (or starting one)."""
         return self._fit(X, y, incremental=True)
 
@@ -642,7 +670,7 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
             return np.nan
         return r2_score(y, out.ravel() if out.shape[1] == 1 else out)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The predictions, ``(n_samples,)`` for one output, else ``(n_samples, n_outputs)``."""
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out

@@ -32,12 +32,12 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from numpy.typing import DTypeLike
+from numpy.typing import ArrayLike, DTypeLike
 
 from .kernels._reference import CROSS_ENTROPY, IDENTITY, MSE, RELU, SIGMOID, SOFTMAX, TANH
 
@@ -56,7 +56,11 @@ INCOMPATIBLE = {
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 INITS = ("lecture", "scaled")
 
-_T = TypeVar("_T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_D = TypeVar("_D", bound="DataclassInstance")
+Arrays = tuple[np.ndarray, ...]  # one array per layer, as the kernels take them
 
 
 def _renamed(old: str, new: str, stacklevel: int = 3) -> None:
@@ -77,7 +81,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def accepts_hidden(cls: type[_T]) -> type[_T]:
+def accepts_hidden(cls: type[_D]) -> type[_D]:
     """Let ``cls(..., hidden=X)``, the old spelling, construct ``cls(..., activation=X)``
     with a FutureWarning. For the dataclasses whose field ``hidden`` became ``activation``
     (``Net``, ``loopmlp.workloads.NetWorkload``); their generated ``__init__`` is kept."""
@@ -270,9 +274,9 @@ def _sizes(sizes, name: str = "sizes") -> tuple[int, ...]:
     return tuple(int(n) for n in sizes)
 
 
-def _functions(activation, output, loss) -> tuple[int, int, int]:
+def _functions(activation: Any, output: Any, loss: Any) -> tuple[int, int, int]:
     """The kernels' codes for ``activation, output, loss``, checked."""
-    codes = []
+    codes: list[int] = []
     for name, value, table in (
         ("activation", activation, ACTIVATIONS),
         ("output", output, OUTPUT),
@@ -289,7 +293,7 @@ def _functions(activation, output, loss) -> tuple[int, int, int]:
         raise ValueError(
             f"output {output!r} with loss {loss!r} is not supported: {INCOMPATIBLE[output, loss]}"
         )
-    return tuple(codes)
+    return codes[0], codes[1], codes[2]
 
 
 def _dtype(dtype, name: str = "dtype") -> np.dtype:
@@ -317,9 +321,9 @@ def _first_nonfinite(a: np.ndarray) -> tuple[int, ...] | None:
         # the lecture kernels' compiled scan: one pass, faster than np.add.reduce or
         # isfinite().all(). On one thread: split over OpenMP's threads, the scan itself is
         # faster, but the predict calls around it get slower
-        from . import _check
+        from ._check import first_nonfinite
 
-        bad = _check.first_nonfinite(a)
+        bad = first_nonfinite(a)
         return None if bad < 0 else tuple(int(j) for j in np.unravel_index(bad, a.shape))
     finite = np.isfinite(a)
     if finite.all():
@@ -353,7 +357,7 @@ def _array(name: str, a, dtype: np.dtype, shape: tuple[int, ...], writeable: boo
         raise ValueError(f"{name} contains NaN or inf (first at index {_shape(bad)})")
 
 
-def check_net(net, writeable: bool) -> tuple[np.dtype, tuple, tuple, int, int, int]:
+def check_net(net: Net, writeable: bool) -> tuple[np.dtype, Arrays, Arrays, int, int, int]:
     """``net`` checked: ``(dtype, weights, biases, activation, output, loss)``, the last five as
     the kernels take them. ``writeable``: whether the kernel updates the weights.
     """
@@ -382,7 +386,7 @@ def check_net(net, writeable: bool) -> tuple[np.dtype, tuple, tuple, int, int, i
     return (dtype, tuple(net.weights), tuple(net.biases), *codes)
 
 
-def _named(net) -> list[tuple[str, np.ndarray]]:
+def _named(net: Net) -> list[tuple[str, np.ndarray]]:
     return [(f"net.weights[{j}]", w) for j, w in enumerate(net.weights)] + [
         (f"net.biases[{j}]", b) for j, b in enumerate(net.biases)
     ]
@@ -402,7 +406,7 @@ def _no_overlap(name: str, a: np.ndarray, others: list[tuple[str, np.ndarray]]) 
             )
 
 
-def _not_in_data(net, data: list[tuple[str, np.ndarray]]) -> None:
+def _not_in_data(net: Net, data: list[tuple[str, np.ndarray]]) -> None:
     """No weight or bias, updated in place, shares memory with the data a kernel reads."""
     for name, a in _named(net):
         _no_overlap(name, a, data)
@@ -442,7 +446,7 @@ def _data(
     return converted
 
 
-def _lrate(lrate, dtype: np.dtype):
+def _lrate(lrate: Any, dtype: np.dtype) -> np.floating:
     """``lrate`` as a scalar of the net's dtype, checked."""
     if isinstance(lrate, (bool, np.bool_)) or not isinstance(
         lrate, (float, int, np.floating, np.integer)
@@ -478,17 +482,18 @@ def _count(name: str, value) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def check_response(net, inp) -> tuple:
+def check_response(net: Net, inp: ArrayLike) -> tuple[np.ndarray, Arrays, Arrays, int, int]:
     """``(inp, weights, biases, activation, output)`` for ``net_response``."""
     dtype, weights, biases, activation, output, _ = check_net(net, writeable=False)
-    inp = _data("inp", inp, dtype, (net.sizes[0],))
-    return inp, weights, biases, activation, output
+    return _data("inp", inp, dtype, (net.sizes[0],)), weights, biases, activation, output
 
 
-def check_update(net, inp, acts, tgt, lrate) -> tuple:
+def check_update(
+    net: Net, inp: ArrayLike, acts: Sequence[ArrayLike], tgt: ArrayLike, lrate: float
+) -> tuple[np.ndarray, Arrays, np.ndarray, Arrays, Arrays, int, int, int, np.floating]:
     """``(inp, acts, tgt, weights, biases, activation, output, loss, lrate)`` for ``net_update``."""
     dtype, weights, biases, activation, output, loss = check_net(net, writeable=True)
-    inp = _data("inp", inp, dtype, (net.sizes[0],))
+    inp_ = _data("inp", inp, dtype, (net.sizes[0],))
     if isinstance(acts, np.ndarray) or not isinstance(acts, Sequence):
         raise TypeError(
             f"acts must be a list of arrays (net_response's result), got {type(acts).__name__}"
@@ -498,27 +503,36 @@ def check_update(net, inp, acts, tgt, lrate) -> tuple:
             f"acts has {len(acts)} arrays, expected {len(weights)}: one per "
             f"layer of net.sizes {_shape(net.sizes)}"
         )
-    acts = tuple(
+    acts_ = tuple(
         _data(f"acts[{layer}]", a, dtype, (n,))
         for layer, (a, n) in enumerate(zip(acts, net.sizes[1:]))
     )
-    tgt = _data("tgt", tgt, dtype, (net.sizes[-1],))
-    lrate = _lrate(lrate, dtype)
+    tgt_ = _data("tgt", tgt, dtype, (net.sizes[-1],))
+    lrate_ = _lrate(lrate, dtype)
     _not_in_data(
-        net, [("inp", inp), ("tgt", tgt)] + [(f"acts[{layer}]", a) for layer, a in enumerate(acts)]
+        net,
+        [("inp", inp_), ("tgt", tgt_)] + [(f"acts[{layer}]", a) for layer, a in enumerate(acts_)],
     )
-    return inp, acts, tgt, weights, biases, activation, output, loss, lrate
+    return inp_, acts_, tgt_, weights, biases, activation, output, loss, lrate_
 
 
-def check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed) -> tuple:
+def check_train(
+    net: Net,
+    X: ArrayLike,
+    Y: ArrayLike,
+    lrate: float,
+    epochs: int,
+    batch_size: int,
+    shuffle_seed: int | None,
+) -> tuple[np.ndarray, np.ndarray, Arrays, Arrays, int, int, int, np.floating, int, int]:
     """``(X, Y, weights, biases, activation, output, loss, lrate, epochs, batch_size)`` for
     ``net_train``, after checking ``shuffle_seed``."""
     dtype, weights, biases, activation, output, loss = check_net(net, writeable=True)
-    X = _data("X", X, dtype, (None, net.sizes[0]))
-    Y = _data("Y", Y, dtype, (None, net.sizes[-1]))
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but Y has {Y.shape[0]}")
-    lrate = _lrate(lrate, dtype)
+    X_ = _data("X", X, dtype, (None, net.sizes[0]))
+    Y_ = _data("Y", Y, dtype, (None, net.sizes[-1]))
+    if X_.shape[0] != Y_.shape[0]:
+        raise ValueError(f"X has {X_.shape[0]} rows but Y has {Y_.shape[0]}")
+    lrate_ = _lrate(lrate, dtype)
     epochs = _count("epochs", epochs)
     batch_size = _count("batch_size", batch_size)
     if shuffle_seed is not None and not _is_int(shuffle_seed):
@@ -527,16 +541,17 @@ def check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed) -> tuple:
         )
     if shuffle_seed is not None and shuffle_seed < 0:
         raise ValueError(f"shuffle_seed must be >= 0, got {shuffle_seed}")
-    _not_in_data(net, [("X", X), ("Y", Y)])
-    return X, Y, weights, biases, activation, output, loss, lrate, epochs, batch_size
+    _not_in_data(net, [("X", X_), ("Y", Y_)])
+    return X_, Y_, weights, biases, activation, output, loss, lrate_, epochs, batch_size
 
 
-def check_predict(net, X, scan: bool = True) -> tuple:
+def check_predict(
+    net: Net, X: ArrayLike, scan: bool = True
+) -> tuple[np.ndarray, Arrays, Arrays, int, int]:
     """``(X, weights, biases, activation, output)`` for ``net_predict``; X is not scanned for
     NaN and inf with ``scan=False`` (the kernel does it)."""
     dtype, weights, biases, activation, output, _ = check_net(net, writeable=False)
-    X = _data("X", X, dtype, (None, net.sizes[0]), scan)
-    return X, weights, biases, activation, output
+    return _data("X", X, dtype, (None, net.sizes[0]), scan), weights, biases, activation, output
 
 
 # --------------------------------------------------------------------------------------
@@ -544,7 +559,9 @@ def check_predict(net, X, scan: bool = True) -> tuple:
 # --------------------------------------------------------------------------------------
 
 
-def orders(num_samples: int, epochs: int, shuffle_seed: int | None, max_indices: int = 1 << 20):
+def orders(
+    num_samples: int, epochs: int, shuffle_seed: int | None, max_indices: int = 1 << 20
+) -> Iterator[np.ndarray]:
     """The rows of each epoch, in order: ``(epochs', num_samples)`` int64 C-contiguous chunks.
 
     ``0, 1, ..., n - 1`` every epoch for ``shuffle_seed=None``; else one
@@ -565,7 +582,7 @@ def orders(num_samples: int, epochs: int, shuffle_seed: int | None, max_indices:
             )
 
 
-def is_lectures(net) -> bool:
+def is_lectures(net: Net) -> bool:
     """Whether ``net`` is the lecture's: one sigmoid hidden layer, sigmoid outputs, the squared
     error, float64, which the lecture's kernels (``train`` ...) compute too."""
     return (
@@ -577,7 +594,7 @@ def is_lectures(net) -> bool:
     )
 
 
-def scratch(net) -> tuple[tuple, tuple, tuple, tuple]:
+def scratch(net: Net) -> tuple[Arrays, Arrays, Arrays, Arrays]:
     """Zeroed ``acts, deltas (n_{l+1},)``, ``grad_w (n_{l+1}, n_l)``, ``grad_b (n_{l+1},)``:
     the kernels' working arrays, made once per call, so no kernel allocates per sample."""
     dtype = np.dtype(net.dtype)
