@@ -74,11 +74,13 @@ def _renamed(old: str, new: str, stacklevel: int = 3) -> None:
     )
 
 
-def __getattr__(name: str):
-    if name == "HIDDEN":  # the old name of ACTIVATIONS
-        _renamed("loopmlp.net.HIDDEN", "loopmlp.net.ACTIVATIONS")
-        return ACTIVATIONS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers, which would take any name for this one
+
+    def __getattr__(name: str):
+        if name == "HIDDEN":  # the old name of ACTIVATIONS
+            _renamed("loopmlp.net.HIDDEN", "loopmlp.net.ACTIVATIONS")
+            return ACTIVATIONS
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def accepts_hidden(cls: type[_D]) -> type[_D]:
