@@ -1,4 +1,4 @@
-"""Deep nets (issue 10): every backend's ``net_*`` kernels compute what the reference computes.
+"""Deep nets: every backend's ``net_*`` kernels compute what the reference computes.
 
 ``ref`` is the ``python`` backend (a loop over layers around the lecture's loops over
 nodes), ``comp`` the backend under test, both called through the public API on copies of
