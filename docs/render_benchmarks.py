@@ -1,0 +1,188 @@
+"""Render the benchmark tables of the README and the docs from the stored reports.
+
+Every figure the README and the benchmarks page show comes from a ``loopmlp bench`` report
+stored as ``docs/benchmarks/<machine>.json`` (``loopmlp bench --out DIR`` writes
+``DIR/report.json``). This script is the only place those figures are turned into tables:
+
+* ``python docs/render_benchmarks.py`` rewrites the README's headline table (between the
+  ``<!-- bench:start -->`` and ``<!-- bench:end -->`` markers) and
+  ``docs/_generated/benchmarks.rst``, which the benchmarks page includes;
+* the Sphinx build calls :func:`write_docs` itself, and ``tests/test_docs.py`` checks that the
+  README's table is the one this script renders today.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+REPORTS = DOCS / "benchmarks"
+README = DOCS.parent / "README.md"
+GENERATED = DOCS / "_generated" / "benchmarks.rst"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+LOOPS = ("numba", "cython")
+PEERS = ("numpy", "torch", "jax")
+CONTENDERS = LOOPS + PEERS
+
+# The README's headline rows: (label, workload name in the report). ns per sample (or row).
+DEEP = "784-512-10 relu/softmax/cross_entropy"
+HEADLINE = (
+    ("online SGD epoch, 60-6-4 (the lecture's)", "train_epoch 60-6-4 N=16384"),
+    ("online SGD epoch, 784-512-10", "train_epoch 784-512-10 N=64"),
+    ("predict 784-512-10 (the lecture's net)", "predict 784-512-10 N=10000"),
+    ("deep net predict 784-512-10, float64", f"net_predict {DEEP} N=10000 float64"),
+    ("deep net predict 784-512-10, float32", f"net_predict {DEEP} N=10000 float32"),
+    ("deep net predict 64-32-10", "net_predict 64-32-10 relu/softmax/cross_entropy N=1797 float64"),
+    ("mini-batches of 32, 784-512-10, float64", f"net_train {DEEP} batch 32 N=256 float64"),
+    ("mini-batches of 32, 784-512-10, float32", f"net_train {DEEP} batch 32 N=256 float32"),
+)
+
+
+def load_reports(folder: Path = REPORTS) -> dict[str, dict]:
+    """Every stored report, by file stem, in name order."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+
+
+def machine_line(report: dict) -> str:
+    """One line that names the machine a report was measured on, and with what."""
+    m = report["machine"]
+    versions = ", ".join(
+        f"{name} {m[key]}"
+        for name, key in (("Python", "python"), ("NumPy", "numpy"), ("Numba", "numba"),
+                          ("PyTorch", "torch"), ("JAX", "jax"))
+        if m.get(key)
+    )  # fmt: skip
+    return (
+        f"{m['cpu']}, {m['cores']} cores, {m['date'][:10]}; {versions}; "
+        f"load average {m['loadavg_1min']:.2f} before the run"
+    )
+
+
+def ports_sentence(report: dict) -> str:
+    """Whether this CPU's adds have their own pipes, from the two measured peaks."""
+    peak = report["peak"]
+    nofma = peak["nofma"]["float64"]["1"]
+    fma = peak["fma"]["float64"]["1"]
+    shared = nofma < 0.8 * fma
+    return f"No-FMA peak {nofma:.1f} GFLOP/s against {fma:.1f} with FMA (float64, one thread): " + (
+        "on this CPU multiplies and adds share the FMA ports, so loops that round twice "
+        "reach a lower ceiling than BLAS."
+        if shared
+        else "on this CPU adds have their own pipes, so rounding twice costs no peak."
+    )
+
+
+def _rows(report: dict) -> dict[str, dict[str, dict]]:
+    table: dict[str, dict[str, dict]] = {}
+    for r in report["results"]:
+        table.setdefault(r["workload"], {})[r["backend"]] = r
+    return table
+
+
+def _ns(r: dict | None) -> str:
+    """ns a sample; ``~`` where the report timed fewer rows and scaled, as it marks them."""
+    if r is None or r.get("ns_per_sample") is None:
+        return "-"
+    ns = r["ns_per_sample"]
+    return ("~" if r.get("extrapolated") else "") + (f"{ns:,.0f}" if ns >= 100 else f"{ns:.3g}")
+
+
+def _best(row: dict[str, dict]) -> str | None:
+    timed = [(row[b]["ns_per_sample"], b) for b in CONTENDERS if b in row]
+    return min(timed)[1] if timed else None
+
+
+def headline_markdown(reports: dict[str, dict]) -> str:
+    """The README's table: the headline workloads, ns a sample or row, the fastest in bold."""
+    lines = []
+    for report in reports.values():
+        rows = _rows(report)
+        lines += [f"Measured on {machine_line(report)}.", ""]
+        lines.append("| ns a sample or row | " + " | ".join(CONTENDERS) + " |")
+        lines.append("|---" * (len(CONTENDERS) + 1) + "|")
+        for label, name in HEADLINE:
+            row = rows.get(name, {})
+            best = _best(row)
+            cells = [f"**{_ns(row.get(b))}**" if b == best else _ns(row.get(b)) for b in CONTENDERS]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines.append("`~`: timed on fewer rows and scaled. The fastest of each row in bold.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _rst_table(header: list[str], body: list[list[str]], widths: str | None = None) -> list[str]:
+    out = [".. list-table::", "   :header-rows: 1"]
+    if widths:
+        out.append(f"   :widths: {widths}")
+    out.append("")
+    for row in [header, *body]:
+        out.append(f"   * - {row[0]}")
+        out += [f"     - {cell}" for cell in row[1:]]
+    return out + [""]
+
+
+def _verdict(row: dict[str, dict]) -> str:
+    loops = [(row[b]["ns_per_sample"], b) for b in LOOPS if b in row]
+    peers = [(row[b]["ns_per_sample"], b) for b in PEERS if b in row]
+    if not loops or not peers:
+        return "-"
+    (loop_ns, loop), (peer_ns, peer) = min(loops), min(peers)
+    if loop_ns <= peer_ns:
+        return f"loops win: {loop} {peer_ns / loop_ns:.2f}x {peer}"
+    return f"loops lose: {peer} {loop_ns / peer_ns:.2f}x {loop}"
+
+
+def docs_rst(reports: dict[str, dict]) -> str:
+    """The benchmarks page's tables: per machine, its peaks and every workload."""
+    out: list[str] = []
+    for stem, report in reports.items():
+        title = f"{report['machine']['cpu']} ({stem})"
+        out += [title, "-" * len(title), "", machine_line(report) + ".", ""]
+        out += [ports_sentence(report), ""]
+        peak = report["peak"]
+        peak_rows = [
+            [f"no-FMA {dt} (our loops' ceiling)", *(f"{peak['nofma'][dt][t]:.1f}" for t in "12")]
+            for dt in ("float64", "float32")
+        ]
+        peak_rows.append(
+            ["FMA float64 (BLAS matmul)", *(f"{peak['fma']['float64'][t]:.1f}" for t in "12")]
+        )
+        out += _rst_table(["peak, GFLOP/s", "1 thread", "2 threads"], peak_rows)
+        body = []
+        for name, row in _rows(report).items():
+            best = _best(row)
+            cells = [f"**{_ns(row.get(b))}**" if b == best else _ns(row.get(b)) for b in CONTENDERS]
+            body.append([f"``{name}``", *cells, _verdict(row)])
+        out += _rst_table(
+            ["workload, ns a sample, row or call", *CONTENDERS, "loops against peers"], body
+        )
+    return "\n".join(out)
+
+
+def write_docs(path: Path = GENERATED) -> None:
+    """Write the benchmarks page's tables (the Sphinx build calls this)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(docs_rst(load_reports()))
+
+
+def readme_with_table(text: str, table: str) -> str:
+    """``text`` with the part between the bench markers replaced by ``table``."""
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"README.md has no {START} ... {END} markers")
+    return pattern.sub(lambda _: f"{START}\n{table}{END}", text)
+
+
+def main() -> int:
+    README.write_text(readme_with_table(README.read_text(), headline_markdown(load_reports())))
+    write_docs()
+    print(f"wrote {README} and {GENERATED}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

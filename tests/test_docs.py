@@ -1,0 +1,104 @@
+"""The words keep true: every example in the README, the docs and the docstrings runs, and
+prints what it says it prints; the README's figures are the stored reports' figures; and the
+product speaks of the product, not of how it was made.
+"""
+
+import doctest
+import importlib
+import importlib.util
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+import loopmlp
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+PAGES = [ROOT / "README.md", *sorted(DOCS.rglob("*.rst"))]
+PAGES = [p for p in PAGES if "_build" not in p.parts and "_generated" not in p.parts]
+
+
+def _python_modules():
+    """Every pure-Python module of the installed package. The compiled builds are left out:
+    importing the AVX-512 build on a CPU without AVX-512 could stop the interpreter."""
+    names = ["loopmlp"]
+    for info in pkgutil.walk_packages(loopmlp.__path__, "loopmlp."):
+        spec = importlib.util.find_spec(info.name)
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            names.append(info.name)
+    return names
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_examples_run(page):
+    result = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS, verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed (above)"
+
+
+def test_readme_has_examples():
+    # a README whose code blocks lost their prompts would pass the test above with 0 examples
+    result = doctest.testfile(str(ROOT / "README.md"), module_relative=False, optionflags=FLAGS)
+    assert result.attempted >= 20
+
+
+@pytest.mark.parametrize("name", _python_modules())
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=FLAGS, verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed (above)"
+
+
+def test_no_skipped_docstring_examples():
+    sources = {n: Path(importlib.util.find_spec(n).origin).read_text() for n in _python_modules()}
+    skipped = [n for n, text in sources.items() if "doctest: +SKIP" in text]
+    assert skipped == []
+
+
+def _render():
+    spec = importlib.util.spec_from_file_location(
+        "render_benchmarks", DOCS / "render_benchmarks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_table_is_rendered_from_the_stored_reports():
+    render = _render()
+    reports = render.load_reports()
+    assert reports, "no stored reports under docs/benchmarks"
+    readme = (ROOT / "README.md").read_text()
+    assert render.readme_with_table(readme, render.headline_markdown(reports)) == readme, (
+        "README.md's table is not the stored reports': run python docs/render_benchmarks.py"
+    )
+
+
+def test_every_stored_report_names_its_machine():
+    for stem, report in _render().load_reports().items():
+        m = report["machine"]
+        for key in ("cpu", "cores", "date", "python", "numpy", "numba", "loadavg_1min"):
+            assert m.get(key) not in (None, ""), f"{stem}.json: machine has no {key}"
+
+
+# How a figure was reached belongs in commit messages: not in what users read and run.
+MAKING_OF = re.compile(r"\bissues? \d+|\bsessions?\b|\bA/B\b|/tmp/|\bround(s)? of\b", re.I)
+PRODUCT = [ROOT / "README.md", ROOT / "setup.py", *DOCS.rglob("*"), *(ROOT / "src").rglob("*")]
+PRODUCT = [
+    p for p in PRODUCT
+    if p.is_file() and p.suffix in {".md", ".rst", ".py", ".pyx", ".pxi", ".pxd", ".h", ".txt"}
+    and "_build" not in p.parts
+]  # fmt: skip
+
+
+def test_the_product_speaks_of_the_product():
+    found = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for p in PRODUCT
+        for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1)
+        if MAKING_OF.search(line)
+    ]
+    assert found == [], "\n".join(found)
