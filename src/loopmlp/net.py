@@ -83,7 +83,7 @@ if not TYPE_CHECKING:  # hidden from type checkers, which would take any name fo
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def accepts_hidden(cls: type[_D]) -> type[_D]:
+def _accepts_hidden(cls: type[_D]) -> type[_D]:
     """Let ``cls(..., hidden=X)``, the old spelling, construct ``cls(..., activation=X)``
     with a FutureWarning. For the dataclasses whose field ``hidden`` became ``activation``
     (``Net``, ``loopmlp.workloads.NetWorkload``); their generated ``__init__`` is kept."""
@@ -103,7 +103,7 @@ def accepts_hidden(cls: type[_D]) -> type[_D]:
     return cls
 
 
-@accepts_hidden
+@_accepts_hidden
 @dataclass(eq=False, repr=False)
 class Net:
     """A multilayer perceptron of any depth, trained by a backend's ``net_*`` kernels.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .net import _renamed, accepts_hidden
+from .net import _accepts_hidden, _renamed
 
 # The lecture's nets, as (n_in, n_hid, n_out).
 NETS = {
@@ -269,7 +269,7 @@ def net_flop_count(kernel: str, sizes: tuple[int, ...], batch_size: int = 1) -> 
     return forward + 2 * above_first + update
 
 
-@accepts_hidden
+@_accepts_hidden
 @dataclass(frozen=True)
 class NetWorkload:
     """``kernel`` (``net_train`` for one epoch, or ``net_predict``) on a ``Net`` of ``sizes``
