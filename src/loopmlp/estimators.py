@@ -449,9 +449,11 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
     >>> from loopmlp import LoopMLPClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = LoopMLPClassifier((32,), activation="relu", learning_rate_init=0.01,
-    ...                         init="scaled", random_state=0).fit(X / 16, y)
-    >>> clf.predict(X[:3] / 16)                             # doctest: +SKIP
+    ...                         init="scaled", max_iter=20, random_state=0).fit(X / 16, y)
+    >>> clf.predict(X[:3] / 16)
     array([0, 1, 2])
+    >>> clf.predict_proba(X[:3] / 16).shape
+    (3, 10)
     """
 
     def __sklearn_tags__(self):
@@ -461,7 +463,28 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
 
     def fit(self, X, y):
         """Train on ``X (n_samples, n_features)`` and labels ``y (n_samples,)`` (or a
-        multilabel indicator ``(n_samples, n_labels)``); returns ``self``."""
+        multilabel indicator ``(n_samples, n_labels)``); returns ``self``.
+
+        A new net from ``random_state`` (or, with ``warm_start``, the fitted one), trained
+        for at most ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs; converted to ``dtype``.
+        y : array_like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator matrix.
+
+        Returns
+        -------
+        self : LoopMLPClassifier
+            The fitted classifier.
+
+        Raises
+        ------
+        ValueError
+            Bad parameters or input, or training that diverged (non-finite weights).
+        """
         return self._fit(X, y, incremental=False)
 
     def partial_fit(self, X, y, classes=None):
@@ -469,6 +492,27 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
 
         ``classes`` (every label of all the calls, e.g. ``np.unique(y_all)``) is required on
         the first call, as scikit-learn's; later ``y`` may hold any subset of them.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs.
+        y : array_like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (a subset of ``classes``), or a multilabel indicator matrix.
+        classes : array_like of shape (n_classes,), optional
+            Every class of all the calls; required on the first call only.
+
+        Returns
+        -------
+        self : LoopMLPClassifier
+            The classifier, one epoch further: ``k`` calls give the model of ``fit`` with
+            ``max_iter=k``, bit for bit.
+
+        Raises
+        ------
+        ValueError
+            No ``classes`` on the first call, other ``classes`` than before, labels not
+            in ``classes``, ``early_stopping=True``, or data that needs another net.
         """
         fitted = self.__sklearn_is_fitted__()
         if not fitted and classes is None:
@@ -521,7 +565,19 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
         return accuracy_score(y, self._decode(self._forward(X, validate=False)))
 
     def predict(self, X):
-        """The predicted labels, ``(n_samples,)`` (or ``(n_samples, n_labels)``)."""
+        """The predicted labels, ``(n_samples,)`` (or ``(n_samples, n_labels)``).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The inputs; converted to ``dtype``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The class of the highest output for each row (one sigmoid output: the class of
+            ``p > 0.5``), or the labels whose outputs are above 0.5 (multilabel).
+        """
         return self._decode(self._forward(X))
 
     def predict_proba(self, X):
@@ -529,6 +585,16 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
 
         Softmax outputs as they are; one sigmoid output ``p`` as ``[1 - p, p]``; multilabel:
         each label's sigmoid output (the rows need not sum to 1).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The inputs; converted to ``dtype``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            float64, whatever ``dtype`` is.
         """
         out = self._forward(X)
         if out.shape[1] > 1:
@@ -565,6 +631,16 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
     Not supported: sparse ``X``, ``sample_weight``. Online SGD with identity outputs
     follows the targets' scale: standardise them (``TransformedTargetRegressor``) if they
     are large.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from loopmlp import LoopMLPRegressor
+    >>> X = np.random.default_rng(0).random((200, 2))
+    >>> y = X[:, 0] + 2 * X[:, 1]
+    >>> reg = LoopMLPRegressor((8,), max_iter=50, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape, bool(reg.score(X, y) > 0.99)
+    ((3,), True)
     """
 
     _parameter_constraints: dict = {
@@ -615,11 +691,51 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
 
     def fit(self, X, y):
         """Train on ``X (n_samples, n_features)`` and ``y (n_samples,)`` or
-        ``(n_samples, n_outputs)``; returns ``self``."""
+        ``(n_samples, n_outputs)``; returns ``self``.
+
+        A new net from ``random_state`` (or, with ``warm_start``, the fitted one), trained
+        for at most ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs; converted to ``dtype``.
+        y : array_like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets; in [0, 1] with ``out_activation="sigmoid"``.
+
+        Returns
+        -------
+        self : LoopMLPRegressor
+            The fitted regressor.
+
+        Raises
+        ------
+        ValueError
+            Bad parameters or input, or training that diverged (non-finite weights).
+        """
         return self._fit(X, y, incremental=False)
 
     def partial_fit(self, X, y):
-        """One epoch over ``X, y``, continuing the fitted net (or starting one)."""
+        """One epoch over ``X, y``, continuing the fitted net (or starting one).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs.
+        y : array_like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
+
+        Returns
+        -------
+        self : LoopMLPRegressor
+            The regressor, one epoch further: ``k`` calls give the model of ``fit`` with
+            ``max_iter=k``, bit for bit.
+
+        Raises
+        ------
+        ValueError
+            ``early_stopping=True``, or data that needs another net.
+        """
         return self._fit(X, y, incremental=True)
 
     def _targets(self, y, first_pass, classes):
@@ -643,6 +759,17 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
         return r2_score(y, out.ravel() if out.shape[1] == 1 else out)
 
     def predict(self, X):
-        """The predictions, ``(n_samples,)`` for one output, else ``(n_samples, n_outputs)``."""
+        """The predictions, ``(n_samples,)`` for one output, else ``(n_samples, n_outputs)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The inputs; converted to ``dtype``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            float64, whatever ``dtype`` is.
+        """
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out
