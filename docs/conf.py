@@ -12,6 +12,7 @@ the commands write into ``docs/_generated/``.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import loopmlp
@@ -114,6 +115,22 @@ def _results_rst(runs: dict, gates: dict) -> str:
     return "".join(f".. |{k}| replace:: {v}\n" for k, v in values.items())
 
 
+def benchmark_tables(app) -> None:
+    """The benchmarks page's tables, from the stored ``loopmlp bench`` reports.
+
+    ``docs/render_benchmarks.py`` writes them into ``_generated/`` (its ``write_docs``); the
+    page includes them. Nothing happens while that script is absent.
+    """
+    script = HERE / "render_benchmarks.py"
+    if not script.exists():
+        return
+    spec = importlib.util.spec_from_file_location("render_benchmarks", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write_docs()
+
+
 def setup(app):
     app.connect("builder-inited", experiment_pictures)
+    app.connect("builder-inited", benchmark_tables)
     return {"parallel_read_safe": True}
