@@ -497,7 +497,28 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
 
     def fit(self: _E, X: ArrayLike, y: ArrayLike) -> _E:
         """Train on ``X (n_samples, n_features)`` and labels ``y (n_samples,)`` (or a
-        multilabel indicator ``(n_samples, n_labels)``); returns ``self``."""
+        multilabel indicator ``(n_samples, n_labels)``); returns ``self``.
+
+        A new net from ``random_state`` (or, with ``warm_start``, the fitted one), trained
+        for at most ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs; converted to ``dtype``.
+        y : array_like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator matrix.
+
+        Returns
+        -------
+        self : LoopMLPClassifier
+            The fitted classifier.
+
+        Raises
+        ------
+        ValueError
+            Bad parameters or input, or training that diverged (non-finite weights).
+        """
         return self._fit(X, y, incremental=False)
 
     def partial_fit(self: _E, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> _E:
@@ -505,6 +526,27 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
 
         ``classes`` (every label of all the calls, e.g. ``np.unique(y_all)``) is required on
         the first call, as scikit-learn's; later ``y`` may hold any subset of them.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs.
+        y : array_like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (a subset of ``classes``), or a multilabel indicator matrix.
+        classes : array_like of shape (n_classes,), optional
+            Every class of all the calls; required on the first call only.
+
+        Returns
+        -------
+        self : LoopMLPClassifier
+            The classifier, one epoch further: ``k`` calls give the model of ``fit`` with
+            ``max_iter=k``, bit for bit.
+
+        Raises
+        ------
+        ValueError
+            No ``classes`` on the first call, other ``classes`` than before, labels not
+            in ``classes``, ``early_stopping=True``, or data that needs another net.
         """
         fitted = self.__sklearn_is_fitted__()
         if not fitted and classes is None:
@@ -557,7 +599,19 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
         return accuracy_score(y, self._decode(self._forward(X, validate=False)))
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """The predicted labels, ``(n_samples,)`` (or ``(n_samples, n_labels)``)."""
+        """The predicted labels, ``(n_samples,)`` (or ``(n_samples, n_labels)``).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The inputs; converted to ``dtype``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The class of the highest output for each row (one sigmoid output: the class of
+            ``p > 0.5``), or the labels whose outputs are above 0.5 (multilabel).
+        """
         return self._decode(self._forward(X))
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
@@ -565,6 +619,16 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
 
         Softmax outputs as they are; one sigmoid output ``p`` as ``[1 - p, p]``; multilabel:
         each label's sigmoid output (the rows need not sum to 1).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The inputs; converted to ``dtype``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            float64, whatever ``dtype`` is.
         """
         out = self._forward(X)
         if out.shape[1] > 1:
@@ -663,11 +727,51 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
 
     def fit(self: _E, X: ArrayLike, y: ArrayLike) -> _E:
         """Train on ``X (n_samples, n_features)`` and ``y (n_samples,)`` or
-        ``(n_samples, n_outputs)``; returns ``self``."""
+        ``(n_samples, n_outputs)``; returns ``self``.
+
+        A new net from ``random_state`` (or, with ``warm_start``, the fitted one), trained
+        for at most ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs; converted to ``dtype``.
+        y : array_like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets; in [0, 1] with ``out_activation="sigmoid"``.
+
+        Returns
+        -------
+        self : LoopMLPRegressor
+            The fitted regressor.
+
+        Raises
+        ------
+        ValueError
+            Bad parameters or input, or training that diverged (non-finite weights).
+        """
         return self._fit(X, y, incremental=False)
 
     def partial_fit(self: _E, X: ArrayLike, y: ArrayLike) -> _E:
-        """One epoch over ``X, y``, continuing the fitted net (or starting one)."""
+        """One epoch over ``X, y``, continuing the fitted net (or starting one).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs.
+        y : array_like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
+
+        Returns
+        -------
+        self : LoopMLPRegressor
+            The regressor, one epoch further: ``k`` calls give the model of ``fit`` with
+            ``max_iter=k``, bit for bit.
+
+        Raises
+        ------
+        ValueError
+            ``early_stopping=True``, or data that needs another net.
+        """
         return self._fit(X, y, incremental=True)
 
     def _targets(self, y, first_pass, classes):
@@ -691,6 +795,17 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
         return r2_score(y, out.ravel() if out.shape[1] == 1 else out)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """The predictions, ``(n_samples,)`` for one output, else ``(n_samples, n_outputs)``."""
+        """The predictions, ``(n_samples,)`` for one output, else ``(n_samples, n_outputs)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The inputs; converted to ``dtype``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            float64, whatever ``dtype`` is.
+        """
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out
