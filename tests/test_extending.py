@@ -53,13 +53,15 @@ def test_lecture_kernels_match_reference(shape):
 
 NETS = [
     dict(sizes=(3, 5, 4, 2), dtype="float64"),
-    dict(sizes=(4, 6, 3), hidden="relu", output="softmax", loss="cross_entropy", dtype="float32"),
+    dict(
+        sizes=(4, 6, 3), activation="relu", output="softmax", loss="cross_entropy", dtype="float32"
+    ),
 ]
 
 
 def deep_args(net):
     """The deep kernels' arguments for ``net``: codes, tuples of weights and scratch."""
-    codes = [getattr(ref, name.upper()) for name in (net.hidden, net.output, net.loss)]
+    codes = [getattr(ref, name.upper()) for name in (net.activation, net.output, net.loss)]
     return codes, tuple(w.copy() for w in net.weights), tuple(b.copy() for b in net.biases)
 
 
