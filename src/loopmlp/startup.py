@@ -1,0 +1,310 @@
+"""How long a fresh process takes to its first result, and where that time goes.
+
+A script that trains with loopmlp pays, every time it runs: starting Python, importing NumPy
+(and scikit-learn, for an estimator), loading the backend (numba's backend imports numba),
+and the first call, which for ``numba`` loads the compiled kernels from numba's on-disk
+cache, or compiles them when the cache has none (right after ``pip install``, after an
+upgrade, in a fresh ``NUMBA_CACHE_DIR``). :func:`measure` runs such a script in fresh
+processes and times each of those steps::
+
+    >>> from loopmlp import startup
+    >>> r = startup.measure("numba", "train_epoch", cache="warm", repeat=5)  # doctest: +SKIP
+    >>> r.minimum("first_result_s"), r.median("first_result_s")            # doctest: +SKIP
+    >>> print(startup.format_table([r]))                                  # doctest: +SKIP
+
+``cache="warm"``: every timed process finds the kernels in numba's cache (one untimed
+process fills it first); ``"cold"``: every timed process starts from an empty cache. Either
+way the cache is a private folder, never the user's own. The other backends have no such
+cache: for them the two are the same measurement.
+
+:func:`warm_cache` fills numba's cache (the user's own) with the kernels that the usual calls
+need, so that no script pays the compilation; ``loopmlp warm`` calls it.
+
+The steps (keys of each run, in seconds):
+
+``python_s``
+    From starting the process to the first line of the script (interpreter and site).
+``numpy_s``, ``loopmlp_s``
+    ``import numpy``; ``import loopmlp`` (for ``fit``, the estimators too, hence
+    scikit-learn).
+``backend_s``
+    ``loopmlp.get_backend(name)``: the backend's module, numba for ``numba``.
+``first_s``, ``again_s``
+    The first call, then the same call again in the same process on fresh weights: the
+    difference is what the first call spends loading (or compiling) rather than computing.
+``first_result_s``
+    From starting the process to the end of the first call: what a script waits for.
+``total_s``
+    The whole process, its exit included.
+
+Counts that do not depend on the machine's load come with them: ``modules`` (how many
+modules each step imported) and, for ``numba``, ``loaded`` and ``compiled`` (kernel
+overloads the first call took from the cache, and compiled). ``profile=True`` adds the
+functions that took longest in ``backend`` and the first call (cProfile, cumulative).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BACKENDS = ("python", "numba", "cython", "numpy")
+CACHES = ("warm", "cold")
+
+# What each workload's first call does: small, so that the call itself is not what is timed.
+WORKLOADS = {
+    "train_epoch": "one online epoch of the lecture's 60-6-4 net on 100 rows (train_epoch)",
+    "net_train": "one online epoch of a 64-32-10 softmax net on 100 rows (net_train)",
+    "fit": "LoopMLPClassifier(hidden_layer_sizes=(32,), max_iter=1).fit on 100 rows of "
+    "64 features, 10 classes",
+}
+
+STEPS = ("python_s", "numpy_s", "loopmlp_s", "backend_s", "first_s")
+
+# The script each fresh process runs: argv[1] is a JSON job. It prints one JSON line.
+_CHILD = r"""
+import json, sys, time
+wall0 = time.time()
+t0 = time.perf_counter()
+job = json.loads(sys.argv[1])
+counts = {}
+n = len(sys.modules)
+
+def step(name, t):
+    global n
+    counts[name] = len(sys.modules) - n
+    n = len(sys.modules)
+    return time.perf_counter() - t
+
+import warnings
+warnings.simplefilter("ignore")  # fit with max_iter=1 warns that it did not converge
+t = time.perf_counter()
+import numpy as np
+numpy_s = step("numpy", t)
+t = time.perf_counter()
+import loopmlp
+if job["workload"] == "fit":
+    from loopmlp import LoopMLPClassifier
+loopmlp_s = step("loopmlp", t)
+
+profiler = None
+if job["profile"]:
+    import cProfile
+    profiler = cProfile.Profile()
+    profiler.enable()
+t = time.perf_counter()
+k = loopmlp.get_backend(job["backend"])
+backend_s = step("backend", t)
+
+rng = np.random.default_rng(0)
+
+def call():
+    if job["workload"] == "train_epoch":
+        X, Y = rng.random((100, 60)), rng.random((100, 4))
+        wh, bh, wo, bo = loopmlp.init_weights(60, 6, 4, seed=0)
+        return k.train_epoch(X, Y, wh, bh, wo, bo, 0.1)
+    if job["workload"] == "net_train":
+        X, Y = rng.random((100, 64)), np.eye(10)[rng.integers(0, 10, 100)]
+        net = loopmlp.init_net([64, 32, 10], output="softmax", loss="cross_entropy")
+        return k.net_train(net, X, Y, 0.1, 1)
+    X, y = rng.random((100, 64)), rng.integers(0, 10, 100)
+    model = LoopMLPClassifier(hidden_layer_sizes=(32,), max_iter=1, random_state=0,
+                              backend=job["backend"])
+    return model.fit(X, y)
+
+t = time.perf_counter()
+call()
+first_s = step("first", t)
+first_wall = time.time()
+if profiler is not None:
+    profiler.disable()
+t = time.perf_counter()
+call()
+again_s = time.perf_counter() - t
+
+out = dict(wall0=wall0, first_wall=first_wall, numpy_s=numpy_s, loopmlp_s=loopmlp_s,
+           backend_s=backend_s, first_s=first_s, again_s=again_s, modules=counts)
+if "numba" in sys.modules:
+    import gc
+    from numba.core.dispatcher import Dispatcher
+    hits = misses = 0
+    for d in gc.get_objects():
+        if isinstance(d, Dispatcher):
+            hits += sum(d.stats.cache_hits.values())
+            misses += sum(d.stats.cache_misses.values())
+    out.update(loaded=hits, compiled=misses)
+if profiler is not None:
+    import pstats
+    stats = pstats.Stats(profiler).stats
+    top = sorted(stats.items(), key=lambda kv: -kv[1][3])
+    out["profile"] = [
+        ["%s:%d(%s)" % (f, line, name), round(v[3], 4)]
+        for (f, line, name), v in top
+        if not f.startswith("<")
+    ][: job["profile"]]
+print("LOOPMLP-STARTUP " + json.dumps(out))
+"""
+
+
+@dataclasses.dataclass
+class Startup:
+    """The fresh processes of one measurement: ``backend``, ``workload`` and ``cache``
+    (``"warm"`` or ``"cold"``), and each process's ``runs`` (a dict of the steps in seconds,
+    as the module says, and the counts)."""
+
+    backend: str
+    workload: str
+    cache: str
+    runs: list[dict]
+
+    def values(self, key: str) -> list[float]:
+        return [r[key] for r in self.runs]
+
+    def minimum(self, key: str) -> float:
+        return min(self.values(key))
+
+    def median(self, key: str) -> float:
+        return statistics.median(self.values(key))
+
+    def as_dict(self) -> dict:
+        """For JSON: the fields, and each step's minimum and median."""
+        keys = (*STEPS, "first_result_s", "again_s", "total_s")
+        return dict(
+            dataclasses.asdict(self),
+            min={k: self.minimum(k) for k in keys},
+            median={k: self.median(k) for k in keys},
+        )
+
+
+def run_once(
+    backend: str,
+    workload: str,
+    cache_dir: str,
+    profile: int = 0,
+    env: dict | None = None,
+    timeout: float = 900,
+) -> dict:
+    """One fresh process running ``workload`` on ``backend`` with ``cache_dir`` as numba's
+    cache; its steps in seconds (see the module's docstring) and counts."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    if workload not in WORKLOADS:
+        raise ValueError(f"unknown workload {workload!r}; choose one of {tuple(WORKLOADS)}")
+    job = dict(backend=backend, workload=workload, profile=int(profile))
+    env = dict(os.environ if env is None else env, NUMBA_CACHE_DIR=str(cache_dir))
+    start = time.time()
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, json.dumps(job)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    total = time.perf_counter() - t
+    lines = [s for s in proc.stdout.splitlines() if s.startswith("LOOPMLP-STARTUP ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"the {backend} {workload} process exited with {proc.returncode}:\n"
+            f"{proc.stdout}{proc.stderr}"
+        )
+    out = json.loads(lines[-1].split(" ", 1)[1])
+    wall0, first_wall = out.pop("wall0"), out.pop("first_wall")
+    out["python_s"] = max(wall0 - start, 0.0)
+    out["first_result_s"] = first_wall - start
+    out["total_s"] = total
+    return out
+
+
+def measure(
+    backend: str,
+    workload: str = "train_epoch",
+    cache: str = "warm",
+    repeat: int = 5,
+    profile: int = 0,
+    env: dict | None = None,
+) -> Startup:
+    """``repeat`` fresh processes, each running ``workload``'s first call on ``backend``.
+
+    ``cache="warm"``: the processes share one private numba cache folder, filled by one
+    untimed process first; ``"cold"``: each process has a new, empty one. ``profile``: that
+    many of the slowest functions of each process's backend load and first call.
+    """
+    if cache not in CACHES:
+        raise ValueError(f"cache must be one of {CACHES}, got {cache!r}")
+    if repeat < 1:
+        raise ValueError(f"repeat must be >= 1, got {repeat}")
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="loopmlp-startup-") as tmp:
+        if cache == "warm":
+            run_once(backend, workload, os.path.join(tmp, "cache"), env=env)
+        for i in range(repeat):
+            folder = os.path.join(tmp, "cache" if cache == "warm" else f"cold{i}")
+            runs.append(run_once(backend, workload, folder, profile, env))
+    return Startup(backend, workload, cache, runs)
+
+
+def measure_all(
+    backends=BACKENDS,
+    workloads=tuple(WORKLOADS),
+    caches=CACHES,
+    repeat: int = 5,
+    progress=None,
+) -> list[Startup]:
+    """:func:`measure` for every backend, workload and cache; ``progress(text)`` is called
+    before each. The other backends than ``numba`` have no cache: they are measured once,
+    as ``"warm"``."""
+    results = []
+    for workload in workloads:
+        for backend in backends:
+            for cache in caches:
+                if cache == "cold" and backend != "numba" and "warm" in caches:
+                    continue
+                if progress is not None:
+                    progress(f"startup: {backend} {workload}, {cache} cache")
+                results.append(measure(backend, workload, cache, repeat))
+    return results
+
+
+def format_table(results: list[Startup]) -> str:
+    """A text table of ``results``: each step's median in ms, and the counts."""
+    head = (
+        "workload",
+        "backend",
+        "cache",
+        "first result",
+        "min",
+        "python",
+        "numpy",
+        "loopmlp",
+        "backend",
+        "1st call",
+        "again",
+        "loaded",
+        "compiled",
+    )
+    rows = [head]
+    for r in results:
+        ms = [f"{1000 * r.median(k):,.0f}" for k in ("first_result_s",)]
+        ms += [f"{1000 * r.minimum('first_result_s'):,.0f}"]
+        ms += [f"{1000 * r.median(k):,.0f}" for k in (*STEPS, "again_s")]
+        counts = [str(r.runs[0].get(k, "-")) for k in ("loaded", "compiled")]
+        rows.append((r.workload, r.backend, r.cache, *ms, *counts))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = [
+        "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        for row in rows
+    ]
+    return "\n".join(
+        [
+            "ms, the median of fresh processes (min: the fastest); first result: from the "
+            "process's start to the end of the first call",
+            *lines,
+        ]
+    )
