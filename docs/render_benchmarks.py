@@ -29,16 +29,17 @@ PEERS = ("numpy", "torch", "jax")
 CONTENDERS = LOOPS + PEERS
 
 # The README's headline rows: (label, workload name in the report). ns per sample (or row).
+DEEP = "784-512-10 relu/softmax/cross_entropy"
 HEADLINE = (
     ("online SGD epoch, 60-6-4 (the lecture's)", "train_epoch 60-6-4 N=16384"),
     ("online SGD epoch, 784-512-10", "train_epoch 784-512-10 N=64"),
     ("predict 784-512-10 (the lecture's net)", "predict 784-512-10 N=10000"),
-    ("deep net predict 784-512-10, float64", "net_predict 784-512-10 relu/softmax/cross_entropy N=10000 float64"),
-    ("deep net predict 784-512-10, float32", "net_predict 784-512-10 relu/softmax/cross_entropy N=10000 float32"),
+    ("deep net predict 784-512-10, float64", f"net_predict {DEEP} N=10000 float64"),
+    ("deep net predict 784-512-10, float32", f"net_predict {DEEP} N=10000 float32"),
     ("deep net predict 64-32-10", "net_predict 64-32-10 relu/softmax/cross_entropy N=1797 float64"),
-    ("mini-batches of 32, 784-512-10, float64", "net_train 784-512-10 relu/softmax/cross_entropy batch 32 N=256 float64"),
-    ("mini-batches of 32, 784-512-10, float32", "net_train 784-512-10 relu/softmax/cross_entropy batch 32 N=256 float32"),
-)  # fmt: skip
+    ("mini-batches of 32, 784-512-10, float64", f"net_train {DEEP} batch 32 N=256 float64"),
+    ("mini-batches of 32, 784-512-10, float32", f"net_train {DEEP} batch 32 N=256 float32"),
+)
 
 
 def load_reports(folder: Path = REPORTS) -> dict[str, dict]:
@@ -67,14 +68,11 @@ def ports_sentence(report: dict) -> str:
     nofma = peak["nofma"]["float64"]["1"]
     fma = peak["fma"]["float64"]["1"]
     shared = nofma < 0.8 * fma
-    return (
-        f"No-FMA peak {nofma:.1f} GFLOP/s against {fma:.1f} with FMA (float64, one thread): "
-        + (
-            "on this CPU multiplies and adds share the FMA ports, so loops that round twice "
-            "reach a lower ceiling than BLAS."
-            if shared
-            else "on this CPU adds have their own pipes, so rounding twice costs no peak."
-        )
+    return f"No-FMA peak {nofma:.1f} GFLOP/s against {fma:.1f} with FMA (float64, one thread): " + (
+        "on this CPU multiplies and adds share the FMA ports, so loops that round twice "
+        "reach a lower ceiling than BLAS."
+        if shared
+        else "on this CPU adds have their own pipes, so rounding twice costs no peak."
     )
 
 
@@ -147,16 +145,21 @@ def docs_rst(reports: dict[str, dict]) -> str:
         out += [ports_sentence(report), ""]
         peak = report["peak"]
         peak_rows = [
-            [f"no-FMA {dt} (our loops' ceiling)", *(f"{peak['nofma'][dt][t]:.1f}" for t in ("1", "2"))]
+            [f"no-FMA {dt} (our loops' ceiling)", *(f"{peak['nofma'][dt][t]:.1f}" for t in "12")]
             for dt in ("float64", "float32")
-        ] + [["FMA float64 (BLAS matmul)", *(f"{peak['fma']['float64'][t]:.1f}" for t in ("1", "2"))]]  # fmt: skip
+        ]
+        peak_rows.append(
+            ["FMA float64 (BLAS matmul)", *(f"{peak['fma']['float64'][t]:.1f}" for t in "12")]
+        )
         out += _rst_table(["peak, GFLOP/s", "1 thread", "2 threads"], peak_rows)
         body = []
         for name, row in _rows(report).items():
             best = _best(row)
             cells = [f"**{_ns(row.get(b))}**" if b == best else _ns(row.get(b)) for b in CONTENDERS]
             body.append([f"``{name}``", *cells, _verdict(row)])
-        out += _rst_table(["workload, ns a sample, row or call", *CONTENDERS, "loops against peers"], body)
+        out += _rst_table(
+            ["workload, ns a sample, row or call", *CONTENDERS, "loops against peers"], body
+        )
     return "\n".join(out)
 
 

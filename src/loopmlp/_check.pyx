@@ -1,10 +1,7 @@
-# cython: boundscheck=False, wraparound=False
 """Argument checks for every public kernel, written once for all backends.
 
-Compiled because it runs on every per-sample call: checking update_network's nine
-arguments here costs about 0.15 us and neural_response's five about 0.07 us (2-core EPYC,
-float64 C arrays; most of it is the Python call itself), the same checks in interpreted
-Python about 3 us, more than the kernels.
+Compiled because it runs on every per-sample call: in interpreted Python the checks would
+cost more than the kernels; compiled, most of their cost is the Python call itself.
 
 The rules (the README's "Bad input" section states them for users):
 

@@ -4,9 +4,8 @@ same source (setup.py); importing a wider build on a CPU without its instruction
 crash, so the check runs in the SSE2 build.
 
 The AVX-512 build runs float32 nets too: with 256-bit vectors and AVX-512's 32 registers, a
-pass's 64 float32 sums take 8 registers (784-512-10 ``net_predict``, 2 threads, one
-thread's best of 7: 4,757-4,833 ns a row, against 5,172-5,961 on the AVX2 build and
-9,858-10,217 with 512-bit vectors, where gcc paired two rows' sums in one register)."""
+pass's 64 float32 sums take 8 registers, without the AVX2 build's spills (with 512-bit
+vectors gcc paired two rows' sums in one register; setup.py)."""
 
 from ._cython import CPU_HAS_AVX2, CPU_HAS_AVX512
 

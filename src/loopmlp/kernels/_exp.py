@@ -1,11 +1,11 @@
 """``exp`` as the C library computes it, written out so compiled loops can inline it.
 
-The reference's sigmoid calls the C library's ``exp`` (``math.exp``), one call per unit:
-measured here, 7 ns each in a C loop of independent calls, most of a 60-6-4 row's
-arithmetic. glibc (2.28 and later) computes ``exp(x)`` for ``2**-54 <= |x| < 512`` with a
-short branch-free sequence (``sysdeps/ieee754/dbl-64/e_exp.c``, from Arm's optimized
-routines): ``x = k ln2/128 + r``, ``exp(x) = 2**(k/128) exp(r)``, ``2**(k/128)`` from a table
-of 128 pairs and ``exp(r) - 1`` a degree-5 polynomial. ``exp`` below is that sequence with
+The reference's sigmoid calls the C library's ``exp`` (``math.exp``), one call per unit,
+most of a small net's arithmetic. glibc (2.28 and later) computes ``exp(x)`` for
+``2**-54 <= |x| < 512`` with a short branch-free sequence
+(``sysdeps/ieee754/dbl-64/e_exp.c``, from Arm's optimized routines): ``x = k ln2/128 + r``,
+``exp(x) = 2**(k/128) exp(r)``, ``2**(k/128)`` from a table of 128 pairs and ``exp(r) - 1``
+a degree-5 polynomial. ``exp`` below is that sequence with
 that table and those constants, operation for operation, so it returns the C library's bits;
 outside that range (tiny ``x``, overflow, underflow, inf, NaN) it calls the C library.
 
@@ -21,7 +21,7 @@ otherwise. ``WITNESSES`` are inputs where the unfused sequence gives other bits 
 ``H = 2**(k/128)`` rounded to double and ``2**(k/128) = H (1 + T)``, rounded:
 ``tests/test_exp.py`` recomputes it to 60 digits. ``fma``, ``as_bits`` and ``as_double`` are
 exact Python stand-ins (``Fraction``), slow; the numba backend compiles ``exp`` with LLVM's
-``fma`` and bit casts in their place, and the Cython backend has a C twin (``_cython.pyx``).
+``fma`` and bit casts in their place, and the Cython backend has a C twin (``_cython_exp.h``).
 """
 
 import math

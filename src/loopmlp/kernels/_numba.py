@@ -7,7 +7,7 @@ its globals rebound so that calls go to the compiled twins and ``exp`` is ``math
 (LLVM's ``llvm.exp.f64``, which calls the C library's ``exp``, the same function the
 reference and the Cython backend call), or, where ``_exp.matches_libm()`` says it gives the C
 library's bits, ``_exp.exp`` compiled (that library's own sequence of operations, inlined
-into the loops: a sigmoid in 3.9 ns against 7.6; a whole layer's sigmoids in SIMD lanes,
+into the loops, a faster sigmoid; a whole layer's sigmoids in SIMD lanes,
 ``_rearranged.activate``). Bit-identity with the reference holds because:
 
 * ``fastmath`` is off, so LLVM neither reassociates sums nor contracts ``a * b + c`` into
@@ -53,8 +53,7 @@ def _slp_vectorize():
     """LLVM's SLP vectoriser on, for our kernels only (numba's default is off, process-wide).
 
     It turns the 8 side-by-side sums of ``_rearranged``'s panels into SIMD additions, each
-    lane exactly the scalar operation it replaces. Measured on a prototype of the 60-6-4
-    epoch with 4-unit panels: 583 ns a sample without it, 287 ns with it (241 ns with 8).
+    lane exactly the scalar operation it replaces; without it they stay scalar.
     Numba switched it off by default after miscompilations (numba#8852); the bit-identity
     tests are what vouch for our kernels.
 
@@ -234,7 +233,7 @@ def kernels(**options):
 
     def predict_rows(X, wh, bh, wo, bo):
         """The lecture's predict as the deep net's: the same sums, bias and sigmoid, through
-        the deep net's panels (eight rows a pass; 784-512-10: 15.5 -> 10.9 us a row with four)."""
+        the deep net's panels (eight rows a pass)."""
         return net_predict_rows(X, (wh, wo), (bh, bo), _reference.SIGMOID, _reference.SIGMOID)
 
     train_rows, train_epoch_rows = rows["train"], rows["train_epoch"]

@@ -1,7 +1,7 @@
 """numba's on-disk cache, made safe for what users do: run scripts again and again, at once.
 
 numba caches each compiled kernel next to its source (or in ``NUMBA_CACHE_DIR``). Three ways
-that cache went wrong for loopmlp (issue 9), and what this module does about each:
+that cache went wrong for loopmlp, and what this module does about each:
 
 1. **A cached caller that forgot its parallel callee** (the crash: SIGSEGV on the third run).
    A compiled function that calls a ``parallel=True`` function contains that callee's
@@ -12,12 +12,11 @@ that cache went wrong for loopmlp (issue 9), and what this module does about eac
    (``CPUCodeLibrary._unserialize`` in ``numba/core/codegen.py``). So a caller compiled in a
    process whose parallel callee came from the cache is saved with nothing to re-run, and
    the next process that loads it calls into a threading layer that was never launched.
-   Measured on the issue's three processes: ``_rearranged.train``'s first overload (compiled
-   with its callees) had ``reload_init = [_reload_parfors]``, the second (compiled over a
-   cached ``hidden_update_forward_threads``) had none, and loading it crashed; launching the
-   threading layer first made the same poisoned cache run. numba#8578 and numba#9938 report
+   So ``_rearranged.train`` compiled over a cached ``hidden_update_forward_threads`` has no
+   ``reload_init``, and loading it crashes; with the threading layer launched first, the
+   same cache runs. numba#8578 and numba#9938 report
    the same. :func:`launch_threads` launches it once, before any loopmlp kernel can be loaded,
-   so no cached overload depends on its own ``reload_init`` (4 ms, once per process).
+   so no cached overload depends on its own ``reload_init`` (once per process).
 
 2. **Two processes saving different overloads of one function at once.** numba numbers the
    data files of a function's overloads 1, 2, ... in order of saving: two processes that both

@@ -23,8 +23,8 @@ right on this machine and are tested, but the tolerances are the guarantee, not 
 Cached on disk under its own names: numba's cache index is keyed on the function's
 qualified name, source file and bytecode, not on the compile flags, so without the hash of
 the options in the clones' names (``_numba_cache.source_tag``) whichever variant compiled
-first would be loaded for both -- measured: with the fast kernels compiled first, the
-``numba`` backend loaded fastmath code and lost bit-identity.
+first would be loaded for both: with the fast kernels compiled first, the ``numba``
+backend would load fastmath code and lose bit-identity.
 """
 
 from ._numba import NUMBA_OPTIONS, kernels

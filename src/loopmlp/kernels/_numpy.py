@@ -73,7 +73,7 @@ train_epoch_literal = train_epoch
 
 
 # --------------------------------------------------------------------------------------
-# The deep net (issue 10): the reference's net_* kernels, one whole-layer statement per
+# The deep net: the reference's net_* kernels, one whole-layer statement per
 # loop over nodes; same names, same arguments. Arrays keep the net's dtype throughout:
 # Python numbers mixed with float32 arrays stay float32, and scalars are made with the
 # arrays' own type (real). One difference beyond summation order: for float32, np.exp,

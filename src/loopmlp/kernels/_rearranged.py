@@ -2,8 +2,8 @@
 
 The ``numba`` backend compiles these for ``train_epoch`` and ``train``, and the deep net's
 ``net_predict`` (which the lecture's ``predict`` runs through) and mini-batch ``net_train``;
-``_cython.pyx`` mirrors them. Per-sample ``neural_response`` and ``update_network`` stay
-the lecture's literal loops everywhere.
+``_cython.pyx`` (its ``.pxi`` files) mirrors them. Per-sample ``neural_response`` and
+``update_network`` stay the lecture's literal loops everywhere.
 
 Why every bit is kept: each unit's weighted sum still adds the same terms in the same
 order (``val += x[i] * w[h, i]`` for ``i = 0, 1, ...``, then the bias), and each weight
@@ -34,9 +34,7 @@ is laid out differently inside the call (and copied back before it returns):
   lanes. ``net_predict`` checks each block of ``X`` for NaN and inf as it reads it
   (``all_finite``), so its caller need not scan ``X`` first; neither changes a result.
 
-Measured on a 2-core AMD EPYC (Zen 3), numba, ns a sample: 60-6-4 epoch 388 -> ~250;
-784-512-10 epoch 199,000 -> ~90,000 on 2 threads (it streams 3.2 MB of weights in and out
-per sample: memory bound). ``prange`` is ``range`` here and numba's ``prange`` when
+``prange`` is ``range`` here and numba's ``prange`` when
 compiled; the Cython build gets SSE2, AVX2 or AVX-512 registers, numba the host's.
 """
 
@@ -174,7 +172,7 @@ def hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, val, g_star
 
 # The same on all threads, each on its share of the panels: a weight is still updated and
 # read by one thread, in the same order. Worth it only for big nets (PARALLEL_WEIGHTS): a
-# parallel region costs about 1.5 us to start, once per sample.
+# parallel region costs more to start, once per sample, than a small net's sample.
 def hidden_update_forward_threads(prev, delta_hid, lrate, inp, whp, bh, hid, vals):
     num_panels = whp.shape[0]
     threads = vals.shape[0]
@@ -254,7 +252,8 @@ def activate(act, func):
     """``_reference.activate``, with a layer's sigmoid at once where ``_exp.exp_core`` covers
     every e^-val: the reference's operations (``exp`` is ``exp_core`` there), in a loop with
     no branch, which LLVM's loop vectoriser runs in SIMD lanes (the range test inside
-    ``exp`` kept it from doing so). ``_cython``'s ``_activate`` does the same."""
+    ``exp`` kept it from doing so). ``_cython``'s ``_activate`` does the same, with the two
+    loops in C (``_cython_exp.h``)."""
     if func == SIGMOID and exp_lanes:
         real = act.dtype.type
         num_nodes = act.shape[0]
@@ -302,7 +301,7 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
 
 
 # Whether every value of the 2-D a is finite: v - v is 0 for a finite v, NaN for NaN or
-# inf. No early exit, so the loop vectorises.
+# inf. No early exit, so the loop vectorises. (Cython's is C, in _cython_exp.h.)
 def all_finite(a):
     bad = False
     for r in range(a.shape[0]):
@@ -449,9 +448,7 @@ def panel_block(p, first, n, wp, g, val):
 # panel_block for float32 and panels of 16 columns: the n <= 4 vectors q of p from row
 # first and the 16 columns k of panel g. A vector's 16 float32 sums fill one 512-bit
 # register, as a float64 vector's 8 do in panel_block; panel_block's 8 float32 fill half
-# of one, with twice the instructions for the same sums. 784-512-10 float32 net_predict,
-# numba, ns a row: one thread 9,373-9,429 -> 7,762-7,767; two threads, four A/B rounds,
-# median 4,939 -> 4,226.
+# of one, with twice the instructions for the same sums.
 def panel_block_wide(p, first, n, wp, g, val):
     real = val.dtype.type
     pa = p[first]
@@ -557,6 +554,8 @@ def layer_response(prev, w, b, func, act):
 # The deep net's hidden_delta (``_reference.hidden_delta``, same arguments) walking w_next
 # row by row: every unit's err_prop still adds delta_next[o] w_next[o, h] for o = 0, 1, ...
 # in that order, but all units' sums advance together over contiguous memory.
+# (_cython_deep.pxi's _hidden_delta writes the loop over h out eight units at a time, for
+# gcc's SLP vectoriser, where numba has LLVM's loop vectoriser; the same sums.)
 def hidden_delta(act, w_next, delta_next, func, delta):
     real = act.dtype.type
     num_hid_nodes = w_next.shape[1]
@@ -657,8 +656,8 @@ def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_
 # the rows as the sum's index: eight units' deltas (delta transposed) through each panel of
 # 8 inputs (prev transposed, in panels; float32: four units, panels of 16). A block of a
 # pass's units' sums is kept apart and then stepped in one pass over their rows of w, which
-# streams w through the cache once (the step interleaved with the sums ran 1.4x slower on
-# 784-512-10, measured). The blocks run on numba's threads.
+# streams w through the cache once (the step interleaved with the sums was slower). The
+# blocks run on numba's threads.
 def batch_update(prev, delta, w, b, lrate, num_batch):
     per_pass = 64 // panel_width(w)  # units
     prevp = to_panels(prev.T, panel_width(w))   # (panels of inputs, rows, width)
@@ -667,7 +666,9 @@ def batch_update(prev, delta, w, b, lrate, num_batch):
         batch_update_units(w, b, lrate, num_batch, prevp, delta_t, per_pass * q)
 
 
-# one pass of batch_update, its units from o_idx on (apart, as batch_forward_units)
+# one pass of batch_update, its units from o_idx on (apart, as batch_forward_units).
+# (_cython_panels.pxi packs prevp and delta_t by hand into scratch from its caller, and
+# writes the step out eight weights at a time, _step8, for gcc's SLP vectoriser.)
 def batch_update_units(w, b, lrate, num_batch, prevp, delta_t, o_idx):
     real = w.dtype.type
     rows = delta_t.shape[1]

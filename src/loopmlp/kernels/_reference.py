@@ -185,7 +185,7 @@ train_epoch_literal = train_epoch
 
 
 # --------------------------------------------------------------------------------------
-# The deep net (issue 10): a loop over layers around the lecture's loops over nodes.
+# The deep net: a loop over layers around the lecture's loops over nodes.
 #
 # Layer l (0 <= l < num_layers) maps the previous layer's activations (inp for l = 0) to
 # its own: w = weights[l] (n_{l+1}, n_l), b = biases[l] (n_{l+1},), act = acts[l]
@@ -351,7 +351,9 @@ def hidden_delta(act, w_next, delta_next, func, delta):
 
 
 # prev (num_inp_nodes,), delta (num_out_nodes,) -> w (num_out_nodes, num_inp_nodes),
-# b (num_out_nodes,) updated in place: one layer of update_network's adjust loops
+# b (num_out_nodes,) updated in place: one layer of update_network's adjust loops.
+# (_cython_deep.pxi's _layer_update writes each row's loop out eight weights at a time, for
+# gcc's SLP vectoriser, where numba has LLVM's loop vectoriser; the same updates.)
 def layer_update(prev, delta, w, b, lrate):
     num_inp_nodes = w.shape[1]
     num_out_nodes = w.shape[0]

@@ -1,0 +1,487 @@
+# The deep net's panel kernels: _rearranged.py's net_predict and mini-batch net_train.
+# Part of _cython.pyx, which includes it (one compile unit; not compiled alone).
+
+# ---------------------------------------------------------------------------------------
+# _rearranged.py's deep-net kernels: net_predict and net_train's mini-batches, layer by
+# layer through panels (_to_panels, _cython_lecture.pxi: wp[g, i_idx, k] = w[width g + k, i_idx],
+# zero-padded, is wp[(g * num_inp_nodes + i_idx) * width + k], width 8, or 16 in float32).
+# Keep them in step with it.
+
+# prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, width), b (num_out_nodes,)
+# -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.
+# _rearranged.panels_forward: 64 sums a pass, eight rows through a panel of 8 units
+# (_panel_block), or in float32 four through a panel of 16 (_panel_block_wide).
+cdef void _panels_forward(const real* prev, const real* wp, const real* b, real* act,
+                          Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                          Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t g, r, n, q, k, o_idx
+    cdef Py_ssize_t width = _panel_width(act)
+    cdef Py_ssize_t per_pass = 64 // width
+    cdef real val[64]  # val[q][k] at q * width + k
+    for g in range((num_out_nodes + width - 1) // width):
+        r = 0
+        while r < rows:
+            n = min(per_pass, rows - r)  # rows in this pass
+            if width == WIDE_PANEL:
+                _panel_block_wide(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
+                                  <real (*)[WIDE_PANEL]>val)
+            else:
+                _panel_block(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
+                             <real (*)[PANEL]>val)
+            for q in range(n):
+                for k in range(width):
+                    o_idx = width * g + k
+                    if o_idx < num_out_nodes:
+                        act[(r + q) * num_out_nodes + o_idx] = val[q * width + k] + b[o_idx]
+            r += n
+
+
+# A mini-batch's forward pass, _rearranged.batch_forward: the sums of _panels_forward with
+# the roles of rows and units swapped, the batch's rows packed in panels of 8 (float32: 16;
+# prevp, zero padded by the caller) and eight (four) units of w a pass through each, blocks
+# of a pass's units on threads OpenMP threads (the prange body is _batch_forward_units, so
+# its sums stay private).
+cdef void _batch_forward(const real* prev, const real* w, const real* b, real* act,
+                         real* prevp, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                         Py_ssize_t num_out_nodes, int threads) noexcept nogil:
+    cdef Py_ssize_t q
+    cdef Py_ssize_t width = _panel_width(act)
+    cdef Py_ssize_t per_pass = 64 // width  # units
+    _to_panels(prev, prevp, rows, num_inp_nodes, width)
+    for q in prange((num_out_nodes + per_pass - 1) // per_pass, num_threads=threads,
+                    schedule="static"):
+        _batch_forward_units(w, b, act, prevp, per_pass * q, rows, num_inp_nodes,
+                             num_out_nodes)
+
+
+# one pass of _batch_forward, its units from o_idx on
+cdef void _batch_forward_units(const real* w, const real* b, real* act, const real* prevp,
+                               Py_ssize_t o_idx, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                               Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t g, k, r, u
+    cdef Py_ssize_t width = _panel_width(act)
+    cdef Py_ssize_t per_pass = 64 // width
+    cdef Py_ssize_t n = min(per_pass, num_out_nodes - o_idx)  # units in this pass
+    cdef real val[64]  # val[u][k] at u * width + k
+    for g in range((rows + width - 1) // width):
+        if width == WIDE_PANEL:
+            _panel_block_wide(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes,
+                              <real (*)[WIDE_PANEL]>val)
+        else:
+            _panel_block(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes,
+                         <real (*)[PANEL]>val)
+        for k in range(width):
+            r = width * g + k
+            if r < rows:
+                for u in range(n):
+                    act[r * num_out_nodes + o_idx + u] = val[u * width + k] + b[o_idx + u]
+
+
+# _rearranged.panel_block: val[q][k] = sum_i p[(first + q) * stride + i] wp[g, i, k] for
+# the n <= 8 vectors q of p from row first (a short pass repeats its last) and the 8
+# columns k of panel g, num_inp_nodes terms each, in index order; every weight loaded
+# serves 64 sums (gcc's SLP vectoriser puts each vector's 8 in SIMD registers, each lane
+# exactly the scalar addition it replaces). (wp_gi is &wp[g, i_idx, 0].)
+# Not inline: inlined into _batch_update_units, gcc's SLP vectoriser grouped the sums into
+# vectors the way the grad stores wanted them, with shuffles and scalar lanes inside the
+# loop; one compiled copy keeps the forward pass's grouping everywhere.
+cdef void _panel_block(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
+                       const real* wp, Py_ssize_t g, Py_ssize_t num_inp_nodes,
+                       real val[8][PANEL]) noexcept nogil:
+    cdef Py_ssize_t i_idx
+    cdef const real* wp_gi
+    cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
+    cdef const real* pa = p + first * stride
+    cdef const real* pb = p + (first + min(1, n - 1)) * stride
+    cdef const real* pc = p + (first + min(2, n - 1)) * stride
+    cdef const real* pd = p + (first + min(3, n - 1)) * stride
+    cdef const real* pe = p + (first + min(4, n - 1)) * stride
+    cdef const real* pf = p + (first + min(5, n - 1)) * stride
+    cdef const real* ph = p + (first + min(6, n - 1)) * stride
+    cdef const real* pk = p + (first + min(7, n - 1)) * stride
+    cdef real a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0
+    cdef real b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0
+    cdef real c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0
+    cdef real d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0
+    cdef real e0 = 0, e1 = 0, e2 = 0, e3 = 0, e4 = 0, e5 = 0, e6 = 0, e7 = 0
+    cdef real f0 = 0, f1 = 0, f2 = 0, f3 = 0, f4 = 0, f5 = 0, f6 = 0, f7 = 0
+    cdef real h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0, h7 = 0
+    cdef real k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0
+    for i_idx in range(num_inp_nodes):
+        wp_gi = wp + (g * num_inp_nodes + i_idx) * PANEL
+        w0 = wp_gi[0]; w1 = wp_gi[1]
+        w2 = wp_gi[2]; w3 = wp_gi[3]
+        w4 = wp_gi[4]; w5 = wp_gi[5]
+        w6 = wp_gi[6]; w7 = wp_gi[7]
+        x = pa[i_idx]
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        x = pb[i_idx]
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        x = pc[i_idx]
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        x = pd[i_idx]
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        x = pe[i_idx]
+        e0 += x * w0; e1 += x * w1; e2 += x * w2; e3 += x * w3
+        e4 += x * w4; e5 += x * w5; e6 += x * w6; e7 += x * w7
+        x = pf[i_idx]
+        f0 += x * w0; f1 += x * w1; f2 += x * w2; f3 += x * w3
+        f4 += x * w4; f5 += x * w5; f6 += x * w6; f7 += x * w7
+        x = ph[i_idx]
+        h0 += x * w0; h1 += x * w1; h2 += x * w2; h3 += x * w3
+        h4 += x * w4; h5 += x * w5; h6 += x * w6; h7 += x * w7
+        x = pk[i_idx]
+        k0 += x * w0; k1 += x * w1; k2 += x * w2; k3 += x * w3
+        k4 += x * w4; k5 += x * w5; k6 += x * w6; k7 += x * w7
+    val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
+    val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
+    val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
+    val[1][4] = b4; val[1][5] = b5; val[1][6] = b6; val[1][7] = b7
+    val[2][0] = c0; val[2][1] = c1; val[2][2] = c2; val[2][3] = c3
+    val[2][4] = c4; val[2][5] = c5; val[2][6] = c6; val[2][7] = c7
+    val[3][0] = d0; val[3][1] = d1; val[3][2] = d2; val[3][3] = d3
+    val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
+    val[4][0] = e0; val[4][1] = e1; val[4][2] = e2; val[4][3] = e3
+    val[4][4] = e4; val[4][5] = e5; val[4][6] = e6; val[4][7] = e7
+    val[5][0] = f0; val[5][1] = f1; val[5][2] = f2; val[5][3] = f3
+    val[5][4] = f4; val[5][5] = f5; val[5][6] = f6; val[5][7] = f7
+    val[6][0] = h0; val[6][1] = h1; val[6][2] = h2; val[6][3] = h3
+    val[6][4] = h4; val[6][5] = h5; val[6][6] = h6; val[6][7] = h7
+    val[7][0] = k0; val[7][1] = k1; val[7][2] = k2; val[7][3] = k3
+    val[7][4] = k4; val[7][5] = k5; val[7][6] = k6; val[7][7] = k7
+
+
+# _rearranged.panel_block_wide: _panel_block for float32 and panels of 16 columns, the
+# n <= 4 vectors q of p from row first (a vector's 16 float32 sums: two 256-bit registers
+# in the builds here, setup.py).
+cdef void _panel_block_wide(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
+                            const real* wp, Py_ssize_t g, Py_ssize_t num_inp_nodes,
+                            real val[4][WIDE_PANEL]) noexcept nogil:
+    cdef Py_ssize_t i_idx
+    cdef const real* wp_gi
+    cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
+    cdef real w8, w9, w10, w11, w12, w13, w14, w15
+    cdef const real* pa = p + first * stride
+    cdef const real* pb = p + (first + min(1, n - 1)) * stride
+    cdef const real* pc = p + (first + min(2, n - 1)) * stride
+    cdef const real* pd = p + (first + min(3, n - 1)) * stride
+    cdef real a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0
+    cdef real a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0
+    cdef real b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0
+    cdef real b8 = 0, b9 = 0, b10 = 0, b11 = 0, b12 = 0, b13 = 0, b14 = 0, b15 = 0
+    cdef real c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0
+    cdef real c8 = 0, c9 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0
+    cdef real d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0
+    cdef real d8 = 0, d9 = 0, d10 = 0, d11 = 0, d12 = 0, d13 = 0, d14 = 0, d15 = 0
+    for i_idx in range(num_inp_nodes):
+        wp_gi = wp + (g * num_inp_nodes + i_idx) * WIDE_PANEL
+        w0 = wp_gi[0]; w1 = wp_gi[1]; w2 = wp_gi[2]; w3 = wp_gi[3]
+        w4 = wp_gi[4]; w5 = wp_gi[5]; w6 = wp_gi[6]; w7 = wp_gi[7]
+        w8 = wp_gi[8]; w9 = wp_gi[9]; w10 = wp_gi[10]; w11 = wp_gi[11]
+        w12 = wp_gi[12]; w13 = wp_gi[13]; w14 = wp_gi[14]; w15 = wp_gi[15]
+        x = pa[i_idx]
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        a8 += x * w8; a9 += x * w9; a10 += x * w10; a11 += x * w11
+        a12 += x * w12; a13 += x * w13; a14 += x * w14; a15 += x * w15
+        x = pb[i_idx]
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        b8 += x * w8; b9 += x * w9; b10 += x * w10; b11 += x * w11
+        b12 += x * w12; b13 += x * w13; b14 += x * w14; b15 += x * w15
+        x = pc[i_idx]
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        c8 += x * w8; c9 += x * w9; c10 += x * w10; c11 += x * w11
+        c12 += x * w12; c13 += x * w13; c14 += x * w14; c15 += x * w15
+        x = pd[i_idx]
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        d8 += x * w8; d9 += x * w9; d10 += x * w10; d11 += x * w11
+        d12 += x * w12; d13 += x * w13; d14 += x * w14; d15 += x * w15
+    val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
+    val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
+    val[0][8] = a8; val[0][9] = a9; val[0][10] = a10; val[0][11] = a11
+    val[0][12] = a12; val[0][13] = a13; val[0][14] = a14; val[0][15] = a15
+    val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
+    val[1][4] = b4; val[1][5] = b5; val[1][6] = b6; val[1][7] = b7
+    val[1][8] = b8; val[1][9] = b9; val[1][10] = b10; val[1][11] = b11
+    val[1][12] = b12; val[1][13] = b13; val[1][14] = b14; val[1][15] = b15
+    val[2][0] = c0; val[2][1] = c1; val[2][2] = c2; val[2][3] = c3
+    val[2][4] = c4; val[2][5] = c5; val[2][6] = c6; val[2][7] = c7
+    val[2][8] = c8; val[2][9] = c9; val[2][10] = c10; val[2][11] = c11
+    val[2][12] = c12; val[2][13] = c13; val[2][14] = c14; val[2][15] = c15
+    val[3][0] = d0; val[3][1] = d1; val[3][2] = d2; val[3][3] = d3
+    val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
+    val[3][8] = d8; val[3][9] = d9; val[3][10] = d10; val[3][11] = d11
+    val[3][12] = d12; val[3][13] = d13; val[3][14] = d14; val[3][15] = d15
+
+
+# X (num_samples, n_0) -> Y_hat (num_samples, n_L), with panels[l] = to_panels(weights[l])
+# (the caller's, _net_panels). _rearranged.net_predict: rows are independent, so blocks of
+# BLOCK rows run on num_threads OpenMP threads, and within a block each layer runs eight
+# rows at a time through each panel of 8 units (_panels_forward; float32: four rows through
+# panels of 16), then the activation row by row; which thread computes a row, or beside
+# which row, changes nothing. work holds num_threads * 2 * BLOCK * widest reals: each
+# thread's two hidden layers' (rows, n_l) activations, alternating. finite[b_idx]: whether
+# block b_idx's rows of X are all finite, checked as they are read (_rearranged.all_finite).
+cdef void _net_predict(const real* X, real** weights, real** biases, int hidden, int output,
+                       real** panels, real* Y_hat, const Py_ssize_t* sizes,
+                       Py_ssize_t num_layers, Py_ssize_t num_samples, Py_ssize_t widest,
+                       real* work, int num_threads, unsigned char* finite) noexcept nogil:
+    cdef Py_ssize_t b_idx, start, stop, layer, r
+    cdef int func
+    cdef real* hid
+    cdef const real* prev
+    cdef real* act
+    for b_idx in prange((num_samples + BLOCK - 1) // BLOCK, num_threads=num_threads,
+                        schedule="static"):
+        hid = work + openmp.omp_get_thread_num() * 2 * BLOCK * widest
+        start = b_idx * BLOCK
+        stop = min(num_samples, start + BLOCK)
+        prev = X + start * sizes[0]
+        if real is double:
+            finite[b_idx] = all_finite_double(prev, (stop - start) * sizes[0])
+        else:
+            finite[b_idx] = all_finite_float(prev, (stop - start) * sizes[0])
+        for layer in range(num_layers):
+            func = output if layer == num_layers - 1 else hidden
+            if layer == num_layers - 1:
+                act = Y_hat + start * sizes[num_layers]
+            else:
+                act = hid + (layer % 2) * BLOCK * widest
+            _panels_forward(prev, panels[layer], biases[layer], act, stop - start,
+                            sizes[layer], sizes[layer + 1])
+            for r in range(stop - start):
+                _activate(act + r * sizes[layer + 1], func, sizes[layer + 1])
+            prev = act
+
+
+# panels[l] = to_panels(weights[l], panel_width) for every layer (_numba's
+# net_predict_rows); the caller callocs them (zero-padded)
+cdef void _net_panels(real** weights, real** panels, const Py_ssize_t* sizes,
+                      Py_ssize_t num_layers) noexcept nogil:
+    cdef Py_ssize_t layer
+    cdef Py_ssize_t width = _panel_width(weights[0])
+    for layer in range(num_layers):
+        _to_panels(weights[layer], panels[layer], sizes[layer + 1], sizes[layer], width)
+
+
+# The reals _net_train's mini-batches need (batch_size > 1), allocated once per call by
+# the caller: act_buf and delta_buf (most rows of every layer each), Xb (most, n_0), Yb
+# (most, n_L), then one scratch area that each layer's _batch_forward (its input rows in
+# panels) and then _batch_update (_batch_update_work) use in turn.
+cdef Py_ssize_t _net_train_work(const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                                Py_ssize_t most, int threads) noexcept nogil:
+    cdef Py_ssize_t layer, scratch = 0, count = most * (sizes[0] + sizes[num_layers])
+    cdef Py_ssize_t padded = (most + WIDE_PANEL - 1) // WIDE_PANEL * WIDE_PANEL  # either width
+    for layer in range(num_layers):
+        count += 2 * most * sizes[layer + 1]
+        scratch = max(scratch, padded * sizes[layer])
+        scratch = max(scratch, _batch_update_work(most, sizes[layer], sizes[layer + 1],
+                                                  threads))
+    return count + scratch
+
+
+# The deep net's training, _rearranged.net_train (same arguments, then losses, the sizes,
+# the work of _net_train_work with offsets (num_layers + 1,) and the threads of
+# _batch_update). Online SGD (batch_size 1) is the reference's own (_reference_net_train).
+# A mini-batch is computed layer by layer over all of its rows instead of row by row: its
+# rows are gathered, each layer's forward pass runs eight units at a time through panels of
+# 8 rows (_batch_forward), each row's loss and deltas follow
+# in row order, and _batch_update sums each weight's per-row gradients in row order and
+# steps. Every sum keeps the reference's terms and order; the rows only share the weights of
+# the batch's start, which the reference's rows read too.
+cdef void _net_train(const real* X, const real* Y, real** weights, real** biases,
+                     int hidden, int output, int loss, real lrate,
+                     const cnp.int64_t* orders, Py_ssize_t batch_size,
+                     real** acts, real** deltas, real** grad_w, real** grad_b,
+                     real* losses, const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                     Py_ssize_t num_epochs, Py_ssize_t num_samples,
+                     real* work, Py_ssize_t* offsets, int threads) noexcept nogil:
+    cdef Py_ssize_t epoch, start, rows, r, layer, most, n, m, a, d, k
+    cdef int func
+    cdef real epoch_loss
+    cdef real* act_buf
+    cdef real* delta_buf
+    cdef real* Xb
+    cdef real* Yb
+    cdef real* prevp
+    cdef const real* prev
+    cdef real* act
+    cdef real* out
+    cdef real* out_delta
+    cdef real* delta
+    if batch_size == 1:
+        _reference_net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders,
+                             batch_size, acts, deltas, grad_w, grad_b, losses, sizes,
+                             num_layers, num_epochs, num_samples)
+        return
+
+    # every layer's (rows, n_l) activations and deltas, one after the other in two buffers
+    most = min(batch_size, num_samples)
+    offsets[0] = 0
+    for layer in range(num_layers):
+        offsets[layer + 1] = offsets[layer] + most * sizes[layer + 1]
+    act_buf = work
+    delta_buf = act_buf + offsets[num_layers]
+    Xb = delta_buf + offsets[num_layers]
+    Yb = Xb + most * sizes[0]
+    prevp = Yb + most * sizes[num_layers]
+    for epoch in range(num_epochs):
+        epoch_loss = <real>0.0
+        start = 0
+        while start < num_samples:  # for start in range(0, num_samples, batch_size)
+            rows = min(start + batch_size, num_samples) - start
+            for r in range(rows):
+                memcpy(Xb + r * sizes[0],
+                       X + orders[epoch * num_samples + start + r] * sizes[0],
+                       sizes[0] * sizeof(real))
+                memcpy(Yb + r * sizes[num_layers],
+                       Y + orders[epoch * num_samples + start + r] * sizes[num_layers],
+                       sizes[num_layers] * sizeof(real))
+            # the forward pass, layer by layer, at the batch's starting weights
+            prev = Xb
+            for layer in range(num_layers):
+                func = output if layer == num_layers - 1 else hidden
+                n = sizes[layer + 1]
+                act = act_buf + offsets[layer]
+                if rows % PANEL != 0:  # the panels' padding rows: 0, not another layer's
+                    memset(prevp, 0, (most + PANEL - 1) // PANEL * sizes[layer] * PANEL
+                           * sizeof(real))
+                _batch_forward(prev, weights[layer], biases[layer], act, prevp, rows,
+                               sizes[layer], n, threads)
+                for r in range(rows):
+                    _activate(act + r * n, func, n)
+                prev = act
+            # each row's loss and deltas, top down, in row order
+            for r in range(rows):
+                n = sizes[num_layers]
+                out = act_buf + offsets[num_layers - 1]
+                out_delta = delta_buf + offsets[num_layers - 1]
+                epoch_loss += _sample_loss(out + r * n, Yb + r * n, output, loss, n)
+                _output_delta(out + r * n, Yb + r * n, output, loss, out_delta + r * n, n)
+                for layer in range(num_layers - 2, -1, -1):
+                    n = sizes[layer + 1]
+                    m = sizes[layer + 2]
+                    a = offsets[layer] + r * n
+                    d = offsets[layer + 1] + r * m
+                    _hidden_delta(act_buf + a, weights[layer + 1], delta_buf + d, hidden,
+                                  delta_buf + a, n, m)
+            # one step per layer with the mean of the rows' gradients
+            for layer in range(num_layers):
+                n = sizes[layer + 1]
+                delta = delta_buf + offsets[layer]
+                if layer == 0:
+                    _batch_update(Xb, delta, weights[0], biases[0], lrate, <real>rows,
+                                  rows, sizes[0], n, prevp, threads)
+                else:
+                    k = sizes[layer]
+                    prev = act_buf + offsets[layer - 1]
+                    _batch_update(prev, delta, weights[layer], biases[layer], lrate,
+                                  <real>rows, rows, k, n, prevp, threads)
+            start += batch_size
+        losses[epoch] = epoch_loss / <real>num_samples
+
+
+# prev (rows, num_inp_nodes), delta (rows, num_out_nodes) -> w, b updated in place:
+# w_ki += eta (sum_r delta_rk y_ri) / rows, the sum over the rows in row order from zero
+# (as the reference's grad_w). _rearranged.batch_update: _panel_block with the rows as the
+# sum's index, eight units' deltas (delta_t, delta transposed) through each panel of 8
+# inputs (prevp, prev transposed in panels, padding inputs 0; float32: four units, panels of
+# 16); each pass's sums go to its thread's grad (a row of the padded inputs per unit) and
+# are then stepped in one pass over w's rows. The passes run on threads OpenMP threads (the
+# prange body is _batch_update_units, so its sums stay private). work: _batch_update_work
+# reals.
+cdef void _batch_update(const real* prev, const real* delta, real* w, real* b, real lrate,
+                        real num_batch, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                        Py_ssize_t num_out_nodes, real* work, int threads) noexcept nogil:
+    cdef Py_ssize_t q, g, r, k, i, o
+    cdef Py_ssize_t width = _panel_width(w)
+    cdef Py_ssize_t per_pass = 64 // width  # units
+    cdef Py_ssize_t padded = (num_inp_nodes + width - 1) // width * width
+    cdef real* prevp = work
+    cdef real* delta_t = prevp + padded * rows
+    cdef real* grad = delta_t + num_out_nodes * rows
+    for g in range(padded // width):
+        for r in range(rows):
+            for k in range(width):
+                i = width * g + k
+                prevp[(g * rows + r) * width + k] = \
+                    prev[r * num_inp_nodes + i] if i < num_inp_nodes else <real>0.0
+    for r in range(rows):
+        for o in range(num_out_nodes):
+            delta_t[o * rows + r] = delta[r * num_out_nodes + o]
+    for q in prange((num_out_nodes + per_pass - 1) // per_pass, num_threads=threads,
+                    schedule="static"):
+        _batch_update_units(w, b, lrate, num_batch, prevp, delta_t,
+                            grad + openmp.omp_get_thread_num() * per_pass * padded,
+                            per_pass * q, rows, num_inp_nodes, num_out_nodes)
+
+
+# w[k] += lrate * (g[k] / num_batch) for k = 0 .. 7: the step written out, so that gcc's SLP
+# vectoriser makes it one vector division (the loop vectoriser is off, setup.py); all of g
+# is read before w is written, which it needs as w and g could overlap for all it knows
+cdef inline void _step8(real* w, const real* g, real lrate, real num_batch) noexcept nogil:
+    cdef real g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3]
+    cdef real g4 = g[4], g5 = g[5], g6 = g[6], g7 = g[7]
+    w[0] += lrate * (g0 / num_batch)
+    w[1] += lrate * (g1 / num_batch)
+    w[2] += lrate * (g2 / num_batch)
+    w[3] += lrate * (g3 / num_batch)
+    w[4] += lrate * (g4 / num_batch)
+    w[5] += lrate * (g5 / num_batch)
+    w[6] += lrate * (g6 / num_batch)
+    w[7] += lrate * (g7 / num_batch)
+
+
+# the reals _batch_update needs for a layer: prevp, delta_t and threads blocks of grad (the
+# inputs padded to WIDE_PANEL, enough for either width)
+cdef inline Py_ssize_t _batch_update_work(Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                                          Py_ssize_t num_out_nodes, int threads) noexcept nogil:
+    cdef Py_ssize_t padded = (num_inp_nodes + WIDE_PANEL - 1) // WIDE_PANEL * WIDE_PANEL
+    return padded * rows + num_out_nodes * rows + threads * 8 * padded
+
+
+# one pass of _batch_update, its units from o_idx on
+cdef void _batch_update_units(real* w, real* b, real lrate, real num_batch, const real* prevp,
+                              const real* delta_t, real* grad, Py_ssize_t o_idx,
+                              Py_ssize_t rows, Py_ssize_t num_inp_nodes,
+                              Py_ssize_t num_out_nodes) noexcept nogil:
+    cdef Py_ssize_t g, u, k, i_idx, r
+    cdef Py_ssize_t width = _panel_width(w)
+    cdef Py_ssize_t per_pass = 64 // width
+    cdef Py_ssize_t n = min(per_pass, num_out_nodes - o_idx)  # units in this pass
+    cdef Py_ssize_t num_panels = (num_inp_nodes + width - 1) // width
+    cdef Py_ssize_t stride = num_panels * width  # grad's row
+    cdef real acc
+    cdef real val[64]  # val[u][k] at u * width + k
+    for g in range(num_panels):
+        if width == WIDE_PANEL:
+            _panel_block_wide(delta_t, rows, o_idx, n, prevp, g, rows,
+                              <real (*)[WIDE_PANEL]>val)
+        else:
+            _panel_block(delta_t, rows, o_idx, n, prevp, g, rows, <real (*)[PANEL]>val)
+        for u in range(per_pass):
+            for k in range(width):
+                grad[u * stride + width * g + k] = val[u * width + k]
+    for u in range(n):
+        i_idx = 0
+        # 8 at a time, for gcc's SLP vectoriser (_rearranged's loop is plain: LLVM's loop
+        # vectoriser does the same for numba)
+        while i_idx + 8 <= num_inp_nodes:
+            _step8(w + (o_idx + u) * num_inp_nodes + i_idx, grad + u * stride + i_idx,
+                   lrate, num_batch)
+            i_idx += 8
+        while i_idx < num_inp_nodes:
+            w[(o_idx + u) * num_inp_nodes + i_idx] += \
+                lrate * (grad[u * stride + i_idx] / num_batch)
+            i_idx += 1
+        acc = <real>0.0
+        for r in range(rows):
+            acc += delta_t[(o_idx + u) * rows + r]
+        b[o_idx + u] += lrate * (acc / num_batch)
