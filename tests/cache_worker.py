@@ -58,9 +58,9 @@ def run_net(k, kernel, shape, seed, threads, dtype, X, Y):
     and sigmoid/mse in float64; net_train with mini-batches of 3 on a shuffled order."""
     n_in, n_hid, n_out = shape
     kind = (
-        dict(hidden="relu", output="softmax", loss="cross_entropy")
+        dict(activation="relu", output="softmax", loss="cross_entropy")
         if dtype == "float32"
-        else dict(hidden="sigmoid", output="sigmoid", loss="mse")
+        else dict(activation="sigmoid", output="sigmoid", loss="mse")
     )
     net = loopmlp.init_net([n_in, n_hid, n_hid, n_out], seed=seed, dtype=dtype, **kind)
     if kernel == "net_predict":

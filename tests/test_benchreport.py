@@ -456,10 +456,10 @@ def test_fast_verdict_flags_a_diff_outside_its_tolerance():
     assert benchreport.verdict(row) == "within tol 1e-12: bit-identical here"
 
 
-# The deep nets' combinations of hidden, output and loss (loopmlp.net: INCOMPATIBLE aside).
+# The deep nets' combinations of activation, output and loss (loopmlp.net: INCOMPATIBLE aside).
 DEEP_COMBOS = [
-    (hidden, output, loss)
-    for hidden in ("sigmoid", "tanh", "relu")
+    (activation, output, loss)
+    for activation in ("sigmoid", "tanh", "relu")
     for output, loss in (
         ("sigmoid", "mse"),
         ("identity", "mse"),
@@ -485,7 +485,7 @@ def test_peers_deep_kernels_agree_with_the_reference(peer):
     ref = loopmlp.get_backend("python")
     rng = np.random.default_rng(0)
     X = rng.random((7, 5))
-    for (hidden, output, loss), dtype, batch_size in itertools.product(
+    for (activation, output, loss), dtype, batch_size in itertools.product(
         DEEP_COMBOS, ("float64", "float32"), (1, 3)
     ):
         Y = (
@@ -495,7 +495,7 @@ def test_peers_deep_kernels_agree_with_the_reference(peer):
         )
         nets = [
             loopmlp.init_net(
-                [5, 4, 4, 3], hidden=hidden, output=output, loss=loss, seed=1, dtype=dtype
+                [5, 4, 4, 3], activation=activation, output=output, loss=loss, seed=1, dtype=dtype
             )
             for _ in range(2)
         ]
@@ -506,7 +506,7 @@ def test_peers_deep_kernels_agree_with_the_reference(peer):
         (theirs, ours), tol = results[::-1], DEEP_TOLERANCE[dtype]
         for a, b in zip(theirs, ours, strict=True):
             assert a.dtype == b.dtype == np.dtype(dtype) and a.shape == b.shape
-            assert np.max(np.abs(a - b)) <= tol, (hidden, output, loss, dtype, batch_size)
+            assert np.max(np.abs(a - b)) <= tol, (activation, output, loss, dtype, batch_size)
     w = NetWorkload("net_train", (5, 4, 3), dtype="float32")
     assert benchreport.runs(peer, k, w) and benchreport.tolerance(w, peer) == deep_tolerance(w)
     assert benchreport.tolerance(Workload("train_epoch", "xor", n_samples=4), peer) is None

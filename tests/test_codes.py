@@ -25,7 +25,7 @@ def test_the_references_codes_are_distinct_ints():
 
 
 def test_net_py_maps_each_public_name_to_the_references_code():
-    public = {**net.HIDDEN, **net.OUTPUT, **net.LOSSES}
+    public = {**net.ACTIVATIONS, **net.OUTPUT, **net.LOSSES}
     assert {name.upper(): code for name, code in public.items()} == REFERENCE
     assert {name.upper() for name in net.LOSSES} == set(LOSSES)
 

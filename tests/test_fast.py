@@ -173,7 +173,7 @@ def test_fast_deep_kernels_stay_close(sizes):
     Y = np.eye(sizes[-1])[rng.integers(sizes[-1], size=20)]
     nets = [
         loopmlp.init_net(
-            sizes, hidden="relu", output="softmax", loss="cross_entropy", seed=4, init="scaled"
+            sizes, activation="relu", output="softmax", loss="cross_entropy", seed=4, init="scaled"
         )
         for _ in range(2)
     ]

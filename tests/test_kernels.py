@@ -357,7 +357,7 @@ def test_every_cython_build_is_bit_identical(module, shape):
         nets = [
             loopmlp.init_net(
                 list(shape),
-                hidden="relu",
+                activation="relu",
                 output="softmax",
                 loss="cross_entropy",
                 seed=3,

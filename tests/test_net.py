@@ -1,4 +1,4 @@
-"""Deep nets (issue 10): every backend's ``net_*`` kernels compute what the reference computes.
+"""Deep nets: every backend's ``net_*`` kernels compute what the reference computes.
 
 ``ref`` is the ``python`` backend (a loop over layers around the lecture's loops over
 nodes), ``comp`` the backend under test, both called through the public API on copies of
@@ -49,14 +49,14 @@ TOLERANCE = {
     ("numpy", "float32"): (1e-3, 1e-3),
 }
 
-HIDDEN = ("sigmoid", "tanh", "relu")
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
 OUTPUT_LOSS = (
     ("sigmoid", "mse"),
     ("identity", "mse"),
     ("sigmoid", "cross_entropy"),
     ("softmax", "cross_entropy"),
 )
-COMBOS = [(hidden, output, loss) for hidden in HIDDEN for output, loss in OUTPUT_LOSS]
+COMBOS = [(activation, output, loss) for activation in ACTIVATIONS for output, loss in OUTPUT_LOSS]
 
 
 def assert_same(name, dtype, comp, ref):
@@ -82,9 +82,9 @@ def assert_same(name, dtype, comp, ref):
 def make_net(sizes, combo, dtype="float64", seed=0, scale=1.0):
     """A seeded net: init_net's scaled weights (or the lecture's times ``scale``, for
     saturated units), biases uniform in [-scale/2, scale/2), in ``dtype``."""
-    hidden, output, loss = combo
+    activation, output, loss = combo
     init = "scaled" if scale == 1.0 else "lecture"
-    net = loopmlp.init_net(sizes, hidden, output, loss, seed=seed, init=init)
+    net = loopmlp.init_net(sizes, activation, output, loss, seed=seed, init=init)
     rng = np.random.default_rng(seed + 1000)
     net.weights = [(scale * w if scale != 1.0 else w).astype(dtype) for w in net.weights]
     net.biases = [(scale * rng.uniform(-0.5, 0.5, b.shape)).astype(dtype) for b in net.biases]
@@ -318,15 +318,25 @@ def general_net_train(backend, net, X, Y, lrate, epochs, shuffle_seed=None):
     net to the lecture's ``train`` instead (its fast path), so this is how to reach it."""
     from loopmlp import net as net_module
 
-    X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = net_module.check_train(
-        net, X, Y, lrate, epochs, 1, shuffle_seed
+    X, Y, weights, biases, activation, output, loss, lrate, epochs, batch_size = (
+        net_module.check_train(net, X, Y, lrate, epochs, 1, shuffle_seed)
     )
     scratch = net_module.scratch(net)
     with np.errstate(over="ignore"):
         return np.concatenate(
             [
                 backend._k.net_train(
-                    X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, *scratch
+                    X,
+                    Y,
+                    weights,
+                    biases,
+                    activation,
+                    output,
+                    loss,
+                    lrate,
+                    orders,
+                    batch_size,
+                    *scratch,
                 )
                 for orders in net_module.orders(X.shape[0], epochs, shuffle_seed)
             ]
@@ -445,7 +455,7 @@ def mean_loss(net, X, Y):
     act = X
     for layer, (w, b) in enumerate(zip(net.weights, net.biases)):
         last = layer == len(net.weights) - 1
-        act = functions[net.output if last else net.hidden](act @ w.T + b)
+        act = functions[net.output if last else net.activation](act @ w.T + b)
     if net.loss == "mse":
         E = 0.5 * np.sum((Y - act) ** 2, axis=1)
     elif net.output == "softmax":
@@ -600,7 +610,12 @@ def test_digits_relu_softmax_cross_entropy_net_learns(backend):
     X_trn, X_tst, y_trn, y_tst = data.digits_split(seed=0)
     X_trn, y_trn = X_trn[:500], y_trn[:500]
     net = loopmlp.init_net(
-        [64, 32, 10], hidden="relu", output="softmax", loss="cross_entropy", seed=0, init="scaled"
+        [64, 32, 10],
+        activation="relu",
+        output="softmax",
+        loss="cross_entropy",
+        seed=0,
+        init="scaled",
     )
     losses = backend.net_train(
         net, X_trn, data.one_hot(y_trn), 0.2, 4, batch_size=5, shuffle_seed=0
@@ -622,7 +637,7 @@ def test_init_net_lecture_is_init_weights(shape, seed):
     net = loopmlp.init_net(list(shape), seed=seed)
     wh, bh, wo, bo = loopmlp.init_weights(*shape, seed=seed)
     assert net.sizes == shape and len(net.weights) == len(net.biases) == 2
-    assert (net.hidden, net.output, net.loss, net.dtype) == (
+    assert (net.activation, net.output, net.loss, net.dtype) == (
         "sigmoid",
         "sigmoid",
         "mse",
@@ -668,10 +683,10 @@ def test_init_net_any_depth_and_dtype():
         (dict(sizes=[4, 2.0]), TypeError, "sizes must hold integers"),
         (dict(sizes=[4, True]), TypeError, "sizes must hold integers"),
         (dict(sizes="42"), TypeError, "sizes must be a sequence"),
-        (dict(hidden="softmax"), ValueError, "unknown hidden 'softmax'"),
+        (dict(activation="softmax"), ValueError, "unknown activation 'softmax'"),
         (dict(output="relu"), ValueError, "unknown output 'relu'"),
         (dict(loss="hinge"), ValueError, "unknown loss 'hinge'"),
-        (dict(hidden=None), TypeError, "hidden must be a str"),
+        (dict(activation=None), TypeError, "activation must be a str"),
         (dict(output="softmax", loss="mse"), ValueError, "softmax.*mse.*not supported"),
         (
             dict(output="identity", loss="cross_entropy"),
@@ -784,10 +799,10 @@ def net_variants():
             re.escape("net.weights[1] has shape (3, 4), expected (4, 4)"),
         ),
         (
-            "unknown-hidden",
-            lambda n: setattr(n, "hidden", "swish"),
+            "unknown-activation",
+            lambda n: setattr(n, "activation", "swish"),
             ValueError,
-            "unknown hidden 'swish'",
+            "unknown activation 'swish'",
         ),
         (
             "softmax-mse",
@@ -1099,8 +1114,10 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
 
     rng = np.random.default_rng(11)
     X, Y = rng.random((7, sizes[0])), rng.random((7, sizes[-1]))
-    for hidden in ("sigmoid", "tanh", "relu"):
-        nets = [loopmlp.init_net(sizes, hidden=hidden, seed=3, dtype=dtype) for _ in range(2)]
+    for activation in ("sigmoid", "tanh", "relu"):
+        nets = [
+            loopmlp.init_net(sizes, activation=activation, seed=3, dtype=dtype) for _ in range(2)
+        ]
         for net in nets:
             for w in net.weights:
                 w *= 3  # some saturated units
@@ -1131,7 +1148,7 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
                 "sigmoid": _reference.SIGMOID,
                 "tanh": _reference.TANH,
                 "relu": _reference.RELU,
-            }[hidden]
+            }[activation]
             losses.append(
                 fns["net_train"](
                     X.astype(dtype),
@@ -1164,7 +1181,7 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lane
     panels); with each layer's sigmoid through _exp.exp_core too, wherever numba does so
     (exp_lanes: where _exp.exp is the C library's exp)."""
     from loopmlp.kernels import _rearranged, _reference
-    from loopmlp.net import HIDDEN, OUTPUT
+    from loopmlp.net import ACTIVATIONS, OUTPUT
 
     width = _rearranged.panel_width(np.zeros(1, dtype=dtype))
     assert width == {"float64": _rearranged.PANEL, "float32": _rearranged.WIDE_PANEL}[dtype]
@@ -1173,16 +1190,16 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(dtype, exp_lane
 
     rng = np.random.default_rng(12)
     X = rng.random((131, 9)).astype(dtype)
-    for hidden, output in (("relu", "softmax"), ("tanh", "identity"), ("sigmoid", "sigmoid")):
+    for activation, output in (("relu", "softmax"), ("tanh", "identity"), ("sigmoid", "sigmoid")):
         net = loopmlp.init_net(
             [9, 17, 3],
-            hidden=hidden,
+            activation=activation,
             output=output,
             loss="cross_entropy" if output == "softmax" else "mse",
             seed=1,
             dtype=dtype,
         )
-        args = (X, tuple(net.weights), tuple(net.biases), HIDDEN[hidden], OUTPUT[output])
+        args = (X, tuple(net.weights), tuple(net.biases), ACTIVATIONS[activation], OUTPUT[output])
         panels = tuple(_rearranged.to_panels(w, width) for w in net.weights)
         finite = np.zeros(3, dtype=bool)  # 131 rows: three blocks of 64
         with np.errstate(over="ignore"):
@@ -1199,19 +1216,19 @@ def test_rearranged_mini_batches_interpreted_equal_the_reference(dtype):
     then the step), run interpreted: batches of 11 (the last one 5) over layers of 13, 17
     and 3 units, so units, rows and inputs all leave a panel or a pass short."""
     from loopmlp.kernels import _rearranged, _reference
-    from loopmlp.net import HIDDEN, LOSSES, OUTPUT, orders, scratch
+    from loopmlp.net import ACTIVATIONS, LOSSES, OUTPUT, orders, scratch
 
     rng = np.random.default_rng(13)
     X = rng.random((27, 13)).astype(dtype)
     Y = np.eye(3, dtype=dtype)[rng.integers(3, size=27)]
     order = next(orders(27, 2, shuffle_seed=4))
-    for hidden, output, loss in (
+    for activation, output, loss in (
         ("relu", "softmax", "cross_entropy"),
         ("sigmoid", "sigmoid", "mse"),
     ):
         nets = [
             loopmlp.init_net(
-                [13, 17, 3], hidden=hidden, output=output, loss=loss, seed=2, dtype=dtype
+                [13, 17, 3], activation=activation, output=output, loss=loss, seed=2, dtype=dtype
             )
             for _ in range(2)
         ]
@@ -1223,7 +1240,7 @@ def test_rearranged_mini_batches_interpreted_equal_the_reference(dtype):
                     Y,
                     tuple(net.weights),
                     tuple(net.biases),
-                    HIDDEN[hidden],
+                    ACTIVATIONS[activation],
                     OUTPUT[output],
                     LOSSES[loss],
                     np.dtype(dtype).type(0.3),
@@ -1262,11 +1279,11 @@ def test_the_scanning_kernels_find_nan_and_inf_as_they_read(name, row, dtype):
     """numba's and cython's predict and net_predict check X themselves, block by block of
     64 rows (loopmlp._backends.SCANNING): the raw kernels raise, wherever the bad value is,
     and the checked method names it."""
-    from loopmlp.net import HIDDEN as HIDDEN_CODES
+    from loopmlp.net import ACTIVATIONS as ACTIVATION_CODES
     from loopmlp.net import OUTPUT as OUTPUT_CODES
 
     k = loopmlp.get_backend(name)
-    net = loopmlp.init_net([5, 7, 3], hidden="sigmoid", output="sigmoid", seed=2, dtype=dtype)
+    net = loopmlp.init_net([5, 7, 3], activation="sigmoid", output="sigmoid", seed=2, dtype=dtype)
     wh, wo = (w.astype(np.float64) for w in net.weights)
     bh, bo = (b.astype(np.float64) for b in net.biases)
     X = np.random.default_rng(5).random((200, 5))
@@ -1279,7 +1296,7 @@ def test_the_scanning_kernels_find_nan_and_inf_as_they_read(name, row, dtype):
                 Xb.astype(dtype),
                 tuple(net.weights),
                 tuple(net.biases),
-                HIDDEN_CODES["sigmoid"],
+                ACTIVATION_CODES["sigmoid"],
                 OUTPUT_CODES["sigmoid"],
             )
         with pytest.raises(ValueError, match=message):

@@ -1,17 +1,38 @@
 """loopmlp: the neural-networks lecture's MLP loops, compiled, proven equal, benchmarked.
 
+The lecture's net, one hidden layer of sigmoid units, one sample at a time:
+
+>>> import numpy as np
 >>> import loopmlp
->>> k = loopmlp.get_backend("numba")
+>>> k = loopmlp.get_backend("cython")
 >>> wh, bh, wo, bo = loopmlp.init_weights(60, 6, 4, seed=0)
->>> hid, out = k.neural_response(inp, wh, bh, wo, bo)            # doctest: +SKIP
->>> net = loopmlp.init_net([64, 32, 32, 10], hidden="relu", output="softmax",
-...                        loss="cross_entropy")                  # doctest: +SKIP
->>> losses = k.net_train(net, X, Y, 0.1, epochs=5, batch_size=8)   # doctest: +SKIP
+>>> hid, out = k.neural_response(np.full(60, 0.5), wh, bh, wo, bo)
+>>> hid.shape, out.shape
+((6,), (4,))
+>>> err = np.array([0.0, 1.0, 0.0, 1.0]) - out
+>>> k.update_network(np.full(60, 0.5), hid, out, err, wh, bh, wo, bo, 0.1)  # in place
+
+A deep net of any depth, trained in mini-batches:
+
+>>> net = loopmlp.init_net([64, 32, 32, 10], activation="relu", output="softmax",
+...                        loss="cross_entropy", init="scaled")
+>>> rng = np.random.default_rng(0)
+>>> X, Y = rng.random((40, 64)), np.eye(10)[rng.integers(10, size=40)]
+>>> losses = k.net_train(net, X, Y, 0.1, epochs=5, batch_size=8, shuffle_seed=0)
+>>> losses.shape, bool(losses[-1] < losses[0])
+((5,), True)
+>>> k.net_predict(net, X).shape
+(40, 10)
 
 Backends (``BACKENDS``): ``python`` (the lecture's loops, the reference), ``numba`` (the
 same source under ``@njit``), ``cython`` (the same loops compiled by Cython) and ``numpy``
-(vectorised). Importing loopmlp loads none of them; ``get_backend`` loads one on first use.
+(vectorised); every one of them runs every example above, and the first three give the same
+bits. Importing loopmlp loads none of them; ``get_backend`` loads one on first use.
+``LoopMLPClassifier`` and ``LoopMLPRegressor`` are scikit-learn estimators on the same
+kernels.
 """
+
+from typing import TYPE_CHECKING
 
 BACKENDS = ("python", "numba", "cython", "numpy")
 THREADED = ("numba", "cython", "fast")  # their predict spreads rows over threads
@@ -29,19 +50,24 @@ __all__ = [
     "LoopMLPRegressor",
 ]
 
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers (never run)
+    from ._backends import Backend, get_backend, init_weights
+    from .estimators import LoopMLPClassifier, LoopMLPRegressor
+    from .net import Net, init_net
+else:
 
-def __getattr__(name):
-    # NumPy and the backends load on first use, so `import loopmlp` stays cheap.
-    if name in ("get_backend", "init_weights", "Backend"):
-        from . import _backends
+    def __getattr__(name: str):
+        # NumPy and the backends load on first use, so `import loopmlp` stays cheap.
+        if name in ("get_backend", "init_weights", "Backend"):
+            from . import _backends
 
-        return getattr(_backends, name)
-    if name in ("init_net", "Net"):
-        from . import net
+            return getattr(_backends, name)
+        if name in ("init_net", "Net"):
+            from . import net
 
-        return getattr(net, name)
-    if name in ("LoopMLPClassifier", "LoopMLPRegressor"):
-        from . import estimators  # scikit-learn loads here, not at `import loopmlp`
+            return getattr(net, name)
+        if name in ("LoopMLPClassifier", "LoopMLPRegressor"):
+            from . import estimators  # scikit-learn loads here, not at `import loopmlp`
 
-        return getattr(estimators, name)
-    raise AttributeError(f"module 'loopmlp' has no attribute {name!r}")
+            return getattr(estimators, name)
+        raise AttributeError(f"module 'loopmlp' has no attribute {name!r}")

@@ -25,26 +25,39 @@ MODULES = {
 }
 
 # The backends whose predict and net_predict kernels check X for NaN and inf themselves,
-# block by block as they read it: one pass over X instead of two (60-6-4, 100,000 rows: the
-# scan alone took 15 ns a row against a raw kernel's 55). They raise a bare ValueError; the
-# full check then runs and names the first bad value. Not "fast": under fastmath's nnan and
-# ninf, LLVM may fold the kernels' v - v != 0 test to false, so the check before it stays.
+# block by block as they read it: one pass over X instead of two (on a small net such as
+# 60-6-4, a separate scan costs a good part of the kernel's time). They raise a bare
+# ValueError; the full check then runs and names the first bad value. Not "fast": under
+# fastmath's nnan and ninf, LLVM may fold the kernels' v - v != 0 test to false, so the
+# check before it stays.
 SCANNING = ("numba", "cython")
 
 
 class Backend:
     """The lecture's MLP kernels from one backend, behind loopmlp's argument checks.
 
-    Every method validates all its arguments (``loopmlp._check``) before the kernel runs, so
-    bad input raises ``TypeError``/``ValueError`` naming the argument and leaves the weights
-    untouched. One exception: ``numba``'s and ``cython``'s ``predict`` and ``net_predict``
-    look for NaN and inf in ``X`` as their kernels read it (``SCANNING``); they update
-    nothing, so the error loses nothing. Shapes: ``wh (n_hid, n_in)``, ``bh (n_hid,)``,
-    ``wo (n_out, n_hid)``, ``bo (n_out,)``, ``inp (n_in,)``, ``X (n, n_in)``,
-    ``Y (n, n_out)``; weights are float64, C-contiguous, and updated in place.
+    Made by :func:`loopmlp.get_backend`, one per backend; every backend has the same
+    methods, with the lecture's names and argument order.
 
-    The ``net_*`` methods run a ``Net`` of any depth (``loopmlp.init_net``), float32 or
-    float64, with the checks of ``loopmlp.net``.
+    The lecture's kernels (:meth:`neural_response`, :meth:`update_network`,
+    :meth:`train_epoch`, :meth:`train_epoch_literal`, :meth:`train`, :meth:`predict`) run
+    its net of one hidden layer of sigmoid units, ``wh (n_hid, n_in)``, ``bh (n_hid,)``,
+    ``wo (n_out, n_hid)``, ``bo (n_out,)``: float64, C-contiguous, updated in place. The
+    ``net_*`` methods run a :class:`loopmlp.Net` of any depth (:func:`loopmlp.init_net`),
+    float32 or float64.
+
+    Attributes
+    ----------
+    name : str
+        The backend's name: one of ``loopmlp.BACKENDS``, or ``"fast"``.
+
+    Notes
+    -----
+    Every method checks all of its arguments before the kernel runs, so bad input raises
+    ``TypeError`` or ``ValueError`` naming the argument and leaves the weights untouched.
+    One check runs inside the kernels: ``numba``'s and ``cython``'s ``predict`` and
+    ``net_predict`` look for NaN and inf in ``X`` as they read it; they update nothing, so
+    the error loses nothing.
     """
 
     def __init__(self, name: str, kernels, check) -> None:
@@ -61,7 +74,52 @@ class Backend:
         """Forward pass for one input: returns new arrays ``hid (n_hid,)`` and ``out (n_out,)``.
 
         ``hid = sigmoid(wh @ inp + bh)`` and ``out = sigmoid(wo @ hid + bo)``, computed by the
-        lecture's per-node loops.
+        lecture's per-node loops: each unit's weighted sum in input order, then its bias.
+
+        Parameters
+        ----------
+        inp : array_like, shape (n_in,)
+            One input; bool, int or float, converted to float64.
+        wh : ndarray, shape (n_hid, n_in)
+            The hidden layer's weights: float64, C-contiguous, never converted.
+        bh : ndarray, shape (n_hid,)
+            The hidden layer's biases.
+        wo : ndarray, shape (n_out, n_hid)
+            The output layer's weights.
+        bo : ndarray, shape (n_out,)
+            The output layer's biases.
+
+        Returns
+        -------
+        hid : ndarray, shape (n_hid,)
+            The hidden layer's activations, a new array.
+        out : ndarray, shape (n_out,)
+            The output layer's activations, a new array.
+
+        Raises
+        ------
+        TypeError
+            An argument of the wrong kind or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value (NaN or inf in the data, a
+            learning rate <= 0, ...), naming it. The weights are left unchanged.
+
+        See Also
+        --------
+        net_response : The same for a net of any depth.
+
+        Examples
+        --------
+        The lecture's worked example, inputs (0, 1):
+
+        >>> import numpy as np
+        >>> import loopmlp
+        >>> wh = np.array([[0.351, 1.076], [-0.097, -0.165], [0.457, -0.165]])
+        >>> bh = np.array([1.116, 0.542, -0.331])
+        >>> wo, bo = np.array([[0.383, -0.327, -0.329]]), np.zeros(1)
+        >>> hid, out = loopmlp.get_backend("python").neural_response([0, 1], wh, bh, wo, bo)
+        >>> hid.round(4), out.round(4)
+        (array([0.8995, 0.5931, 0.3785]), array([0.5065]))
         """
         inp = self._check.neural_response(inp, wh, bh, wo, bo)
         return self._k.neural_response(inp, wh, bh, wo, bo)
@@ -82,6 +140,59 @@ class Backend:
 
         ``hid, out`` come from ``neural_response(inp, ...)`` and ``err = tgt - out``; the step
         is ``w -= lrate * dE/dw`` for ``E = 1/2 sum (tgt - out)**2``.
+
+        Parameters
+        ----------
+        inp : array_like, shape (n_in,)
+            The sample's input.
+        hid : array_like, shape (n_hid,)
+            ``neural_response(inp, ...)``'s hidden activations.
+        out : array_like, shape (n_out,)
+            ``neural_response(inp, ...)``'s outputs.
+        err : array_like, shape (n_out,)
+            ``tgt - out``.
+        wh : ndarray, shape (n_hid, n_in)
+            The hidden layer's weights, updated in place: float64, C-contiguous,
+            writeable, never converted.
+        bh : ndarray, shape (n_hid,)
+            The hidden layer's biases, updated in place.
+        wo : ndarray, shape (n_out, n_hid)
+            The output layer's weights, updated in place.
+        bo : ndarray, shape (n_out,)
+            The output layer's biases, updated in place.
+        lrate : float
+            The learning rate (the lecture's eta), finite and > 0.
+
+        Raises
+        ------
+        TypeError
+            An argument of the wrong kind or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value (NaN or inf in the data, a
+            learning rate <= 0, ...), naming it. The weights are left unchanged.
+
+        See Also
+        --------
+        net_update : The same for a net of any depth.
+
+        Notes
+        -----
+        The deltas are ``out (1 - out) err`` at the outputs and
+        ``hid (1 - hid) (wo.T @ delta_out)`` at the hidden units, both from the weights of
+        the forward pass; then ``wo``, ``bo``, ``wh`` and ``bh`` take their steps, in the
+        lecture's loop order. The lecture's math, not its transcribed code: the derivative
+        of the sigmoid is ``out * (1 - out)``, not ``out**(1 - out)``.
+
+        Examples
+        --------
+        >>> import loopmlp
+        >>> k = loopmlp.get_backend("python")
+        >>> wh, bh, wo, bo = loopmlp.init_weights(2, 3, 1, seed=0)
+        >>> inp, tgt = [0, 1], [1]
+        >>> hid, out = k.neural_response(inp, wh, bh, wo, bo)
+        >>> k.update_network(inp, hid, out, tgt - out, wh, bh, wo, bo, 0.5)
+        >>> bool(k.neural_response(inp, wh, bh, wo, bo)[1][0] > out[0])  # closer to 1
+        True
         """
         inp, hid, out, err, lrate = self._check.update_network(
             inp, hid, out, err, wh, bh, wo, bo, lrate
@@ -102,6 +213,49 @@ class Backend:
 
         For each row: forward, ``err = tgt - out``, add ``mean(err**2)``, update. Returns the
         mean of those per-sample MSEs (the lecture's "Epoch MSE").
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_in)
+            The inputs, one sample a row, at least one row; converted to float64.
+        Y : array_like, shape (n, n_out)
+            The targets.
+        wh : ndarray, shape (n_hid, n_in)
+            The hidden layer's weights, updated in place: float64, C-contiguous,
+            writeable, never converted.
+        bh : ndarray, shape (n_hid,)
+            The hidden layer's biases, updated in place.
+        wo : ndarray, shape (n_out, n_hid)
+            The output layer's weights, updated in place.
+        bo : ndarray, shape (n_out,)
+            The output layer's biases, updated in place.
+        lrate : float
+            The learning rate, finite and > 0.
+
+        Returns
+        -------
+        float
+            The mean over the samples of each sample's ``mean(err**2)``, each taken before
+            its own update.
+
+        Raises
+        ------
+        TypeError
+            An argument of the wrong kind or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value (NaN or inf in the data, a
+            learning rate <= 0, ...), naming it. The weights are left unchanged.
+
+        See Also
+        --------
+        train : ``epochs`` of these in one call.
+        net_train : Online SGD or mini-batches, for a net of any depth.
+
+        Notes
+        -----
+        ``numba`` and ``cython`` run the whole epoch in compiled code, without the GIL, with
+        independent work reordered for speed (every result keeps its bits); big nets share
+        each sample's pass over ``wh`` out to threads.
         """
         X, Y, lrate = self._check.train_epoch(X, Y, wh, bh, wo, bo, lrate)
         return float(self._k.train_epoch(X, Y, wh, bh, wo, bo, lrate))
@@ -120,6 +274,37 @@ class Backend:
 
         ``numba`` and ``cython`` run ``train_epoch`` with independent work reordered
         (``_rearranged.py``); this is their compiled epoch loop as the lecture wrote it.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_in)
+            The inputs, one sample a row.
+        Y : array_like, shape (n, n_out)
+            The targets.
+        wh : ndarray, shape (n_hid, n_in)
+            The hidden layer's weights, updated in place: float64, C-contiguous,
+            writeable, never converted.
+        bh : ndarray, shape (n_hid,)
+            The hidden layer's biases, updated in place.
+        wo : ndarray, shape (n_out, n_hid)
+            The output layer's weights, updated in place.
+        bo : ndarray, shape (n_out,)
+            The output layer's biases, updated in place.
+        lrate : float
+            The learning rate, finite and > 0.
+
+        Returns
+        -------
+        float
+            The epoch's MSE, as :meth:`train_epoch`'s, bit for bit.
+
+        Raises
+        ------
+        TypeError
+            An argument of the wrong kind or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value (NaN or inf in the data, a
+            learning rate <= 0, ...), naming it. The weights are left unchanged.
         """
         X, Y, lrate = self._check.train_epoch(X, Y, wh, bh, wo, bo, lrate)
         return float(self._k.train_epoch_literal(X, Y, wh, bh, wo, bo, lrate))
@@ -138,6 +323,52 @@ class Backend:
         """The lecture's epoch loop: ``epochs`` calls of ``train_epoch``; returns their MSEs.
 
         In the ``numba`` and ``cython`` backends the whole training runs in compiled code.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_in)
+            The inputs, one sample a row.
+        Y : array_like, shape (n, n_out)
+            The targets.
+        wh : ndarray, shape (n_hid, n_in)
+            The hidden layer's weights, updated in place: float64, C-contiguous,
+            writeable, never converted.
+        bh : ndarray, shape (n_hid,)
+            The hidden layer's biases, updated in place.
+        wo : ndarray, shape (n_out, n_hid)
+            The output layer's weights, updated in place.
+        bo : ndarray, shape (n_out,)
+            The output layer's biases, updated in place.
+        lrate : float
+            The learning rate, finite and > 0.
+        epochs : int
+            Passes over the rows, >= 1.
+
+        Returns
+        -------
+        mses : ndarray, shape (epochs,)
+            Each epoch's MSE, as :meth:`train_epoch` returns it.
+
+        Raises
+        ------
+        TypeError
+            An argument of the wrong kind or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value (NaN or inf in the data, a
+            learning rate <= 0, ...), naming it. The weights are left unchanged.
+
+        Examples
+        --------
+        The backpropagation XOR net:
+
+        >>> import numpy as np
+        >>> import loopmlp
+        >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+        >>> Y = np.array([[0], [1], [1], [0]])
+        >>> wh, bh, wo, bo = loopmlp.init_weights(2, 3, 1, seed=0)
+        >>> mses = loopmlp.get_backend("cython").train(X, Y, wh, bh, wo, bo, 0.5, 4000)
+        >>> mses.shape, bool(mses[-1] < 0.01)
+        ((4000,), True)
         """
         X, Y, lrate, epochs = self._check.train(X, Y, wh, bh, wo, bo, lrate, epochs)
         return self._k.train(X, Y, wh, bh, wo, bo, lrate, epochs)
@@ -157,12 +388,55 @@ class Backend:
         the usual knob, ``NUMBA_NUM_THREADS`` for numba and ``OMP_NUM_THREADS`` for cython
         (else every core). The result does not depend on the thread count. ``python`` runs
         on one thread and ``numpy`` on BLAS's threads, so they take no ``threads``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, n_in)
+            The inputs, one sample a row, at least one row; converted to float64.
+        wh : ndarray, shape (n_hid, n_in)
+            The hidden layer's weights: float64, C-contiguous, never converted.
+        bh : ndarray, shape (n_hid,)
+            The hidden layer's biases.
+        wo : ndarray, shape (n_out, n_hid)
+            The output layer's weights.
+        bo : ndarray, shape (n_out,)
+            The output layer's biases.
+        threads : int, optional
+            ``numba`` and ``cython`` only (``loopmlp.THREADED``): how many threads share
+            the rows, >= 1. numba cannot start more than ``NUMBA_NUM_THREADS``.
+
+        Returns
+        -------
+        Y_hat : ndarray, shape (n, n_out)
+            ``neural_response(X[i], ...)[1]`` for every row ``i``, a new array.
+
+        Raises
+        ------
+        TypeError
+            An argument of the wrong kind or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value, naming it; ``threads`` given
+            to ``python`` or ``numpy``, or more than numba's ``NUMBA_NUM_THREADS``.
+
+        See Also
+        --------
+        net_predict : The same for a net of any depth.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import loopmlp
+        >>> X = np.random.default_rng(0).random((1000, 60))
+        >>> w = loopmlp.init_weights(60, 6, 4, seed=0)
+        >>> k = loopmlp.get_backend("cython")
+        >>> np.array_equal(k.predict(X, *w), k.predict(X, *w, threads=1))
+        True
         """
         scan = self.name not in SCANNING
         checked = self._check.predict(X, wh, bh, wo, bo, scan)
-        threads = () if threads is None else (self._threads(threads),)
+        given = () if threads is None else (self._threads(threads),)
         try:
-            return self._k.predict(checked, wh, bh, wo, bo, *threads)
+            return self._k.predict(checked, wh, bh, wo, bo, *given)
         except ValueError:
             if not scan:
                 self._check.predict(X, wh, bh, wo, bo)  # names the first NaN or inf
@@ -180,7 +454,7 @@ class Backend:
             )
         return int(threads)
 
-    # The deep net (issue 10): a Net of any depth (loopmlp.init_net). Checks in net.py, in
+    # The deep net: a Net of any depth (loopmlp.init_net). Checks in net.py, in
     # plain Python, before any kernel runs; the kernels take tuples of arrays and codes.
     # exp overflowing to inf is a saturated sigmoid, not an error: in a float32 net the
     # python reference rounds such a double to float32 (inf), which NumPy would warn about.
@@ -191,20 +465,41 @@ class Backend:
         Parameters
         ----------
         net : Net
+            The net (:func:`loopmlp.init_net`); read, not changed.
         inp : array_like, shape (net.sizes[0],)
-            Converted to ``net.dtype``.
+            One input; converted to ``net.dtype``.
 
         Returns
         -------
         acts : list of ndarray
             ``acts[l]`` of shape ``(net.sizes[l + 1],)`` and dtype ``net.dtype``: each hidden
             layer's activations, then the output ``acts[-1]``.
+
+        Raises
+        ------
+        TypeError
+            A ``net`` that is not a :class:`loopmlp.Net`, or an argument of the wrong kind
+            or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value, naming it.
+
+        See Also
+        --------
+        neural_response : The lecture's net, one hidden layer.
+
+        Examples
+        --------
+        >>> import loopmlp
+        >>> net = loopmlp.init_net([4, 3, 3, 2], output="softmax", loss="cross_entropy")
+        >>> acts = loopmlp.get_backend("numpy").net_response(net, [1, 0, 0, 1])
+        >>> [a.shape for a in acts], bool(abs(acts[-1].sum() - 1) < 1e-12)
+        ([(3,), (3,), (2,)], True)
         """
         kernel = self._k.net_response
-        inp, weights, biases, hidden, output = _net.check_response(net, inp)
+        inp, weights, biases, activation, output = _net.check_response(net, inp)
         acts, _, _, _ = _net.scratch(net)
         with np.errstate(over="ignore"):
-            kernel(inp, weights, biases, hidden, output, acts)
+            kernel(inp, weights, biases, activation, output, acts)
         return list(acts)
 
     def net_update(
@@ -217,11 +512,26 @@ class Backend:
         net : Net
             Its weights and biases are updated in place.
         inp : array_like, shape (net.sizes[0],)
+            The sample's input; converted to ``net.dtype``.
         acts : list of array_like
             ``net_response(net, inp)``: ``acts[l]`` of shape ``(net.sizes[l + 1],)``.
         tgt : array_like, shape (net.sizes[-1],)
+            The sample's target.
         lrate : float
             The step size ``eta > 0``; rounded to ``net.dtype``.
+
+        Raises
+        ------
+        TypeError
+            A ``net`` that is not a :class:`loopmlp.Net`, or an argument of the wrong kind
+            or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value, naming it. The net is left
+            unchanged.
+
+        See Also
+        --------
+        update_network : The lecture's net, one hidden layer.
 
         Notes
         -----
@@ -230,12 +540,11 @@ class Backend:
         ``-lrate * dE/dw`` for the sample's loss ``E`` (for mse, ``E = 1/2 sum (y - o)**2``).
         """
         kernel = self._k.net_update
-        inp, acts, tgt, weights, biases, hidden, output, loss, lrate = _net.check_update(
-            net, inp, acts, tgt, lrate
-        )
+        # (inp, acts, tgt, weights, biases, activation, output, loss, lrate), checked
+        checked = _net.check_update(net, inp, acts, tgt, lrate)
         _, deltas, _, _ = _net.scratch(net)
         with np.errstate(over="ignore"):
-            kernel(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
+            kernel(*checked, deltas)
 
     def net_train(
         self,
@@ -254,7 +563,9 @@ class Backend:
         net : Net
             Its weights and biases are updated in place.
         X : array_like, shape (n, net.sizes[0])
+            The inputs, one sample a row, at least one row; converted to ``net.dtype``.
         Y : array_like, shape (n, net.sizes[-1])
+            The targets.
         lrate : float
             The step size ``eta > 0``; rounded to ``net.dtype``.
         epochs : int
@@ -274,19 +585,47 @@ class Backend:
         losses : ndarray, shape (epochs,), dtype net.dtype
             Each epoch's mean of the per-sample losses, computed during the pass (each
             sample's loss is taken before its own step).
+
+        Raises
+        ------
+        TypeError
+            A ``net`` that is not a :class:`loopmlp.Net`, or an argument of the wrong kind
+            or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value, naming it. The net is left
+            unchanged.
+
+        See Also
+        --------
+        train : The lecture's net, online: the same bits as ``batch_size=1`` without
+            shuffling.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import loopmlp
+        >>> rng = np.random.default_rng(0)
+        >>> X, y = rng.random((64, 8)), rng.integers(0, 3, 64)
+        >>> net = loopmlp.init_net([8, 16, 3], output="softmax", loss="cross_entropy",
+        ...                        dtype="float32", init="scaled")
+        >>> losses = loopmlp.get_backend("numba").net_train(
+        ...     net, X, np.eye(3)[y], 0.1, 5, batch_size=8, shuffle_seed=0)
+        >>> losses.shape, losses.dtype
+        ((5,), dtype('float32'))
         """
-        X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size = _net.check_train(
+        # eta: lrate, checked and rounded to the net's dtype
+        X, Y, weights, biases, activation, output, loss, eta, epochs, batch_size = _net.check_train(
             net, X, Y, lrate, epochs, batch_size, shuffle_seed
         )
         if _net.is_lectures(net) and batch_size == 1:
             # The lecture's own net, online: its own whole-run kernel, which computes the
-            # same bits as the general one (tests/test_net.py checks both), 2-3x faster.
+            # same bits as the general one (tests/test_net.py checks both), faster.
             (wh, wo), (bh, bo) = weights, biases
             if shuffle_seed is None:
-                return self._k.train(X, Y, wh, bh, wo, bo, float(lrate), epochs)
+                return self._k.train(X, Y, wh, bh, wo, bo, float(eta), epochs)
             return np.concatenate(
                 [
-                    self._k.train(X[order], Y[order], wh, bh, wo, bo, float(lrate), 1)
+                    self._k.train(X[order], Y[order], wh, bh, wo, bo, float(eta), 1)
                     for orders in _net.orders(X.shape[0], epochs, shuffle_seed)
                     for order in orders
                 ]
@@ -301,10 +640,10 @@ class Backend:
                         Y,
                         weights,
                         biases,
-                        hidden,
+                        activation,
                         output,
                         loss,
-                        lrate,
+                        eta,
                         orders,
                         batch_size,
                         acts,
@@ -332,13 +671,36 @@ class Backend:
         -------
         Y_hat : ndarray, shape (n, net.sizes[-1]), dtype net.dtype
             ``net_response(net, X[i])[-1]`` for every row ``i``.
+
+        Raises
+        ------
+        TypeError
+            A ``net`` that is not a :class:`loopmlp.Net`, or an argument of the wrong kind
+            or dtype, naming it.
+        ValueError
+            An argument of the wrong shape, layout or value, naming it; ``threads`` as for
+            :meth:`predict`.
+
+        See Also
+        --------
+        predict : The lecture's net, one hidden layer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import loopmlp
+        >>> net = loopmlp.init_net([60, 60, 60, 4], seed=0)
+        >>> X = np.random.default_rng(0).random((500, 60))
+        >>> Y_ref = loopmlp.get_backend("python").net_predict(net, X)
+        >>> np.array_equal(loopmlp.get_backend("cython").net_predict(net, X, threads=2), Y_ref)
+        True
         """
         scan = self.name not in SCANNING
-        checked, weights, biases, hidden, output = _net.check_predict(net, X, scan)
-        threads = () if threads is None else (self._threads(threads),)
+        checked, weights, biases, activation, output = _net.check_predict(net, X, scan)
+        given = () if threads is None else (self._threads(threads),)
         try:
             with np.errstate(over="ignore"):
-                return self._k.net_predict(checked, weights, biases, hidden, output, *threads)
+                return self._k.net_predict(checked, weights, biases, activation, output, *given)
         except ValueError:
             if not scan:
                 _net.check_predict(net, X)  # names the first NaN or inf
@@ -353,6 +715,31 @@ def get_backend(name: str) -> Backend:
 
     Raises ``ValueError`` for an unknown name and ``ImportError``, saying why, for a backend
     that cannot load (for example a Cython extension that was not built).
+
+    Parameters
+    ----------
+    name : {"python", "numba", "cython", "numpy", "fast"}
+        ``python`` is the reference; ``numba`` and ``cython`` give its results bit for bit;
+        ``numpy`` within a stated tolerance. ``fast`` (numba with fastmath, not
+        bit-identical) is opt-in and not in ``loopmlp.BACKENDS``.
+
+    Returns
+    -------
+    Backend
+        The same object for every call with the same name.
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+    ImportError
+        A backend that cannot load, saying why.
+
+    Examples
+    --------
+    >>> import loopmlp
+    >>> loopmlp.get_backend("cython")
+    <loopmlp backend 'cython'>
     """
     if name in _loaded:
         return _loaded[name]
@@ -378,6 +765,46 @@ def init_weights(
 
     ``wh = 2 * rand(n_hid, n_in) - 1`` and ``wo = 2 * rand(n_out, n_hid) - 1`` from
     ``np.random.default_rng(seed)``; biases zero. The same seed gives the same weights.
+
+    Parameters
+    ----------
+    n_in : int
+        Inputs, >= 1.
+    n_hid : int
+        Hidden units, >= 1.
+    n_out : int
+        Outputs, >= 1.
+    seed : int or None, default 0
+        For ``np.random.default_rng``; None draws fresh weights.
+
+    Returns
+    -------
+    wh : ndarray, shape (n_hid, n_in)
+        Uniform in [-1, 1); float64 and C-contiguous, as all four.
+    bh : ndarray, shape (n_hid,)
+        Zeros.
+    wo : ndarray, shape (n_out, n_hid)
+        Uniform in [-1, 1), drawn after ``wh``.
+    bo : ndarray, shape (n_out,)
+        Zeros.
+
+    Raises
+    ------
+    ValueError
+        A size that is not an integer >= 1.
+
+    See Also
+    --------
+    init_net : The same weights as a :class:`Net`, for any number of layers.
+
+    Examples
+    --------
+    >>> import loopmlp
+    >>> wh, bh, wo, bo = loopmlp.init_weights(60, 6, 4, seed=0)
+    >>> wh.shape, bh.shape, wo.shape, bo.shape
+    ((6, 60), (6,), (4, 6), (4,))
+    >>> bool(wh.min() >= -1 and wh.max() < 1), bool((bh == 0).all())
+    (True, True)
     """
     for name, n in (("n_in", n_in), ("n_hid", n_hid), ("n_out", n_out)):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:

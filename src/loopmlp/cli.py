@@ -136,7 +136,8 @@ def _network_options(
         "--seed",
         type=_seed_type,
         default=0,
-        help="random_state: initial weights, shuffling, data and validation splits (default: 0)",
+        help="seed of the initial weights, the shuffling and the data and validation splits "
+        "(the estimator's random_state; default: 0)",
     )
     g.add_argument(
         "--epochs",
@@ -156,7 +157,7 @@ def _network_options(
         "--activation",
         choices=("sigmoid", "tanh", "relu"),
         default=None,
-        help=f"hidden units ({default('activation')})",
+        help=f"the hidden units' activation ({default('activation')})",
     )
     g.add_argument(
         "--lrate",
@@ -267,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    # bench first; its module is optional (another issue), and only its absence is silent.
+    # bench first; its module is optional, and only its absence is silent.
     try:
         benchreport = importlib.import_module("loopmlp.benchreport")
     except ModuleNotFoundError as e:

@@ -218,6 +218,17 @@ def with_holes(img: ArrayLike) -> NDArray[np.float64]:
     :func:`mse` against the original is the mean over *all* pixels of the squared
     centre values (MSE = 1585.2 on the slide's image). Same as
     ``reconstruct(img, zeros((n_blocks, 4)))``.
+
+    Parameters
+    ----------
+    img : array_like, shape (num_rows, num_cols)
+        Grayscale image in grey levels 0..255.
+
+    Returns
+    -------
+    ndarray, shape (num_rows, num_cols), float64
+        A new image; the remainder strip of a side that is not a multiple of 8 is copied
+        unchanged.
     """
     img = _as_image(img)
     nbr, nbc = _n_blocks(img.shape)
@@ -279,7 +290,31 @@ def bilinear_fill(img: ArrayLike) -> NDArray[np.float64]:
 
 def mse(a: ArrayLike, b: ArrayLike) -> float:
     """Mean squared error over all pixels, in squared grey levels (the lecture's
-    ``((rec_img - img)**2).mean()``)."""
+    ``((rec_img - img)**2).mean()``).
+
+    Parameters
+    ----------
+    a, b : array_like
+        Two images of the same shape.
+
+    Returns
+    -------
+    float
+        ``mean((a - b)**2)`` in float64.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from loopmlp.data import bilinear_fill, mse, with_holes
+    >>> ramp = np.add.outer(np.arange(16.0), 2 * np.arange(16.0))   # a plane
+    >>> mse(with_holes(ramp), ramp) > 0, mse(bilinear_fill(ramp), ramp) < 1e-20
+    (True, True)
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
@@ -346,7 +381,32 @@ def read_dbl_buf(path: str | os.PathLike) -> NDArray[np.float64]:
 
 
 def write_dbl_buf(path: str | os.PathLike, img: ArrayLike) -> None:
-    """Write a 2-D image in the lecture's raw format (see :func:`read_dbl_buf`)."""
+    """Write a 2-D image in the lecture's raw format (see :func:`read_dbl_buf`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    img : array_like, shape (height, width)
+        Grey levels, written as float64.
+
+    Raises
+    ------
+    ValueError
+        An image that is not 2-D, or too large for the uint32 header.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from loopmlp.data import read_dbl_buf, write_dbl_buf
+    >>> img = np.arange(12.0).reshape(3, 4)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_dbl_buf(os.path.join(folder, "img dbl_buf"), img)
+    ...     same = np.array_equal(read_dbl_buf(os.path.join(folder, "img dbl_buf")), img)
+    >>> same
+    True
+    """
     img = _as_image(img)
     h, w = img.shape
     if max(h, w) > np.iinfo(_DBL_BUF_HEADER).max:
@@ -402,6 +462,23 @@ def load_image(path: str | os.PathLike) -> NDArray[np.float64]:
     16-bit data is scaled by 255/65535 and float data, taken to be in 0..1, by 255.
     Any other name, including one without a suffix (the lecture's files are named like
     ``"baby_small dbl_buf"``), is read as a raw dbl_buf file (:func:`read_dbl_buf`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        An image file, or a raw dbl_buf file.
+
+    Returns
+    -------
+    ndarray, shape (rows, cols), float64
+        Grey levels 0..255.
+
+    Raises
+    ------
+    FileNotFoundError
+        A missing file.
+    ValueError
+        An image that cannot be made grey, or a malformed dbl_buf file.
     """
     if Path(path).suffix.lower() in _RASTER_SUFFIXES:
         try:
@@ -416,7 +493,7 @@ def load_image(path: str | os.PathLike) -> NDArray[np.float64]:
     return read_dbl_buf(path)
 
 
-# Bundled with scikit-image (no pooch download; each was checked to load offline).
+# Bundled with scikit-image (no pooch download: each one loads offline).
 # Natural photographs and textures standing in for the lecture's twelve "*_small"
 # photos (baby, beach, bike, ...); "stereo_motorcycle" is its left view.
 SAMPLE_TRAIN_NAMES = (
@@ -514,10 +591,26 @@ def digits_split(
     ``stratify=y`` (every class in proportion on both sides) and
     ``random_state=seed``, so the same seed always gives the same split.
 
+    Parameters
+    ----------
+    seed : int, default 0
+        The split's ``random_state``.
+    test_size : float, default 0.25
+        The share of the digits held out for the test.
+
     Returns
     -------
     X_trn, X_tst : ndarray, shape (n, 64), float64
+        The pixels, 0..1.
     y_trn, y_tst : ndarray, shape (n,), int64, labels 0..9
+        The digits.
+
+    Examples
+    --------
+    >>> from loopmlp.data import digits_split
+    >>> X_trn, X_tst, y_trn, y_tst = digits_split(seed=0)
+    >>> X_trn.shape, X_tst.shape
+    ((1347, 64), (450, 64))
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -540,6 +633,30 @@ def one_hot(y: ArrayLike, n_classes: int = 10) -> NDArray[np.float64]:
     """Integer labels ``(n,)`` -> float64 one-hot targets ``(n, n_classes)``.
 
     What the lecture's ``LabelBinarizer`` did, for labels 0..n_classes-1.
+
+    Parameters
+    ----------
+    y : array_like of int, shape (n,)
+        Labels 0..n_classes-1.
+    n_classes : int, default 10
+        The number of classes.
+
+    Returns
+    -------
+    ndarray, shape (n, n_classes), float64
+        1 in each row's column ``y[i]``, 0 elsewhere.
+
+    Raises
+    ------
+    ValueError
+        ``y`` not 1-D integers, or a label out of range.
+
+    Examples
+    --------
+    >>> from loopmlp.data import one_hot
+    >>> one_hot([2, 0], n_classes=3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
     """
     y = np.asarray(y)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
@@ -574,6 +691,11 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     image files; ``0x00000801`` = uint8 with 1 dim, the label files), then ``ndim``
     big-endian uint32 sizes, then the data in C order, big-endian. The other IDX types
     (int8, int16, int32, float32, float64) are read too.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; gzip-compressed if its name ends in ``.gz``.
 
     Returns
     -------
@@ -617,6 +739,29 @@ def write_idx(path: str | os.PathLike, array: ArrayLike) -> None:
     The type code follows the dtype: uint8 -> 0x08 (MNIST's images and labels), int8,
     int16, int32, float32, float64; other dtypes raise ``ValueError`` (cast first).
     Compressed output has a zero gzip timestamp, so the same array gives the same bytes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; gzip-compressed if its name ends in ``.gz``.
+    array : array_like
+        1 to 255 dimensions, of one of the IDX types.
+
+    Raises
+    ------
+    ValueError
+        A dtype IDX has no type for, or no dimension.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from loopmlp.data import read_idx, write_idx
+    >>> labels = np.array([5, 0, 4], dtype=np.uint8)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_idx(os.path.join(folder, "labels-idx1-ubyte.gz"), labels)
+    ...     read_idx(os.path.join(folder, "labels-idx1-ubyte.gz"))
+    array([5, 0, 4], dtype=uint8)
     """
     a = np.asarray(array)
     code = _IDX_CODES.get((a.dtype.kind, a.dtype.itemsize))
@@ -668,13 +813,21 @@ def load_mnist(
     Looks for ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
     ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, each plain or ``.gz``.
 
+    Parameters
+    ----------
+    directory : str or path-like
+        The folder holding the four files.
+
     Returns
     -------
     X_trn : ndarray, shape (n_trn, rows * cols) = (60000, 784) for MNIST, float64 in 0..1
         Pixels divided by 255, as in the lecture (``astype("float") / 255.0``).
     y_trn : ndarray, shape (n_trn,), int64
+        The training labels.
     X_tst : ndarray, shape (n_tst, rows * cols), float64
+        The test images, as ``X_trn``.
     y_tst : ndarray, shape (n_tst,), int64
+        The test labels.
 
     Raises
     ------

@@ -26,9 +26,12 @@ oversubscribe the machine. The results do not depend on the number of threads.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -42,7 +45,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from . import BACKENDS
 from ._backends import get_backend
-from .net import init_net
+from .net import Net, init_net
+
+_E = TypeVar("_E", bound="_BaseLoopMLP")
 
 _SEED_MAX = np.iinfo(np.int32).max  # seeds drawn with RandomState.randint(_SEED_MAX)
 
@@ -163,26 +168,42 @@ class _BaseLoopMLP(BaseEstimator):
         "init": [StrOptions({"lecture", "scaled"})],
     }
 
+    # The fitted attributes (documented with each estimator), declared for type checkers;
+    # fit and partial_fit set them, and an unfitted estimator has none of them.
+    net_: Net
+    coefs_: list[np.ndarray]
+    intercepts_: list[np.ndarray]
+    loss_curve_: list[float]
+    loss_: float
+    best_loss_: float | None
+    validation_scores_: list[float] | None
+    best_validation_score_: float | None
+    n_iter_: int
+    t_: int
+    n_layers_: int
+    n_outputs_: int
+    out_activation_: str
+
     def __init__(
         self,
-        hidden_layer_sizes=(32,),
+        hidden_layer_sizes: int | Sequence[int] = (32,),
         *,
-        activation="sigmoid",
-        learning_rate_init=0.1,
-        max_iter=200,
-        batch_size=1,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        warm_start=False,
-        verbose=False,
-        backend="numba",
-        dtype="float64",
-        init="lecture",
-    ):
+        activation: str = "sigmoid",
+        learning_rate_init: float = 0.1,
+        max_iter: int = 200,
+        batch_size: int = 1,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: float = 10,
+        warm_start: bool = False,
+        verbose: bool | int = False,
+        backend: str = "numba",
+        dtype: DTypeLike = "float64",
+        init: str = "lecture",
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.learning_rate_init = learning_rate_init
@@ -223,8 +244,8 @@ class _BaseLoopMLP(BaseEstimator):
         return tags
 
     def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
+        given = self.hidden_layer_sizes
+        sizes: list[Any] = [given] if isinstance(given, Integral) else list(np.ravel(given))
         for n in sizes:
             if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
                 raise ValueError(
@@ -232,7 +253,7 @@ class _BaseLoopMLP(BaseEstimator):
                 )
         return [int(n) for n in sizes]
 
-    def _fit(self, X, y, incremental, classes=None):
+    def _fit(self: _E, X, y, incremental: bool, classes=None) -> _E:
         self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -258,7 +279,7 @@ class _BaseLoopMLP(BaseEstimator):
             self._random_state = check_random_state(self.random_state)
             self.net_ = init_net(
                 sizes,
-                hidden=self.activation,
+                activation=self.activation,
                 output=output,
                 loss=loss,
                 seed=int(self._random_state.randint(_SEED_MAX)),
@@ -303,10 +324,10 @@ class _BaseLoopMLP(BaseEstimator):
 
     def _check_same_net(self, sizes, output, loss, dtype):
         net = self.net_
-        have = (tuple(net.sizes), net.hidden, net.output, net.loss, np.dtype(net.dtype))
+        have = (tuple(net.sizes), net.activation, net.output, net.loss, np.dtype(net.dtype))
         want = (tuple(sizes), self.activation, output, loss, dtype)
         if have != want:
-            names = ("sizes", "hidden", "output", "loss", "dtype")
+            names = ("sizes", "activation", "output", "loss", "dtype")
             diff = ", ".join(f"{n} {h!r} -> {w!r}" for n, h, w in zip(names, have, want) if h != w)
             raise ValueError(
                 f"partial_fit and warm_start continue the fitted net, but the "
@@ -361,7 +382,11 @@ class _BaseLoopMLP(BaseEstimator):
                 if bar is not None:
                     bar.set_postfix_str(
                         f"loss={self.loss_:.6g}"
-                        + (f" val={self.validation_scores_[-1]:.4f}" if early_stopping else ""),
+                        + (
+                            f" val={self.validation_scores_[-1]:.4f}"
+                            if early_stopping and self.validation_scores_
+                            else ""
+                        ),
                         refresh=False,
                     )
                     bar.update()
@@ -392,6 +417,8 @@ class _BaseLoopMLP(BaseEstimator):
     def _update_no_improvement_count(self, X_val, y_val) -> bool:
         """scikit-learn's MLP rule; True: no improvement by tol for > n_iter_no_change epochs."""
         if X_val is not None:
+            # _train started both for early stopping
+            assert self.validation_scores_ is not None and self.best_validation_score_ is not None
             score = self._score_arrays(X_val, y_val)
             self.validation_scores_.append(score)
             if score < self.best_validation_score_ + self.tol:
@@ -402,6 +429,7 @@ class _BaseLoopMLP(BaseEstimator):
                 self.best_validation_score_ = score
                 self._best_weights = [w.copy() for w in self.net_.weights + self.net_.biases]
         else:
+            assert self.best_loss_ is not None  # _train started it without early stopping
             loss = self.loss_curve_[-1]
             if loss > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
@@ -445,13 +473,21 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
 
     Examples
     --------
+    Every backend trains the same model; ``cython``'s kernels are compiled when loopmlp is
+    installed, ``numba`` (the default) compiles its own on first use.
+
     >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
     >>> from loopmlp import LoopMLPClassifier
     >>> X, y = load_digits(return_X_y=True)
+    >>> X_trn, X_tst, y_trn, y_tst = train_test_split(X / 16, y, random_state=0)
     >>> clf = LoopMLPClassifier((32,), activation="relu", learning_rate_init=0.01,
-    ...                         init="scaled", random_state=0).fit(X / 16, y)
-    >>> clf.predict(X[:3] / 16)                             # doctest: +SKIP
-    array([0, 1, 2])
+    ...                         init="scaled", random_state=0, backend="cython")
+    >>> clf = clf.fit(X_trn, y_trn)  # until the training loss stalls
+    >>> clf.predict(X_tst[:8]), y_tst[:8]
+    (array([2, 8, 2, 6, 6, 7, 1, 9]), array([2, 8, 2, 6, 6, 7, 1, 9]))
+    >>> bool(clf.score(X_tst, y_tst) > 0.95)
+    True
     """
 
     def __sklearn_tags__(self):
@@ -459,16 +495,58 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def fit(self, X, y):
+    def fit(self: _E, X: ArrayLike, y: ArrayLike) -> _E:
         """Train on ``X (n_samples, n_features)`` and labels ``y (n_samples,)`` (or a
-        multilabel indicator ``(n_samples, n_labels)``); returns ``self``."""
+        multilabel indicator ``(n_samples, n_labels)``); returns ``self``.
+
+        A new net from ``random_state`` (or, with ``warm_start``, the fitted one), trained
+        for at most ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs; converted to ``dtype``.
+        y : array_like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator matrix.
+
+        Returns
+        -------
+        self : LoopMLPClassifier
+            The fitted classifier.
+
+        Raises
+        ------
+        ValueError
+            Bad parameters or input, or training that diverged (non-finite weights).
+        """
         return self._fit(X, y, incremental=False)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self: _E, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> _E:
         """One epoch over ``X, y``, continuing the fitted net (or starting one).
 
         ``classes`` (every label of all the calls, e.g. ``np.unique(y_all)``) is required on
         the first call, as scikit-learn's; later ``y`` may hold any subset of them.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs.
+        y : array_like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (a subset of ``classes``), or a multilabel indicator matrix.
+        classes : array_like of shape (n_classes,), optional
+            Every class of all the calls; required on the first call only.
+
+        Returns
+        -------
+        self : LoopMLPClassifier
+            The classifier, one epoch further: ``k`` calls give the model of ``fit`` with
+            ``max_iter=k``, bit for bit.
+
+        Raises
+        ------
+        ValueError
+            No ``classes`` on the first call, other ``classes`` than before, labels not
+            in ``classes``, ``early_stopping=True``, or data that needs another net.
         """
         fitted = self.__sklearn_is_fitted__()
         if not fitted and classes is None:
@@ -520,15 +598,37 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
     def _score_arrays(self, X, y):
         return accuracy_score(y, self._decode(self._forward(X, validate=False)))
 
-    def predict(self, X):
-        """The predicted labels, ``(n_samples,)`` (or ``(n_samples, n_labels)``)."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The predicted labels, ``(n_samples,)`` (or ``(n_samples, n_labels)``).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The inputs; converted to ``dtype``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The class of the highest output for each row (one sigmoid output: the class of
+            ``p > 0.5``), or the labels whose outputs are above 0.5 (multilabel).
+        """
         return self._decode(self._forward(X))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, ``(n_samples, n_classes)``, columns as ``classes_``.
 
         Softmax outputs as they are; one sigmoid output ``p`` as ``[1 - p, p]``; multilabel:
         each label's sigmoid output (the rows need not sum to 1).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The inputs; converted to ``dtype``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            float64, whatever ``dtype`` is.
         """
         out = self._forward(X)
         if out.shape[1] > 1:
@@ -565,6 +665,18 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
     Not supported: sparse ``X``, ``sample_weight``. Online SGD with identity outputs
     follows the targets' scale: standardise them (``TransformedTargetRegressor``) if they
     are large.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from loopmlp import LoopMLPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, (200, 2))
+    >>> y = X[:, 0] * X[:, 1]
+    >>> reg = LoopMLPRegressor((8,), activation="tanh", learning_rate_init=0.05,
+    ...                        random_state=0, backend="cython").fit(X, y)
+    >>> reg.predict(X[:3]).shape, bool(reg.score(X, y) > 0.9)
+    ((3,), True)
     """
 
     _parameter_constraints: dict = {
@@ -574,25 +686,25 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(32,),
+        hidden_layer_sizes: int | Sequence[int] = (32,),
         *,
-        activation="sigmoid",
-        out_activation="identity",
-        learning_rate_init=0.1,
-        max_iter=200,
-        batch_size=1,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        warm_start=False,
-        verbose=False,
-        backend="numba",
-        dtype="float64",
-        init="lecture",
-    ):
+        activation: str = "sigmoid",
+        out_activation: str = "identity",
+        learning_rate_init: float = 0.1,
+        max_iter: int = 200,
+        batch_size: int = 1,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: float = 10,
+        warm_start: bool = False,
+        verbose: bool | int = False,
+        backend: str = "numba",
+        dtype: DTypeLike = "float64",
+        init: str = "lecture",
+    ) -> None:
         super().__init__(
             hidden_layer_sizes,
             activation=activation,
@@ -613,13 +725,53 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
         )
         self.out_activation = out_activation
 
-    def fit(self, X, y):
+    def fit(self: _E, X: ArrayLike, y: ArrayLike) -> _E:
         """Train on ``X (n_samples, n_features)`` and ``y (n_samples,)`` or
-        ``(n_samples, n_outputs)``; returns ``self``."""
+        ``(n_samples, n_outputs)``; returns ``self``.
+
+        A new net from ``random_state`` (or, with ``warm_start``, the fitted one), trained
+        for at most ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs; converted to ``dtype``.
+        y : array_like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets; in [0, 1] with ``out_activation="sigmoid"``.
+
+        Returns
+        -------
+        self : LoopMLPRegressor
+            The fitted regressor.
+
+        Raises
+        ------
+        ValueError
+            Bad parameters or input, or training that diverged (non-finite weights).
+        """
         return self._fit(X, y, incremental=False)
 
-    def partial_fit(self, X, y):
-        """One epoch over ``X, y``, continuing the fitted net (or starting one)."""
+    def partial_fit(self: _E, X: ArrayLike, y: ArrayLike) -> _E:
+        """One epoch over ``X, y``, continuing the fitted net (or starting one).
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The training inputs.
+        y : array_like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
+
+        Returns
+        -------
+        self : LoopMLPRegressor
+            The regressor, one epoch further: ``k`` calls give the model of ``fit`` with
+            ``max_iter=k``, bit for bit.
+
+        Raises
+        ------
+        ValueError
+            ``early_stopping=True``, or data that needs another net.
+        """
         return self._fit(X, y, incremental=True)
 
     def _targets(self, y, first_pass, classes):
@@ -642,7 +794,18 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
             return np.nan
         return r2_score(y, out.ravel() if out.shape[1] == 1 else out)
 
-    def predict(self, X):
-        """The predictions, ``(n_samples,)`` for one output, else ``(n_samples, n_outputs)``."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The predictions, ``(n_samples,)`` for one output, else ``(n_samples, n_outputs)``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            The inputs; converted to ``dtype``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            float64, whatever ``dtype`` is.
+        """
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out

@@ -2,8 +2,10 @@
 
 A net of ``sizes = [n_0, n_1, ..., n_L]`` has ``L`` layers; layer ``l`` holds
 ``weights[l] (n_{l+1}, n_l)`` and ``biases[l] (n_{l+1},)``, as the lecture's ``wh, bh, wo, bo``
-for ``L = 2``. Every layer but the last applies the ``hidden`` activation, the last the
-``output`` one; ``loss`` is what training minimises.
+for ``L = 2``. Every layer but the last applies the ``activation`` function, the last the
+``output`` one; ``loss`` is what training minimises. (``hidden`` is the old name of
+``activation``: ``init_net(hidden=...)`` and ``Net.hidden`` still work and warn; elsewhere in
+loopmlp ``hidden`` means the hidden layers' widths.)
 
 The checks below are plain Python, written once for every backend: each public ``net_*``
 method of a backend calls one ``check_*`` function, which validates all of its arguments
@@ -11,7 +13,7 @@ before any kernel runs, so bad input raises ``TypeError`` (wrong kind of object 
 ``ValueError`` (wrong shape, layout or value) naming the argument, and the weights stay
 untouched. The rules, as ``_check.pyx`` states them for the lecture's net:
 
-* the net: a ``Net``, with known and compatible ``hidden``, ``output``, ``loss``, one weight
+* the net: a ``Net``, with known and compatible ``activation``, ``output``, ``loss``, one weight
   matrix and one bias vector per layer of ``sizes``, each an ndarray of exactly the net's
   dtype (no mixed dtypes inside a net), C-contiguous, aligned, finite, writeable where a
   kernel updates it, and no two sharing memory. Weights are never converted: an update must
@@ -27,17 +29,21 @@ untouched. The rules, as ``_check.pyx`` states them for the lecture's net:
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike
 
 from .kernels._reference import CROSS_ENTROPY, IDENTITY, MSE, RELU, SIGMOID, SOFTMAX, TANH
 
-# The names of the public API -> the kernels' codes.
-HIDDEN = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}
+# The names of the public API -> the kernels' codes: the hidden layers' activation, the
+# output layer's, the loss.
+ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}
 OUTPUT = {"sigmoid": SIGMOID, "identity": IDENTITY, "softmax": SOFTMAX}
 LOSSES = {"mse": MSE, "cross_entropy": CROSS_ENTROPY}
 # The pairs the output deltas are derived for; the other two are refused, saying why.
@@ -50,7 +56,54 @@ INCOMPATIBLE = {
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 INITS = ("lecture", "scaled")
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
+_D = TypeVar("_D", bound="DataclassInstance")
+Arrays = tuple[np.ndarray, ...]  # one array per layer, as the kernels take them
+
+
+def _renamed(old: str, new: str, stacklevel: int = 3) -> None:
+    """Warn that the caller used ``old``, the former spelling of ``new`` (a FutureWarning:
+    shown to users by default, not only to developers)."""
+    warnings.warn(
+        f"{old} is deprecated, use {new} (the same thing under its new name; in loopmlp "
+        f"'hidden' now means only the hidden layers' widths)",
+        FutureWarning,
+        stacklevel=stacklevel,
+    )
+
+
+if not TYPE_CHECKING:  # hidden from type checkers, which would take any name for this one
+
+    def __getattr__(name: str):
+        if name == "HIDDEN":  # the old name of ACTIVATIONS
+            _renamed("loopmlp.net.HIDDEN", "loopmlp.net.ACTIVATIONS")
+            return ACTIVATIONS
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _accepts_hidden(cls: type[_D]) -> type[_D]:
+    """Let ``cls(..., hidden=X)``, the old spelling, construct ``cls(..., activation=X)``
+    with a FutureWarning. For the dataclasses whose field ``hidden`` became ``activation``
+    (``Net``, ``loopmlp.workloads.NetWorkload``); their generated ``__init__`` is kept."""
+    init = cls.__init__
+    position = [f.name for f in fields(cls)].index("activation") + 1  # after self
+
+    @functools.wraps(init)
+    def __init__(self, *args, hidden=None, **kwargs) -> None:
+        if hidden is not None:
+            _renamed(f"{cls.__name__}(hidden=...)", f"{cls.__name__}(activation=...)")
+            if "activation" in kwargs or len(args) >= position:
+                raise TypeError(f"{cls.__name__}() got both activation and hidden (its old name)")
+            kwargs["activation"] = hidden
+        init(self, *args, **kwargs)
+
+    setattr(cls, "__init__", __init__)  # noqa: B010 (mypy would refuse the plain assignment)
+    return cls
+
+
+@_accepts_hidden
 @dataclass(eq=False, repr=False)
 class Net:
     """A multilayer perceptron of any depth, trained by a backend's ``net_*`` kernels.
@@ -63,8 +116,9 @@ class Net:
         ``weights[l]`` of shape ``(sizes[l + 1], sizes[l])``, updated in place by training.
     biases : list of ndarray
         ``biases[l]`` of shape ``(sizes[l + 1],)``, updated in place by training.
-    hidden : {"sigmoid", "tanh", "relu"}
-        The activation of every layer but the last.
+    activation : {"sigmoid", "tanh", "relu"}
+        The activation of every layer but the last. ``hidden``, its old name, still works
+        (``Net(..., hidden=...)`` and the attribute ``net.hidden``) with a FutureWarning.
     output : {"sigmoid", "identity", "softmax"}
         The activation of the last layer.
     loss : {"mse", "cross_entropy"}
@@ -75,31 +129,66 @@ class Net:
         float32 or float64: every weight and bias, and every computation, in this dtype.
 
     Make one with ``init_net``; the backends check it (``check_*``) before every use.
+
+    Examples
+    --------
+    >>> import loopmlp
+    >>> net = loopmlp.init_net([4, 3, 2], activation="tanh", seed=0)
+    >>> net
+    Net(sizes=(4, 3, 2), activation='tanh', output='sigmoid', loss='mse', dtype=float64)
+    >>> [w.shape for w in net.weights], [b.shape for b in net.biases]
+    ([(3, 4), (2, 3)], [(3,), (2,)])
     """
 
     sizes: tuple[int, ...]
     weights: list[np.ndarray]
     biases: list[np.ndarray]
-    hidden: str = "sigmoid"
+    activation: str = "sigmoid"
     output: str = "sigmoid"
     loss: str = "mse"
     dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float64))
 
     def __repr__(self) -> str:
         return (
-            f"Net(sizes={tuple(self.sizes)!r}, hidden={self.hidden!r}, "
+            f"Net(sizes={tuple(self.sizes)!r}, activation={self.activation!r}, "
             f"output={self.output!r}, loss={self.loss!r}, dtype={np.dtype(self.dtype).name})"
         )
+
+    @property
+    def hidden(self) -> str:
+        """Deprecated: the old name of ``activation``."""
+        _renamed("Net.hidden", "Net.activation")
+        return self.activation
+
+    @hidden.setter
+    def hidden(self, value: str) -> None:
+        _renamed("Net.hidden", "Net.activation")
+        self.activation = value
+
+    # Pickles: a Net pickled before the rename holds "hidden" and no "activation" (which
+    # would then read as the class default, "sigmoid"); it loads with its activation. A Net
+    # pickled now holds both names, so that loopmlp 0.2.0 loads it with its activation too.
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "hidden": self.activation}
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        hidden = state.pop("hidden", None)
+        if "activation" not in state and hidden is not None:
+            state["activation"] = hidden
+        self.__dict__.update(state)
 
 
 def init_net(
     sizes: Sequence[int],
-    hidden: str = "sigmoid",
+    activation: str = "sigmoid",
     output: str = "sigmoid",
     loss: str = "mse",
     seed: int | None = 0,
-    dtype: ArrayLike = "float64",
+    dtype: DTypeLike = "float64",
     init: str = "lecture",
+    *,
+    hidden: str | None = None,
 ) -> Net:
     """A new net with the lecture's initialisation, for any number of layers.
 
@@ -107,7 +196,7 @@ def init_net(
     ----------
     sizes : sequence of int
         Nodes per layer, input first; at least 2 entries (no hidden layer), each >= 1.
-    hidden, output, loss : str
+    activation, output, loss : str
         See ``Net``. softmax outputs go with ``cross_entropy``, identity outputs with ``mse``.
     seed : int or None
         For ``np.random.default_rng``: the same seed gives the same weights.
@@ -119,13 +208,36 @@ def init_net(
         ``scaled``: the same divided by ``sqrt(n_in)`` (the fan-in), before the cast: what
         the command line's ``--init scaled`` does, and what keeps 512 sigmoid units of a
         784-input layer from saturating.
+    hidden : str, optional
+        Deprecated (FutureWarning): the old name of ``activation``.
 
     Returns
     -------
     Net
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from loopmlp import init_net, init_weights
+    >>> net = init_net([64, 32, 32, 10], activation="relu", output="softmax",
+    ...                loss="cross_entropy", dtype="float32", init="scaled")
+    >>> net.sizes, net.dtype.name, [w.dtype.name for w in net.weights]
+    ((64, 32, 32, 10), 'float32', ['float32', 'float32', 'float32'])
+    >>> wh, bh, wo, bo = init_weights(60, 6, 4, seed=0)
+    >>> lecture = init_net([60, 6, 4], seed=0)
+    >>> bool(np.array_equal(lecture.weights[0], wh) and np.array_equal(lecture.weights[1], wo))
+    True
     """
+    if hidden is not None:
+        _renamed("init_net(hidden=...)", "init_net(activation=...)")
+        if activation != "sigmoid" and activation != hidden:
+            raise TypeError(
+                f"init_net() got activation={activation!r} and hidden={hidden!r}, its old "
+                f"name: give activation only"
+            )
+        activation = hidden
     sizes = _sizes(sizes)
-    _functions(hidden, output, loss)
+    _functions(activation, output, loss)
     dt = _dtype(dtype)
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
@@ -139,7 +251,7 @@ def init_net(
         weights.append(np.ascontiguousarray(w, dtype=dt))
         # initialize the bias weights
         biases.append(np.zeros((n_out), dtype=dt))
-    return Net(sizes, weights, biases, hidden, output, loss, dt)
+    return Net(sizes, weights, biases, activation, output, loss, dt)
 
 
 # --------------------------------------------------------------------------------------
@@ -164,11 +276,11 @@ def _sizes(sizes, name: str = "sizes") -> tuple[int, ...]:
     return tuple(int(n) for n in sizes)
 
 
-def _functions(hidden, output, loss) -> tuple[int, int, int]:
-    """The kernels' codes for ``hidden, output, loss``, checked."""
-    codes = []
+def _functions(activation: Any, output: Any, loss: Any) -> tuple[int, int, int]:
+    """The kernels' codes for ``activation, output, loss``, checked."""
+    codes: list[int] = []
     for name, value, table in (
-        ("hidden", hidden, HIDDEN),
+        ("activation", activation, ACTIVATIONS),
         ("output", output, OUTPUT),
         ("loss", loss, LOSSES),
     ):
@@ -183,7 +295,7 @@ def _functions(hidden, output, loss) -> tuple[int, int, int]:
         raise ValueError(
             f"output {output!r} with loss {loss!r} is not supported: {INCOMPATIBLE[output, loss]}"
         )
-    return tuple(codes)
+    return codes[0], codes[1], codes[2]
 
 
 def _dtype(dtype, name: str = "dtype") -> np.dtype:
@@ -208,13 +320,12 @@ def _shape(shape) -> str:
 def _first_nonfinite(a: np.ndarray) -> tuple[int, ...] | None:
     """The index of ``a``'s first NaN or inf, or None."""
     if a.dtype == np.float64 and a.flags.c_contiguous and a.flags.aligned:
-        # the lecture kernels' compiled scan: (100000, 60) in 1.3 ms, against 1.6 ms for one
-        # np.add.reduce and 2.6 ms for isfinite().all(). Not on threads: split over OpenMP's
-        # two, the scan took 0.9 ms but whole predict calls got slower in four runs (60-6-4:
-        # numpy 125-147 -> 215-242 ns a row, cython 78-97 -> 100-125)
-        from . import _check
+        # the lecture kernels' compiled scan: one pass, faster than np.add.reduce or
+        # isfinite().all(). On one thread: split over OpenMP's threads, the scan itself is
+        # faster, but the predict calls around it get slower
+        from ._check import first_nonfinite
 
-        bad = _check.first_nonfinite(a)
+        bad = first_nonfinite(a)
         return None if bad < 0 else tuple(int(j) for j in np.unravel_index(bad, a.shape))
     finite = np.isfinite(a)
     if finite.all():
@@ -248,8 +359,8 @@ def _array(name: str, a, dtype: np.dtype, shape: tuple[int, ...], writeable: boo
         raise ValueError(f"{name} contains NaN or inf (first at index {_shape(bad)})")
 
 
-def check_net(net, writeable: bool) -> tuple[np.dtype, tuple, tuple, int, int, int]:
-    """``net`` checked: ``(dtype, weights, biases, hidden, output, loss)``, the last five as
+def check_net(net: Net, writeable: bool) -> tuple[np.dtype, Arrays, Arrays, int, int, int]:
+    """``net`` checked: ``(dtype, weights, biases, activation, output, loss)``, the last five as
     the kernels take them. ``writeable``: whether the kernel updates the weights.
     """
     if not isinstance(net, Net):
@@ -257,7 +368,7 @@ def check_net(net, writeable: bool) -> tuple[np.dtype, tuple, tuple, int, int, i
             f"net must be a loopmlp.Net (see loopmlp.init_net), got {type(net).__name__}"
         )
     sizes = _sizes(net.sizes, "net.sizes")
-    codes = _functions(net.hidden, net.output, net.loss)
+    codes = _functions(net.activation, net.output, net.loss)
     dtype = _dtype(net.dtype, "net.dtype")
     for name in ("weights", "biases"):
         arrays = getattr(net, name)
@@ -277,7 +388,7 @@ def check_net(net, writeable: bool) -> tuple[np.dtype, tuple, tuple, int, int, i
     return (dtype, tuple(net.weights), tuple(net.biases), *codes)
 
 
-def _named(net) -> list[tuple[str, np.ndarray]]:
+def _named(net: Net) -> list[tuple[str, np.ndarray]]:
     return [(f"net.weights[{j}]", w) for j, w in enumerate(net.weights)] + [
         (f"net.biases[{j}]", b) for j, b in enumerate(net.biases)
     ]
@@ -297,7 +408,7 @@ def _no_overlap(name: str, a: np.ndarray, others: list[tuple[str, np.ndarray]]) 
             )
 
 
-def _not_in_data(net, data: list[tuple[str, np.ndarray]]) -> None:
+def _not_in_data(net: Net, data: list[tuple[str, np.ndarray]]) -> None:
     """No weight or bias, updated in place, shares memory with the data a kernel reads."""
     for name, a in _named(net):
         _no_overlap(name, a, data)
@@ -337,7 +448,7 @@ def _data(
     return converted
 
 
-def _lrate(lrate, dtype: np.dtype):
+def _lrate(lrate: Any, dtype: np.dtype) -> np.floating:
     """``lrate`` as a scalar of the net's dtype, checked."""
     if isinstance(lrate, (bool, np.bool_)) or not isinstance(
         lrate, (float, int, np.floating, np.integer)
@@ -373,17 +484,18 @@ def _count(name: str, value) -> int:
 # --------------------------------------------------------------------------------------
 
 
-def check_response(net, inp) -> tuple:
-    """``(inp, weights, biases, hidden, output)`` for ``net_response``."""
-    dtype, weights, biases, hidden, output, _ = check_net(net, writeable=False)
-    inp = _data("inp", inp, dtype, (net.sizes[0],))
-    return inp, weights, biases, hidden, output
+def check_response(net: Net, inp: ArrayLike) -> tuple[np.ndarray, Arrays, Arrays, int, int]:
+    """``(inp, weights, biases, activation, output)`` for ``net_response``."""
+    dtype, weights, biases, activation, output, _ = check_net(net, writeable=False)
+    return _data("inp", inp, dtype, (net.sizes[0],)), weights, biases, activation, output
 
 
-def check_update(net, inp, acts, tgt, lrate) -> tuple:
-    """``(inp, acts, tgt, weights, biases, hidden, output, loss, lrate)`` for ``net_update``."""
-    dtype, weights, biases, hidden, output, loss = check_net(net, writeable=True)
-    inp = _data("inp", inp, dtype, (net.sizes[0],))
+def check_update(
+    net: Net, inp: ArrayLike, acts: Sequence[ArrayLike], tgt: ArrayLike, lrate: float
+) -> tuple[np.ndarray, Arrays, np.ndarray, Arrays, Arrays, int, int, int, np.floating]:
+    """``(inp, acts, tgt, weights, biases, activation, output, loss, lrate)`` for ``net_update``."""
+    dtype, weights, biases, activation, output, loss = check_net(net, writeable=True)
+    inp_ = _data("inp", inp, dtype, (net.sizes[0],))
     if isinstance(acts, np.ndarray) or not isinstance(acts, Sequence):
         raise TypeError(
             f"acts must be a list of arrays (net_response's result), got {type(acts).__name__}"
@@ -393,27 +505,36 @@ def check_update(net, inp, acts, tgt, lrate) -> tuple:
             f"acts has {len(acts)} arrays, expected {len(weights)}: one per "
             f"layer of net.sizes {_shape(net.sizes)}"
         )
-    acts = tuple(
+    acts_ = tuple(
         _data(f"acts[{layer}]", a, dtype, (n,))
         for layer, (a, n) in enumerate(zip(acts, net.sizes[1:]))
     )
-    tgt = _data("tgt", tgt, dtype, (net.sizes[-1],))
-    lrate = _lrate(lrate, dtype)
+    tgt_ = _data("tgt", tgt, dtype, (net.sizes[-1],))
+    lrate_ = _lrate(lrate, dtype)
     _not_in_data(
-        net, [("inp", inp), ("tgt", tgt)] + [(f"acts[{layer}]", a) for layer, a in enumerate(acts)]
+        net,
+        [("inp", inp_), ("tgt", tgt_)] + [(f"acts[{layer}]", a) for layer, a in enumerate(acts_)],
     )
-    return inp, acts, tgt, weights, biases, hidden, output, loss, lrate
+    return inp_, acts_, tgt_, weights, biases, activation, output, loss, lrate_
 
 
-def check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed) -> tuple:
-    """``(X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size)`` for
+def check_train(
+    net: Net,
+    X: ArrayLike,
+    Y: ArrayLike,
+    lrate: float,
+    epochs: int,
+    batch_size: int,
+    shuffle_seed: int | None,
+) -> tuple[np.ndarray, np.ndarray, Arrays, Arrays, int, int, int, np.floating, int, int]:
+    """``(X, Y, weights, biases, activation, output, loss, lrate, epochs, batch_size)`` for
     ``net_train``, after checking ``shuffle_seed``."""
-    dtype, weights, biases, hidden, output, loss = check_net(net, writeable=True)
-    X = _data("X", X, dtype, (None, net.sizes[0]))
-    Y = _data("Y", Y, dtype, (None, net.sizes[-1]))
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but Y has {Y.shape[0]}")
-    lrate = _lrate(lrate, dtype)
+    dtype, weights, biases, activation, output, loss = check_net(net, writeable=True)
+    X_ = _data("X", X, dtype, (None, net.sizes[0]))
+    Y_ = _data("Y", Y, dtype, (None, net.sizes[-1]))
+    if X_.shape[0] != Y_.shape[0]:
+        raise ValueError(f"X has {X_.shape[0]} rows but Y has {Y_.shape[0]}")
+    lrate_ = _lrate(lrate, dtype)
     epochs = _count("epochs", epochs)
     batch_size = _count("batch_size", batch_size)
     if shuffle_seed is not None and not _is_int(shuffle_seed):
@@ -422,16 +543,17 @@ def check_train(net, X, Y, lrate, epochs, batch_size, shuffle_seed) -> tuple:
         )
     if shuffle_seed is not None and shuffle_seed < 0:
         raise ValueError(f"shuffle_seed must be >= 0, got {shuffle_seed}")
-    _not_in_data(net, [("X", X), ("Y", Y)])
-    return X, Y, weights, biases, hidden, output, loss, lrate, epochs, batch_size
+    _not_in_data(net, [("X", X_), ("Y", Y_)])
+    return X_, Y_, weights, biases, activation, output, loss, lrate_, epochs, batch_size
 
 
-def check_predict(net, X, scan: bool = True) -> tuple:
-    """``(X, weights, biases, hidden, output)`` for ``net_predict``; X is not scanned for
+def check_predict(
+    net: Net, X: ArrayLike, scan: bool = True
+) -> tuple[np.ndarray, Arrays, Arrays, int, int]:
+    """``(X, weights, biases, activation, output)`` for ``net_predict``; X is not scanned for
     NaN and inf with ``scan=False`` (the kernel does it)."""
-    dtype, weights, biases, hidden, output, _ = check_net(net, writeable=False)
-    X = _data("X", X, dtype, (None, net.sizes[0]), scan)
-    return X, weights, biases, hidden, output
+    dtype, weights, biases, activation, output, _ = check_net(net, writeable=False)
+    return _data("X", X, dtype, (None, net.sizes[0]), scan), weights, biases, activation, output
 
 
 # --------------------------------------------------------------------------------------
@@ -439,7 +561,9 @@ def check_predict(net, X, scan: bool = True) -> tuple:
 # --------------------------------------------------------------------------------------
 
 
-def orders(num_samples: int, epochs: int, shuffle_seed: int | None, max_indices: int = 1 << 20):
+def orders(
+    num_samples: int, epochs: int, shuffle_seed: int | None, max_indices: int = 1 << 20
+) -> Iterator[np.ndarray]:
     """The rows of each epoch, in order: ``(epochs', num_samples)`` int64 C-contiguous chunks.
 
     ``0, 1, ..., n - 1`` every epoch for ``shuffle_seed=None``; else one
@@ -460,19 +584,19 @@ def orders(num_samples: int, epochs: int, shuffle_seed: int | None, max_indices:
             )
 
 
-def is_lectures(net) -> bool:
+def is_lectures(net: Net) -> bool:
     """Whether ``net`` is the lecture's: one sigmoid hidden layer, sigmoid outputs, the squared
     error, float64, which the lecture's kernels (``train`` ...) compute too."""
     return (
         len(net.sizes) == 3
-        and net.hidden == "sigmoid"
+        and net.activation == "sigmoid"
         and net.output == "sigmoid"
         and net.loss == "mse"
         and np.dtype(net.dtype) == np.float64
     )
 
 
-def scratch(net) -> tuple[tuple, tuple, tuple, tuple]:
+def scratch(net: Net) -> tuple[Arrays, Arrays, Arrays, Arrays]:
     """Zeroed ``acts, deltas (n_{l+1},)``, ``grad_w (n_{l+1}, n_l)``, ``grad_b (n_{l+1},)``:
     the kernels' working arrays, made once per call, so no kernel allocates per sample."""
     dtype = np.dtype(net.dtype)

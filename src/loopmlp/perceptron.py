@@ -77,6 +77,22 @@ class Perceptron:
         """Step activation: 1 where ``x > 0``, else 0 (so ``step(0) == 0``, as in the lecture).
 
         A scalar gives an ``int``, an array an int array of the same shape.
+
+        Parameters
+        ----------
+        x : array_like
+            A net input, or an array of them.
+
+        Returns
+        -------
+        int or ndarray of int64
+            1 where ``x > 0``, else 0.
+
+        Examples
+        --------
+        >>> from loopmlp.perceptron import Perceptron
+        >>> Perceptron(2, seed=0).step([-1.0, 0.0, 0.5])
+        array([0, 0, 1])
         """
         s = (np.asarray(x) > 0).astype(np.int64)
         return int(s) if s.ndim == 0 else s
@@ -195,7 +211,13 @@ def run_logic_gate(
 
 
 def main(seed: int | None = 0) -> None:
-    """Run the three gates, as the lecture's three scripts did."""
+    """Run the three gates, as the lecture's three scripts did.
+
+    Parameters
+    ----------
+    seed : int or None, default 0
+        Seeds each perceptron's initial weights.
+    """
     for gate in LOGIC_GATES:
         print(f"--- {gate.upper()} ---")
         run_logic_gate(gate, seed=seed)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .net import _accepts_hidden, _renamed
+
 # The lecture's nets, as (n_in, n_hid, n_out).
 NETS = {
     "xor": (2, 2, 1),  # 004: the backpropagation XOR network
@@ -121,7 +123,7 @@ def compare(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[bool, float]:
     return same, diff
 
 
-# The benchmark suite (issue 2): per-sample kernels, one epoch, a whole XOR training,
+# The benchmark suite: per-sample kernels, one epoch, a whole XOR training,
 # and batch prediction, on the lecture's nets.
 WORKLOADS = [
     Workload("neural_response", "xor"),
@@ -143,7 +145,7 @@ WORKLOADS = [
 ]
 
 
-# --- The benchmark report (issue 4): ``loopmlp bench`` --------------------------------------
+# --- The benchmark report: ``loopmlp bench`` ----------------------------------------------
 
 
 def flop_count(kernel: str, shape: tuple[int, int, int], epochs: int = 1) -> int:
@@ -226,10 +228,10 @@ def sweep_workload(n_hid: int, n_in: int = 64, n_out: int = 10) -> SizedWorkload
     )
 
 
-# --- The deep nets (issue 10): ``net_train`` and ``net_predict`` on a ``Net`` ---------------
+# --- The deep nets: ``net_train`` and ``net_predict`` on a ``Net`` --------------------------
 
-CHECK_ROWS = 4  # rows of a deep workload's check against the reference (~0.25 s a row in
-# pure Python on 784-512-10); pure Python is timed on them too, and scaled
+CHECK_ROWS = 4  # rows of a deep workload's check against the reference (pure Python is
+# slow on 784-512-10); pure Python is timed on them too, and scaled
 NET_LRATE = 0.05
 
 
@@ -267,15 +269,17 @@ def net_flop_count(kernel: str, sizes: tuple[int, ...], batch_size: int = 1) -> 
     return forward + 2 * above_first + update
 
 
+@_accepts_hidden
 @dataclass(frozen=True)
 class NetWorkload:
     """``kernel`` (``net_train`` for one epoch, or ``net_predict``) on a ``Net`` of ``sizes``
     over ``n_samples`` rows: ``init_net(..., seed=0, init="scaled")``, inputs uniform in
-    [0, 1), one-hot targets."""
+    [0, 1), one-hot targets. ``activation``, ``output``, ``loss``: the net's, as
+    ``init_net``'s (``hidden``, the old name of ``activation``, still works and warns)."""
 
     kernel: str  # "net_train" or "net_predict"
     sizes: tuple
-    hidden: str = "sigmoid"
+    activation: str = "sigmoid"
     output: str = "sigmoid"
     loss: str = "mse"
     n_samples: int = 256
@@ -290,6 +294,12 @@ class NetWorkload:
         return tuple(self.sizes)
 
     @property
+    def hidden(self) -> str:
+        """Deprecated: the old name of ``activation``."""
+        _renamed("NetWorkload.hidden", "NetWorkload.activation")
+        return self.activation
+
+    @property
     def net(self) -> str:
         return "-".join(map(str, self.sizes))
 
@@ -298,7 +308,7 @@ class NetWorkload:
         """The benchmark group: contenders are compared on exactly this workload."""
         batch = f" batch {self.batch_size}" if self.kernel == "net_train" else ""
         return (
-            f"{self.kernel} {self.net} {self.hidden}/{self.output}/{self.loss}{batch} "
+            f"{self.kernel} {self.net} {self.activation}/{self.output}/{self.loss}{batch} "
             f"N={self.n_samples} {self.dtype}"
         )
 
@@ -323,7 +333,7 @@ class NetWorkload:
         n = self.rows(backend)
         net = init_net(
             list(self.sizes),
-            hidden=self.hidden,
+            activation=self.activation,
             output=self.output,
             loss=self.loss,
             seed=seed,
@@ -351,8 +361,8 @@ class NetWorkload:
         return [value]
 
 
-MNIST_NET = dict(sizes=(784, 512, 10), hidden="relu", output="softmax", loss="cross_entropy")
-DIGITS_NET = dict(sizes=(64, 32, 10), hidden="relu", output="softmax", loss="cross_entropy")
+MNIST_NET = dict(sizes=(784, 512, 10), activation="relu", output="softmax", loss="cross_entropy")
+DIGITS_NET = dict(sizes=(64, 32, 10), activation="relu", output="softmax", loss="cross_entropy")
 
 # The deep-net benchmark suite (bench/bench_net.py).
 NET_WORKLOADS = [

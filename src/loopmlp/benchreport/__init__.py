@@ -46,12 +46,12 @@ Used by ``loopmlp.cli`` (``add_parser``, ``run``), as ``python -m loopmlp.benchr
 [options]``, or directly::
 
     from loopmlp import benchreport
-    benchreport.main(["--quick", "--out", "/tmp/bench"])
+    benchreport.main(["--quick", "--out", "loopmlp-bench"])
 """
 
 from __future__ import annotations
 
-# Every public name of each module, so ``benchreport.NAME`` works as it did before the split.
+# Every public name of each module, so that ``benchreport.NAME`` reaches all of them.
 from .command import add_arguments, add_parser, main, run, select_workloads
 from .machine import (
     MULADD_THREADS,

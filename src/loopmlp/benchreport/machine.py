@@ -83,9 +83,9 @@ def _nofma_source(pairs: int = NOFMA_PAIRS) -> str:
     Written out pair by pair (``p0 ... p63``): scalars are what LLVM keeps in registers and
     its SLP vectoriser packs into SIMD lanes, each lane exactly the scalar operation (as in
     ``_rearranged.py``). No fastmath, so every multiply and every add is its own instruction
-    (no FMA, no reassociation), as in the bit-exact kernels. 64 pairs fill the add and
-    multiply pipes at their latency even for float32's 16 lanes (measured on the Zen 4 used
-    here: 16 pairs reach 2/3 of float64's peak, 32 all of it; float32 needs 64; 128 spill).
+    (no FMA, no reassociation), as in the bit-exact kernels. 64 pairs keep the add and
+    multiply pipes full despite their latency even for float32's 16 lanes; fewer leave them
+    idle between dependent operations, many more spill out of the registers.
     """
     lines = ["def muladd(m, reps, init):"]
     lines += [f"    p{k} = init[{k}]; s{k} = init[{k}] - init[{k}]" for k in range(pairs)]

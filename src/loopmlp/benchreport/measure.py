@@ -18,7 +18,7 @@ MIN_TIME = 0.02  # seconds a timed repeat should last at least (calls are batche
 BUDGET = 2.0  # seconds of timing per workload and backend (5 x BUDGET --full)
 # seconds to wait before timing a contender: OpenBLAS's threads keep spinning for a while
 # after a call (numpy's, or numpy's inside a peer), on the cores the next contender needs;
-# without the wait, whichever ran right after numpy measured up to 2x slower (seen here)
+# without the wait, whichever runs right after numpy is measured slower than it is
 SETTLE = 0.2
 
 

@@ -48,6 +48,23 @@ class ExperimentError(ValueError):
     """Unusable input for an experiment (a bad setting, a missing or unfit file).
 
     ``exit_code`` is what the command line exits with: 2 (bad input).
+
+    A ``ValueError``; its message says what is wrong. A backend that cannot load raises a
+    subclass whose ``exit_code`` is 1.
+
+    Attributes
+    ----------
+    exit_code : int
+        2 for bad input; 1 for a backend that cannot load.
+
+    Examples
+    --------
+    >>> from loopmlp.experiments import ExperimentError, perceptron
+    >>> try:
+    ...     perceptron.run("nand")
+    ... except ExperimentError as e:
+    ...     print(e, e.exit_code)
+    gate must be one of ('and', 'or', 'xor'), got 'nand' 2
     """
 
     exit_code = 2
@@ -94,7 +111,14 @@ class ExperimentResult:
     summary: str = ""
 
     def metrics(self) -> dict:
-        """``metrics.json``'s content: settings, results, history, timing_s."""
+        """``metrics.json``'s content: settings, results, history, timing_s.
+
+        Returns
+        -------
+        dict
+            ``{"settings": ..., "results": ..., "history": ..., "timing_s": ...}``,
+            JSON-able.
+        """
         return {
             "settings": self.settings,
             "results": self.results,
@@ -329,6 +353,38 @@ def save_model(path, estimator, meta: dict | None = None) -> Path:
 
     The file holds ``{"format": "loopmlp-model", "version": 2, "meta": meta,
     "estimator": estimator}``; :func:`load_model` reads it. Returns the path.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; its folder is created if needed.
+    estimator : LoopMLPClassifier or LoopMLPRegressor
+        A fitted estimator. It loads on any backend and predicts the same bits.
+    meta : dict, optional
+        Anything picklable to keep with it; loopmlp's version is added.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    See Also
+    --------
+    load_model : Read it back.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from loopmlp import LoopMLPRegressor
+    >>> from loopmlp.experiments import load_model, save_model
+    >>> X = np.random.default_rng(0).random((20, 3))
+    >>> reg = LoopMLPRegressor((4,), max_iter=2, random_state=0).fit(X, X.sum(axis=1))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_model(os.path.join(folder, "model.pkl"), reg, {"note": "example"})
+    ...     loaded, meta = load_model(path)
+    >>> meta["note"], np.array_equal(loaded.predict(X), reg.predict(X))
+    ('example', True)
     """
     from .. import __version__
 
@@ -353,6 +409,30 @@ def load_model(path):
 
     Raises :class:`ExperimentError` if the file is missing or not a loopmlp model. It
     unpickles the file, which runs code from it: load only files you trust.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_model` (or by ``--save``, ``--save-best``, or an
+        experiment's ``out`` folder: ``model.pkl``).
+
+    Returns
+    -------
+    estimator : LoopMLPClassifier or LoopMLPRegressor
+        The fitted estimator.
+    meta : dict
+        What was saved with it: loopmlp's version, and for an experiment's model its
+        command, net, settings and epochs trained.
+
+    Raises
+    ------
+    ExperimentError
+        A missing or unreadable file, or one that is not a loopmlp model (loopmlp 0.1's
+        ``.npz`` models are not read).
+
+    See Also
+    --------
+    save_model : Write one.
     """
     from ..estimators import LoopMLPClassifier, LoopMLPRegressor
 

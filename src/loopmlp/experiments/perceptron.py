@@ -20,6 +20,34 @@ def run(gate: str, *, epochs=None, lrate=None, seed=0) -> ExperimentResult:
 
     ``results``: ``predictions``, ``correct`` (out of 4), ``learned``; ``summary``: the
     lecture's ``[INFO]`` lines and a verdict.
+
+    Parameters
+    ----------
+    gate : {"and", "or", "xor"}
+        The truth table to learn (any case).
+    epochs : int, optional
+        Passes over the four points. Default 20, the lecture's.
+    lrate : float, optional
+        The perceptron rule's step, the lecture's ``alpha``. Default 0.1.
+    seed : int, default 0
+        Seeds the initial weights.
+
+    Returns
+    -------
+    ExperimentResult
+        ``estimator``: the trained :class:`loopmlp.perceptron.Perceptron`; ``results``:
+        ``gate``, ``predictions``, ``correct``, ``learned``, ``weights``.
+
+    Raises
+    ------
+    ExperimentError
+        An unknown gate.
+
+    Examples
+    --------
+    >>> from loopmlp.experiments import perceptron
+    >>> [perceptron.run(gate).results["learned"] for gate in ("and", "or", "xor")]
+    [True, True, False]
     """
     gate = str(gate).lower()
     if gate not in LOGIC_GATES:

@@ -134,33 +134,88 @@ def run(
 ) -> ExperimentResult:
     """Train the missing-pixels net and score the reconstructed test image.
 
+    The net's settings left None come from a loaded model (``load``), else from
+    ``DEFAULTS``: the lecture's 60-6-4, sigmoid units, online SGD in order, lrate 0.1, 50
+    epochs.
+
     Parameters
     ----------
-    train, test, max_blocks
-        The data (:func:`load_blocks`).
-    hidden, activation, lrate, epochs, batch_size, shuffle, init, dtype, validation_fraction
-        The net and its training; None takes ``DEFAULTS`` (or a loaded model's). ``hidden``
-        is a width, a tuple of widths or a string like ``"60,60"``.
-    backend, seed
-        The estimator's ``backend`` and ``random_state`` (weights, shuffling, and the
-        validation split).
-    out : path or None
-        Folder for the artifacts (None: write none): original.png, holes.png,
+    train : sequence of path or ndarray, optional
+        Training images: PNG, JPEG, ... files, the lecture's raw ``dbl_buf`` files
+        (:func:`loopmlp.data.load_image`), or 2-D arrays of grey levels 0..255. Default:
+        twelve photos bundled with scikit-image (:func:`loopmlp.data.sample_images`).
+    test : path or ndarray, optional
+        The image to reconstruct; required with ``train``. Default: scikit-image's
+        ``chelsea``.
+    max_blocks : int, optional
+        Train on that many evenly spaced blocks only.
+    hidden : int, sequence of int or str, optional
+        Hidden widths, one per hidden layer: ``32``, ``(60, 60)`` or ``"60,60"``.
+        Default 6.
+    activation : {"sigmoid", "tanh", "relu"}, optional
+        The hidden units. Default ``"sigmoid"``.
+    lrate : float, optional
+        The SGD learning rate, > 0. Default 0.1.
+    epochs : int, optional
+        Training epochs, >= 0; 0 only evaluates the ``load`` model. Default 50.
+    batch_size : int, optional
+        1: online SGD, the lecture's; B: one step per mean gradient of B rows. Default 1.
+    shuffle : bool, optional
+        Visit the rows in a new seeded order each epoch. Default False: in order, as
+        the lecture's loops.
+    init : {"lecture", "scaled"}, optional
+        Initial weights uniform in [-1, 1) (the lecture's), or those divided by
+        sqrt(fan-in). Default ``"lecture"``.
+    dtype : {"float64", "float32"}, optional
+        The net's float type. Default ``"float64"``.
+    validation_fraction : float, optional
+        Hold out this share of the training rows, scored after every epoch (``val_loss``
+        and, for classifiers, ``val_accuracy``), as Keras' ``validation_split``; in
+        [0, 1). Default 0.
+    backend : {"numba", "python", "cython", "numpy"}, default "numba"
+        The estimator's kernels; python, numba and cython give the same bits.
+    seed : int, default 0
+        The estimator's ``random_state`` (initial weights, shuffling) and the validation
+        split.
+    out : path, optional
+        A folder for the artifacts, created if needed: original.png, holes.png,
         bilinear.png, reconstructed.png, error.png, history.png, metrics.json, model.pkl.
-    save, load : path or None
-        Save the trained model / start from a saved one (``epochs=0``: evaluate it).
-    save_best, monitor
-        Keep the model of the epoch with the lowest ``monitor`` (``"loss"`` or
-        ``"val_loss"``) in the file ``save_best`` while training.
-    progress, verbose, log
-        A progress bar on stderr; the lecture's per-epoch lines; where lines go (None:
-        nowhere, or ``print`` with ``verbose``).
+        None (the default) writes none.
+    save : path, optional
+        Save the trained model there (:func:`~loopmlp.experiments.save_model`).
+    load : path, optional
+        Start from a saved model, which keeps its net (``epochs=0``: only evaluate it).
+        It is unpickled: load only files you trust.
+    save_best : path, optional
+        While training, keep in this file the model of the epoch with the lowest
+        ``monitor`` value (:class:`~loopmlp.experiments.Checkpoint`).
+    monitor : {"loss", "val_loss"}, default "loss"
+        What ``save_best`` watches; ``val_loss`` needs a validation fraction > 0.
+    progress : bool, default False
+        A progress bar of the epochs on stderr.
+    verbose : bool, default False
+        The lecture's lines every epoch (``Epoch MSE = ...``), Keras' ``val_loss`` after.
+    log : callable, optional
+        Where lines go: default ``print`` with ``verbose``, else nowhere.
 
     Returns
     -------
     ExperimentResult
         ``results``: ``holes_mse``, ``bilinear_mse``, ``network_mse`` (whole test image,
         grey levels squared), ``test_block_mse`` (0..1 scale), ``epoch_mse``, ...
+
+    Raises
+    ------
+    ExperimentError
+        Bad settings, a missing or unreadable file, a ``load`` model that does not fit
+        the experiment's net, or training that diverged.
+
+    Examples
+    --------
+    >>> from loopmlp.experiments import pixels
+    >>> r = pixels.run(epochs=5)
+    >>> bool(r.results["network_mse"] < r.results["holes_mse"])
+    True
     """
     log, say = loggers(log, verbose)
     given = dict(

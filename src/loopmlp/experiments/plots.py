@@ -28,6 +28,20 @@ def plot_history(path, history: dict, title: str = "") -> Path:
     ``history`` is Keras' ``history.history`` (``loss``, optional ``accuracy``,
     ``val_loss``, ``val_accuracy``); the accuracy panel only when accuracy was measured.
     The loss axis is logarithmic when every loss is positive and there are several epochs.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The PNG to write.
+    history : dict of str -> list of float
+        One list per measured value, one entry per epoch.
+    title : str, optional
+        Added to the first panel's title.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     path = Path(path)
     panels = (
@@ -67,7 +81,25 @@ def plot_history(path, history: dict, title: str = "") -> Path:
 
 
 def plot_confusion(path, cm, title: str = "", labels=None) -> Path:
-    """The confusion matrix as an annotated heat map: true label down, predicted across."""
+    """The confusion matrix as an annotated heat map: true label down, predicted across.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The PNG to write.
+    cm : array_like, shape (n_classes, n_classes)
+        ``cm[i, j]``: the samples of class ``i`` predicted as ``j`` (scikit-learn's
+        ``confusion_matrix``).
+    title : str, optional
+        The picture's title.
+    labels : sequence, optional
+        The classes' names; default ``0, 1, ..., n_classes - 1``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     cm = np.asarray(cm)
     n = cm.shape[0]
@@ -99,7 +131,24 @@ def plot_confusion(path, cm, title: str = "", labels=None) -> Path:
 
 
 def save_gray(path, img, vmin: float = 0.0, vmax: float = 255.0, cmap="gray") -> Path:
-    """A 2-D image as a PNG of its own size, grey levels ``vmin..vmax``."""
+    """A 2-D image as a PNG of its own size, grey levels ``vmin..vmax``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The PNG to write.
+    img : array_like, shape (rows, cols)
+        The image.
+    vmin, vmax : float, default 0 and 255
+        The values drawn black and white (the ends of ``cmap``).
+    cmap : str, default "gray"
+        A matplotlib colour map.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     import matplotlib.image
 
     path = Path(path)

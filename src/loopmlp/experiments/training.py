@@ -34,13 +34,35 @@ from .common import ExperimentError, save_model
 
 
 class History:
-    """Keras' ``History``: ``history["loss"]`` etc., one entry per epoch, and ``epoch``."""
+    """Keras' ``History``: ``history["loss"]`` etc., one entry per epoch, and ``epoch``.
+
+    :func:`fit_epochs` returns one, filled.
+
+    Attributes
+    ----------
+    history : dict of str -> list of float
+        One list per measured value (``loss``, ``accuracy``, ``val_loss``,
+        ``val_accuracy``), one entry per epoch.
+    epoch : list of int
+        The epochs recorded, counted from 1.
+    """
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
 
     def on_epoch_end(self, epoch: int, logs: dict, estimator) -> None:
+        """Record one epoch's ``logs``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, counted from 1.
+        logs : dict of str -> float
+            What was measured after it.
+        estimator : LoopMLPClassifier or LoopMLPRegressor
+            The estimator being trained (not used).
+        """
         self.epoch.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
@@ -54,14 +76,24 @@ class Checkpoint:
     (:func:`~loopmlp.experiments.common.save_model`, with ``meta`` and the epoch), so the
     file always holds the best epoch's model; it loads and predicts those bits.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The model file, rewritten at every improvement.
+    monitor : {"loss", "val_loss"}, default "loss"
+        The logged value to watch; ``val_loss`` needs ``validation_data``.
+    meta : dict, optional
+        Saved with the model, with the net, the epochs trained and the best epoch.
+    log : callable, optional
+        Called with Keras' line, ``"Epoch 00003: loss improved from 0.61863 to 0.52349,
+        saving model to best.pkl"``, at every save.
+
     Attributes
     ----------
     best : float
         The lowest value so far (``inf`` before the first epoch).
     best_epoch : int or None
-    log : callable or None
-        Called with Keras' line, ``"Epoch 00003: loss improved from 0.61863 to 0.52349,
-        saving model to best.pkl"``, at every save.
+        Its epoch, counted from 1 (None before the first save).
     """
 
     def __init__(self, path, monitor: str = "loss", meta: dict | None = None, log=None) -> None:
@@ -73,6 +105,22 @@ class Checkpoint:
         self.best_epoch: int | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict, estimator) -> None:
+        """Save ``estimator`` if its ``monitor`` value is the lowest so far.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, counted from 1.
+        logs : dict of str -> float
+            What was measured after it.
+        estimator : LoopMLPClassifier or LoopMLPRegressor
+            The model to save.
+
+        Raises
+        ------
+        ExperimentError
+            ``monitor`` is not in ``logs``.
+        """
         if self.monitor not in logs:
             raise ExperimentError(
                 f"the checkpoint monitors {self.monitor!r}, which is not "
@@ -200,10 +248,35 @@ def fit_epochs(
         the other logs after it, Keras' way (`` - val_loss: 0.0051``).
     log : callable, optional
         Where the lines go (default ``print``); callbacks get their own.
+    stream : file-like, optional
+        Where the progress bar goes (default stderr).
+    desc : str, default "train"
+        The progress bar's label.
 
     Returns
     -------
     History
+        The epochs' logs: ``history.history["loss"]`` etc.
+
+    Raises
+    ------
+    ExperimentError
+        ``epochs`` not an integer >= 0, a bad estimator parameter, or training that
+        diverged (the estimator's ``ValueError``, with the epoch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from loopmlp import LoopMLPClassifier
+    >>> from loopmlp.experiments import fit_epochs
+    >>> from loopmlp.data import digits_split
+    >>> X_trn, X_tst, y_trn, y_tst = digits_split(seed=0)
+    >>> clf = LoopMLPClassifier((32,), random_state=0)
+    >>> history = fit_epochs(clf, X_trn, y_trn, 3, validation_data=(X_tst, y_tst))
+    >>> sorted(history.history), history.epoch
+    (['accuracy', 'loss', 'val_accuracy', 'val_loss'], [1, 2, 3])
+    >>> history.history["loss"] == clf.loss_curve_
+    True
     """
     from sklearn.base import is_classifier
 

@@ -65,14 +65,73 @@ def run(
 ) -> ExperimentResult:
     """Train the XOR net and predict the four points.
 
-    Parameters as :func:`loopmlp.experiments.pixels.run` (no data options, no
-    validation). ``out``: history.png, metrics.json, model.pkl.
+    The net's settings left None come from a loaded model (``load``), else from
+    ``DEFAULTS``: 2-3-1, sigmoid units, online SGD over the four points in order, lrate
+    0.5, 4,000 epochs.
+
+    Parameters
+    ----------
+    hidden : int, sequence of int or str, optional
+        Hidden widths, one per hidden layer: ``32``, ``(60, 60)`` or ``"60,60"``.
+        Default 3.
+    activation : {"sigmoid", "tanh", "relu"}, optional
+        The hidden units. Default ``"sigmoid"``.
+    lrate : float, optional
+        The SGD learning rate, > 0. Default 0.5.
+    epochs : int, optional
+        Training epochs, >= 0; 0 only evaluates the ``load`` model. Default 4,000.
+    batch_size : int, optional
+        1: online SGD, the lecture's; B: one step per mean gradient of B rows. Default 1.
+    shuffle : bool, optional
+        Visit the rows in a new seeded order each epoch. Default False: in order, as
+        the lecture's loops.
+    init : {"lecture", "scaled"}, optional
+        Initial weights uniform in [-1, 1) (the lecture's), or those divided by
+        sqrt(fan-in). Default ``"lecture"``.
+    dtype : {"float64", "float32"}, optional
+        The net's float type. Default ``"float64"``.
+    backend : {"numba", "python", "cython", "numpy"}, default "numba"
+        The estimator's kernels; python, numba and cython give the same bits.
+    seed : int, default 0
+        The estimator's ``random_state``: initial weights and shuffling.
+    out : path, optional
+        A folder for the artifacts, created if needed: history.png, metrics.json,
+        model.pkl. None (the default) writes none.
+    save : path, optional
+        Save the trained model there (:func:`~loopmlp.experiments.save_model`).
+    load : path, optional
+        Start from a saved model, which keeps its net (``epochs=0``: only evaluate it).
+        It is unpickled: load only files you trust.
+    save_best : path, optional
+        While training, keep in this file the model of the epoch with the lowest
+        ``monitor`` value (:class:`~loopmlp.experiments.Checkpoint`).
+    monitor : {"loss"}, default "loss"
+        What ``save_best`` watches (there is no validation: there are four points).
+    progress : bool, default False
+        A progress bar of the epochs on stderr.
+    verbose : bool, default False
+        The lecture's lines every epoch (``Epoch MSE = ...``).
+    log : callable, optional
+        Where lines go: default ``print`` with ``verbose``, else nowhere.
 
     Returns
     -------
     ExperimentResult
         ``results``: ``predictions`` (the four sigmoid outputs), ``steps`` (1 where > 0.5),
         ``learned`` (the steps are XOR), ``epoch_mse``, ``final_epoch_mse``.
+
+    Raises
+    ------
+    ExperimentError
+        Bad settings, a missing or unreadable file, a ``load`` model that does not fit
+        the experiment's net, or training that diverged.
+
+    Examples
+    --------
+    >>> from loopmlp.experiments import xor
+    >>> r = xor.run()
+    >>> r.results["steps"], r.results["learned"]
+    ([0, 1, 1, 0], True)
     """
     from .training import train
 
