@@ -32,7 +32,9 @@ bits. Importing loopmlp loads none of them; ``get_backend`` loads one on first u
 kernels.
 """
 
-from typing import TYPE_CHECKING
+# typing.TYPE_CHECKING without importing typing (and re), which would cost `import loopmlp`
+# more than the rest of it; type checkers read any TYPE_CHECKING as true.
+TYPE_CHECKING = False
 
 BACKENDS = ("python", "numba", "cython", "numpy")
 THREADED = ("numba", "cython", "fast")  # their predict spreads rows over threads
