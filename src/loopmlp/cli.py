@@ -115,7 +115,7 @@ def _network_options(
     defaults: dict, command: str, mnist: dict | None = None, validation: bool = True
 ) -> argparse.ArgumentParser:
     """The options every network subcommand shares, as a parent parser."""
-    from . import BACKENDS
+    from . import BACKENDS, DEFAULT_BACKEND
 
     def default(key, fmt=str):
         text = fmt(defaults[key])
@@ -128,8 +128,8 @@ def _network_options(
     g.add_argument(
         "--backend",
         choices=BACKENDS,
-        default="numba",
-        help="kernel backend (default: numba); python/numba/cython give "
+        default=DEFAULT_BACKEND,
+        help=f"kernel backend (default: {DEFAULT_BACKEND}); python/numba/cython give "
         "bit-identical results, numpy agrees within ~1e-12",
     )
     g.add_argument(
