@@ -272,39 +272,132 @@ def measure_all(
     return results
 
 
-def format_table(results: list[Startup]) -> str:
-    """A text table of ``results``: each step's median in ms, and the counts."""
-    head = (
-        "workload",
-        "backend",
-        "cache",
-        "first result",
-        "min",
-        "python",
-        "numpy",
-        "loopmlp",
-        "backend",
-        "1st call",
-        "again",
-        "loaded",
-        "compiled",
-    )
-    rows = [head]
+HEADER = (
+    "workload",
+    "backend",
+    "numba cache",
+    "first result",
+    "min",
+    "python",
+    "numpy",
+    "loopmlp",
+    "backend",
+    "1st call",
+    "again",
+    "loaded",
+    "compiled",
+)
+NOTE = (
+    "ms, the median of fresh processes (min: the fastest); first result: from the process's "
+    "start to the end of its first call (about the sum of the steps after it); again: the "
+    "same call once more; loaded, compiled: numba's kernel overloads taken from its cache, "
+    "compiled"
+)
+
+
+def table_rows(results) -> list[tuple[str, ...]]:
+    """Rows under ``HEADER`` for ``results``: :class:`Startup` objects or their
+    ``as_dict()`` (as ``loopmlp bench`` stores them)."""
+
+    def ms(x):
+        return f"{1000 * x:,.1f}" if x < 0.01 else f"{1000 * x:,.0f}"
+
+    rows = []
     for r in results:
-        ms = [f"{1000 * r.median(k):,.0f}" for k in ("first_result_s",)]
-        ms += [f"{1000 * r.minimum('first_result_s'):,.0f}"]
-        ms += [f"{1000 * r.median(k):,.0f}" for k in (*STEPS, "again_s")]
-        counts = [str(r.runs[0].get(k, "-")) for k in ("loaded", "compiled")]
-        rows.append((r.workload, r.backend, r.cache, *ms, *counts))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+        d = r.as_dict() if isinstance(r, Startup) else r
+        med, first = d["median"], d["runs"][0]
+        rows.append(
+            (
+                d["workload"],
+                d["backend"],
+                d["cache"] if d["backend"] == "numba" else "-",
+                ms(med["first_result_s"]),
+                ms(d["min"]["first_result_s"]),
+                *(ms(med[k]) for k in (*STEPS, "again_s")),
+                *(str(first.get(k, "-")) for k in ("loaded", "compiled")),
+            )
+        )
+    return rows
+
+
+def format_table(results) -> str:
+    """``NOTE`` and a text table of ``results`` (see :func:`table_rows`)."""
+    rows = [HEADER, *table_rows(results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = [
         "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
         for row in rows
     ]
-    return "\n".join(
-        [
-            "ms, the median of fresh processes (min: the fastest); first result: from the "
-            "process's start to the end of the first call",
-            *lines,
-        ]
-    )
+    return "\n".join([NOTE, *lines])
+
+
+def warm_cache(dtypes=("float64", "float32"), layers=(2, 3), progress=None) -> dict[str, int]:
+    """Compile the ``numba`` backend's kernels into numba's cache, so that no later process
+    compiles them: ``NUMBA_CACHE_DIR``, else next to loopmlp's installed source (numba's
+    ``__pycache__`` folders), whichever this process would use.
+
+    numba compiles a kernel for each type of its arguments, so the cache is filled for the
+    usual calls of the public API (``loopmlp.get_backend("numba")`` and the estimators): the
+    lecture's kernels (float64; ``train`` also on a net big enough to share its passes out to
+    numba's threads, when there are more than one), and, for every dtype in ``dtypes`` and
+    nets of every number of weight layers in ``layers`` (2: one hidden layer, as the
+    estimators' default), ``net_train`` online and in mini-batches, ``net_predict``,
+    ``net_response`` and ``net_update``. Other argument types (another float type for the
+    lecture's kernels, deeper nets) still compile on first use, once. ``progress(text)``
+    is called before each step. Returns how many kernel overloads were loaded from the
+    cache and compiled.
+    """
+    import warnings
+
+    import numpy as np
+
+    from . import get_backend, init_net, init_weights
+
+    say = progress or (lambda text: None)
+    k = get_backend("numba")
+    from .kernels import _rearranged
+
+    rng = np.random.default_rng(0)
+    say("warming numba's cache: the lecture's kernels")
+    X, Y = rng.random((4, 3)), rng.random((4, 2))
+    w = init_weights(3, 2, 2)
+    hid, out = k.neural_response(X[0], *w)
+    k.update_network(X[0], hid, out, Y[0] - out, *w, 0.1)
+    k.train_epoch(X, Y, *w, 0.1)
+    k.train_epoch_literal(X, Y, *w, 0.1)
+    k.train(X, Y, *w, 0.1, 1)
+    k.predict(X, *w)
+    import numba
+
+    if numba.get_num_threads() > 1:
+        say("warming numba's cache: train on a net that runs on threads")
+        n = int(np.ceil(np.sqrt(_rearranged.PARALLEL_WEIGHTS)))
+        X, Y = rng.random((2, n)), rng.random((2, 1))
+        k.train(X, Y, *init_weights(n, n, 1), 0.1, 1)
+    for dtype in dtypes:
+        for n_layers in layers:
+            say(f"warming numba's cache: nets of {n_layers} layers, {dtype}")
+            net = init_net([3] + [2] * (n_layers - 1) + [2], dtype=dtype)
+            X, Y = rng.random((4, 3)), rng.random((4, 2))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                acts = k.net_response(net, X[0])
+                k.net_update(net, X[0], acts, Y[0], 0.1)
+                k.net_train(net, X, Y, 0.1, 1)
+                k.net_train(net, X, Y, 0.1, 1, batch_size=2, shuffle_seed=0)
+                k.net_predict(net, X)
+    return _cache_counts()
+
+
+def _cache_counts() -> dict[str, int]:
+    """Kernel overloads that this process loaded from numba's cache, and compiled."""
+    import gc
+
+    from numba.core.dispatcher import Dispatcher
+
+    counts = {"loaded": 0, "compiled": 0}
+    for d in gc.get_objects():
+        if isinstance(d, Dispatcher) and d.py_func.__module__.startswith("loopmlp"):
+            counts["loaded"] += sum(d.stats.cache_hits.values())
+            counts["compiled"] += sum(d.stats.cache_misses.values())
+    return counts
