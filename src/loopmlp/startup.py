@@ -154,9 +154,23 @@ print("LOOPMLP-STARTUP " + json.dumps(out))
 
 @dataclasses.dataclass
 class Startup:
-    """The fresh processes of one measurement: ``backend``, ``workload`` and ``cache``
-    (``"warm"`` or ``"cold"``), and each process's ``runs`` (a dict of the steps in seconds,
-    as the module says, and the counts)."""
+    """The fresh processes of one measurement.
+
+    ``minimum(key)`` and ``median(key)`` are a step's fastest and median time over the runs,
+    ``values(key)`` all of them, in seconds (``key`` such as ``"first_result_s"``).
+
+    Parameters
+    ----------
+    backend : str
+        One of ``BACKENDS``.
+    workload : str
+        One of ``WORKLOADS``.
+    cache : {"warm", "cold"}
+        numba's cache at each process's start: filled, or empty.
+    runs : list of dict
+        One per process (:func:`run_once`): the steps in seconds, as the module says, and
+        the counts.
+    """
 
     backend: str
     workload: str
@@ -164,16 +178,26 @@ class Startup:
     runs: list[dict]
 
     def values(self, key: str) -> list[float]:
+        """Each run's ``key`` (a step, such as ``"first_result_s"``), in seconds."""
         return [r[key] for r in self.runs]
 
     def minimum(self, key: str) -> float:
+        """The fastest run's ``key`` (a step, such as ``"first_result_s"``), in seconds."""
         return min(self.values(key))
 
     def median(self, key: str) -> float:
+        """The runs' median ``key`` (a step, such as ``"first_result_s"``), in seconds."""
         return statistics.median(self.values(key))
 
     def as_dict(self) -> dict:
-        """For JSON: the fields, and each step's minimum and median."""
+        """The fields, and each step's minimum and median, for JSON.
+
+        Returns
+        -------
+        dict
+            ``backend``, ``workload``, ``cache``, ``runs``, and ``min`` and ``median``:
+            each a dict from step to seconds.
+        """
         keys = (*STEPS, "first_result_s", "again_s", "total_s")
         return dict(
             dataclasses.asdict(self),
@@ -190,8 +214,30 @@ def run_once(
     env: dict | None = None,
     timeout: float = 900,
 ) -> dict:
-    """One fresh process running ``workload`` on ``backend`` with ``cache_dir`` as numba's
-    cache; its steps in seconds (see the module's docstring) and counts."""
+    """One fresh process running ``workload``'s first call on ``backend``.
+
+    Parameters
+    ----------
+    backend : str
+        One of ``BACKENDS``.
+    workload : str
+        One of ``WORKLOADS``.
+    cache_dir : str or path
+        numba's cache folder for the process (``NUMBA_CACHE_DIR``).
+    profile : int, default 0
+        Also return that many of the slowest functions (cProfile, cumulative) of the
+        backend's load and the first call, under ``"profile"``.
+    env : dict, optional
+        The process's environment (default: this one's), ``NUMBA_CACHE_DIR`` aside.
+    timeout : float, default 900
+        Seconds before the process is given up on.
+
+    Returns
+    -------
+    dict
+        The steps in seconds (the module's docstring says which), ``modules`` (how many
+        modules each step imported) and, for numba, ``loaded`` and ``compiled``.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     if workload not in WORKLOADS:
@@ -232,9 +278,25 @@ def measure(
 ) -> Startup:
     """``repeat`` fresh processes, each running ``workload``'s first call on ``backend``.
 
-    ``cache="warm"``: the processes share one private numba cache folder, filled by one
-    untimed process first; ``"cold"``: each process has a new, empty one. ``profile``: that
-    many of the slowest functions of each process's backend load and first call.
+    Parameters
+    ----------
+    backend : str
+        One of ``BACKENDS``.
+    workload : str, default "train_epoch"
+        One of ``WORKLOADS``.
+    cache : {"warm", "cold"}, default "warm"
+        ``"warm"``: the processes share one private numba cache folder, filled by one
+        untimed process first; ``"cold"``: each process has a new, empty one.
+    repeat : int, default 5
+        How many timed processes.
+    profile : int, default 0
+        As :func:`run_once`'s.
+    env : dict, optional
+        As :func:`run_once`'s.
+
+    Returns
+    -------
+    Startup
     """
     if cache not in CACHES:
         raise ValueError(f"cache must be one of {CACHES}, got {cache!r}")
@@ -257,9 +319,24 @@ def measure_all(
     repeat: int = 5,
     progress=None,
 ) -> list[Startup]:
-    """:func:`measure` for every backend, workload and cache; ``progress(text)`` is called
-    before each. The other backends than ``numba`` have no cache: they are measured once,
-    as ``"warm"``."""
+    """:func:`measure` for every backend, workload and cache.
+
+    Parameters
+    ----------
+    backends : sequence of str, default BACKENDS
+    workloads : sequence of str, default all of WORKLOADS
+    caches : sequence of str, default ("warm", "cold")
+        The backends other than ``numba`` have no cache: they are measured once, as
+        ``"warm"``.
+    repeat : int, default 5
+        Timed processes for each.
+    progress : callable, optional
+        ``progress(text)`` is called before each measurement.
+
+    Returns
+    -------
+    list of Startup
+    """
     results = []
     for workload in workloads:
         for backend in backends:
@@ -321,7 +398,17 @@ def table_rows(results) -> list[tuple[str, ...]]:
 
 
 def format_table(results) -> str:
-    """``NOTE`` and a text table of ``results`` (see :func:`table_rows`)."""
+    """A text table of ``results``, under ``NOTE``.
+
+    Parameters
+    ----------
+    results : list
+        :class:`Startup` objects or their ``as_dict()``.
+
+    Returns
+    -------
+    str
+    """
     rows = [HEADER, *table_rows(results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = [
@@ -333,19 +420,33 @@ def format_table(results) -> str:
 
 def warm_cache(dtypes=("float64", "float32"), layers=(2, 3), progress=None) -> dict[str, int]:
     """Compile the ``numba`` backend's kernels into numba's cache, so that no later process
-    compiles them: ``NUMBA_CACHE_DIR``, else next to loopmlp's installed source (numba's
-    ``__pycache__`` folders), whichever this process would use.
+    compiles them.
 
-    numba compiles a kernel for each type of its arguments, so the cache is filled for the
-    usual calls of the public API (``loopmlp.get_backend("numba")`` and the estimators): the
-    lecture's kernels (float64; ``train`` also on a net big enough to share its passes out to
-    numba's threads, when there are more than one), and, for every dtype in ``dtypes`` and
-    nets of every number of weight layers in ``layers`` (2: one hidden layer, as the
-    estimators' default), ``net_train`` online and in mini-batches, ``net_predict``,
-    ``net_response`` and ``net_update``. Other argument types (another float type for the
-    lecture's kernels, deeper nets) still compile on first use, once. ``progress(text)``
-    is called before each step. Returns how many kernel overloads were loaded from the
-    cache and compiled.
+    The cache is the one this process uses: ``NUMBA_CACHE_DIR``, else next to loopmlp's
+    installed source (numba's ``__pycache__`` folders). numba compiles a kernel for each type
+    of its arguments, so the cache is filled for the usual calls of the public API
+    (``loopmlp.get_backend("numba")`` and the estimators): the lecture's kernels (float64;
+    ``train`` also on a net big enough to share its passes out to numba's threads, when
+    there are more than one), and for nets of each dtype and depth, ``net_train`` online
+    and in mini-batches, ``net_predict``, ``net_response`` and ``net_update``. Other
+    argument types (another float type for the lecture's kernels, deeper nets) still
+    compile on first use, once.
+
+    Parameters
+    ----------
+    dtypes : sequence of str, default ("float64", "float32")
+        The nets' float types.
+    layers : sequence of int, default (2, 3)
+        The nets' numbers of weight layers: 2 is one hidden layer, as the estimators'
+        default.
+    progress : callable, optional
+        ``progress(text)`` is called before each step.
+
+    Returns
+    -------
+    dict
+        ``{"loaded": n, "compiled": m}``: the kernel overloads this process found in the
+        cache, and compiled.
     """
     import warnings
 
