@@ -5,12 +5,16 @@ A script that trains with loopmlp pays, every time it runs: starting Python, imp
 and the first call, which for ``numba`` loads the compiled kernels from numba's on-disk
 cache, or compiles them when the cache has none (right after ``pip install``, after an
 upgrade, in a fresh ``NUMBA_CACHE_DIR``). :func:`measure` runs such a script in fresh
-processes and times each of those steps::
+processes and times each of those steps:
 
-    >>> from loopmlp import startup
-    >>> r = startup.measure("numba", "train_epoch", cache="warm", repeat=5)  # doctest: +SKIP
-    >>> r.minimum("first_result_s"), r.median("first_result_s")            # doctest: +SKIP
-    >>> print(startup.format_table([r]))                                  # doctest: +SKIP
+>>> from loopmlp import startup
+>>> r = startup.measure("cython", "train_epoch", cache="warm", repeat=3)
+>>> len(r.runs), r.minimum("first_result_s") <= r.median("first_result_s")
+(3, True)
+>>> sorted(r.runs[0]["modules"])  # how many modules each step imported
+['backend', 'first', 'loopmlp', 'numpy']
+
+``print(startup.format_table([r]))`` shows each step's median in ms.
 
 ``cache="warm"``: every timed process finds the kernels in numba's cache (one untimed
 process fills it first); ``"cold"``: every timed process starts from an empty cache. Either
