@@ -61,12 +61,8 @@ numpydoc_validation_checks = {"GL08", "PR01", "PR02", "RT01"}
 # Parameters: the dataclasses' fields are Attributes, and a Backend comes from get_backend.
 numpydoc_validation_exclude = {r"^loopmlp\.Net$", r"^loopmlp\.Backend$", r"\.ExperimentResult$"}
 
-# The benchmarks page, rendered from the stored ``loopmlp bench`` reports, is added next to
-# these pages; the others link to it through |benchmarks| while it exists.
-if (HERE / "benchmarks.rst").exists():
-    rst_prolog = ".. |benchmarks| replace:: :doc:`the benchmarks page </benchmarks>`\n"
-else:
-    rst_prolog = ".. |benchmarks| replace:: the benchmarks page\n"
+# The pages link to the benchmarks page, whose tables come from the stored reports.
+rst_prolog = ".. |benchmarks| replace:: :doc:`the benchmarks page </benchmarks>`\n"
 
 
 def experiment_pictures(app) -> None:
@@ -119,11 +115,9 @@ def benchmark_tables(app) -> None:
     """The benchmarks page's tables, from the stored ``loopmlp bench`` reports.
 
     ``docs/render_benchmarks.py`` writes them into ``_generated/`` (its ``write_docs``); the
-    page includes them. Nothing happens while that script is absent.
+    page includes them.
     """
     script = HERE / "render_benchmarks.py"
-    if not script.exists():
-        return
     spec = importlib.util.spec_from_file_location("render_benchmarks", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
