@@ -404,6 +404,18 @@ def test_ctrl_c_still_writes_the_report(tmp_path, monkeypatch):
     assert "Interrupted" in (tmp_path / "report.md").read_text()
 
 
+def test_startup_workload_reports_fresh_processes(tmp_path, capsys):
+    """--workloads startup alone: no kernel rows, no peaks, one startup row per backend."""
+    assert bench(tmp_path, "--backends", "python,cython", "--workloads", "startup") == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["results"] == [] and report["peak"] is None
+    rows = [(r["workload"], r["backend"], r["cache"]) for r in report["startup"]]
+    assert rows == [("train_epoch", "python", "warm"), ("train_epoch", "cython", "warm")]
+    assert all(len(r["runs"]) == 1 for r in report["startup"])
+    assert "## Startup" in (tmp_path / "report.md").read_text()
+    assert "startup, a fresh process's first result" in capsys.readouterr().out
+
+
 def test_bad_options(tmp_path):
     assert bench(tmp_path, "--backends", "fortran") == 2
     assert bench(tmp_path, "--workloads", "no-such-net") == 2

@@ -67,11 +67,13 @@ def run_one(tmp_path, name, job, cache, num_threads=2):
 _reference = {}
 
 
-def reference(kernel, shape, seed, dtype="float64"):
+def reference(kernel, shape, seed, dtype="float64", layers=3, batch_size=3):
     """The python backend's results for a call, computed once in this process."""
-    key = (kernel, tuple(shape), seed, dtype)
+    key = (kernel, tuple(shape), seed, dtype, layers, batch_size)
     if key not in _reference:
-        _reference[key] = run("python", kernel, shape, seed, dtype=dtype)
+        _reference[key] = run(
+            "python", kernel, shape, seed, dtype=dtype, layers=layers, batch_size=batch_size
+        )
     return _reference[key]
 
 
@@ -95,7 +97,14 @@ def tolerance(call):
 def check(calls, saved):
     """Every call's results equal the reference's (see ``tolerance``)."""
     for i, call in enumerate(calls):
-        expect = reference(call["kernel"], call["shape"], call["seed"], call["dtype"])
+        expect = reference(
+            call["kernel"],
+            call["shape"],
+            call["seed"],
+            call["dtype"],
+            call["layers"],
+            call["batch_size"],
+        )
         rtol, atol = tolerance(call)
         for name, ref in expect.items():
             comp = saved[f"{i}/{name}"]
@@ -105,9 +114,16 @@ def check(calls, saved):
                 np.testing.assert_allclose(comp, ref, rtol=rtol, atol=atol, err_msg=str(call))
 
 
-def call(backend, kernel, shape, seed=0, threads=None, dtype="float64"):
+def call(backend, kernel, shape, seed=0, threads=None, dtype="float64", layers=3, batch_size=3):
     return dict(
-        backend=backend, kernel=kernel, shape=list(shape), seed=seed, threads=threads, dtype=dtype
+        backend=backend,
+        kernel=kernel,
+        shape=list(shape),
+        seed=seed,
+        threads=threads,
+        dtype=dtype,
+        layers=layers,
+        batch_size=batch_size,
     )
 
 
@@ -140,6 +156,8 @@ def random_job(rng, num_threads):
             threads = rng.choice([None, *range(1, num_threads + 1)])
         if kernel.startswith("net_") and shape == BIG:
             shape = (256, 128, 4)  # two hidden layers of 256 x 256 would cost python minutes
+        # online net_train runs other kernels than mini-batches do
+        batch_size = rng.choice([1, 3]) if kernel == "net_train" else 3
         calls.append(
             call(
                 backend,
@@ -148,6 +166,7 @@ def random_job(rng, num_threads):
                 seed=rng.randrange(3),
                 threads=threads,
                 dtype=rng.choice(["float64", "float32"]),
+                batch_size=batch_size,
             )
         )
     return calls
@@ -245,6 +264,49 @@ def test_overloads_compiled_over_cached_callees_load_safely(tmp_path, kernel):
     second = [call("numba", kernel, (60, 6, 4), seed=1)]
     for n, calls in enumerate([first, second, second]):
         check(calls, run_one(tmp_path, f"p{n}", {"calls": calls}, cache))
+
+
+def test_a_caller_compiled_over_cached_parallel_kernels_loads_safely(tmp_path):
+    """The crash's mechanism where the threading layer is launched only for the kernels that
+    may need it (``_numba_cache``, point 1): mini-batch ``net_train`` on a net of two weight
+    layers caches the parallel ``batch_forward`` and ``batch_update``; on three layers, in a
+    second process, it is compiled over those cached callees and saved with an empty
+    ``reload_init``; a third process loads only that, and would crash if loading it did not
+    launch the threading layer (it does crash, SIGSEGV, with the launch taken out)."""
+    cache = tmp_path / "cache"
+    steps = [
+        [call("numba", "net_train", (5, 4, 3), layers=2)],
+        [call("numba", "net_train", (5, 4, 3), layers=3)],
+        [call("numba", "net_train", (5, 4, 3), layers=3)],
+    ]
+    for n, calls in enumerate(steps):
+        saved = run_one(tmp_path, f"p{n}", {"calls": calls}, cache)
+        check(calls, saved)
+    assert hits_and_misses(saved)[1] == 0
+    assert "net_train" in saved["forgetful"]  # the poisoned overload, loaded
+    assert saved["loaded"].tolist() == [False, True]  # without numba's compiler; threads up
+
+
+def test_a_small_net_loads_without_threads_or_numbas_compiler(tmp_path):
+    """A first call from a warm cache on a small net (the lecture's 60-6-4, a 64-32-10 net
+    trained online) loads its kernels without numba's implementations and without starting
+    numba's threads (``_numba_cache``, point 4), and computes the reference's bits; a
+    process that then compiles a kernel the cache lacks gets them too."""
+    cache = tmp_path / "cache"
+    small = [
+        call("numba", "train_epoch", (60, 6, 4), seed=1),
+        call("numba", "train", (60, 6, 4), seed=2),
+        call("numba", "net_train", (64, 32, 10), layers=2, batch_size=1),
+    ]
+    run_one(tmp_path, "compile", {"calls": small}, cache)
+    warm = run_one(tmp_path, "warm", {"calls": small}, cache)
+    check(small, warm)
+    assert hits_and_misses(warm)[0] > 0 and hits_and_misses(warm)[1] == 0
+    assert warm["loaded"].tolist() == [False, False]
+    more = [*small, call("numba", "net_train", (5, 4, 3), dtype="float32", batch_size=1)]
+    mixed = run_one(tmp_path, "mixed", {"calls": more}, cache)
+    check(more, mixed)
+    assert hits_and_misses(mixed)[0] > 0 and hits_and_misses(mixed)[1] > 0
 
 
 def test_numba_predict_threads_beyond_its_pool_is_a_clear_error(tmp_path):

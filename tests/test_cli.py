@@ -197,7 +197,7 @@ def test_pixels_beats_the_holes_and_writes_artifacts(images, tmp_path, capsys):
     assert list(est.net_.sizes) == [60, 6, 4] and est.coefs_[0].shape == (60, 6)
     assert meta["command"] == "pixels" and meta["net"] == [60, 6, 4]
     s = meta["settings"]
-    assert s["lrate"] == 0.5 and s["epochs"] == 15 and s["backend"] == "numba"
+    assert s["lrate"] == 0.5 and s["epochs"] == 15 and s["backend"] == "cython"
     assert s["batch_size"] == 1 and s["shuffle"] is False and s["activation"] == "sigmoid"
 
 
@@ -428,7 +428,7 @@ def test_save_then_load_gives_identical_predictions(cmd, key, tmp_path, capsys):
     assert run([*cmd, "-q", "--out", tmp_path / "a", "--save", path], capsys)[0] == 0
     saved, meta = model(path)
     assert meta["command"] == cmd[0] and meta["total_epochs"] == cmd[2]
-    assert meta["settings"]["seed"] == 0 and meta["settings"]["backend"] == "numba"
+    assert meta["settings"]["seed"] == 0 and meta["settings"]["backend"] == "cython"
     assert (
         run([cmd[0], "-q", "--load", path, "--epochs", 0, "--out", tmp_path / "b"], capsys)[0] == 0
     )

@@ -32,15 +32,22 @@ bits. Importing loopmlp loads none of them; ``get_backend`` loads one on first u
 kernels.
 """
 
-from typing import TYPE_CHECKING
+# typing.TYPE_CHECKING without importing typing (and re), which would cost `import loopmlp`
+# more than the rest of it; type checkers read any TYPE_CHECKING as true.
+TYPE_CHECKING = False
 
 BACKENDS = ("python", "numba", "cython", "numpy")
 THREADED = ("numba", "cython", "fast")  # their predict spreads rows over threads
+# The estimators' and the experiments' backend unless told otherwise: of the loop backends,
+# which give the same bits, the one that starts fastest (a fresh process imports no compiler
+# and its first call loads nothing) and trains their small nets fastest; docs/estimators.rst.
+DEFAULT_BACKEND = "cython"
 
 __version__ = "0.2.0"
 __all__ = [
     "BACKENDS",
     "THREADED",
+    "DEFAULT_BACKEND",
     "get_backend",
     "init_weights",
     "Backend",

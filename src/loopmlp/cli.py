@@ -12,6 +12,9 @@ Subcommands (``loopmlp SUBCOMMAND --help`` for each one's options):
     The backpropagation XOR network (:mod:`loopmlp.experiments.xor`).
 ``perceptron``
     The lecture's perceptron on AND, OR or XOR (:mod:`loopmlp.experiments.perceptron`).
+``warm``
+    Compile the ``numba`` backend's kernels into numba's cache, once, so that no later
+    process compiles them (:func:`loopmlp.startup.warm_cache`).
 
 Each command turns its arguments into one call of the experiment's ``run`` and prints the
 result's summary; the experiments train through the scikit-learn estimators. Artifacts go
@@ -115,7 +118,7 @@ def _network_options(
     defaults: dict, command: str, mnist: dict | None = None, validation: bool = True
 ) -> argparse.ArgumentParser:
     """The options every network subcommand shares, as a parent parser."""
-    from . import BACKENDS
+    from . import BACKENDS, DEFAULT_BACKEND
 
     def default(key, fmt=str):
         text = fmt(defaults[key])
@@ -128,8 +131,8 @@ def _network_options(
     g.add_argument(
         "--backend",
         choices=BACKENDS,
-        default="numba",
-        help="kernel backend (default: numba); python/numba/cython give "
+        default=DEFAULT_BACKEND,
+        help=f"kernel backend (default: {DEFAULT_BACKEND}); python/numba/cython give "
         "bit-identical results, numpy agrees within ~1e-12",
     )
     g.add_argument(
@@ -386,6 +389,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=_seed_type, default=0, help="seed for the initial weights (default: 0)"
     )
     p.set_defaults(_run=run_perceptron, _parser=p)
+
+    # warm
+    p = sub.add_parser(
+        "warm",
+        help="compile the numba backend's kernels into numba's cache, once",
+        description="Compile the numba backend's kernels for the usual calls (the lecture's "
+        "kernels; nets of one and two hidden layers, float64 and float32, trained online "
+        "and in mini-batches) into numba's cache (NUMBA_CACHE_DIR, else next to loopmlp's "
+        "installed source), so that no later process compiles them. Takes about a minute; "
+        "run it again after upgrading loopmlp or numba.",
+    )
+    p.add_argument(
+        "--dtypes",
+        default="float64,float32",
+        metavar="LIST",
+        help="the nets' float types (default: %(default)s)",
+    )
+    p.add_argument(
+        "--layers",
+        default="2,3",
+        metavar="LIST",
+        help="the nets' numbers of weight layers, 2 for one hidden layer (default: %(default)s)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the counts")
+    p.set_defaults(_run=run_warm, _parser=p)
     return parser
 
 
@@ -467,6 +495,32 @@ def run_perceptron(args) -> int:
 
     result = perceptron.run(args.gate, epochs=args.epochs, lrate=args.lrate, seed=args.seed)
     print(result.summary)
+    return 0
+
+
+def run_warm(args) -> int:
+    from . import startup
+
+    dtypes = [s.strip() for s in args.dtypes.split(",") if s.strip()]
+    bad = [d for d in dtypes if d not in ("float64", "float32")]
+    try:
+        layers = [int(s) for s in args.layers.split(",") if s.strip()]
+    except ValueError:
+        raise CLIError(f"--layers must be integers, got {args.layers!r}") from None
+    if bad or not dtypes:
+        raise CLIError(f"--dtypes must be float64 and/or float32, got {args.dtypes!r}")
+    if not layers or min(layers) < 1:
+        raise CLIError(f"--layers must be integers >= 1, got {args.layers!r}")
+    say = None if args.quiet else (lambda text: print(text, file=sys.stderr))
+    try:
+        counts = startup.warm_cache(dtypes=dtypes, layers=layers, progress=say)
+    except ImportError as e:
+        print(f"loopmlp warm: error: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"numba's cache: {counts['compiled']} kernel overloads compiled and saved, "
+        f"{counts['loaded']} already there"
+    )
     return 0
 
 

@@ -43,7 +43,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from . import BACKENDS
+from . import BACKENDS, DEFAULT_BACKEND
 from ._backends import get_backend
 from .net import Net, init_net
 
@@ -89,10 +89,13 @@ _COMMON_PARAMETERS = """\
     verbose : bool or int, default=False
         A tqdm progress bar of the epochs on stderr, with each epoch's loss (and
         validation score).
-    backend : {"numba", "python", "cython", "numpy"}, default="numba"
+    backend : {"cython", "numba", "python", "numpy"}, default="cython"
         The kernels that train and predict. python, numba and cython give identical models
         for the same ``random_state``; numpy agrees within rounding. It may be changed
-        between calls: every backend runs every ``net_``.
+        between calls: every backend runs every ``net_``. The default
+        (``loopmlp.DEFAULT_BACKEND``) starts fastest: a fresh process imports no compiler,
+        and the first ``fit`` loads nothing (numba's loads its compiled kernels from its
+        cache, or compiles them).
     dtype : {"float64", "float32"}, default="float64"
         The net's float type: weights, inputs and every computation.
     init : {"lecture", "scaled"}, default="lecture"
@@ -200,7 +203,7 @@ class _BaseLoopMLP(BaseEstimator):
         n_iter_no_change: float = 10,
         warm_start: bool = False,
         verbose: bool | int = False,
-        backend: str = "numba",
+        backend: str = DEFAULT_BACKEND,
         dtype: DTypeLike = "float64",
         init: str = "lecture",
     ) -> None:
@@ -473,8 +476,8 @@ class LoopMLPClassifier(ClassifierMixin, _BaseLoopMLP):
 
     Examples
     --------
-    Every backend trains the same model; ``cython``'s kernels are compiled when loopmlp is
-    installed, ``numba`` (the default) compiles its own on first use.
+    Every backend trains the same model; ``cython``'s kernels (the default's) are compiled
+    when loopmlp is installed, ``numba`` compiles its own on first use.
 
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.model_selection import train_test_split
@@ -701,7 +704,7 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
         n_iter_no_change: float = 10,
         warm_start: bool = False,
         verbose: bool | int = False,
-        backend: str = "numba",
+        backend: str = DEFAULT_BACKEND,
         dtype: DTypeLike = "float64",
         init: str = "lecture",
     ) -> None:

@@ -85,9 +85,31 @@ def add_arguments(p):
         metavar="LIST",
         default=None,
         help="comma-separated substrings of workload names, e.g. "
-        "'train_epoch,predict 60-6-4' (default: all)",
+        "'train_epoch,predict 60-6-4'; 'startup' times a fresh process's first result "
+        "per backend, numba's cache warm and cold (default: all)",
     )
     return p
+
+
+STARTUP = "startup"  # the workload that times fresh processes (loopmlp.startup)
+
+
+def wants_startup(args) -> bool:
+    """Whether ``--workloads`` selects the startup workload (no ``--workloads``: yes)."""
+    return not args.workloads or any(s in STARTUP for s in args.workloads)
+
+
+def run_startup(backends, args, quiet) -> list[dict]:
+    """``loopmlp.startup.measure_all`` for the loop backends among ``backends``, ``--repeat``
+    processes each (``--quick``: ``train_epoch`` only), as dicts for the report."""
+    from .. import startup
+
+    chosen = [b for b in startup.BACKENDS if b in backends]
+    workloads = ("train_epoch",) if args.quick else tuple(startup.WORKLOADS)
+    results = startup.measure_all(
+        chosen, workloads, repeat=args.repeat, progress=lambda text: _progress(text, quiet)
+    )
+    return [r.as_dict() for r in results]
 
 
 def select_workloads(args):
@@ -125,7 +147,8 @@ def run(args) -> int:
         )
         return 2
     workloads = select_workloads(args)
-    if not workloads:
+    startup = wants_startup(args)
+    if not workloads and not startup:
         print("loopmlp bench: --workloads matched nothing", file=sys.stderr)
         return 2
     settings = {
@@ -159,6 +182,7 @@ def run(args) -> int:
         "columns": list(COLUMNS),
         "results": [],
         "sweep": [],
+        "startup": [],
         "skipped": skipped,
         "interrupted": False,
         "plots": {},
@@ -173,7 +197,8 @@ def run(args) -> int:
             for b in backends
             if runs(b, loaded[b], w)
         }
-        report["peak"] = measure_peaks(needed, quick=args.quick, quiet=quiet)
+        if workloads:
+            report["peak"] = measure_peaks(needed, quick=args.quick, quiet=quiet)
         for i, w in enumerate(workloads, 1):
             report["results"] += measure_workload(
                 w,
@@ -186,6 +211,8 @@ def run(args) -> int:
             )
         if args.sweep:
             report["sweep"] = run_sweep(backends, loaded, settings, quiet)
+        if startup:
+            report["startup"] = run_startup(backends, args, quiet)
     except KeyboardInterrupt:
         report["interrupted"] = True
         print("\nloopmlp bench: interrupted; reporting what was measured", file=sys.stderr)

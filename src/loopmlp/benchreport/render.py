@@ -223,6 +223,11 @@ def write_markdown(path, report):
         md += [f"- {line}" for line in sweep_summary(report["sweep"])] + [""]
         if report["plots"].get("sweep"):
             md += ["![sweep](sweep.png)", ""]
+    if report.get("startup"):
+        from .. import startup
+
+        md += ["## Startup: a fresh process's first result", "", startup.NOTE + ".", ""]
+        md += [markdown_table(startup.HEADER, startup.table_rows(report["startup"])), ""]
     Path(path).write_text("\n".join(md))
 
 
@@ -383,6 +388,11 @@ def print_report(report):
             print("  ".join(str(c).rjust(w) for c, w in zip(row, widths)))
         for line in sweep_summary(report["sweep"]):
             print(line)
+    if report.get("startup"):
+        from .. import startup
+
+        print("\nstartup, a fresh process's first result:")
+        print(startup.format_table(report["startup"]))
     if report["interrupted"]:
         print("(interrupted: partial results)")
     print(f"wall time {report['wall_s']:.1f} s")

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from .. import data
+from .. import DEFAULT_BACKEND, data
 from .common import (
     ExperimentError,
     ExperimentResult,
@@ -121,7 +121,7 @@ def run(
     init=None,
     dtype=None,
     validation_fraction=None,
-    backend="numba",
+    backend=DEFAULT_BACKEND,
     seed=0,
     out=None,
     save=None,
@@ -172,7 +172,7 @@ def run(
         Hold out this share of the training rows, scored after every epoch (``val_loss``
         and, for classifiers, ``val_accuracy``), as Keras' ``validation_split``; in
         [0, 1). Default 0.
-    backend : {"numba", "python", "cython", "numpy"}, default "numba"
+    backend : {"cython", "numba", "python", "numpy"}, default "cython"
         The estimator's kernels; python, numba and cython give the same bits.
     seed : int, default 0
         The estimator's ``random_state`` (initial weights, shuffling) and the validation

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import DEFAULT_BACKEND
 from .common import (
     ExperimentResult,
     fmt_s,
@@ -52,7 +53,7 @@ def run(
     shuffle=None,
     init=None,
     dtype=None,
-    backend="numba",
+    backend=DEFAULT_BACKEND,
     seed=0,
     out=None,
     save=None,
@@ -90,7 +91,7 @@ def run(
         sqrt(fan-in). Default ``"lecture"``.
     dtype : {"float64", "float32"}, optional
         The net's float type. Default ``"float64"``.
-    backend : {"numba", "python", "cython", "numpy"}, default "numba"
+    backend : {"cython", "numba", "python", "numpy"}, default "cython"
         The estimator's kernels; python, numba and cython give the same bits.
     seed : int, default 0
         The estimator's ``random_state``: initial weights and shuffling.

@@ -1,8 +1,10 @@
 """The ``numba`` backend: the reference's own source, compiled by ``@njit``.
 
 Nothing is transcribed: ``neural_response``, ``update_network`` and ``train_epoch_literal``
-are the code objects of ``_reference.py``; ``train_epoch``, ``train`` and ``predict`` those
-of ``_rearranged.py`` (the same sums, independent work reordered). Each is compiled with
+are the code objects of ``_reference.py``; ``train`` and ``predict`` those of
+``_rearranged.py`` (the same sums, independent work reordered; ``train_epoch`` is ``train``'s
+one epoch, and ``net_train`` ``_rearranged.net_train``, picking its kernel in Python so that a
+first call loads or compiles only the code it runs). Each is compiled with
 its globals rebound so that calls go to the compiled twins and ``exp`` is ``math.exp``
 (LLVM's ``llvm.exp.f64``, which calls the C library's ``exp``, the same function the
 reference and the Cython backend call), or, where ``_exp.matches_libm()`` says it gives the C
@@ -43,10 +45,6 @@ from . import _exp, _numba_cache, _rearranged, _reference
 # error_model="numpy": no ZeroDivisionError checks; every divisor here is >= 1.
 NUMBA_OPTIONS = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
 
-# Before any kernel can be loaded from the cache: a cached caller of a parallel kernel may
-# not launch the threading layer itself (numba#8578; _numba_cache, point 1).
-_numba_cache.launch_threads()
-
 
 @contextlib.contextmanager
 def _slp_vectorize():
@@ -71,14 +69,17 @@ def _slp_vectorize():
         config.SLP_VECTORIZE = old
 
 
-def _compile(module, names, parallel=(), callees=None, cache=True, **options):
+def _compile(module, names, parallel=(), callees=None, cache=True, variant="", **options):
     """``njit`` the named functions of ``module``, callees first, so calls stay compiled.
 
     ``parallel`` names the functions whose ``prange`` runs on numba's threads; ``callees``
     maps names to functions compiled before, from other modules. Each clone's
-    qualified name, which names its on-disk cache, ends in a hash of loopmlp's version, the
+    qualified name, which names its on-disk cache, ends in ``variant`` (for a second
+    compilation of a function over other callees) and a hash of loopmlp's version, the
     compiled sources and ``options`` (``_numba_cache.source_tag``): numba's cache ignores
-    all three.
+    all of them. A clone that is parallel, or names a callee that reaches a parallel one,
+    launches numba's threading layer before it is loaded from the cache (``threaded``;
+    ``_numba_cache``, point 1).
     """
     tag = _numba_cache.source_tag(
         (_reference, _rearranged, _exp, _THIS), dict(options, inline_exp=INLINE_EXP)
@@ -89,14 +90,32 @@ def _compile(module, names, parallel=(), callees=None, cache=True, **options):
         f = getattr(module, name)
         g = dict(f.__globals__, **bound)
         clone = types.FunctionType(f.__code__, g, f.__name__, f.__defaults__, f.__closure__)
-        clone.__qualname__ = f.__qualname__ + tag
+        clone.__qualname__ = f.__qualname__ + variant + tag
         clone.__doc__ = f.__doc__
         dispatcher = numba.njit(parallel=name in parallel, **options)(clone)
+        threaded = name in parallel or any(
+            n in bound and id(bound[n]) in _threaded for n in _names(f.__code__)
+        )
+        if threaded:
+            _threaded[id(dispatcher)] = dispatcher
         if cache:
-            _numba_cache.enable_caching(dispatcher)
+            _numba_cache.enable_caching(dispatcher, threaded)
         dispatcher.compile = _with_slp(dispatcher.compile)  # numba compiles on first call
         bound[name] = dispatcher
     return bound
+
+
+# The clones that are parallel or call one that reaches a parallel one, through any chain
+# of callees, by id: their compiled code may contain code that runs on numba's threads.
+_threaded = {}
+
+
+def _names(code):
+    """The global names ``code`` and the code nested in it (comprehensions) refer to."""
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names(const)
 
 
 def _with_slp(compile_):
@@ -176,7 +195,6 @@ ROWS = (
     "hidden_update_forward",
     "hidden_update_forward_threads",
     "train",
-    "train_epoch",
 )
 
 
@@ -186,6 +204,23 @@ def kernels(**options):
     literal = _compile(_reference, LITERAL, callees=exp, **options)
     rows = _compile(
         _rearranged, ROWS, parallel=("hidden_update_forward_threads",), callees=exp, **options
+    )
+    # train again, for nets trained on one thread, over a stand-in for the parallel pass
+    # (which train calls only when threads > 1): a small net's first call then neither
+    # compiles nor loads parallel code.
+    one_thread = _compile(
+        _THIS, ("hidden_update_forward_one_thread",), callees=dict(exp, **rows), **options
+    )
+    one_thread = _compile(
+        _rearranged,
+        ("train",),
+        callees={
+            **exp,
+            **rows,
+            "hidden_update_forward_threads": one_thread["hidden_update_forward_one_thread"],
+        },
+        variant="_one_thread",
+        **options,
     )
     # the deep net: the reference's net_* over _rearranged's layer_response and hidden_delta;
     # _rearranged's net_train (mini-batches layer by layer) and net_predict (panels)
@@ -236,17 +271,32 @@ def kernels(**options):
         the deep net's panels (eight rows a pass)."""
         return net_predict_rows(X, (wh, wo), (bh, bo), _reference.SIGMOID, _reference.SIGMOID)
 
-    train_rows, train_epoch_rows = rows["train"], rows["train_epoch"]
+    train_threads, train_one_thread = rows["train"], one_thread["train"]
 
     def threads_for(wh):
         """numba's threads (``NUMBA_NUM_THREADS``) for a big net, else one."""
         return numba.get_num_threads() if wh.size >= _rearranged.PARALLEL_WEIGHTS else 1
 
     def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
-        return train_rows(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads_for(wh))
+        threads = threads_for(wh)
+        kernel = train_threads if threads > 1 else train_one_thread
+        return kernel(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads)
 
     def train_epoch(X, Y, wh, bh, wo, bo, lrate):
-        return train_epoch_rows(X, Y, wh, bh, wo, bo, lrate, threads_for(wh))
+        """``_rearranged.train_epoch``: one epoch of ``train``, in Python, so that it loads
+        (or compiles) ``train``'s code only, not a copy of it under another name."""
+        return train(X, Y, wh, bh, wo, bo, lrate, 1)[0]
+
+    net_train_online, net_train_batches = deep["net_train"], deep_rows["net_train"]
+
+    def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, *scratch):
+        """``_rearranged.net_train``, whose online SGD (``batch_size`` 1) is the reference's:
+        called here directly, so that online training loads (or compiles) none of the
+        mini-batches' kernels."""
+        kernel = net_train_online if batch_size == 1 else net_train_batches
+        return kernel(
+            X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, *scratch
+        )
 
     return dict(
         neural_response=literal["neural_response"],
@@ -257,13 +307,22 @@ def kernels(**options):
         predict=_on_threads(predict_rows, 5),
         net_response=deep["net_response"],
         net_update=deep["net_update"],
-        net_train=deep_rows["net_train"],
+        net_train=net_train,
         net_predict=_on_threads(net_predict_rows, 5),
         # for loopmlp.numba_kernels, whose compiled wrappers do what the closures above do
         train_rows=train_rows,
         train_epoch_rows=train_epoch_rows,
         to_panels=to_panels,
         net_predict_panels=net_predict_panels,
+    )
+
+
+def hidden_update_forward_one_thread(prev, delta_hid, lrate, inp, whp, bh, hid, vals):
+    """``_rearranged.hidden_update_forward_threads`` on one thread: every panel in one
+    pass, as ``train`` does itself when ``threads == 1`` (the same call, so the same
+    compiled code)."""
+    hidden_update_forward(  # noqa: F821  (bound by _compile to rows' compiled one)
+        prev, delta_hid, lrate, inp, whp, bh, hid, vals[0], 0, whp.shape[0]
     )
 
 

@@ -1,7 +1,8 @@
 """numba's on-disk cache, made safe for what users do: run scripts again and again, at once.
 
 numba caches each compiled kernel next to its source (or in ``NUMBA_CACHE_DIR``). Three ways
-that cache went wrong for loopmlp, and what this module does about each:
+that cache went wrong for loopmlp, and what this module does about each, then what it does
+to load fast (point 4):
 
 1. **A cached caller that forgot its parallel callee** (the crash: SIGSEGV on the third run).
    A compiled function that calls a ``parallel=True`` function contains that callee's
@@ -14,9 +15,14 @@ that cache went wrong for loopmlp, and what this module does about each:
    the next process that loads it calls into a threading layer that was never launched.
    So ``_rearranged.train`` compiled over a cached ``hidden_update_forward_threads`` has no
    ``reload_init``, and loading it crashes; with the threading layer launched first, the
-   same cache runs. numba#8578 and numba#9938 report
-   the same. :func:`launch_threads` launches it once, before any loopmlp kernel can be loaded,
-   so no cached overload depends on its own ``reload_init`` (once per process).
+   same cache runs. numba#8578 and numba#9938 report the same. So the cache of every kernel
+   whose code may contain a parallel kernel's launches the threading layer
+   (:func:`launch_threads`, once per process) before it loads anything, and no cached
+   overload depends on its own ``reload_init``. Which kernels those are is known before any
+   is compiled: the parallel ones, and those that name, among the callees ``_numba._compile``
+   binds, one of them, through any chain of callees (a function's compiled code can only
+   contain the code of the functions it calls, and ours call theirs by those names). The
+   others load without starting threads: a small net's first call needs none.
 
 2. **Two processes saving different overloads of one function at once.** numba numbers the
    data files of a function's overloads 1, 2, ... in order of saving: two processes that both
@@ -36,6 +42,14 @@ that cache went wrong for loopmlp, and what this module does about each:
    functions are compiled, and the compile options into the compiled functions' names, and
    numba's cache files are named after them: another version or another option set never
    finds these files.
+
+4. **Loading only what cached code needs.** numba's ``FunctionCache.load_overload`` first
+   refreshes the target context: it imports every implementation numba has (scipy's linear
+   algebra among them, for numba's BLAS check) and installs them in the typing and target
+   contexts, which is most of what a first call from the cache costs. That is what the
+   compiler needs, and every compile still does it itself (``CompilerBase.__init__``). A
+   cached kernel is machine code: what it needs is the symbols it was linked to, which
+   :func:`prepare_to_load` registers (point 1 adds the threading layer's).
 
 If no cache directory can be written (site-packages owned by another user, no writable
 home, an unusable ``NUMBA_CACHE_DIR``), the kernels still work, uncached, after one warning.
@@ -63,6 +77,22 @@ def launch_threads() -> None:
     from numba.np.ufunc.parallel import _launch_threads
 
     _launch_threads()
+
+
+def prepare_to_load(target_context) -> None:
+    """Register the symbols that code loaded from the cache is linked to, as numba's
+    ``target_context.refresh()`` would (point 4), without the rest of that refresh.
+
+    The symbols numba registers are: its C helpers, ``Py_None`` and the builtin exceptions
+    (when the target context is made), the C math functions (``CPUContext.init``), NRT's
+    functions and atomics (``rtsys.initialize``, which ``refresh`` calls), the hash secret
+    (on importing ``numba.cpython.hashing``, which ``refresh`` imports) and the threading
+    layer's (:func:`launch_threads`). A kernel whose symbol is missing would not load.
+    """
+    import numba.cpython.hashing  # noqa: F401  (registers the hash secret's symbols)
+    from numba.core.runtime import rtsys
+
+    rtsys.initialize(target_context)
 
 
 def source_tag(modules, options: dict) -> str:
@@ -108,13 +138,22 @@ class _CacheFile(IndexDataCacheFile):
 
 
 class _Cache(FunctionCache):
-    """numba's ``FunctionCache`` over :class:`_CacheFile`; a failed save only warns."""
+    """numba's ``FunctionCache`` over :class:`_CacheFile`; a failed save only warns, and a
+    load loads only what cached code needs (:func:`prepare_to_load`)."""
 
-    def __init__(self, py_func):
+    def __init__(self, py_func, threaded: bool):
         super().__init__(py_func)
+        self._threaded = threaded
         self._cache_file = _CacheFile(
             self._cache_path, self._impl.filename_base, self._impl.locator.get_source_stamp()
         )
+
+    def load_overload(self, sig, target_context):
+        if self._threaded:
+            launch_threads()
+        prepare_to_load(target_context)  # instead of numba's target_context.refresh()
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
 
     def save_overload(self, sig, data):
         try:
@@ -137,10 +176,11 @@ def _warn_once(why: str) -> None:
         )
 
 
-def enable_caching(dispatcher) -> None:
+def enable_caching(dispatcher, threaded: bool) -> None:
     """Give ``dispatcher`` the safe cache, or none (after one warning) if no folder is
-    usable."""
+    usable. ``threaded``: its compiled code may contain a parallel kernel's, so the
+    threading layer is launched before any of it is loaded (point 1)."""
     try:
-        dispatcher._cache = _Cache(dispatcher.py_func)
+        dispatcher._cache = _Cache(dispatcher.py_func, threaded)
     except RuntimeError as e:  # numba: "cannot cache function ...: no locator available"
         _warn_once(f"no writable folder for numba's cache ({e})")
