@@ -77,15 +77,19 @@ __all__ = [
     "CROSS_ENTROPY",
 ]
 
+# A user's function cached with our kernels compiled in is loaded by numba's own cache, which
+# does not launch the threading layer that a parallel kernel inside it needs (numba#8578):
+# launch it now, before any such function can be loaded.
+_numba_cache.launch_threads()
+
 _K = _numba._kernels
 _K_NEURAL_RESPONSE = _K["neural_response"]
 _K_UPDATE_NETWORK = _K["update_network"]
 _K_TRAIN = _K["train_rows"]
-_K_TRAIN_EPOCH = _K["train_epoch_rows"]
 _K_TO_PANELS = _K["to_panels"]
 _K_NET_RESPONSE = _K["net_response"]
 _K_NET_UPDATE = _K["net_update"]
-_K_NET_TRAIN = _K["net_train"]
+_K_NET_TRAIN = _K["net_train_rows"]
 _K_NET_PREDICT = _K["net_predict_panels"]
 _PANEL = _rearranged.PANEL
 _PARALLEL_WEIGHTS, _PREDICT_BLOCK = _rearranged.PARALLEL_WEIGHTS, _rearranged.PREDICT_BLOCK
@@ -137,7 +141,7 @@ def _public(f, **options):
     without its reload_init)."""
     f.__qualname__ += TAG
     dispatcher = numba.njit(**dict(_numba.NUMBA_OPTIONS, **options))(f)
-    _numba_cache.enable_caching(dispatcher)
+    _numba_cache.enable_caching(dispatcher, threaded=True)
     add_overload = dispatcher.add_overload
 
     def add_stamped_overload(cres):
@@ -346,7 +350,8 @@ _train_args = _inline(_train_args)
 
 def train_epoch(X, Y, wh, bh, wo, bo, lrate):
     threads = _train_args(X, Y, wh, bh, wo, bo, lrate)
-    return _K_TRAIN_EPOCH(X, Y, wh, bh, wo, bo, float(lrate), threads)
+    # one epoch of train, as the backend's train_epoch: the same code, so the same bits
+    return _K_TRAIN(X, Y, wh, bh, wo, bo, float(lrate), 1, threads)[0]
 
 
 def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):

@@ -310,8 +310,8 @@ def kernels(**options):
         net_train=net_train,
         net_predict=_on_threads(net_predict_rows, 5),
         # for loopmlp.numba_kernels, whose compiled wrappers do what the closures above do
-        train_rows=train_rows,
-        train_epoch_rows=train_epoch_rows,
+        train_rows=train_threads,
+        net_train_rows=net_train_batches,  # any batch_size, from compiled code
         to_panels=to_panels,
         net_predict_panels=net_predict_panels,
     )
