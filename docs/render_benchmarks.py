@@ -56,8 +56,14 @@ def machine_line(report: dict) -> str:
                           ("PyTorch", "torch"), ("JAX", "jax"))
         if m.get(key)
     )  # fmt: skip
+    cpu = m["cpu"]
+    details = [m[k] for k in ("cpu_id",) if m.get(k)]
+    details += [", ".join(f.upper() for f in m.get("cpu_features") or ())]
+    details = [d for d in details if d]
+    if details:
+        cpu += f" ({'; '.join(details)})"
     return (
-        f"{m['cpu']}, {m['cores']} cores, {m['date'][:10]}; {versions}; "
+        f"{cpu}, {m['cores']} cores, {m['date'][:10]}; {versions}; "
         f"load average {m['loadavg_1min']:.2f} before the run"
     )
 
