@@ -166,7 +166,37 @@ def docs_rst(reports: dict[str, dict]) -> str:
         out += _rst_table(
             ["workload, ns a sample, row or call", *CONTENDERS, "loops against peers"], body
         )
+        out += _startup_rst(report.get("startup") or [])
     return "\n".join(out)
+
+
+STEPS = ("backend_s", "first_s", "first_result_s")
+
+
+def _ms(seconds: float) -> str:
+    ms = 1e3 * seconds
+    return f"{ms:,.0f}" if ms >= 10 else f"{ms:.2g}"
+
+
+def _startup_rst(entries: list[dict]) -> list[str]:
+    """A fresh process's time to its first result, ms, median (min) of its processes."""
+    if not entries:
+        return []
+    body = [
+        [
+            f"``{e['workload']}``",
+            e["backend"],
+            e["cache"] if e["backend"] == "numba" else "-",
+            *(f"{_ms(e['median'][k])} ({_ms(e['min'][k])})" for k in STEPS),
+        ]
+        for e in entries
+    ]
+    header = ["first result", "backend", "numba cache", "get_backend", "first call", "in all"]
+    intro = (
+        "A fresh process's first result, ms, the median (and minimum) of fresh processes: "
+        "loading the backend, its first call, and from the process's start to that call's end."
+    )
+    return [intro, "", *_rst_table(header, body)]
 
 
 def write_docs(path: Path = GENERATED) -> None:
