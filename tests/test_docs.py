@@ -80,7 +80,7 @@ def test_readme_table_is_rendered_from_the_stored_reports():
 def test_every_stored_report_names_its_machine():
     for stem, report in _render().load_reports().items():
         m = report["machine"]
-        for key in ("cpu", "cores", "date", "python", "numpy", "numba", "loadavg_1min"):
+        for key in ("cpu", "cpu_id", "cores", "date", "python", "numpy", "numba", "loadavg_1min"):
             assert m.get(key) not in (None, ""), f"{stem}.json: machine has no {key}"
 
 
