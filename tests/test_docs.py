@@ -8,6 +8,9 @@ import importlib
 import importlib.util
 import pkgutil
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,6 +59,38 @@ def test_no_skipped_docstring_examples():
     sources = {n: Path(importlib.util.find_spec(n).origin).read_text() for n in _python_modules()}
     skipped = [n for n, text in sources.items() if "doctest: +SKIP" in text]
     assert skipped == []
+
+
+def _commands():
+    """The ``loopmlp ...`` lines of the README's ``sh`` blocks and the docs' ``sh`` code blocks,
+    in page order, comments dropped. ``loopmlp warm`` (a minute of compiling) is left to
+    tests/test_startup.py."""
+    found = []
+    for page in PAGES:
+        block = False
+        for line in page.read_text().splitlines():
+            if line.startswith("```"):
+                block = line.strip() in ("```sh", "```bash")
+            elif ".. code-block::" in line:
+                block = line.split("::")[1].strip() in ("sh", "bash")
+            elif block and line.strip().startswith("loopmlp "):
+                command = line.split("#")[0].strip()
+                if command not in found and command != "loopmlp warm":
+                    found.append(command)
+    return found
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("commands")
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_page_commands_run(command, workdir):
+    # in page order, in one folder: a page may load what an earlier command saved
+    args = [sys.executable, "-m", "loopmlp", *shlex.split(command)[1:]]
+    done = subprocess.run(args, cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{command}: exit {done.returncode}\n{done.stderr[-2000:]}"
 
 
 def _render():
