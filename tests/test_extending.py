@@ -321,3 +321,24 @@ def test_shape_errors_from_cython_callers(user_extension):
 def test_example(name):
     """Each example checks its own result against the python reference, bit for bit."""
     runpy.run_path(str(EXAMPLES / name), run_name="__main__")
+
+
+@pytest.mark.parametrize("lrate", [1e39, 1e-46], ids=["inf-in-float32", "zero-in-float32"])
+def test_float32_lrate_is_checked_in_the_nets_dtype(lrate):
+    # finite and > 0 as a double, but inf or 0 once rounded to float32: refused, weights kept
+    net = loopmlp.init_net((3, 4, 2), seed=0, dtype="float32")
+    (hidden, output, loss), weights, biases = deep_args(net)
+    acts, deltas, grad_w, grad_b = (tuple(a.copy() for a in s) for s in scratch(net))
+    X = np.random.default_rng(0).random((2, 3)).astype(np.float32)
+    Y = np.eye(2, dtype=np.float32)
+    before = [a.copy() for a in weights + biases]
+    nk.net_response(X[0], weights, biases, hidden, output, acts)
+    with pytest.raises(ValueError, match="lrate must be finite and > 0 in the net's dtype"):
+        nk.net_update(X[0], acts, Y[0], weights, biases, hidden, output, loss, lrate, deltas)
+    orders = np.array([[0, 1]])
+    with pytest.raises(ValueError, match="lrate must be finite and > 0 in the net's dtype"):
+        nk.net_train(
+            X, Y, weights, biases, hidden, output, loss, lrate, orders, 1,
+            acts, deltas, grad_w, grad_b,
+        )  # fmt: skip
+    assert equal(weights + biases, before)

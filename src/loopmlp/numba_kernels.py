@@ -35,6 +35,12 @@ raise ``ValueError`` naming the argument. NaN and inf are not looked for (``pred
 A caller cached with ``cache=True`` holds these kernels' machine code. Its cache entry
 carries a stamp of this loopmlp (version, kernel sources, compile options, ``_Stamp``): in a
 process with another loopmlp the entry reads as missing, and numba compiles the caller again.
+numba drops the stamp from a function it loads from its cache, so a cached caller compiled
+over a cached caller taken from the cache carries none (the docs' "Build on the kernels").
+
+``predict``, ``net_predict``, mini-batch ``net_train`` and ``train`` on big nets run a
+parallel region of their own: call them outside ``prange`` (numba's ``workqueue`` threading
+layer stops the process on nested parallel regions).
 """
 
 import functools
@@ -246,6 +252,15 @@ def _lrate(lrate):
 
 
 @_inline
+def _net_lrate(lrate, weights):
+    """``lrate`` in the net's dtype, checked there: 1e39 is inf in float32, 1e-46 is 0."""
+    real = _real(lrate, weights)
+    if not (math.isfinite(real) and real > 0):
+        raise ValueError("lrate must be finite and > 0 in the net's dtype")
+    return real
+
+
+@_inline
 def _deep_net(weights, biases, hidden, output):
     """Checks the layers and codes; returns (n_0, n_L)."""
     if len(biases) != len(weights):
@@ -412,8 +427,7 @@ def net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, del
     _per_layer(_DELTAS, deltas, weights, False)
     _shape(_INP, -1, inp, n_0, -1)
     _shape(_TGT, -1, tgt, n_L, -1)
-    _lrate(lrate)
-    lrate = _real(lrate, weights)
+    lrate = _net_lrate(lrate, weights)
     _K_NET_UPDATE(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
 
 
@@ -437,7 +451,7 @@ def net_train(
     _per_layer(_GRAD_B, grad_b, weights, False)
     _rows(_X, X, n_0)
     _shape(_Y, -1, Y, X.shape[0], n_L)
-    _lrate(lrate)
+    lrate = _net_lrate(lrate, weights)
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1, got " + str(batch_size))
     if orders.ndim != 2 or not orders.flags.c_contiguous:
@@ -448,7 +462,7 @@ def net_train(
         if not 0 <= row < X.shape[0]:
             raise ValueError("orders holds row " + str(row) + ", outside X")
     return _K_NET_TRAIN(
-        X, Y, weights, biases, hidden, output, loss, _real(lrate, weights), orders.astype(np.int64),
+        X, Y, weights, biases, hidden, output, loss, lrate, orders.astype(np.int64),
         batch_size, acts, deltas, grad_w, grad_b
     )  # fmt: skip
 

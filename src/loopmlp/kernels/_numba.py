@@ -58,8 +58,8 @@ def _slp_vectorize():
     numba's compiler re-reads its whole config whenever a ``NUMBA_*`` variable changed
     since it last looked (``config.reload_config``), which resets ``SLP_VECTORIZE`` to 0
     mid-compile. Our own ``NUMBA_DISABLE_INTEL_SVML`` above is such a change when numba
-    was imported before this module, so the first kernel compiled afterwards lost SIMD (and
-    was cached so). Reloading first makes any such change land before the switch.
+    was imported before this module, so the first kernel compiled afterwards would lose its
+    SIMD (and be cached so). Reloading first makes any such change land before the switch.
     """
     config.reload_config()
     old, config.SLP_VECTORIZE = config.SLP_VECTORIZE, 1

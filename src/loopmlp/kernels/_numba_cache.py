@@ -4,7 +4,7 @@ numba caches each compiled kernel next to its source (or in ``NUMBA_CACHE_DIR``)
 that cache went wrong for loopmlp, and what this module does about each, then what it does
 to load fast (point 4):
 
-1. **A cached caller that forgot its parallel callee** (the crash: SIGSEGV on the third run).
+1. **A cached caller that forgot its parallel callee** (a SIGSEGV when it is loaded).
    A compiled function that calls a ``parallel=True`` function contains that callee's
    machine code, which calls numba's threading layer; a cached copy of it is only usable
    after the threading layer is launched. numba records that in the cached overload
@@ -28,7 +28,7 @@ to load fast (point 4):
    data files of a function's overloads 1, 2, ... in order of saving: two processes that both
    read the index ``{sig1: 1}`` both save their new overload as ``.2.nbc``, and the index of
    one can end up naming the data of the other: a kernel of one signature loaded for
-   another (found by reading ``IndexDataCacheFile.save``, not seen in a run). Here each data
+   another (``IndexDataCacheFile.save`` allows it). Here each data
    file is named by a hash of its key (signature, CPU, bytecode), so a name can only ever
    hold the data of its own key; the data is written before the index that names it; and
    every index's read-modify-write holds one lock file per folder, so no entry is lost
