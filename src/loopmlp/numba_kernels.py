@@ -234,7 +234,11 @@ def _rows(arg, X, d1):
 
 @_inline
 def _lecture_net(wh, bh, wo, bo):
-    """(n_in, n_hid, n_out) of a checked lecture net."""
+    """Checks the lecture net's weights; returns (n_in, n_hid, n_out)."""
+    _typed(wh, 0.0, 2, "wh")
+    _typed(bh, 0.0, 1, "bh")
+    _typed(wo, 0.0, 2, "wo")
+    _typed(bo, 0.0, 1, "bo")
     if wh.shape[0] < 1 or wh.shape[1] < 1 or wo.shape[0] < 1:
         raise ValueError("the net needs at least one node per layer")
     n_in, n_hid, n_out = wh.shape[1], wh.shape[0], wo.shape[0]
@@ -263,6 +267,8 @@ def _net_lrate(lrate, weights):
 @_inline
 def _deep_net(weights, biases, hidden, output):
     """Checks the layers and codes; returns (n_0, n_L)."""
+    _typed(weights, weights, -2, "weights")
+    _typed(biases, weights, -1, "biases")
     if len(biases) != len(weights):
         raise ValueError("biases must hold one array per layer, as weights does")
     for layer in range(len(weights)):
@@ -304,10 +310,6 @@ def _loss(loss, output):
 
 def neural_response(inp, wh, bh, wo, bo):
     _typed(inp, 0.0, 1, "inp")
-    _typed(wh, 0.0, 2, "wh")
-    _typed(bh, 0.0, 1, "bh")
-    _typed(wo, 0.0, 2, "wo")
-    _typed(bo, 0.0, 1, "bo")
     n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
     _shape(_INP, -1, inp, n_in, -1)
     return _K_NEURAL_RESPONSE(inp, wh, bh, wo, bo)
@@ -318,10 +320,6 @@ def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
     _typed(hid, 0.0, 1, "hid")
     _typed(out, 0.0, 1, "out")
     _typed(err, 0.0, 1, "err")
-    _typed(wh, 0.0, 2, "wh")
-    _typed(bh, 0.0, 1, "bh")
-    _typed(wo, 0.0, 2, "wo")
-    _typed(bo, 0.0, 1, "bo")
     n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
     _shape(_INP, -1, inp, n_in, -1)
     _shape(_HID, -1, hid, n_hid, -1)
@@ -348,10 +346,6 @@ def _train_args(X, Y, wh, bh, wo, bo, lrate):
     """The checks of train and train_epoch; returns the threads to share wh's panels."""
     _typed(X, 0.0, 2, "X")
     _typed(Y, 0.0, 2, "Y")
-    _typed(wh, 0.0, 2, "wh")
-    _typed(bh, 0.0, 1, "bh")
-    _typed(wo, 0.0, 2, "wo")
-    _typed(bo, 0.0, 1, "bo")
     n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
     _rows(_X, X, n_in)
     _shape(_Y, -1, Y, X.shape[0], n_out)
@@ -378,10 +372,6 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
 
 def predict(X, wh, bh, wo, bo):
     _typed(X, 0.0, 2, "X")
-    _typed(wh, 0.0, 2, "wh")
-    _typed(bh, 0.0, 1, "bh")
-    _typed(wo, 0.0, 2, "wo")
-    _typed(bo, 0.0, 1, "bo")
     n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
     _rows(_X, X, n_in)
     # the backend's predict: the deep net's panels, eight rows a pass
@@ -404,8 +394,6 @@ _predict_panels = _inline(_predict_panels)
 
 
 def net_response(inp, weights, biases, hidden, output, acts):
-    _typed(weights, weights, -2, "weights")
-    _typed(biases, weights, -1, "biases")
     _typed(acts, weights, -1, "acts")
     _typed(inp, weights, 1, "inp")
     n_0, n_L = _deep_net(weights, biases, hidden, output)
@@ -415,8 +403,6 @@ def net_response(inp, weights, biases, hidden, output, acts):
 
 
 def net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas):
-    _typed(weights, weights, -2, "weights")
-    _typed(biases, weights, -1, "biases")
     _typed(acts, weights, -1, "acts")
     _typed(deltas, weights, -1, "deltas")
     _typed(inp, weights, 1, "inp")
@@ -435,8 +421,6 @@ def net_train(
     X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, acts, deltas, grad_w,
     grad_b
 ):  # fmt: skip
-    _typed(weights, weights, -2, "weights")
-    _typed(biases, weights, -1, "biases")
     _typed(acts, weights, -1, "acts")
     _typed(deltas, weights, -1, "deltas")
     _typed(grad_w, weights, -2, "grad_w")
@@ -495,8 +479,6 @@ def _panels_of_overload(weights, width):
 
 
 def net_predict(X, weights, biases, hidden, output):
-    _typed(weights, weights, -2, "weights")
-    _typed(biases, weights, -1, "biases")
     _typed(X, weights, 2, "X")
     n_0, n_L = _deep_net(weights, biases, hidden, output)
     _rows(_X, X, n_0)
