@@ -64,6 +64,15 @@ class Backend:
         self.name = name
         self._k = kernels
         self._check = check
+        self._k_fma = None
+
+    def _net(self, net: Net):
+        """The kernels for ``net``'s mode: the FMA mode's are made on first use."""
+        if not getattr(net, "fma", False):
+            return self._k
+        if self._k_fma is None:
+            self._k_fma = self._k.fma_kernels()
+        return self._k_fma
 
     def __repr__(self) -> str:
         return f"<loopmlp backend {self.name!r}>"
@@ -495,8 +504,8 @@ class Backend:
         >>> [a.shape for a in acts], bool(abs(acts[-1].sum() - 1) < 1e-12)
         ([(3,), (3,), (2,)], True)
         """
-        kernel = self._k.net_response
         inp, weights, biases, activation, output = _net.check_response(net, inp)
+        kernel = self._net(net).net_response
         acts, _, _, _ = _net.scratch(net)
         with np.errstate(over="ignore"):
             kernel(inp, weights, biases, activation, output, acts)
@@ -539,9 +548,9 @@ class Backend:
         ``w += lrate * delta y_prev`` and ``b += lrate * delta`` on every layer: the step
         ``-lrate * dE/dw`` for the sample's loss ``E`` (for mse, ``E = 1/2 sum (y - o)**2``).
         """
-        kernel = self._k.net_update
         # (inp, acts, tgt, weights, biases, activation, output, loss, lrate), checked
         checked = _net.check_update(net, inp, acts, tgt, lrate)
+        kernel = self._net(net).net_update
         _, deltas, _, _ = _net.scratch(net)
         with np.errstate(over="ignore"):
             kernel(*checked, deltas)
@@ -630,7 +639,7 @@ class Backend:
                     for order in orders
                 ]
             )
-        kernel = self._k.net_train
+        kernel = self._net(net).net_train
         acts, deltas, grad_w, grad_b = _net.scratch(net)
         with np.errstate(over="ignore"):
             return np.concatenate(
@@ -700,7 +709,8 @@ class Backend:
         given = () if threads is None else (self._threads(threads),)
         try:
             with np.errstate(over="ignore"):
-                return self._k.net_predict(checked, weights, biases, activation, output, *given)
+                kernel = self._net(net).net_predict
+                return kernel(checked, weights, biases, activation, output, *given)
         except ValueError:
             if not scan:
                 _net.check_predict(net, X)  # names the first NaN or inf

@@ -127,6 +127,12 @@ class Net:
         softmax outputs, ``-sum [y log o + (1 - y) log(1 - o)]`` for sigmoid ones.
     dtype : numpy.dtype
         float32 or float64: every weight and bias, and every computation, in this dtype.
+    fma : bool
+        The FMA mode: every multiply-add of the loops (``s += a * b``: the weighted sums,
+        the back-propagated sums, the updates, the mini-batch gradient sums and the loss
+        sums) rounds once, as ``fma(a, b, s)``, instead of twice; the same terms in the same
+        order. Bit-identical on every loop backend; other bits than the default (the
+        lecture's two roundings), and faster where multiplies and adds share the FMA ports.
 
     Make one with ``init_net``; the backends check it (``check_*``) before every use.
 
@@ -147,11 +153,13 @@ class Net:
     output: str = "sigmoid"
     loss: str = "mse"
     dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float64))
+    fma: bool = False
 
     def __repr__(self) -> str:
         return (
             f"Net(sizes={tuple(self.sizes)!r}, activation={self.activation!r}, "
-            f"output={self.output!r}, loss={self.loss!r}, dtype={np.dtype(self.dtype).name})"
+            f"output={self.output!r}, loss={self.loss!r}, dtype={np.dtype(self.dtype).name}"
+            + (", fma=True)" if self.fma is True else ")")
         )
 
     @property
@@ -188,6 +196,7 @@ def init_net(
     dtype: DTypeLike = "float64",
     init: str = "lecture",
     *,
+    fma: bool = False,
     hidden: str | None = None,
 ) -> Net:
     """A new net with the lecture's initialisation, for any number of layers.
@@ -208,6 +217,8 @@ def init_net(
         ``scaled``: the same divided by ``sqrt(n_in)`` (the fan-in), before the cast: what
         the command line's ``--init scaled`` does, and what keeps 512 sigmoid units of a
         784-input layer from saturating.
+    fma : bool, default False
+        The FMA mode (see ``Net``): one rounding per multiply-add.
     hidden : str, optional
         Deprecated (FutureWarning): the old name of ``activation``.
 
@@ -239,6 +250,7 @@ def init_net(
     sizes = _sizes(sizes)
     _functions(activation, output, loss)
     dt = _dtype(dtype)
+    _fma(fma)
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     rng = np.random.default_rng(seed)
@@ -251,7 +263,7 @@ def init_net(
         weights.append(np.ascontiguousarray(w, dtype=dt))
         # initialize the bias weights
         biases.append(np.zeros((n_out), dtype=dt))
-    return Net(sizes, weights, biases, activation, output, loss, dt)
+    return Net(sizes, weights, biases, activation, output, loss, dt, fma)
 
 
 # --------------------------------------------------------------------------------------
@@ -296,6 +308,12 @@ def _functions(activation: Any, output: Any, loss: Any) -> tuple[int, int, int]:
             f"output {output!r} with loss {loss!r} is not supported: {INCOMPATIBLE[output, loss]}"
         )
     return codes[0], codes[1], codes[2]
+
+
+def _fma(fma, name: str = "fma") -> bool:
+    if not isinstance(fma, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {fma!r}")
+    return bool(fma)
 
 
 def _dtype(dtype, name: str = "dtype") -> np.dtype:
@@ -370,6 +388,7 @@ def check_net(net: Net, writeable: bool) -> tuple[np.dtype, Arrays, Arrays, int,
     sizes = _sizes(net.sizes, "net.sizes")
     codes = _functions(net.activation, net.output, net.loss)
     dtype = _dtype(net.dtype, "net.dtype")
+    _fma(net.fma, "net.fma")
     for name in ("weights", "biases"):
         arrays = getattr(net, name)
         if not isinstance(arrays, (list, tuple)):
@@ -593,6 +612,7 @@ def is_lectures(net: Net) -> bool:
         and net.output == "sigmoid"
         and net.loss == "mse"
         and np.dtype(net.dtype) == np.float64
+        and not net.fma
     )
 
 

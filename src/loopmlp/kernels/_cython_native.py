@@ -7,6 +7,9 @@ The AVX-512 build runs float32 nets too: with 256-bit vectors and AVX-512's 32 r
 pass's 64 float32 sums take 8 registers, without the AVX2 build's spills (with 512-bit
 vectors gcc paired two rows' sums in one register; setup.py)."""
 
+import functools
+import types
+
 from ._cython import CPU_HAS_AVX2, CPU_HAS_AVX512
 
 if CPU_HAS_AVX512:
@@ -21,3 +24,15 @@ train, train_epoch = _widest.train, _widest.train_epoch
 train_epoch_literal, predict = _widest.train_epoch_literal, _widest.predict
 net_response, net_update = _widest.net_response, _widest.net_update
 net_train, net_predict = _widest.net_train, _widest.net_predict
+
+
+def fma_kernels():
+    """The deep net's kernels in the FMA mode: the same build's, each multiply-add one
+    ``fma`` (an instruction in the AVX2 and AVX-512 builds, the C library's exact ``fma`` in
+    the SSE2 build)."""
+    return types.SimpleNamespace(
+        **{
+            name: functools.partial(getattr(_widest, name), fma=True)
+            for name in ("net_response", "net_update", "net_train", "net_predict")
+        }
+    )

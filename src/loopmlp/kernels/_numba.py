@@ -23,6 +23,7 @@ into the loops, a faster sigmoid; a whole layer's sigmoids in SIMD lanes,
 """
 
 import contextlib
+import functools
 import math
 import os
 import sys
@@ -38,6 +39,7 @@ from numba.core import types as nbtypes  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 
 from . import _exp, _numba_cache, _rearranged, _reference
+from . import _fma as _fma_mode
 
 # One place for the compile options: the bit-identity promise can be checked here.
 # cache: compiled code is written next to _reference.py (or to NUMBA_CACHE_DIR) and reused
@@ -82,7 +84,7 @@ def _compile(module, names, parallel=(), callees=None, cache=True, variant="", *
     ``_numba_cache``, point 1).
     """
     tag = _numba_cache.source_tag(
-        (_reference, _rearranged, _exp, _THIS), dict(options, inline_exp=INLINE_EXP)
+        (_reference, _rearranged, _exp, _fma_mode, _THIS), dict(options, inline_exp=INLINE_EXP)
     )
     bound = dict(exp=math.exp, log=math.log, prange=numba.prange)
     bound.update(callees or {})
@@ -138,6 +140,22 @@ def _fma(typingctx, a, b, c):
         return builder.call(fma, args)
 
     return nbtypes.float64(nbtypes.float64, nbtypes.float64, nbtypes.float64), codegen
+
+
+@intrinsic
+def _fma_any(typingctx, a, b, c):
+    """The FMA mode's ``fma(a, b, c)``: ``llvm.fma`` in the operands' type (float32 if all
+    three are, else float64), so one rounding to the net's dtype."""
+    if not all(isinstance(t, nbtypes.Float) for t in (a, b, c)):
+        return None
+    ty = nbtypes.float32 if a == b == c == nbtypes.float32 else nbtypes.float64
+
+    def codegen(context, builder, signature, args):
+        lty = context.get_value_type(ty)
+        fma = builder.module.declare_intrinsic("llvm.fma", [lty], ir.FunctionType(lty, [lty] * 3))
+        return builder.call(fma, args)
+
+    return ty(ty, ty, ty), codegen
 
 
 @intrinsic
@@ -222,49 +240,8 @@ def kernels(**options):
         variant="_one_thread",
         **options,
     )
-    # the deep net: the reference's net_* over _rearranged's layer_response and hidden_delta;
-    # _rearranged's net_train (mini-batches layer by layer) and net_predict (panels)
-    deep = _compile(_reference, ("activate",), callees=exp, **options)
-    deep = _compile(_rearranged, ("layer_response", "hidden_delta"), callees=deep, **options)
-    deep = _compile(
-        _reference, [f for f in _reference.NET_FUNCTIONS if f not in deep], callees=deep, **options
-    )
-    # inlined by numba, so that each dtype's panel width is a constant where it is used
-    inlined = _compile(_rearranged, ("panel_width",), inline="always", **options)
-    deep_rows = _compile(
-        _rearranged,
-        (
-            "activate",
-            "all_finite",
-            "panel_block",
-            "panel_block_wide",
-            "panels_forward",
-            "batch_forward_units",
-            "batch_forward",
-            "net_predict",
-            "batch_update_units",
-            "batch_update",
-            "net_train",
-        ),
-        parallel=("net_predict", "batch_forward", "batch_update"),
-        callees=dict(
-            deep,
-            **inlined,
-            to_panels=rows["to_panels"],
-            reference_activate=deep["activate"],
-            reference_net_train=deep["net_train"],
-        ),
-        **options,
-    )
-    to_panels, net_predict_panels = rows["to_panels"], deep_rows["net_predict"]
-
-    def net_predict_rows(X, weights, biases, hidden, output):
-        panels = tuple([to_panels(w, _rearranged.panel_width(X)) for w in weights])
-        finite = np.empty(-(-X.shape[0] // _rearranged.PREDICT_BLOCK), dtype=np.bool_)
-        Y_hat = net_predict_panels(X, weights, biases, hidden, output, panels, finite)
-        if not finite.all():
-            raise ValueError("X contains NaN or inf")
-        return Y_hat
+    net = _net_kernels(exp, rows["to_panels"], _reference, _rearranged, "", **options)
+    net_predict_rows = net["net_predict_rows"]
 
     def predict_rows(X, wh, bh, wo, bo):
         """The lecture's predict as the deep net's: the same sums, bias and sigmoid, through
@@ -287,6 +264,77 @@ def kernels(**options):
         (or compiles) ``train``'s code only, not a copy of it under another name."""
         return train(X, Y, wh, bh, wo, bo, lrate, 1)[0]
 
+    return dict(
+        neural_response=literal["neural_response"],
+        update_network=literal["update_network"],
+        train_epoch_literal=literal["train_epoch"],
+        train_epoch=train_epoch,
+        train=train,
+        predict=_on_threads(predict_rows, 5),
+        net_response=net["net_response"],
+        net_update=net["net_update"],
+        net_train=net["net_train"],
+        net_predict=net["net_predict"],
+        # for loopmlp.numba_kernels, whose compiled wrappers do what the closures above do
+        train_rows=train_threads,
+        net_train_rows=net["net_train_rows"],  # any batch_size, from compiled code
+        to_panels=rows["to_panels"],
+        net_predict_panels=net["net_predict_panels"],
+    )
+
+
+# _rearranged's deep-net kernels, callees first; with layer_response and hidden_delta, all
+# that the FMA mode rewrites there
+DEEP_ROWS = (
+    "activate",
+    "all_finite",
+    "panel_block",
+    "panel_block_wide",
+    "panels_forward",
+    "batch_forward_units",
+    "batch_forward",
+    "net_predict",
+    "batch_update_units",
+    "batch_update",
+    "net_train",
+)
+
+
+def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
+    """The deep net's kernels, compiled from ``reference`` and ``rearranged`` (the modules,
+    or their FMA-mode rewrites, ``_fma.fused``) over the ``exp`` kernels and ``to_panels``."""
+    # the reference's net_* over _rearranged's layer_response and hidden_delta;
+    # _rearranged's net_train (mini-batches layer by layer) and net_predict (panels)
+    compile_ = functools.partial(_compile, variant=variant, **options)
+    deep = compile_(reference, ("activate",), callees=exp)
+    deep = compile_(rearranged, ("layer_response", "hidden_delta"), callees=deep)
+    deep = compile_(
+        reference, [f for f in _reference.NET_FUNCTIONS if f not in deep], callees=deep
+    )
+    # inlined by numba, so that each dtype's panel width is a constant where it is used
+    inlined = compile_(rearranged, ("panel_width",), inline="always")
+    deep_rows = compile_(
+        rearranged,
+        DEEP_ROWS,
+        parallel=("net_predict", "batch_forward", "batch_update"),
+        callees=dict(
+            deep,
+            **inlined,
+            to_panels=to_panels,
+            reference_activate=deep["activate"],
+            reference_net_train=deep["net_train"],
+        ),
+    )
+    net_predict_panels = deep_rows["net_predict"]
+
+    def net_predict_rows(X, weights, biases, hidden, output):
+        panels = tuple([to_panels(w, _rearranged.panel_width(X)) for w in weights])
+        finite = np.empty(-(-X.shape[0] // _rearranged.PREDICT_BLOCK), dtype=np.bool_)
+        Y_hat = net_predict_panels(X, weights, biases, hidden, output, panels, finite)
+        if not finite.all():
+            raise ValueError("X contains NaN or inf")
+        return Y_hat
+
     net_train_online, net_train_batches = deep["net_train"], deep_rows["net_train"]
 
     def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, *scratch):
@@ -299,21 +347,33 @@ def kernels(**options):
         )
 
     return dict(
-        neural_response=literal["neural_response"],
-        update_network=literal["update_network"],
-        train_epoch_literal=literal["train_epoch"],
-        train_epoch=train_epoch,
-        train=train,
-        predict=_on_threads(predict_rows, 5),
         net_response=deep["net_response"],
         net_update=deep["net_update"],
         net_train=net_train,
         net_predict=_on_threads(net_predict_rows, 5),
-        # for loopmlp.numba_kernels, whose compiled wrappers do what the closures above do
-        train_rows=train_threads,
-        net_train_rows=net_train_batches,  # any batch_size, from compiled code
-        to_panels=to_panels,
+        net_predict_rows=net_predict_rows,
+        net_train_rows=net_train_batches,
         net_predict_panels=net_predict_panels,
+    )
+
+
+@functools.cache
+def fma_kernels():
+    """The deep net's kernels in the FMA mode (``init_net(..., fma=True)``): ``_reference``'s
+    and ``_rearranged``'s rewritten by ``_fma.fused``, each ``fma`` an ``llvm.fma`` (an FMA
+    instruction where the CPU has one; LLVM calls the C library's exact ``fma`` otherwise).
+    Compiled (or loaded from the cache) on first use."""
+    bind = dict(fma=_fma_any)
+    exp = _exp_kernels(**NUMBA_OPTIONS)
+    return types.SimpleNamespace(
+        **_net_kernels(
+            dict(exp, **bind),
+            _kernels["to_panels"],
+            _fma_mode.fused(_reference, _reference.NET_FUNCTIONS),
+            _fma_mode.fused(_rearranged, ("layer_response", "hidden_delta", *DEEP_ROWS)),
+            "_fma",
+            **NUMBA_OPTIONS,
+        )
     )
 
 

@@ -27,6 +27,8 @@ first would be loaded for both: with the fast kernels compiled first, the ``numb
 backend would load fastmath code and lose bit-identity.
 """
 
+import sys
+
 from ._numba import NUMBA_OPTIONS, kernels
 
 U = 2.0**-53  # unit roundoff of float64: every +, *, exp is exact to within a factor 1 +- U
@@ -35,6 +37,14 @@ U = 2.0**-53  # unit roundoff of float64: every +, *, exp is exact to within a f
 FAST_OPTIONS = dict(NUMBA_OPTIONS, fastmath=True)
 
 _kernels = kernels(**FAST_OPTIONS)
+
+
+def fma_kernels():
+    """The FMA mode's kernels: these same ones. fastmath lets LLVM contract ``a * b + c``
+    where it likes in either mode (its ``contract`` flag); the tolerances are the same."""
+    return sys.modules[__name__]
+
+
 neural_response = _kernels["neural_response"]
 update_network = _kernels["update_network"]
 train_epoch_literal = _kernels["train_epoch_literal"]

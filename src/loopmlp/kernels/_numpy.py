@@ -9,6 +9,8 @@ Online SGD cannot be vectorised across samples (sample n+1 sees the weights samp
 updated), so ``train_epoch`` keeps the lecture's per-sample Python loop.
 """
 
+import sys
+
 import numpy as np
 
 
@@ -232,3 +234,11 @@ def net_train(
 def net_predict(X, weights, biases, hidden, output):
     # for idx: net_response(X[idx], ...); Y_hat[idx] = acts[-1]
     return _forward(X, weights, biases, hidden, output)[-1]
+
+
+def fma_kernels():
+    """The FMA mode's kernels: these same ones. NumPy has no fused multiply-add of its own
+    to choose; its matrix products (BLAS) already fuse and sum in their own order, so the
+    FMA mode's results are within the same stated tolerance of the reference as the
+    default mode's (tests/test_net.py)."""
+    return sys.modules[__name__]

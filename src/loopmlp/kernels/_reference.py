@@ -511,3 +511,13 @@ def net_predict(X, weights, biases, hidden, output):
             )
             layer_response(prev, weights[layer], biases[layer], func, act)
     return Y_hat
+
+
+def fma_kernels():
+    """The deep net's kernels in the FMA mode (``init_net(..., fma=True)``): the functions
+    above, each ``s += a * b`` rewritten as ``s = fma(a, b, s)``, the exact ``_fma.fma``."""
+    import sys
+
+    from . import _fma
+
+    return _fma.fused(sys.modules[__name__], NET_FUNCTIONS)
