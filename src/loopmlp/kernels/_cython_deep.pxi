@@ -232,14 +232,16 @@ cdef void _hidden_delta(const real* act, const real* w_next, const real* delta_n
 # b (num_out_nodes,) updated in place: one layer of _update_network's adjust loops.
 # Each row eight weights at a time: numba gets the reference's inner loop in SIMD registers
 # from LLVM's loop vectoriser; setup.py turns gcc's off (for the panels), and its SLP
-# vectoriser needs the eight updates written out. Each weight still takes the reference's
-# one update, w_ki + eta (y_i delta_k). (w_o is &w[o_idx, 0].)
+# vectoriser needs the eight updates written out (the products first: with them inside
+# _madd's arguments, it left the FMA mode's eight steps scalar). Each weight still takes the
+# reference's one update, w_ki + eta (y_i delta_k). (w_o is &w[o_idx, 0].)
 cdef void _layer_update(const real* prev, const real* delta, real* w, real* b, real lrate,
                         Py_ssize_t num_inp_nodes, Py_ssize_t num_out_nodes,
                         rounding rnd) noexcept nogil:
     cdef Py_ssize_t o_idx, i_idx
     cdef real* w_o
     cdef real d, w0, w1, w2, w3, w4, w5, w6, w7
+    cdef real p0, p1, p2, p3, p4, p5, p6, p7
 
     # adjust w: w_ki += eta delta_k y_i (each weight once: the loop order does not matter
     # for the bits; row by row is the order the memory is in)
@@ -248,14 +250,18 @@ cdef void _layer_update(const real* prev, const real* delta, real* w, real* b, r
         d = delta[o_idx]
         i_idx = 0
         while i_idx + 8 <= num_inp_nodes:
-            w0 = _madd(lrate, prev[i_idx] * d, w_o[i_idx], rnd)
-            w1 = _madd(lrate, prev[i_idx + 1] * d, w_o[i_idx + 1], rnd)
-            w2 = _madd(lrate, prev[i_idx + 2] * d, w_o[i_idx + 2], rnd)
-            w3 = _madd(lrate, prev[i_idx + 3] * d, w_o[i_idx + 3], rnd)
-            w4 = _madd(lrate, prev[i_idx + 4] * d, w_o[i_idx + 4], rnd)
-            w5 = _madd(lrate, prev[i_idx + 5] * d, w_o[i_idx + 5], rnd)
-            w6 = _madd(lrate, prev[i_idx + 6] * d, w_o[i_idx + 6], rnd)
-            w7 = _madd(lrate, prev[i_idx + 7] * d, w_o[i_idx + 7], rnd)
+            p0 = prev[i_idx] * d; p1 = prev[i_idx + 1] * d
+            p2 = prev[i_idx + 2] * d; p3 = prev[i_idx + 3] * d
+            p4 = prev[i_idx + 4] * d; p5 = prev[i_idx + 5] * d
+            p6 = prev[i_idx + 6] * d; p7 = prev[i_idx + 7] * d
+            w0 = _madd(lrate, p0, w_o[i_idx], rnd)
+            w1 = _madd(lrate, p1, w_o[i_idx + 1], rnd)
+            w2 = _madd(lrate, p2, w_o[i_idx + 2], rnd)
+            w3 = _madd(lrate, p3, w_o[i_idx + 3], rnd)
+            w4 = _madd(lrate, p4, w_o[i_idx + 4], rnd)
+            w5 = _madd(lrate, p5, w_o[i_idx + 5], rnd)
+            w6 = _madd(lrate, p6, w_o[i_idx + 6], rnd)
+            w7 = _madd(lrate, p7, w_o[i_idx + 7], rnd)
             w_o[i_idx] = w0; w_o[i_idx + 1] = w1; w_o[i_idx + 2] = w2; w_o[i_idx + 3] = w3
             w_o[i_idx + 4] = w4; w_o[i_idx + 5] = w5; w_o[i_idx + 6] = w6; w_o[i_idx + 7] = w7
             i_idx += 8
