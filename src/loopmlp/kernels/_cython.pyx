@@ -51,6 +51,7 @@ The C that Cython cannot say is in ``_cython_cpu.h`` and ``_cython_exp.h``.
 cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport exp as libm_exp, log, tanh
+from libc.math cimport fma, fmaf
 from libc.stdint cimport int64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
@@ -162,6 +163,21 @@ cdef enum:
 ctypedef fused real:
     float
     double
+
+# The deep net's multiply-adds s + a * b (_madd, _cython_deep.pxi) in one of two roundings,
+# chosen at compile time by a dummy trailing argument of a kernel: Twice, the lecture's
+# product and sum each rounded (the default), or Once, fma(a, b, s) rounded once (a net
+# made with fma=True). Structs, not typedefs of one type, because Cython merges those into
+# one specialization.
+cdef struct Twice:
+    char unused
+cdef struct Once:
+    char unused
+ctypedef fused rounding:
+    Twice
+    Once
+cdef Twice TWICE
+cdef Once ONCE
 
 
 include "_cython_lecture.pxi"
