@@ -110,10 +110,11 @@ BUILDS = tuple(
     if module in _installed_now and _cpu_has.get(build, True)
 )
 
-_build = importlib.import_module(f"{__package__}.{(X86_64_BUILDS | OTHER_BUILDS)[BUILD][0]}")
+# the build in use, the widest unless forced: cython_kernels.pyx takes its C API from it
+_widest = importlib.import_module(f"{__package__}.{(X86_64_BUILDS | OTHER_BUILDS)[BUILD][0]}")
 
-neural_response, update_network = _build.neural_response, _build.update_network
-train, train_epoch = _build.train, _build.train_epoch
-train_epoch_literal, predict = _build.train_epoch_literal, _build.predict
-net_response, net_update = _build.net_response, _build.net_update
-net_train, net_predict = _build.net_train, _build.net_predict
+neural_response, update_network = _widest.neural_response, _widest.update_network
+train, train_epoch = _widest.train, _widest.train_epoch
+train_epoch_literal, predict = _widest.train_epoch_literal, _widest.predict
+net_response, net_update = _widest.net_response, _widest.net_update
+net_train, net_predict = _widest.net_train, _widest.net_predict
