@@ -259,7 +259,7 @@ def user_extension(tmp_path_factory):
     """examples/cython_user built in a temporary folder against the installed loopmlp (its
     .pxd), as a user would build it, and imported."""
     folder = tmp_path_factory.mktemp("cython_user")
-    for name in ("train_many.pyx", "setup.py", "run.py"):
+    for name in ("train_many.pyx", "deep_net.pyx", "setup.py", "run.py"):
         shutil.copy(EXAMPLES / "cython_user" / name, folder)
     proc = subprocess.run(
         [sys.executable, "setup.py", "build_ext", "--inplace"],
@@ -269,6 +269,7 @@ def user_extension(tmp_path_factory):
     sys.path.insert(0, str(folder))
     try:
         yield importlib.import_module("train_many"), importlib.import_module("run")
+        sys.modules.pop("deep_net", None)
     finally:
         sys.path.remove(str(folder))
 
@@ -312,6 +313,133 @@ def test_shape_errors_from_cython_callers(user_extension):
     with pytest.raises(ValueError, match="lrate must be finite and > 0"):
         module.train_many(X, Y, *(a[None] for a in w), np.full(1, np.inf), 2)
     assert equal(w, before)
+
+
+def flat(arrays):
+    return np.concatenate([a.ravel() for a in arrays])
+
+
+@pytest.fixture(scope="module")
+def deep_net(user_extension):
+    return importlib.import_module("deep_net")
+
+
+def flat_case(sizes, dtype, activation="sigmoid", output="sigmoid", loss="mse", rows=6):
+    """A deep net and data, as the checked Cython kernels take them: flat arrays, sizes."""
+    net = loopmlp.init_net(
+        sizes, activation=activation, output=output, loss=loss, seed=4, dtype=dtype
+    )
+    rng = np.random.default_rng(4)
+    X = rng.random((rows, sizes[0])).astype(dtype)
+    Y = np.eye(sizes[-1], dtype=dtype)[rng.integers(0, sizes[-1], rows)]
+    codes = [getattr(ref, name.upper()) for name in (activation, output, loss)]
+    return net, X, Y, codes
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_deep_checked_cython_kernels_match_reference(deep_net, dtype):
+    net, X, Y, (hidden, output, loss) = flat_case((3, 5, 4, 2), dtype, "relu", "identity")
+    sizes = np.array(net.sizes, dtype=np.intp)
+    lrate = np.dtype(dtype).type(0.125)
+    acts = flat(scratch(net)[0])
+    deep_net.response(X[1], flat(net.weights), flat(net.biases), hidden, output, acts, sizes)
+    ref_acts = scratch(net)[0]
+    ref.net_response(X[1], net.weights, net.biases, hidden, output, ref_acts)
+    assert np.array_equal(acts, flat(ref_acts))
+
+    orders = np.array([[5, 0, 3, 1, 4, 2], [1, 1, 0, 2, 5, 4]])
+    weights, biases = flat(net.weights), flat(net.biases)
+    raw_w, raw_b = weights.copy(), biases.copy()
+    losses = np.empty(2, dtype=dtype)
+    work = [flat(a) for a in scratch(net)]
+    deep_net.train(X, Y, weights, biases, hidden, output, loss, lrate, orders, 3, *work,
+                   losses, sizes)  # fmt: skip
+    ref_w, ref_b = list(copy(net.weights)), list(copy(net.biases))
+    ref_losses = ref.net_train(
+        X, Y, ref_w, ref_b, hidden, output, loss, lrate, orders, 3, *scratch(net)
+    )
+    assert np.array_equal(losses, ref_losses)
+    assert np.array_equal(weights, flat(ref_w)) and np.array_equal(biases, flat(ref_b))
+    if dtype == "float64":  # raw_net_train, on the same pointers the checked form makes
+        raw_losses = np.empty(2)
+        deep_net.train_raw(X, Y, raw_w, raw_b, hidden, output, loss, lrate, orders, 3, *work,
+                           raw_losses, sizes)  # fmt: skip
+        assert np.array_equal(raw_losses, ref_losses)
+        assert np.array_equal(raw_w, weights) and np.array_equal(raw_b, biases)
+    Y_hat = np.empty((6, 2), dtype=dtype)
+    deep_net.predict(X, weights, biases, hidden, output, Y_hat, sizes)
+    assert np.array_equal(Y_hat, ref.net_predict(X, ref_w, ref_b, hidden, output))
+
+
+def test_deep_checked_cython_kernels_refuse_bad_arguments(deep_net):
+    net, X, Y, (hidden, output, loss) = flat_case((3, 4, 2), "float64")
+    sizes = np.array(net.sizes, dtype=np.intp)
+    weights, biases = flat(net.weights), flat(net.biases)
+    acts, deltas, grad_w, grad_b = (flat(a) for a in scratch(net))
+    before = weights.copy(), biases.copy()
+    train = dict(X=X, Y=Y, weights=weights, biases=biases, hidden=hidden, output=output,
+                 loss=loss, lrate=LRATE, orders=np.array([[0, 1, 2]]), batch_size=1,
+                 acts=acts, deltas=deltas, grad_w=grad_w, grad_b=grad_b, losses=np.empty(1),
+                 sizes=sizes)  # fmt: skip
+    bad = {
+        "weights": (weights[:-1], "weights has shape (19,), expected (20,)"),
+        "grad_w": (np.empty(23), "grad_w has shape (23,), expected (20,)"),
+        "biases": (np.empty(5), "biases has shape (5,), expected (6,)"),
+        "deltas": (np.empty(2), "deltas has shape (2,), expected (6,)"),
+        # layers that do not fit: 3-4-2 has 20 weights, 3-3-3 has 18
+        "sizes": (np.array([3, 3, 3]), "weights has shape (20,), expected (18,)"),
+        "X": (np.empty((0, 3)), "X is empty"),
+        "Y": (np.empty((6, 3)), "Y has shape (6, 3), expected (6, 2)"),
+        "losses": (np.empty(2), "losses has shape (2,), expected (1,)"),
+        "hidden": (ref.SOFTMAX, "hidden must be SIGMOID, TANH or RELU (0 to 2), got 4"),
+        "output": (-1, "output must be SIGMOID, TANH, RELU, IDENTITY or SOFTMAX"),
+        "loss": (2, "loss must be MSE or CROSS_ENTROPY (0 or 1), got 2"),
+        "lrate": (np.inf, "lrate must be finite and > 0"),
+        "batch_size": (0, "batch_size must be >= 1, got 0"),
+        "orders": (np.array([[0, 6]]), "orders[0, 1] is row 6, but X has 6 rows"),
+    }
+    for name, (value, message) in bad.items():
+        with pytest.raises(ValueError, match="^" + re.escape(message)):
+            deep_net.train(**dict(train, **{name: value}))
+        assert np.array_equal(weights, before[0]) and np.array_equal(biases, before[1])
+    bad_sizes = {
+        "sizes[1] is 0: every layer needs a node": np.array([3, 0, 2]),
+        "sizes has shape (1,)": np.array([3]),
+        "sizes are too large": np.array([2**40, 2**40, 1]),
+    }
+    for message, value in bad_sizes.items():
+        with pytest.raises(ValueError, match="^" + re.escape(message)):
+            deep_net.train(**dict(train, sizes=value))
+    with pytest.raises(ValueError, match="^CROSS_ENTROPY needs a SIGMOID or SOFTMAX output"):
+        deep_net.train(**dict(train, loss=ref.CROSS_ENTROPY, output=ref.TANH))
+    # a float32 lrate that is inf (1e39) or 0 (1e-46) once rounded
+    net32, X32, Y32, _ = flat_case((3, 4, 2), "float32")
+    w32, b32 = flat(net32.weights), flat(net32.biases)
+    work32 = [flat(a) for a in scratch(net32)]
+    for lrate in (1e39, 1e-46):
+        with pytest.raises(ValueError, match="^lrate must be finite and > 0 in the net's dtype"):
+            deep_net.train(X32, Y32, w32, b32, hidden, output, loss, lrate, np.array([[0]]), 1,
+                           *work32, np.empty(1, np.float32), sizes)  # fmt: skip
+    assert np.array_equal(w32, flat(net32.weights))
+    # the dtypes and layouts Cython's memoryviews take: refused before the call
+    for name, value, message in [
+        ("orders", np.array([[0, 1]], dtype=np.int32), "Buffer dtype mismatch"),
+        ("orders", np.zeros((2, 2), dtype=np.int64)[:, :1], "ndarray is not C-contiguous"),
+        ("weights", np.zeros(40)[::2], "ndarray is not C-contiguous"),
+        ("sizes", np.array([3.0, 4.0, 2.0]), "Buffer dtype mismatch"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            deep_net.train(**dict(train, **{name: value}))
+    assert np.array_equal(weights, before[0]) and np.array_equal(biases, before[1])
+    with pytest.raises(ValueError, match=r"^acts has shape \(5,\), expected \(6,\)"):
+        deep_net.response(X[0], weights, biases, hidden, output, np.empty(5), sizes)
+    with pytest.raises(ValueError, match=r"^inp has shape \(2,\), expected \(3,\)"):
+        deep_net.sgd(X[:, :2].copy(), Y, weights, biases, hidden, output, loss, LRATE,
+                     np.array([[0]]), acts, deltas, sizes)  # fmt: skip
+    with pytest.raises(ValueError, match="^X contains NaN or inf"):
+        deep_net.predict(np.full((2, 3), np.nan), weights, biases, hidden, output,
+                         np.empty((2, 2)), sizes)  # fmt: skip
+    assert np.array_equal(weights, before[0]) and np.array_equal(biases, before[1])
 
 
 # --- The examples ---------------------------------------------------------------------------

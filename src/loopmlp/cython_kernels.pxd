@@ -12,6 +12,22 @@
 # 0 (train_epoch: the epoch's MSE) and -1 with the exception set. Not checked: NaN and inf
 # (except predict's X), and arrays that share memory.
 #
+# The deep net's checked forms hold a net as Cython code can: each kind of array of every
+# layer in one C-contiguous 1-D memoryview, layer after layer, and its layer sizes in one more.
+#   sizes (num_layers + 1,): n_0 ... n_L, each >= 1 (any integer array of Py_ssize_t's width:
+#     np.intp, or int64 on 64-bit platforms)
+#   weights, grad_w (sum of n_{l+1} * n_l,): layer l's (n_{l+1}, n_l) matrix, row-major, after
+#     those of the layers before it
+#   biases, acts, deltas, grad_b (sum of n_{l+1},): layer l's (n_{l+1},) after those before it;
+#     the last n_L of acts are the net's output
+# They take the Python API's arguments in its order, then the outputs it returns, then sizes,
+# as the raw forms do. float64 under the Python API's names, float32 with the suffix _float.
+# Beyond the lecture's checks: sizes, every array's length against them, the codes (hidden
+# SIGMOID..RELU, output SIGMOID..SOFTMAX, loss MSE or CROSS_ENTROPY, CROSS_ENTROPY only over
+# a SIGMOID or SOFTMAX output), lrate finite and > 0 in the net's dtype, batch_size >= 1,
+# orders (num_epochs, num_samples) int64 with every row in X. A memoryview of another dtype,
+# or not C-contiguous, is refused where it is made (Cython's ValueError), before any call.
+#
 # Raw forms (raw_*): pointers to C-contiguous arrays and their sizes; noexcept nogil and
 # checked in no way: a wrong size reads or writes out of bounds. Each documents its arrays
 # as BLAS does: shape in elements, in (read), out (written), inout (both).
@@ -20,6 +36,8 @@
 #   deltas: num_layers pointers, weights[l] (n_{l+1}, n_l), the others (n_{l+1},).
 # The raw forms that allocate return 0, or -1 when out of memory (raw_predict and
 # raw_net_predict: 1 when X holds a NaN or inf; Y_hat is then filled but meaningless).
+
+from libc.stdint cimport int64_t
 
 # Activation and loss codes of the deep net (loopmlp.kernels._reference's)
 cdef enum:
@@ -60,6 +78,48 @@ cdef int train(const double[:, ::1] X, const double[:, ::1] Y, double[:, ::1] wh
 cdef int predict(const double[:, ::1] X, const double[:, ::1] wh, const double[::1] bh,
                  const double[:, ::1] wo, const double[::1] bo,
                  double[:, ::1] Y_hat) except -1 nogil
+
+# --- Checked: the deep net, float64 and float32 (suffix _float) ----------------------------
+
+# acts <- the forward pass of inp (n_0,)
+cdef int net_response(const double[::1] inp, const double[::1] weights,
+                      const double[::1] biases, int hidden, int output, double[::1] acts,
+                      const Py_ssize_t[::1] sizes) except -1 nogil
+cdef int net_response_float(const float[::1] inp, const float[::1] weights,
+                            const float[::1] biases, int hidden, int output, float[::1] acts,
+                            const Py_ssize_t[::1] sizes) except -1 nogil
+
+# weights, biases updated in place: one sample's step, acts from net_response of inp,
+# tgt (n_L,); deltas: scratch
+cdef int net_update(const double[::1] inp, const double[::1] acts, const double[::1] tgt,
+                    double[::1] weights, double[::1] biases, int hidden, int output, int loss,
+                    double lrate, double[::1] deltas, const Py_ssize_t[::1] sizes) except -1 nogil
+cdef int net_update_float(const float[::1] inp, const float[::1] acts, const float[::1] tgt,
+                          float[::1] weights, float[::1] biases, int hidden, int output,
+                          int loss, float lrate, float[::1] deltas,
+                          const Py_ssize_t[::1] sizes) except -1 nogil
+
+# epochs of SGD over the rows of X (n_samples, n_0), Y (n_samples, n_L) in the order of
+# orders (num_epochs, num_samples); losses (num_epochs,) <- each epoch's mean sample loss;
+# acts, deltas, grad_w, grad_b: scratch
+cdef int net_train(const double[:, ::1] X, const double[:, ::1] Y, double[::1] weights,
+                   double[::1] biases, int hidden, int output, int loss, double lrate,
+                   const int64_t[:, ::1] orders, Py_ssize_t batch_size, double[::1] acts,
+                   double[::1] deltas, double[::1] grad_w, double[::1] grad_b,
+                   double[::1] losses, const Py_ssize_t[::1] sizes) except -1 nogil
+cdef int net_train_float(const float[:, ::1] X, const float[:, ::1] Y, float[::1] weights,
+                         float[::1] biases, int hidden, int output, int loss, float lrate,
+                         const int64_t[:, ::1] orders, Py_ssize_t batch_size, float[::1] acts,
+                         float[::1] deltas, float[::1] grad_w, float[::1] grad_b,
+                         float[::1] losses, const Py_ssize_t[::1] sizes) except -1 nogil
+
+# Y_hat (n_samples, n_L) <- the forward pass of every row of X; ValueError for NaN or inf
+cdef int net_predict(const double[:, ::1] X, const double[::1] weights,
+                     const double[::1] biases, int hidden, int output, double[:, ::1] Y_hat,
+                     const Py_ssize_t[::1] sizes) except -1 nogil
+cdef int net_predict_float(const float[:, ::1] X, const float[::1] weights,
+                           const float[::1] biases, int hidden, int output,
+                           float[:, ::1] Y_hat, const Py_ssize_t[::1] sizes) except -1 nogil
 
 # --- Raw: the lecture's net, float64 -------------------------------------------------------
 
@@ -113,6 +173,22 @@ cdef void raw_net_update_float(const float* inp, float** acts, const float* tgt,
                                float** weights, float** biases, int hidden, int output,
                                int loss, float lrate, float** deltas, const Py_ssize_t* sizes,
                                Py_ssize_t num_layers) noexcept nogil
+
+# in X (n_samples, n_0), Y (n_samples, n_L), orders (num_epochs, num_samples), every row in
+# X; inout weights, biases; out losses (num_epochs,); acts, deltas, grad_w, grad_b (the
+# shapes of biases, biases, weights, biases): scratch
+cdef int raw_net_train(const double* X, const double* Y, double** weights, double** biases,
+                       int hidden, int output, int loss, double lrate, const int64_t* orders,
+                       Py_ssize_t batch_size, double** acts, double** deltas, double** grad_w,
+                       double** grad_b, double* losses, const Py_ssize_t* sizes,
+                       Py_ssize_t num_layers, Py_ssize_t num_epochs,
+                       Py_ssize_t num_samples) noexcept nogil
+cdef int raw_net_train_float(const float* X, const float* Y, float** weights, float** biases,
+                             int hidden, int output, int loss, float lrate,
+                             const int64_t* orders, Py_ssize_t batch_size, float** acts,
+                             float** deltas, float** grad_w, float** grad_b, float* losses,
+                             const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                             Py_ssize_t num_epochs, Py_ssize_t num_samples) noexcept nogil
 
 # in X (n_samples, n_0), weights, biases; out Y_hat (n_samples, n_L)
 cdef int raw_net_predict(const double* X, double** weights, double** biases, int hidden,
