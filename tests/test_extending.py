@@ -200,6 +200,44 @@ def test_shape_errors_from_compiled_callers():
         nk.net_response(X[0], weights, biases, hidden, 7, acts)
 
 
+def test_numba_integer_arguments_are_checked():
+    net = loopmlp.init_net((3, 4, 2), seed=0)
+    (hidden, output, loss), weights, biases = deep_args(net)
+    before = [a.copy() for a in weights + biases]
+    X = np.random.default_rng(0).random((3, 3))
+    Y = np.eye(2)[[0, 1, 0]]
+    args = dict(X=X, Y=Y, weights=weights, biases=biases, hidden=hidden, output=output,
+                loss=loss, lrate=LRATE, orders=np.array([[0, 2, 1]]), batch_size=1)  # fmt: skip
+
+    def train(**changes):
+        return nk.net_train(**dict(args, **changes), **dict(zip(SCRATCH, scratch(net))))
+
+    typing = {
+        "orders": (np.array([[0, 2, 1]], dtype=np.int32), "orders must be a 2-D int64 array"),
+        "hidden": (1.0, "hidden must be an integer"),
+        "loss": (0.0, "loss must be an integer"),
+        "batch_size": (1.0, "batch_size must be an integer"),
+    }
+    for name, (value, message) in typing.items():
+        with pytest.raises(numba.core.errors.TypingError, match=message):
+            train(**{name: value})
+    values = {
+        "hidden": (ref.IDENTITY, "hidden must be SIGMOID, TANH or RELU, got 3"),
+        "output": (5, "output must be SIGMOID, TANH, RELU, IDENTITY or SOFTMAX"),
+        "loss": (-1, "loss must be MSE or CROSS_ENTROPY, got -1"),
+        "orders": (np.array([[0, -1, 1]]), "orders holds row -1, outside X"),
+    }
+    for name, (value, message) in values.items():
+        with pytest.raises(ValueError, match="^" + re.escape(message)):
+            train(**{name: value})
+    with pytest.raises(numba.core.errors.TypingError, match="num_epochs must be an integer"):
+        nk.train(X, Y[:, :1].copy(), *loopmlp.init_weights(3, 2, 1), LRATE, 2.0)
+    assert equal(weights + biases, before)
+
+
+SCRATCH = ("acts", "deltas", "grad_w", "grad_b")
+
+
 # --- A user's @njit(cache=True) function across processes -----------------------------------
 
 USER_MODULE = """

@@ -26,7 +26,8 @@ The deep net (float32 or float64, all arrays alike; ``weights``, ``biases`` and 
     net_predict(X, weights, biases, hidden, output) -> Y_hat (n, n_L)
 
 Checks, inside the compiled code, before any weight moves: a wrong dtype or number of
-dimensions is a numba ``TypingError`` when the caller compiles (numba's types are fixed
+dimensions (``orders``: a 2-D int64 array; codes, ``batch_size`` and ``num_epochs``:
+integers) is a numba ``TypingError`` when the caller compiles (numba's types are fixed
 then); a wrong shape, layers that do not fit, a non-C-contiguous array, a bad code, ``lrate``
 not finite and > 0, ``num_epochs`` or ``batch_size`` < 1, or an ``orders`` row out of range
 raise ``ValueError`` naming the argument. NaN and inf are not looked for (``predict`` and
@@ -198,6 +199,35 @@ def _typed_overload(a, like, ndim, name):
     return lambda a, like, ndim, name: None
 
 
+def _integer(x, name):
+    """Compile time only: ``x`` is an integer (an activation or loss code, a count)."""
+
+
+@overload(_integer, prefer_literal=True)
+def _integer_overload(x, name):
+    if not isinstance(name, types.StringLiteral):
+        return None
+    if not isinstance(x, types.Integer):
+        raise errors.TypingError(
+            f"loopmlp.numba_kernels: {name.literal_value} must be an integer, got {x}"
+        )
+    return lambda x, name: None
+
+
+def _orders(orders):
+    """Compile time only: ``orders`` is a 2-D int64 array."""
+
+
+@overload(_orders)
+def _orders_overload(orders):
+    if not (isinstance(orders, types.Array) and orders.ndim == 2 and orders.dtype == types.int64):
+        raise errors.TypingError(
+            "loopmlp.numba_kernels: orders must be a 2-D int64 array (num_epochs, num_samples), "
+            f"got {orders}"
+        )
+    return lambda orders: None
+
+
 # The arrays' names, for the messages: the checks pass an index, so a string is made only
 # when a check fails (numba would make a string object for every call that passes one).
 _NAMES = ("inp", "hid", "out", "err", "wh", "bh", "wo", "bo", "X", "Y", "tgt", "weights",
@@ -267,6 +297,8 @@ def _net_lrate(lrate, weights):
 @_inline
 def _deep_net(weights, biases, hidden, output):
     """Checks the layers and codes; returns (n_0, n_L)."""
+    _integer(hidden, "hidden")
+    _integer(output, "output")
     _typed(weights, weights, -2, "weights")
     _typed(biases, weights, -1, "biases")
     if len(biases) != len(weights):
@@ -299,6 +331,7 @@ def _per_layer(arg, arrays, weights, matrix):
 
 @_inline
 def _loss(loss, output):
+    _integer(loss, "loss")
     if loss != MSE and loss != CROSS_ENTROPY:
         raise ValueError("loss must be MSE or CROSS_ENTROPY, got " + str(loss))
     if loss == CROSS_ENTROPY and output != SIGMOID and output != SOFTMAX:
@@ -365,6 +398,7 @@ def train_epoch(X, Y, wh, bh, wo, bo, lrate):
 
 def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
     threads = _train_args(X, Y, wh, bh, wo, bo, lrate)
+    _integer(num_epochs, "num_epochs")
     if num_epochs < 1:
         raise ValueError("num_epochs must be >= 1, got " + str(num_epochs))
     return _K_TRAIN(X, Y, wh, bh, wo, bo, float(lrate), num_epochs, threads)
@@ -436,18 +470,20 @@ def net_train(
     _rows(_X, X, n_0)
     _shape(_Y, -1, Y, X.shape[0], n_L)
     lrate = _net_lrate(lrate, weights)
+    _integer(batch_size, "batch_size")
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1, got " + str(batch_size))
-    if orders.ndim != 2 or not orders.flags.c_contiguous:
-        raise ValueError("orders must be a C-contiguous 2-D array (num_epochs, num_samples)")
+    _orders(orders)
+    if not orders.flags.c_contiguous:
+        raise ValueError("orders must be C-contiguous")
     if orders.shape[0] < 1 or orders.shape[1] < 1:
         raise ValueError("orders needs at least one epoch of at least one row")
     for row in orders.ravel():
         if not 0 <= row < X.shape[0]:
             raise ValueError("orders holds row " + str(row) + ", outside X")
     return _K_NET_TRAIN(
-        X, Y, weights, biases, hidden, output, loss, lrate, orders.astype(np.int64),
-        batch_size, acts, deltas, grad_w, grad_b
+        X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, acts, deltas,
+        grad_w, grad_b
     )  # fmt: skip
 
 
