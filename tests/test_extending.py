@@ -244,7 +244,7 @@ USER_MODULE = """
 import json, sys
 import numba, numpy as np
 import loopmlp
-if len(sys.argv) > 1:
+if sys.argv[1] != "-":
     loopmlp.__version__ = sys.argv[1]  # what an upgraded install would report
 from loopmlp import numba_kernels as nk
 
@@ -254,23 +254,44 @@ def fit(X, Y, wh, bh, wo, bo, lrate):
         hid, out = nk.neural_response(X[n], wh, bh, wo, bo)
         nk.update_network(X[n], hid, out, Y[n] - out, wh, bh, wo, bo, lrate)
 
+@numba.njit(cache=True)
+def step(x, y, wh, bh, wo, bo, lrate):
+    hid, out = nk.neural_response(x, wh, bh, wo, bo)
+    nk.update_network(x, hid, out, y - out, wh, bh, wo, bo, lrate)
+
+@numba.njit(cache=True)
+def fit_by_steps(X, Y, wh, bh, wo, bo, lrate):  # calls the kernels through step only
+    for n in range(X.shape[0]):
+        step(X[n], Y[n], wh, bh, wo, bo, lrate)
+
 rng = np.random.default_rng(0)
 X, Y = rng.random((5, 3)), rng.random((5, 2))
-w = loopmlp.init_weights(3, 4, 2)
-fit(X, Y, *w, 0.5)
-stats = fit.stats
-print(json.dumps(dict(hits=sum(stats.cache_hits.values()), misses=sum(stats.cache_misses.values()),
-                      weights=[a.ravel().tolist() for a in w])))
+report = {}
+for name in sys.argv[2].split(","):
+    function = globals()[name]
+    w = loopmlp.init_weights(3, 4, 2)
+    if name == "step":
+        step(X[0], Y[0], *w, 0.5)
+    else:
+        function(X, Y, *w, 0.5)
+    stats = function.stats
+    report[name] = dict(hits=sum(stats.cache_hits.values()),
+                        misses=sum(stats.cache_misses.values()),
+                        weights=[a.ravel().tolist() for a in w])
+print(json.dumps(report))
 """
 
 
 def test_user_cached_function_is_recompiled_for_another_loopmlp(tmp_path):
+    """A cached function over the kernels (fit), and one over a cached function over them
+    (fit_by_steps over step), compiled while step comes from the cache: each runs again
+    compiled, not stale, in a process with another loopmlp."""
     (tmp_path / "user_fit.py").write_text(USER_MODULE)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
 
-    def run(*version):
+    def run(version, names):
         proc = subprocess.run(
-            [sys.executable, "user_fit.py", *version],
+            [sys.executable, "user_fit.py", version, names],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -284,9 +305,19 @@ def test_user_cached_function_is_recompiled_for_another_loopmlp(tmp_path):
         ref.update_network(X[n], hid, out, Y[n] - out, *w, 0.5)
     expected = [a.ravel().tolist() for a in w]
 
-    runs = [run(), run(), run("0.0.0+other"), run("0.0.0+other"), run()]
-    assert [(r["hits"], r["misses"]) for r in runs] == [(0, 1), (1, 0), (0, 1), (1, 0), (0, 1)]
-    assert all(r["weights"] == expected for r in runs)
+    both, other = "fit,fit_by_steps", "0.0.0+other"
+    runs = [run("-", "step"), run("-", "step," + both), run(other, both), run(other, both)]
+    runs.append(run("-", both))
+    counts = [{name: (r["hits"], r["misses"]) for name, r in run.items()} for run in runs]
+    assert counts == [
+        {"step": (0, 1)},
+        {"step": (1, 0), "fit": (0, 1), "fit_by_steps": (0, 1)},  # over a step from the cache
+        {"fit": (0, 1), "fit_by_steps": (0, 1)},  # another loopmlp: both compiled again
+        {"fit": (1, 0), "fit_by_steps": (1, 0)},
+        {"fit": (0, 1), "fit_by_steps": (0, 1)},
+    ]
+    assert all(r["fit"]["weights"] == expected for r in runs[1:])
+    assert all(r["fit_by_steps"]["weights"] == expected for r in runs[1:])
 
 
 # --- cimport loopmlp.cython_kernels from a user's extension -----------------------------------

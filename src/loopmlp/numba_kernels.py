@@ -36,8 +36,8 @@ raise ``ValueError`` naming the argument. NaN and inf are not looked for (``pred
 A caller cached with ``cache=True`` holds these kernels' machine code. Its cache entry
 carries a stamp of this loopmlp (version, kernel sources, compile options, ``_Stamp``): in a
 process with another loopmlp the entry reads as missing, and numba compiles the caller again.
-numba drops the stamp from a function it loads from its cache, so a cached caller compiled
-over a cached caller taken from the cache carries none (the docs' "Build on the kernels").
+So does every cached function compiled over it, also over one taken from the cache (numba
+would drop the stamp from a function it loads: ``_numba_cache.keep_reload_init``).
 
 ``predict``, ``net_predict``, mini-batch ``net_train`` and ``train`` on big nets run a
 parallel region of their own: call them outside ``prange`` (numba's ``workqueue`` threading
@@ -88,6 +88,9 @@ __all__ = [
 # does not launch the threading layer that a parallel kernel inside it needs (numba#8578):
 # launch it now, before any such function can be loaded.
 _numba_cache.launch_threads()
+# ... and a cached function of theirs, compiled over another taken from the cache, inherits
+# what that one's library held: the stamp below among it.
+_numba_cache.keep_reload_init()
 
 _K = _numba._kernels
 _K_NEURAL_RESPONSE = _K["neural_response"]
@@ -144,8 +147,7 @@ _STAMP = _Stamp(TAG)
 
 def _public(f, **options):
     """``f`` compiled as the backend's kernels are, cached under a name holding ``TAG``, each
-    overload's code library stamped (also one loaded from the cache, which comes back
-    without its reload_init)."""
+    overload's code library stamped (also one loaded from the cache)."""
     f.__qualname__ += TAG
     dispatcher = numba.njit(**dict(_numba.NUMBA_OPTIONS, **options))(f)
     _numba_cache.enable_caching(dispatcher, threaded=True)
