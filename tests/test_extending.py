@@ -6,6 +6,7 @@
 the ``numba`` and ``cython`` backends: these are their kernels, called from elsewhere.
 """
 
+import dataclasses
 import importlib
 import json
 import os
@@ -509,6 +510,48 @@ def test_deep_checked_cython_kernels_refuse_bad_arguments(deep_net):
         deep_net.predict(np.full((2, 3), np.nan), weights, biases, hidden, output,
                          np.empty((2, 2)), sizes)  # fmt: skip
     assert np.array_equal(weights, before[0]) and np.array_equal(biases, before[1])
+
+
+def test_call_workloads_match_reference():
+    """loopmlp bench's call rows: each route's kernels (the compiled loops shipped for the
+    bench among them) give the python reference's bits."""
+    from loopmlp.workloads import CALL_ROUTES, CALL_WORKLOADS
+
+    assert {w.route for w in CALL_WORKLOADS} == set(CALL_ROUTES)
+    for w in CALL_WORKLOADS:
+        assert w.check(), w.group
+    # the loops make their calls: 3 steps of update_network are not 1
+    w = next(w for w in CALL_WORKLOADS if w.kernel == "update_network" and w.net == "xor")
+    for route in ("njit loop -> numba_kernels", "cython loop -> cython_kernels"):
+        loop = dataclasses.replace(w, route=route, calls=3)
+        call, calls = loop.function()
+        args = list(loop.setup())
+        args[-1] = LRATE
+        expected = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        call(*args)
+        for _ in range(3):
+            ref.update_network(*expected)
+        assert calls == 3 and equal(args[4:8], expected[4:8])
+
+
+def test_bench_call_rows(tmp_path, capsys):
+    """--workloads calls: the call rows of the routes through the chosen backends only."""
+    from loopmlp import benchreport
+
+    args = ["--quick", "--repeat", "1", "--out", str(tmp_path), "--workloads", "calls"]
+    assert benchreport.main([*args, "--backends", "python,cython"]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["results"] == [] and report["startup"] == []
+    routes = {(r["kernel"], r["net"], r["route"]) for r in report["calls"]}
+    assert routes == {
+        (kernel, net, route)
+        for kernel in ("neural_response", "update_network")
+        for net in ("2-2-1", "60-6-4")
+        for route in ("python -> Backend cython", "cython loop -> cython_kernels")
+    }
+    assert all(r["bit_identical"] and r["ns_min"] > 0 for r in report["calls"])
+    assert "## Calls: one call of a per-sample kernel" in (tmp_path / "report.md").read_text()
+    assert "cython loop -> cython_kernels" in capsys.readouterr().out
 
 
 # --- The examples ---------------------------------------------------------------------------

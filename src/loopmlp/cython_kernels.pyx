@@ -610,3 +610,39 @@ cdef int net_predict_float(const float[:, ::1] X, const float[::1] weights,
                            const float[::1] biases, int hidden, int output,
                            float[:, ::1] Y_hat, const Py_ssize_t[::1] sizes) except -1 nogil:
     return _predict_net(X, weights, biases, hidden, output, Y_hat, sizes)
+
+
+# --- For loopmlp bench's call rows (loopmlp.workloads.CallWorkload) only --------------------
+# A user's Cython loop over the checked lecture kernels, so that the bench needs no compiler:
+# n calls, without the GIL, each through a function pointer as a cimporting module's are
+# (a direct call in this module could be inlined, which a user's never is).
+
+ctypedef int (*_forward_t)(const double[::1], const double[:, ::1], const double[::1],
+                           const double[:, ::1], const double[::1], double[::1],
+                           double[::1]) except -1 nogil
+ctypedef int (*_update_t)(const double[::1], const double[::1], const double[::1],
+                          const double[::1], double[:, ::1], double[::1], double[:, ::1],
+                          double[::1], double) except -1 nogil
+
+cdef _forward_t _bench_forward = neural_response
+cdef _update_t _bench_update = update_network
+
+
+def _bench_forward_loop(const double[::1] inp, const double[:, ::1] wh, const double[::1] bh,
+                        const double[:, ::1] wo, const double[::1] bo, double[::1] hid,
+                        double[::1] out, Py_ssize_t n):
+    """n calls of the checked neural_response (loopmlp bench's call rows)."""
+    cdef Py_ssize_t _
+    with nogil:
+        for _ in range(n):
+            _bench_forward(inp, wh, bh, wo, bo, hid, out)
+
+
+def _bench_update_loop(const double[::1] inp, const double[::1] hid, const double[::1] out,
+                       const double[::1] err, double[:, ::1] wh, double[::1] bh,
+                       double[:, ::1] wo, double[::1] bo, double lrate, Py_ssize_t n):
+    """n calls of the checked update_network (loopmlp bench's call rows)."""
+    cdef Py_ssize_t _
+    with nogil:
+        for _ in range(n):
+            _bench_update(inp, hid, out, err, wh, bh, wo, bo, lrate)

@@ -533,3 +533,21 @@ net_response = _public(net_response)
 net_update = _public(net_update)
 net_train = _public(net_train)
 net_predict = _public(net_predict)
+
+
+# --- For loopmlp bench's call rows (loopmlp.workloads.CallWorkload) only -------------------
+# A user's @njit loops over the lecture's kernels: n calls each, compiled on first use.
+
+
+@numba.njit
+def _bench_forward_loop(inp, wh, bh, wo, bo, n):
+    hid, out = neural_response(inp, wh, bh, wo, bo)
+    for _ in range(n - 1):
+        hid, out = neural_response(inp, wh, bh, wo, bo)
+    return hid, out
+
+
+@numba.njit
+def _bench_update_loop(inp, hid, out, err, wh, bh, wo, bo, lrate, n):
+    for _ in range(n):
+        update_network(inp, hid, out, err, wh, bh, wo, bo, lrate)
