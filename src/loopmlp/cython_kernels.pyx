@@ -185,40 +185,60 @@ cdef int _fail(str message) except -1:
     raise ValueError(message)
 
 
-cdef int _shape1(const char* name, Py_ssize_t got, Py_ssize_t want) except -1 nogil:
+# The checks take shapes, not memoryviews: a memoryview passes by value (over 200 bytes), and
+# the passing, not the comparing, is what a check costs. They are inlined; raising is not.
+
+cdef int _bad_shape(const char* name, Py_ssize_t got0, Py_ssize_t got1, Py_ssize_t want0,
+                    Py_ssize_t want1) except -1 nogil:
+    with gil:
+        if want1 < 0:
+            _fail(f"{name.decode()} has shape ({got0},), expected ({want0},)")
+        _fail(f"{name.decode()} has shape ({got0}, {got1}), expected ({want0}, {want1})")
+
+
+cdef inline int _shape1(const char* name, Py_ssize_t got, Py_ssize_t want) except -1 nogil:
     if got != want:
-        with gil:
-            _fail(f"{name.decode()} has shape ({got},), expected ({want},)")
+        return _bad_shape(name, got, -1, want, -1)
     return 0
 
 
-cdef int _shape2(const char* name, Py_ssize_t got0, Py_ssize_t got1, Py_ssize_t want0,
-                 Py_ssize_t want1) except -1 nogil:
+cdef inline int _shape2(const char* name, Py_ssize_t got0, Py_ssize_t got1, Py_ssize_t want0,
+                        Py_ssize_t want1) except -1 nogil:
     if got0 != want0 or got1 != want1:
-        with gil:
-            _fail(f"{name.decode()} has shape ({got0}, {got1}), expected ({want0}, {want1})")
+        return _bad_shape(name, got0, got1, want0, want1)
     return 0
 
 
-cdef int _net(const double[:, ::1] wh, const double[::1] bh, const double[:, ::1] wo,
-              const double[::1] bo) except -1 nogil:
-    if wh.shape[0] < 1 or wh.shape[1] < 1 or wo.shape[0] < 1:
-        with gil:
-            _fail(f"the net needs at least one node per layer, got wh ({wh.shape[0]}, "
-                  f"{wh.shape[1]}) and wo ({wo.shape[0]}, {wo.shape[1]})")
-    _shape1(b"bh", bh.shape[0], wh.shape[0])
-    _shape2(b"wo", wo.shape[0], wo.shape[1], wo.shape[0], wh.shape[0])
-    _shape1(b"bo", bo.shape[0], wo.shape[0])
+cdef int _bad_net(Py_ssize_t n_hid, Py_ssize_t n_in, Py_ssize_t n_out,
+                  Py_ssize_t wo1) except -1 nogil:
+    with gil:
+        _fail(f"the net needs at least one node per layer, got wh ({n_hid}, {n_in}) and wo "
+              f"({n_out}, {wo1})")
+
+
+# wh (n_hid, n_in), bh (bh0,), wo (n_out, wo1), bo (bo0,)
+cdef inline int _net(Py_ssize_t n_hid, Py_ssize_t n_in, Py_ssize_t bh0, Py_ssize_t n_out,
+                     Py_ssize_t wo1, Py_ssize_t bo0) except -1 nogil:
+    if n_hid < 1 or n_in < 1 or n_out < 1:
+        return _bad_net(n_hid, n_in, n_out, wo1)
+    _shape1(b"bh", bh0, n_hid)
+    _shape2(b"wo", n_out, wo1, n_out, n_hid)
+    _shape1(b"bo", bo0, n_out)
     return 0
 
 
-cdef int _rows(const double[:, ::1] X, const double[:, ::1] Y, const double[:, ::1] wh,
-               const double[:, ::1] wo) except -1 nogil:
-    if X.shape[0] < 1:
-        with gil:
-            _fail("X is empty: it needs at least one row")
-    _shape2(b"X", X.shape[0], X.shape[1], X.shape[0], wh.shape[1])
-    _shape2(b"Y", Y.shape[0], Y.shape[1], X.shape[0], wo.shape[0])
+cdef int _no_rows(const char* name) except -1 nogil:
+    with gil:
+        _fail(f"{name.decode()} is empty: it needs at least one row")
+
+
+# X (X0, X1), Y (Y0, Y1) against the net's n_in, n_out
+cdef inline int _rows(Py_ssize_t X0, Py_ssize_t X1, Py_ssize_t Y0, Py_ssize_t Y1,
+                      Py_ssize_t n_in, Py_ssize_t n_out) except -1 nogil:
+    if X0 < 1:
+        return _no_rows(b"X")
+    _shape2(b"X", X0, X1, X0, n_in)
+    _shape2(b"Y", Y0, Y1, X0, n_out)
     return 0
 
 
@@ -244,7 +264,7 @@ cdef int _memory(int status) except -1 nogil:
 cdef int neural_response(const double[::1] inp, const double[:, ::1] wh,
                          const double[::1] bh, const double[:, ::1] wo, const double[::1] bo,
                          double[::1] hid, double[::1] out) except -1 nogil:
-    _net(wh, bh, wo, bo)
+    _net(wh.shape[0], wh.shape[1], bh.shape[0], wo.shape[0], wo.shape[1], bo.shape[0])
     _shape1(b"inp", inp.shape[0], wh.shape[1])
     _shape1(b"hid", hid.shape[0], wh.shape[0])
     _shape1(b"out", out.shape[0], wo.shape[0])
@@ -257,7 +277,7 @@ cdef int update_network(const double[::1] inp, const double[::1] hid,
                         const double[::1] out, const double[::1] err, double[:, ::1] wh,
                         double[::1] bh, double[:, ::1] wo, double[::1] bo,
                         double lrate) except -1 nogil:
-    _net(wh, bh, wo, bo)
+    _net(wh.shape[0], wh.shape[1], bh.shape[0], wo.shape[0], wo.shape[1], bo.shape[0])
     _shape1(b"inp", inp.shape[0], wh.shape[1])
     _shape1(b"hid", hid.shape[0], wh.shape[0])
     _shape1(b"out", out.shape[0], wo.shape[0])
@@ -272,8 +292,8 @@ cdef double train_epoch(const double[:, ::1] X, const double[:, ::1] Y, double[:
                         double[::1] bh, double[:, ::1] wo, double[::1] bo,
                         double lrate) except -1 nogil:
     cdef double mse
-    _net(wh, bh, wo, bo)
-    _rows(X, Y, wh, wo)
+    _net(wh.shape[0], wh.shape[1], bh.shape[0], wo.shape[0], wo.shape[1], bo.shape[0])
+    _rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], wh.shape[1], wo.shape[0])
     _lrate(lrate)
     _memory(_train_epoch(&X[0, 0], &Y[0, 0], &wh[0, 0], &bh[0], &wo[0, 0], &bo[0], lrate,
                          &mse, X.shape[0], wh.shape[1], wh.shape[0], wo.shape[0]))
@@ -283,8 +303,8 @@ cdef double train_epoch(const double[:, ::1] X, const double[:, ::1] Y, double[:
 cdef int train(const double[:, ::1] X, const double[:, ::1] Y, double[:, ::1] wh,
                double[::1] bh, double[:, ::1] wo, double[::1] bo, double lrate,
                Py_ssize_t num_epochs, double[::1] mses) except -1 nogil:
-    _net(wh, bh, wo, bo)
-    _rows(X, Y, wh, wo)
+    _net(wh.shape[0], wh.shape[1], bh.shape[0], wo.shape[0], wo.shape[1], bo.shape[0])
+    _rows(X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], wh.shape[1], wo.shape[0])
     _lrate(lrate)
     if num_epochs < 1:
         with gil:
@@ -298,10 +318,9 @@ cdef int train(const double[:, ::1] X, const double[:, ::1] Y, double[:, ::1] wh
 cdef int predict(const double[:, ::1] X, const double[:, ::1] wh, const double[::1] bh,
                  const double[:, ::1] wo, const double[::1] bo,
                  double[:, ::1] Y_hat) except -1 nogil:
-    _net(wh, bh, wo, bo)
+    _net(wh.shape[0], wh.shape[1], bh.shape[0], wo.shape[0], wo.shape[1], bo.shape[0])
     if X.shape[0] < 1:
-        with gil:
-            _fail("X is empty: it needs at least one row")
+        _no_rows(b"X")
     _shape2(b"X", X.shape[0], X.shape[1], X.shape[0], wh.shape[1])
     _shape2(b"Y_hat", Y_hat.shape[0], Y_hat.shape[1], X.shape[0], wo.shape[0])
     _memory(_predict(&X[0, 0], &wh[0, 0], &bh[0], &wo[0, 0], &bo[0], &Y_hat[0, 0],
@@ -379,11 +398,10 @@ cdef int _net_lrate(real lrate) except -1 nogil:
     return 0
 
 
-cdef int _rows_of(const char* name, Py_ssize_t got0, Py_ssize_t got1,
-                  Py_ssize_t want1) except -1 nogil:
+cdef inline int _rows_of(const char* name, Py_ssize_t got0, Py_ssize_t got1,
+                         Py_ssize_t want1) except -1 nogil:
     if got0 < 1:
-        with gil:
-            _fail(f"{name.decode()} is empty: it needs at least one row")
+        return _no_rows(name)
     _shape2(name, got0, got1, got0, want1)
     return 0
 
@@ -415,9 +433,9 @@ cdef void _point(void** p, const void* flat, Py_ssize_t itemsize, const Py_ssize
         offset += sizes[layer + 1] * (sizes[layer] if matrix else 1)
 
 
-cdef int _response(const real[::1] inp, const real[::1] weights, const real[::1] biases,
-                   int hidden, int output, real[::1] acts,
-                   const Py_ssize_t[::1] sizes) except -1 nogil:
+cdef inline int _response(const real[::1] inp, const real[::1] weights, const real[::1] biases,
+                          int hidden, int output, real[::1] acts,
+                          const Py_ssize_t[::1] sizes) except -1 nogil:
     cdef _Layers net
     _sizes(&net, sizes)
     _codes(hidden, output)
@@ -440,9 +458,9 @@ cdef int _response(const real[::1] inp, const real[::1] weights, const real[::1]
     return 0
 
 
-cdef int _update(const real[::1] inp, const real[::1] acts, const real[::1] tgt,
-                 real[::1] weights, real[::1] biases, int hidden, int output, int loss,
-                 real lrate, real[::1] deltas, const Py_ssize_t[::1] sizes) except -1 nogil:
+cdef inline int _update(const real[::1] inp, const real[::1] acts, const real[::1] tgt,
+                        real[::1] weights, real[::1] biases, int hidden, int output, int loss,
+                        real lrate, real[::1] deltas, const Py_ssize_t[::1] sizes) except -1 nogil:
     cdef _Layers net
     _sizes(&net, sizes)
     _codes(hidden, output)
@@ -471,11 +489,11 @@ cdef int _update(const real[::1] inp, const real[::1] acts, const real[::1] tgt,
     return 0
 
 
-cdef int _train_net(const real[:, ::1] X, const real[:, ::1] Y, real[::1] weights,
-                    real[::1] biases, int hidden, int output, int loss, real lrate,
-                    const int64_t[:, ::1] orders, Py_ssize_t batch_size, real[::1] acts,
-                    real[::1] deltas, real[::1] grad_w, real[::1] grad_b, real[::1] losses,
-                    const Py_ssize_t[::1] sizes) except -1 nogil:
+cdef inline int _train_net(const real[:, ::1] X, const real[:, ::1] Y, real[::1] weights,
+                           real[::1] biases, int hidden, int output, int loss, real lrate,
+                           const int64_t[:, ::1] orders, Py_ssize_t batch_size, real[::1] acts,
+                           real[::1] deltas, real[::1] grad_w, real[::1] grad_b, real[::1] losses,
+                           const Py_ssize_t[::1] sizes) except -1 nogil:
     cdef _Layers net
     cdef Py_ssize_t epoch, n, row
     cdef int status
@@ -530,9 +548,9 @@ cdef int _train_net(const real[:, ::1] X, const real[:, ::1] Y, real[::1] weight
     return 0
 
 
-cdef int _predict_net(const real[:, ::1] X, const real[::1] weights, const real[::1] biases,
-                      int hidden, int output, real[:, ::1] Y_hat,
-                      const Py_ssize_t[::1] sizes) except -1 nogil:
+cdef inline int _predict_net(const real[:, ::1] X, const real[::1] weights, const real[::1] biases,
+                             int hidden, int output, real[:, ::1] Y_hat,
+                             const Py_ssize_t[::1] sizes) except -1 nogil:
     cdef _Layers net
     cdef int status
     _sizes(&net, sizes)
