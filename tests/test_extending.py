@@ -441,6 +441,19 @@ def test_deep_checked_cython_kernels_match_reference(deep_net, dtype):
     assert np.array_equal(Y_hat, ref.net_predict(X, ref_w, ref_b, hidden, output))
 
 
+def test_deep_checked_cython_kernels_on_a_deep_net(deep_net):
+    # deeper than the layers' pointers kept on the stack (16): the allocated ones
+    net, X, Y, (hidden, output, loss) = flat_case((3,) * 20 + (2,), "float64", "tanh")
+    sizes = np.array(net.sizes, dtype=np.intp)
+    weights, biases = flat(net.weights), flat(net.biases)
+    acts, deltas = flat(scratch(net)[0]), flat(scratch(net)[1])
+    orders = np.array([[2, 0, 1]])
+    deep_net.sgd(X, Y, weights, biases, hidden, output, loss, LRATE, orders, acts, deltas, sizes)
+    ref_w, ref_b = list(copy(net.weights)), list(copy(net.biases))
+    ref.net_train(X, Y, ref_w, ref_b, hidden, output, loss, LRATE, orders, 1, *scratch(net))
+    assert np.array_equal(weights, flat(ref_w)) and np.array_equal(biases, flat(ref_b))
+
+
 def test_deep_checked_cython_kernels_refuse_bad_arguments(deep_net):
     net, X, Y, (hidden, output, loss) = flat_case((3, 4, 2), "float64")
     sizes = np.array(net.sizes, dtype=np.intp)
