@@ -37,6 +37,7 @@
 # The raw forms that allocate return 0, or -1 when out of memory (raw_predict and
 # raw_net_predict: 1 when X holds a NaN or inf; Y_hat is then filled but meaningless).
 
+from libc.math cimport isfinite
 from libc.stdint cimport int64_t
 
 # Activation and loss codes of the deep net (loopmlp.kernels._reference's)
@@ -52,16 +53,70 @@ cdef enum:
 
 # --- Checked: the lecture's net, float64 ---------------------------------------------------
 
+# The two per-sample forms are inline: compiled into your module, their checks compare a few
+# sizes in your code, then call the raw form (a memoryview passed to a function of this
+# module would be copied, over 200 bytes each: most of what a call would add). The _bad_*
+# functions raise the ValueError; they are for these two only.
+cdef int _bad_net(Py_ssize_t n_hid, Py_ssize_t n_in, Py_ssize_t n_out,
+                  Py_ssize_t wo1) except -1 nogil
+cdef int _bad_shape(const char* name, Py_ssize_t got0, Py_ssize_t got1, Py_ssize_t want0,
+                    Py_ssize_t want1) except -1 nogil
+cdef int _bad_lrate(double lrate) except -1 nogil
+cdef int _bad_status(int status) except -1 nogil
+
 # hid (n_hid,), out (n_out,) <- the forward pass of inp (n_in,)
-cdef int neural_response(const double[::1] inp, const double[:, ::1] wh,
-                         const double[::1] bh, const double[:, ::1] wo, const double[::1] bo,
-                         double[::1] hid, double[::1] out) except -1 nogil
+cdef inline int neural_response(const double[::1] inp, const double[:, ::1] wh,
+                                const double[::1] bh, const double[:, ::1] wo,
+                                const double[::1] bo, double[::1] hid,
+                                double[::1] out) except -1 nogil:
+    cdef Py_ssize_t n_hid = wh.shape[0], n_in = wh.shape[1], n_out = wo.shape[0]
+    if n_hid < 1 or n_in < 1 or n_out < 1:
+        return _bad_net(n_hid, n_in, n_out, wo.shape[1])
+    if bh.shape[0] != n_hid:
+        return _bad_shape(b"bh", bh.shape[0], -1, n_hid, -1)
+    if wo.shape[1] != n_hid:
+        return _bad_shape(b"wo", n_out, wo.shape[1], n_out, n_hid)
+    if bo.shape[0] != n_out:
+        return _bad_shape(b"bo", bo.shape[0], -1, n_out, -1)
+    if inp.shape[0] != n_in:
+        return _bad_shape(b"inp", inp.shape[0], -1, n_in, -1)
+    if hid.shape[0] != n_hid:
+        return _bad_shape(b"hid", hid.shape[0], -1, n_hid, -1)
+    if out.shape[0] != n_out:
+        return _bad_shape(b"out", out.shape[0], -1, n_out, -1)
+    raw_neural_response(&inp[0], &wh[0, 0], &bh[0], &wo[0, 0], &bo[0], &hid[0], &out[0], n_in,
+                        n_hid, n_out)
+    return 0
 
 # wh, bh, wo, bo updated in place: one backpropagation step; err = tgt - out (n_out,)
-cdef int update_network(const double[::1] inp, const double[::1] hid,
-                        const double[::1] out, const double[::1] err, double[:, ::1] wh,
-                        double[::1] bh, double[:, ::1] wo, double[::1] bo,
-                        double lrate) except -1 nogil
+cdef inline int update_network(const double[::1] inp, const double[::1] hid,
+                               const double[::1] out, const double[::1] err,
+                               double[:, ::1] wh, double[::1] bh, double[:, ::1] wo,
+                               double[::1] bo, double lrate) except -1 nogil:
+    cdef Py_ssize_t n_hid = wh.shape[0], n_in = wh.shape[1], n_out = wo.shape[0]
+    if n_hid < 1 or n_in < 1 or n_out < 1:
+        return _bad_net(n_hid, n_in, n_out, wo.shape[1])
+    if bh.shape[0] != n_hid:
+        return _bad_shape(b"bh", bh.shape[0], -1, n_hid, -1)
+    if wo.shape[1] != n_hid:
+        return _bad_shape(b"wo", n_out, wo.shape[1], n_out, n_hid)
+    if bo.shape[0] != n_out:
+        return _bad_shape(b"bo", bo.shape[0], -1, n_out, -1)
+    if inp.shape[0] != n_in:
+        return _bad_shape(b"inp", inp.shape[0], -1, n_in, -1)
+    if hid.shape[0] != n_hid:
+        return _bad_shape(b"hid", hid.shape[0], -1, n_hid, -1)
+    if out.shape[0] != n_out:
+        return _bad_shape(b"out", out.shape[0], -1, n_out, -1)
+    if err.shape[0] != n_out:
+        return _bad_shape(b"err", err.shape[0], -1, n_out, -1)
+    if not (lrate > 0 and isfinite(lrate)):
+        return _bad_lrate(lrate)
+    cdef int status = raw_update_network(&inp[0], &hid[0], &out[0], &err[0], &wh[0, 0], &bh[0],
+                                         &wo[0, 0], &bo[0], lrate, n_in, n_hid, n_out)
+    if status != 0:
+        return _bad_status(status)
+    return 0
 
 # one epoch of online SGD over the rows of X (n_samples, n_in), Y (n_samples, n_out);
 # returns the epoch's MSE

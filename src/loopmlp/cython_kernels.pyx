@@ -242,6 +242,15 @@ cdef inline int _rows(Py_ssize_t X0, Py_ssize_t X1, Py_ssize_t Y0, Py_ssize_t Y1
     return 0
 
 
+cdef int _bad_lrate(double lrate) except -1 nogil:
+    with gil:
+        _fail(f"lrate must be finite and > 0, got {lrate!r}")
+
+
+cdef int _bad_status(int status) except -1 nogil:
+    return _memory(status)
+
+
 cdef int _lrate(double lrate) except -1 nogil:
     if not (lrate > 0 and isfinite(lrate)):
         with gil:
@@ -260,33 +269,6 @@ cdef int _memory(int status) except -1 nogil:
 
 
 # --- Checked --------------------------------------------------------------------------------
-
-cdef int neural_response(const double[::1] inp, const double[:, ::1] wh,
-                         const double[::1] bh, const double[:, ::1] wo, const double[::1] bo,
-                         double[::1] hid, double[::1] out) except -1 nogil:
-    _net(wh.shape[0], wh.shape[1], bh.shape[0], wo.shape[0], wo.shape[1], bo.shape[0])
-    _shape1(b"inp", inp.shape[0], wh.shape[1])
-    _shape1(b"hid", hid.shape[0], wh.shape[0])
-    _shape1(b"out", out.shape[0], wo.shape[0])
-    _neural_response(&inp[0], &wh[0, 0], &bh[0], &wo[0, 0], &bo[0], &hid[0], &out[0],
-                     wh.shape[1], wh.shape[0], wo.shape[0])
-    return 0
-
-
-cdef int update_network(const double[::1] inp, const double[::1] hid,
-                        const double[::1] out, const double[::1] err, double[:, ::1] wh,
-                        double[::1] bh, double[:, ::1] wo, double[::1] bo,
-                        double lrate) except -1 nogil:
-    _net(wh.shape[0], wh.shape[1], bh.shape[0], wo.shape[0], wo.shape[1], bo.shape[0])
-    _shape1(b"inp", inp.shape[0], wh.shape[1])
-    _shape1(b"hid", hid.shape[0], wh.shape[0])
-    _shape1(b"out", out.shape[0], wo.shape[0])
-    _shape1(b"err", err.shape[0], wo.shape[0])
-    _lrate(lrate)
-    _memory(_update_network(&inp[0], &hid[0], &out[0], &err[0], &wh[0, 0], &bh[0], &wo[0, 0],
-                            &bo[0], lrate, wh.shape[1], wh.shape[0], wo.shape[0]))
-    return 0
-
 
 cdef double train_epoch(const double[:, ::1] X, const double[:, ::1] Y, double[:, ::1] wh,
                         double[::1] bh, double[:, ::1] wo, double[::1] bo,
@@ -632,18 +614,7 @@ cdef int net_predict_float(const float[:, ::1] X, const float[::1] weights,
 
 # --- For loopmlp bench's call rows (loopmlp.workloads.CallWorkload) only --------------------
 # A user's Cython loop over the checked lecture kernels, so that the bench needs no compiler:
-# n calls, without the GIL, each through a function pointer as a cimporting module's are
-# (a direct call in this module could be inlined, which a user's never is).
-
-ctypedef int (*_forward_t)(const double[::1], const double[:, ::1], const double[::1],
-                           const double[:, ::1], const double[::1], double[::1],
-                           double[::1]) except -1 nogil
-ctypedef int (*_update_t)(const double[::1], const double[::1], const double[::1],
-                          const double[::1], double[:, ::1], double[::1], double[:, ::1],
-                          double[::1], double) except -1 nogil
-
-cdef _forward_t _bench_forward = neural_response
-cdef _update_t _bench_update = update_network
+# n calls, without the GIL; the kernels are inline (the .pxd), here as in a user's module.
 
 
 def _bench_forward_loop(const double[::1] inp, const double[:, ::1] wh, const double[::1] bh,
@@ -653,7 +624,7 @@ def _bench_forward_loop(const double[::1] inp, const double[:, ::1] wh, const do
     cdef Py_ssize_t _
     with nogil:
         for _ in range(n):
-            _bench_forward(inp, wh, bh, wo, bo, hid, out)
+            neural_response(inp, wh, bh, wo, bo, hid, out)
 
 
 def _bench_update_loop(const double[::1] inp, const double[::1] hid, const double[::1] out,
@@ -663,4 +634,4 @@ def _bench_update_loop(const double[::1] inp, const double[::1] hid, const doubl
     cdef Py_ssize_t _
     with nogil:
         for _ in range(n):
-            _bench_update(inp, hid, out, err, wh, bh, wo, bo, lrate)
+            update_network(inp, hid, out, err, wh, bh, wo, bo, lrate)
