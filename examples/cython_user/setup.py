@@ -12,12 +12,13 @@ setup(
     ext_modules=cythonize(
         [
             Extension(
-                "train_many",
-                ["train_many.pyx"],
+                name,
+                [name + ".pyx"],
                 include_dirs=[numpy.get_include()],
                 extra_compile_args=["-O2", "-fopenmp"],  # prange's threads
                 extra_link_args=["-fopenmp"],
             )
+            for name in ("train_many", "deep_net")
         ]
     )
 )

@@ -12,6 +12,22 @@
 # 0 (train_epoch: the epoch's MSE) and -1 with the exception set. Not checked: NaN and inf
 # (except predict's X), and arrays that share memory.
 #
+# The deep net's checked forms hold a net as Cython code can: each kind of array of every
+# layer in one C-contiguous 1-D memoryview, layer after layer, and its layer sizes in one more.
+#   sizes (num_layers + 1,): n_0 ... n_L, each >= 1 (any integer array of Py_ssize_t's width:
+#     np.intp, or int64 on 64-bit platforms)
+#   weights, grad_w (sum of n_{l+1} * n_l,): layer l's (n_{l+1}, n_l) matrix, row-major, after
+#     those of the layers before it
+#   biases, acts, deltas, grad_b (sum of n_{l+1},): layer l's (n_{l+1},) after those before it;
+#     the last n_L of acts are the net's output
+# They take the Python API's arguments in its order, then the outputs it returns, then sizes,
+# as the raw forms do. float64 under the Python API's names, float32 with the suffix _float.
+# Beyond the lecture's checks: sizes, every array's length against them, the codes (hidden
+# SIGMOID..RELU, output SIGMOID..SOFTMAX, loss MSE or CROSS_ENTROPY, CROSS_ENTROPY only over
+# a SIGMOID or SOFTMAX output), lrate finite and > 0 in the net's dtype, batch_size >= 1,
+# orders (num_epochs, num_samples) int64 with every row in X. A memoryview of another dtype,
+# or not C-contiguous, is refused where it is made (Cython's ValueError), before any call.
+#
 # Raw forms (raw_*): pointers to C-contiguous arrays and their sizes; noexcept nogil and
 # checked in no way: a wrong size reads or writes out of bounds. Each documents its arrays
 # as BLAS does: shape in elements, in (read), out (written), inout (both).
@@ -20,6 +36,9 @@
 #   deltas: num_layers pointers, weights[l] (n_{l+1}, n_l), the others (n_{l+1},).
 # The raw forms that allocate return 0, or -1 when out of memory (raw_predict and
 # raw_net_predict: 1 when X holds a NaN or inf; Y_hat is then filled but meaningless).
+
+from libc.math cimport isfinite
+from libc.stdint cimport int64_t
 
 # Activation and loss codes of the deep net (loopmlp.kernels._reference's)
 cdef enum:
@@ -34,16 +53,70 @@ cdef enum:
 
 # --- Checked: the lecture's net, float64 ---------------------------------------------------
 
+# The two per-sample forms are inline: compiled into your module, their checks compare a few
+# sizes in your code, then call the raw form (a memoryview passed to a function of this
+# module would be copied, over 200 bytes each: most of what a call would add). The _bad_*
+# functions raise the ValueError; they are for these two only.
+cdef int _bad_net(Py_ssize_t n_hid, Py_ssize_t n_in, Py_ssize_t n_out,
+                  Py_ssize_t wo1) except -1 nogil
+cdef int _bad_shape(const char* name, Py_ssize_t got0, Py_ssize_t got1, Py_ssize_t want0,
+                    Py_ssize_t want1) except -1 nogil
+cdef int _bad_lrate(double lrate) except -1 nogil
+cdef int _bad_status(int status) except -1 nogil
+
 # hid (n_hid,), out (n_out,) <- the forward pass of inp (n_in,)
-cdef int neural_response(const double[::1] inp, const double[:, ::1] wh,
-                         const double[::1] bh, const double[:, ::1] wo, const double[::1] bo,
-                         double[::1] hid, double[::1] out) except -1 nogil
+cdef inline int neural_response(const double[::1] inp, const double[:, ::1] wh,
+                                const double[::1] bh, const double[:, ::1] wo,
+                                const double[::1] bo, double[::1] hid,
+                                double[::1] out) except -1 nogil:
+    cdef Py_ssize_t n_hid = wh.shape[0], n_in = wh.shape[1], n_out = wo.shape[0]
+    if n_hid < 1 or n_in < 1 or n_out < 1:
+        return _bad_net(n_hid, n_in, n_out, wo.shape[1])
+    if bh.shape[0] != n_hid:
+        return _bad_shape(b"bh", bh.shape[0], -1, n_hid, -1)
+    if wo.shape[1] != n_hid:
+        return _bad_shape(b"wo", n_out, wo.shape[1], n_out, n_hid)
+    if bo.shape[0] != n_out:
+        return _bad_shape(b"bo", bo.shape[0], -1, n_out, -1)
+    if inp.shape[0] != n_in:
+        return _bad_shape(b"inp", inp.shape[0], -1, n_in, -1)
+    if hid.shape[0] != n_hid:
+        return _bad_shape(b"hid", hid.shape[0], -1, n_hid, -1)
+    if out.shape[0] != n_out:
+        return _bad_shape(b"out", out.shape[0], -1, n_out, -1)
+    raw_neural_response(&inp[0], &wh[0, 0], &bh[0], &wo[0, 0], &bo[0], &hid[0], &out[0], n_in,
+                        n_hid, n_out)
+    return 0
 
 # wh, bh, wo, bo updated in place: one backpropagation step; err = tgt - out (n_out,)
-cdef int update_network(const double[::1] inp, const double[::1] hid,
-                        const double[::1] out, const double[::1] err, double[:, ::1] wh,
-                        double[::1] bh, double[:, ::1] wo, double[::1] bo,
-                        double lrate) except -1 nogil
+cdef inline int update_network(const double[::1] inp, const double[::1] hid,
+                               const double[::1] out, const double[::1] err,
+                               double[:, ::1] wh, double[::1] bh, double[:, ::1] wo,
+                               double[::1] bo, double lrate) except -1 nogil:
+    cdef Py_ssize_t n_hid = wh.shape[0], n_in = wh.shape[1], n_out = wo.shape[0]
+    if n_hid < 1 or n_in < 1 or n_out < 1:
+        return _bad_net(n_hid, n_in, n_out, wo.shape[1])
+    if bh.shape[0] != n_hid:
+        return _bad_shape(b"bh", bh.shape[0], -1, n_hid, -1)
+    if wo.shape[1] != n_hid:
+        return _bad_shape(b"wo", n_out, wo.shape[1], n_out, n_hid)
+    if bo.shape[0] != n_out:
+        return _bad_shape(b"bo", bo.shape[0], -1, n_out, -1)
+    if inp.shape[0] != n_in:
+        return _bad_shape(b"inp", inp.shape[0], -1, n_in, -1)
+    if hid.shape[0] != n_hid:
+        return _bad_shape(b"hid", hid.shape[0], -1, n_hid, -1)
+    if out.shape[0] != n_out:
+        return _bad_shape(b"out", out.shape[0], -1, n_out, -1)
+    if err.shape[0] != n_out:
+        return _bad_shape(b"err", err.shape[0], -1, n_out, -1)
+    if not (lrate > 0 and isfinite(lrate)):
+        return _bad_lrate(lrate)
+    cdef int status = raw_update_network(&inp[0], &hid[0], &out[0], &err[0], &wh[0, 0], &bh[0],
+                                         &wo[0, 0], &bo[0], lrate, n_in, n_hid, n_out)
+    if status != 0:
+        return _bad_status(status)
+    return 0
 
 # one epoch of online SGD over the rows of X (n_samples, n_in), Y (n_samples, n_out);
 # returns the epoch's MSE
@@ -60,6 +133,48 @@ cdef int train(const double[:, ::1] X, const double[:, ::1] Y, double[:, ::1] wh
 cdef int predict(const double[:, ::1] X, const double[:, ::1] wh, const double[::1] bh,
                  const double[:, ::1] wo, const double[::1] bo,
                  double[:, ::1] Y_hat) except -1 nogil
+
+# --- Checked: the deep net, float64 and float32 (suffix _float) ----------------------------
+
+# acts <- the forward pass of inp (n_0,)
+cdef int net_response(const double[::1] inp, const double[::1] weights,
+                      const double[::1] biases, int hidden, int output, double[::1] acts,
+                      const Py_ssize_t[::1] sizes) except -1 nogil
+cdef int net_response_float(const float[::1] inp, const float[::1] weights,
+                            const float[::1] biases, int hidden, int output, float[::1] acts,
+                            const Py_ssize_t[::1] sizes) except -1 nogil
+
+# weights, biases updated in place: one sample's step, acts from net_response of inp,
+# tgt (n_L,); deltas: scratch
+cdef int net_update(const double[::1] inp, const double[::1] acts, const double[::1] tgt,
+                    double[::1] weights, double[::1] biases, int hidden, int output, int loss,
+                    double lrate, double[::1] deltas, const Py_ssize_t[::1] sizes) except -1 nogil
+cdef int net_update_float(const float[::1] inp, const float[::1] acts, const float[::1] tgt,
+                          float[::1] weights, float[::1] biases, int hidden, int output,
+                          int loss, float lrate, float[::1] deltas,
+                          const Py_ssize_t[::1] sizes) except -1 nogil
+
+# epochs of SGD over the rows of X (n_samples, n_0), Y (n_samples, n_L) in the order of
+# orders (num_epochs, num_samples); losses (num_epochs,) <- each epoch's mean sample loss;
+# acts, deltas, grad_w, grad_b: scratch
+cdef int net_train(const double[:, ::1] X, const double[:, ::1] Y, double[::1] weights,
+                   double[::1] biases, int hidden, int output, int loss, double lrate,
+                   const int64_t[:, ::1] orders, Py_ssize_t batch_size, double[::1] acts,
+                   double[::1] deltas, double[::1] grad_w, double[::1] grad_b,
+                   double[::1] losses, const Py_ssize_t[::1] sizes) except -1 nogil
+cdef int net_train_float(const float[:, ::1] X, const float[:, ::1] Y, float[::1] weights,
+                         float[::1] biases, int hidden, int output, int loss, float lrate,
+                         const int64_t[:, ::1] orders, Py_ssize_t batch_size, float[::1] acts,
+                         float[::1] deltas, float[::1] grad_w, float[::1] grad_b,
+                         float[::1] losses, const Py_ssize_t[::1] sizes) except -1 nogil
+
+# Y_hat (n_samples, n_L) <- the forward pass of every row of X; ValueError for NaN or inf
+cdef int net_predict(const double[:, ::1] X, const double[::1] weights,
+                     const double[::1] biases, int hidden, int output, double[:, ::1] Y_hat,
+                     const Py_ssize_t[::1] sizes) except -1 nogil
+cdef int net_predict_float(const float[:, ::1] X, const float[::1] weights,
+                           const float[::1] biases, int hidden, int output,
+                           float[:, ::1] Y_hat, const Py_ssize_t[::1] sizes) except -1 nogil
 
 # --- Raw: the lecture's net, float64 -------------------------------------------------------
 
@@ -113,6 +228,22 @@ cdef void raw_net_update_float(const float* inp, float** acts, const float* tgt,
                                float** weights, float** biases, int hidden, int output,
                                int loss, float lrate, float** deltas, const Py_ssize_t* sizes,
                                Py_ssize_t num_layers) noexcept nogil
+
+# in X (n_samples, n_0), Y (n_samples, n_L), orders (num_epochs, num_samples), every row in
+# X; inout weights, biases; out losses (num_epochs,); acts, deltas, grad_w, grad_b (the
+# shapes of biases, biases, weights, biases): scratch
+cdef int raw_net_train(const double* X, const double* Y, double** weights, double** biases,
+                       int hidden, int output, int loss, double lrate, const int64_t* orders,
+                       Py_ssize_t batch_size, double** acts, double** deltas, double** grad_w,
+                       double** grad_b, double* losses, const Py_ssize_t* sizes,
+                       Py_ssize_t num_layers, Py_ssize_t num_epochs,
+                       Py_ssize_t num_samples) noexcept nogil
+cdef int raw_net_train_float(const float* X, const float* Y, float** weights, float** biases,
+                             int hidden, int output, int loss, float lrate,
+                             const int64_t* orders, Py_ssize_t batch_size, float** acts,
+                             float** deltas, float** grad_w, float** grad_b, float* losses,
+                             const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                             Py_ssize_t num_epochs, Py_ssize_t num_samples) noexcept nogil
 
 # in X (n_samples, n_0), weights, biases; out Y_hat (n_samples, n_L)
 cdef int raw_net_predict(const double* X, double** weights, double** biases, int hidden,

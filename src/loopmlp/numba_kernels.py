@@ -26,7 +26,8 @@ The deep net (float32 or float64, all arrays alike; ``weights``, ``biases`` and 
     net_predict(X, weights, biases, hidden, output) -> Y_hat (n, n_L)
 
 Checks, inside the compiled code, before any weight moves: a wrong dtype or number of
-dimensions is a numba ``TypingError`` when the caller compiles (numba's types are fixed
+dimensions (``orders``: a 2-D int64 array; codes, ``batch_size`` and ``num_epochs``:
+integers) is a numba ``TypingError`` when the caller compiles (numba's types are fixed
 then); a wrong shape, layers that do not fit, a non-C-contiguous array, a bad code, ``lrate``
 not finite and > 0, ``num_epochs`` or ``batch_size`` < 1, or an ``orders`` row out of range
 raise ``ValueError`` naming the argument. NaN and inf are not looked for (``predict`` and
@@ -35,8 +36,8 @@ raise ``ValueError`` naming the argument. NaN and inf are not looked for (``pred
 A caller cached with ``cache=True`` holds these kernels' machine code. Its cache entry
 carries a stamp of this loopmlp (version, kernel sources, compile options, ``_Stamp``): in a
 process with another loopmlp the entry reads as missing, and numba compiles the caller again.
-numba drops the stamp from a function it loads from its cache, so a cached caller compiled
-over a cached caller taken from the cache carries none (the docs' "Build on the kernels").
+So does every cached function compiled over it, also over one taken from the cache (numba
+would drop the stamp from a function it loads: ``_numba_cache.keep_reload_init``).
 
 ``predict``, ``net_predict``, mini-batch ``net_train`` and ``train`` on big nets run a
 parallel region of their own: call them outside ``prange`` (numba's ``workqueue`` threading
@@ -87,6 +88,9 @@ __all__ = [
 # does not launch the threading layer that a parallel kernel inside it needs (numba#8578):
 # launch it now, before any such function can be loaded.
 _numba_cache.launch_threads()
+# ... and a cached function of theirs, compiled over another taken from the cache, inherits
+# what that one's library held: the stamp below among it.
+_numba_cache.keep_reload_init()
 
 _K = _numba._kernels
 _K_NEURAL_RESPONSE = _K["neural_response"]
@@ -97,6 +101,12 @@ _K_NET_RESPONSE = _K["net_response"]
 _K_NET_UPDATE = _K["net_update"]
 _K_NET_TRAIN = _K["net_train_rows"]
 _K_NET_PREDICT = _K["net_predict_panels"]
+# The per-sample kernels' code inlined into the checked functions (numba's IR), not called:
+# a call to another compiled function from there cost a user's @njit loop about 50 ns a call
+# more than the kernel itself (2-2-1). The same source over the same callees and options.
+_inline_kernel = functools.partial(numba.njit, **dict(_numba.NUMBA_OPTIONS, cache=False))
+_K_NEURAL_RESPONSE = _inline_kernel(inline="always")(_K_NEURAL_RESPONSE.py_func)
+_K_UPDATE_NETWORK = _inline_kernel(inline="always")(_K_UPDATE_NETWORK.py_func)
 _PANEL = _rearranged.PANEL
 _PARALLEL_WEIGHTS, _PREDICT_BLOCK = _rearranged.PARALLEL_WEIGHTS, _rearranged.PREDICT_BLOCK
 
@@ -143,8 +153,7 @@ _STAMP = _Stamp(TAG)
 
 def _public(f, **options):
     """``f`` compiled as the backend's kernels are, cached under a name holding ``TAG``, each
-    overload's code library stamped (also one loaded from the cache, which comes back
-    without its reload_init)."""
+    overload's code library stamped (also one loaded from the cache)."""
     f.__qualname__ += TAG
     dispatcher = numba.njit(**dict(_numba.NUMBA_OPTIONS, **options))(f)
     _numba_cache.enable_caching(dispatcher, threaded=True)
@@ -196,6 +205,35 @@ def _typed_overload(a, like, ndim, name):
     if not ok:
         raise errors.TypingError(f"loopmlp.numba_kernels: {what} must be {expected}, got {a}")
     return lambda a, like, ndim, name: None
+
+
+def _integer(x, name):
+    """Compile time only: ``x`` is an integer (an activation or loss code, a count)."""
+
+
+@overload(_integer, prefer_literal=True)
+def _integer_overload(x, name):
+    if not isinstance(name, types.StringLiteral):
+        return None
+    if not isinstance(x, types.Integer):
+        raise errors.TypingError(
+            f"loopmlp.numba_kernels: {name.literal_value} must be an integer, got {x}"
+        )
+    return lambda x, name: None
+
+
+def _orders(orders):
+    """Compile time only: ``orders`` is a 2-D int64 array."""
+
+
+@overload(_orders)
+def _orders_overload(orders):
+    if not (isinstance(orders, types.Array) and orders.ndim == 2 and orders.dtype == types.int64):
+        raise errors.TypingError(
+            "loopmlp.numba_kernels: orders must be a 2-D int64 array (num_epochs, num_samples), "
+            f"got {orders}"
+        )
+    return lambda orders: None
 
 
 # The arrays' names, for the messages: the checks pass an index, so a string is made only
@@ -267,6 +305,8 @@ def _net_lrate(lrate, weights):
 @_inline
 def _deep_net(weights, biases, hidden, output):
     """Checks the layers and codes; returns (n_0, n_L)."""
+    _integer(hidden, "hidden")
+    _integer(output, "output")
     _typed(weights, weights, -2, "weights")
     _typed(biases, weights, -1, "biases")
     if len(biases) != len(weights):
@@ -299,6 +339,7 @@ def _per_layer(arg, arrays, weights, matrix):
 
 @_inline
 def _loss(loss, output):
+    _integer(loss, "loss")
     if loss != MSE and loss != CROSS_ENTROPY:
         raise ValueError("loss must be MSE or CROSS_ENTROPY, got " + str(loss))
     if loss == CROSS_ENTROPY and output != SIGMOID and output != SOFTMAX:
@@ -365,6 +406,7 @@ def train_epoch(X, Y, wh, bh, wo, bo, lrate):
 
 def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
     threads = _train_args(X, Y, wh, bh, wo, bo, lrate)
+    _integer(num_epochs, "num_epochs")
     if num_epochs < 1:
         raise ValueError("num_epochs must be >= 1, got " + str(num_epochs))
     return _K_TRAIN(X, Y, wh, bh, wo, bo, float(lrate), num_epochs, threads)
@@ -436,18 +478,20 @@ def net_train(
     _rows(_X, X, n_0)
     _shape(_Y, -1, Y, X.shape[0], n_L)
     lrate = _net_lrate(lrate, weights)
+    _integer(batch_size, "batch_size")
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1, got " + str(batch_size))
-    if orders.ndim != 2 or not orders.flags.c_contiguous:
-        raise ValueError("orders must be a C-contiguous 2-D array (num_epochs, num_samples)")
+    _orders(orders)
+    if not orders.flags.c_contiguous:
+        raise ValueError("orders must be C-contiguous")
     if orders.shape[0] < 1 or orders.shape[1] < 1:
         raise ValueError("orders needs at least one epoch of at least one row")
     for row in orders.ravel():
         if not 0 <= row < X.shape[0]:
             raise ValueError("orders holds row " + str(row) + ", outside X")
     return _K_NET_TRAIN(
-        X, Y, weights, biases, hidden, output, loss, lrate, orders.astype(np.int64),
-        batch_size, acts, deltas, grad_w, grad_b
+        X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, acts, deltas,
+        grad_w, grad_b
     )  # fmt: skip
 
 
@@ -495,3 +539,21 @@ net_response = _public(net_response)
 net_update = _public(net_update)
 net_train = _public(net_train)
 net_predict = _public(net_predict)
+
+
+# --- For loopmlp bench's call rows (loopmlp.workloads.CallWorkload) only -------------------
+# A user's @njit loops over the lecture's kernels: n calls each, compiled on first use.
+
+
+@numba.njit
+def _bench_forward_loop(inp, wh, bh, wo, bo, n):
+    hid, out = neural_response(inp, wh, bh, wo, bo)
+    for _ in range(n - 1):
+        hid, out = neural_response(inp, wh, bh, wo, bo)
+    return hid, out
+
+
+@numba.njit
+def _bench_update_loop(inp, hid, out, err, wh, bh, wo, bo, lrate, n):
+    for _ in range(n):
+        update_network(inp, hid, out, err, wh, bh, wo, bo, lrate)

@@ -13,6 +13,8 @@ depth and dtype. Both offer the same interface (``group``, ``shape``, ``rows``, 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -395,3 +397,148 @@ NET_REPORT_WORKLOADS = [
     NetWorkload("net_predict", **DIGITS_NET, n_samples=1_797, python_samples=128),
     NetWorkload("net_predict", (60, 6, 4), n_samples=100_000, python_samples=1_000),
 ]
+
+
+# --- Calls: one call of a per-sample kernel, by route (docs: "Build on the kernels") -------
+
+CALL_ROUTES = (
+    "python -> Backend numba",
+    "python -> Backend cython",
+    "python -> numba_kernels",
+    "njit loop -> numba_kernels",
+    "cython loop -> cython_kernels",
+)
+CALL_LRATE = 1e-9  # update_network steps the same weights on every call: keep them in place
+
+
+@dataclass(frozen=True)
+class CallWorkload:
+    """One call of ``kernel`` (``neural_response`` or ``update_network``) on ``net`` through
+    ``route`` (``CALL_ROUTES``): from Python through ``get_backend``'s ``Backend`` or through
+    ``loopmlp.numba_kernels``, or ``calls`` times from a compiled loop (a user's ``@njit``
+    loop around ``numba_kernels``, a user's Cython loop around ``cimport
+    loopmlp.cython_kernels``; loopmlp ships both, so no compiler is needed), divided by
+    ``calls``."""
+
+    kernel: str
+    net: str
+    route: str
+    calls: int = 10_000
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return NETS[self.net]
+
+    @property
+    def group(self) -> str:
+        n_in, n_hid, n_out = self.shape
+        return f"calls {self.kernel} {n_in}-{n_hid}-{n_out} {self.route}"
+
+    def __str__(self) -> str:
+        return self.group.replace(" ", "_")
+
+    def setup(self, seed: int = 0) -> tuple:
+        """Fresh arguments for ``run``: the kernel's, with ``hid``, ``out`` to write into."""
+        args = Workload(self.kernel, self.net).setup("numba", seed)
+        if self.kernel == "neural_response":
+            return (*args, np.empty(self.shape[1]), np.empty(self.shape[2]))
+        return (*args[:-1], CALL_LRATE)
+
+    def function(self):
+        """``(f, calls)``: ``f(*setup())`` makes ``calls`` calls (the last one's result)."""
+        from . import get_backend
+
+        if self.route.startswith("python -> Backend"):
+            f, n = getattr(get_backend(self.route.split()[-1]), self.kernel), 1
+        elif self.route == "python -> numba_kernels":
+            from . import numba_kernels
+
+            f, n = getattr(numba_kernels, self.kernel), 1
+        elif self.route in ("njit loop -> numba_kernels", "cython loop -> cython_kernels"):
+            from . import cython_kernels, numba_kernels
+
+            module = numba_kernels if self.route.startswith("njit") else cython_kernels
+            loop = getattr(module, f"_bench_{_LOOPS[self.kernel]}_loop")
+            f, n = functools.partial(_loop, loop, self.calls), self.calls
+        else:
+            raise ValueError(f"unknown route {self.route!r}")
+        # the forward pass writes hid and out in Cython only; the others return theirs
+        takes = 7 if self.route.startswith("cython") or self.kernel != "neural_response" else 5
+        takes = 9 if self.kernel == "update_network" else takes
+        return (lambda *args: f(*args[:takes])), n
+
+    def check(self) -> bool:
+        """One call on fresh arguments, bit for bit against the ``python`` reference."""
+        from .kernels import _reference
+
+        call, _ = self.function()
+        args = self.setup()
+        expected = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        one = dataclasses.replace(self, calls=1).function()[0]
+        got = one(*args)
+        if self.kernel == "neural_response":
+            if self.route.startswith("cython"):
+                got = args[5:7]
+            want = _reference.neural_response(*expected[:5])
+            return all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+        _reference.update_network(*expected)
+        return all(np.array_equal(g, w) for g, w in zip(args[4:8], expected[4:8], strict=True))
+
+    def measure(self, repeat: int = 5, number: int = 2_000) -> dict:
+        """ns a call, min and median over ``repeat`` timings (a Python route's timing:
+        ``number`` calls), after a check and a first call (a loop's compile)."""
+        import timeit
+
+        call, n = self.function()
+        args = self.setup()
+        same = self.check()
+        call(*args)
+        number = 1 if n > 1 else number
+        times = np.array(timeit.repeat(lambda: call(*args), number=number, repeat=repeat))
+        times *= 1e9 / (number * n)
+        return dict(
+            kernel=self.kernel,
+            net="-".join(map(str, self.shape)),
+            route=self.route,
+            ns_min=float(times.min()),
+            ns_median=float(np.median(times)),
+            bit_identical=same,
+        )
+
+
+_LOOPS = {"neural_response": "forward", "update_network": "update"}
+
+
+def _loop(loop, n, *args):
+    return loop(*args, n)
+
+
+# ``loopmlp bench``'s call rows: both per-sample kernels on 2-2-1 and 60-6-4, every route.
+CALL_WORKLOADS = [
+    CallWorkload(kernel, net, route)
+    for kernel in ("neural_response", "update_network")
+    for net in ("xor", "lecture")
+    for route in CALL_ROUTES
+]
+
+CALL_HEADER = ("kernel", "net", "route", "ns a call", "min", "same bits")
+CALL_NOTE = (
+    "ns a call, the median of the timings (min: the fastest); a compiled loop's timing is "
+    "of its 10,000 calls (1,000 with --quick), divided; same bits: one call checked against "
+    "the python reference"
+)
+
+
+def call_rows(results) -> list[tuple[str, ...]]:
+    """Rows under ``CALL_HEADER`` for ``CallWorkload.measure`` results."""
+    return [
+        (
+            r["kernel"],
+            r["net"],
+            r["route"],
+            f"{r['ns_median']:.0f}",
+            f"{r['ns_min']:.0f}",
+            "yes" if r["bit_identical"] else "NO",
+        )
+        for r in results
+    ]

@@ -86,7 +86,8 @@ def add_arguments(p):
         default=None,
         help="comma-separated substrings of workload names, e.g. "
         "'train_epoch,predict 60-6-4'; 'startup' times a fresh process's first result "
-        "per backend, numba's cache warm and cold (default: all)",
+        "per backend, numba's cache warm and cold; 'calls' times one call of the per-sample "
+        "kernels from Python and from compiled loops (default: all)",
     )
     return p
 
@@ -110,6 +111,30 @@ def run_startup(backends, args, quiet) -> list[dict]:
         chosen, workloads, repeat=args.repeat, progress=lambda text: _progress(text, quiet)
     )
     return [r.as_dict() for r in results]
+
+
+CALLS = "calls"  # the call rows: one per-sample kernel call, by route (CallWorkload)
+
+
+def wants_calls(args) -> bool:
+    """Whether ``--workloads`` selects the call rows (no ``--workloads``: yes)."""
+    return not args.workloads or any(s in CALLS for s in args.workloads)
+
+
+def run_calls(backends, args, quiet) -> list[dict]:
+    """``CallWorkload.measure`` for the routes through the numba and cython kernels among
+    ``backends``, ``--repeat`` timings each (``--quick``: 1,000 calls a loop)."""
+    from ..workloads import CALL_WORKLOADS
+
+    results = []
+    for w in CALL_WORKLOADS:
+        if not any(b in w.route for b in backends if b in ("numba", "cython")):
+            continue
+        _progress(f"calls: {w.kernel} {w.net} {w.route} ...", quiet)
+        if args.quick:
+            w = dataclasses.replace(w, calls=1_000)
+        results.append(w.measure(repeat=args.repeat, number=200 if args.quick else 2_000))
+    return results
 
 
 def select_workloads(args):
@@ -148,7 +173,8 @@ def run(args) -> int:
         return 2
     workloads = select_workloads(args)
     startup = wants_startup(args)
-    if not workloads and not startup:
+    calls = wants_calls(args)
+    if not workloads and not startup and not calls:
         print("loopmlp bench: --workloads matched nothing", file=sys.stderr)
         return 2
     settings = {
@@ -183,6 +209,7 @@ def run(args) -> int:
         "results": [],
         "sweep": [],
         "startup": [],
+        "calls": [],
         "skipped": skipped,
         "interrupted": False,
         "plots": {},
@@ -211,6 +238,8 @@ def run(args) -> int:
             )
         if args.sweep:
             report["sweep"] = run_sweep(backends, loaded, settings, quiet)
+        if calls:
+            report["calls"] = run_calls(backends, args, quiet)
         if startup:
             report["startup"] = run_startup(backends, args, quiet)
     except KeyboardInterrupt:

@@ -223,6 +223,11 @@ def write_markdown(path, report):
         md += [f"- {line}" for line in sweep_summary(report["sweep"])] + [""]
         if report["plots"].get("sweep"):
             md += ["![sweep](sweep.png)", ""]
+    if report.get("calls"):
+        from ..workloads import CALL_HEADER, CALL_NOTE, call_rows
+
+        md += ["## Calls: one call of a per-sample kernel, by route", "", CALL_NOTE + ".", ""]
+        md += [markdown_table(CALL_HEADER, call_rows(report["calls"])), ""]
     if report.get("startup"):
         from .. import startup
 
@@ -388,6 +393,14 @@ def print_report(report):
             print("  ".join(str(c).rjust(w) for c, w in zip(row, widths)))
         for line in sweep_summary(report["sweep"]):
             print(line)
+    if report.get("calls"):
+        from ..workloads import CALL_HEADER, CALL_NOTE, call_rows
+
+        print(f"\ncalls, {CALL_NOTE}:")
+        rows = [CALL_HEADER, *call_rows(report["calls"])]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(CALL_HEADER))]
+        for row in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
     if report.get("startup"):
         from .. import startup
 

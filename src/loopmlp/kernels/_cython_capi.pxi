@@ -108,6 +108,56 @@ cdef int _capi_net_predict_float(const float* X, float** weights, float** biases
                              num_samples)
 
 
+# net_train's entry point without Python: the same buffers, the same kernels
+cdef int _capi_net_train(const real* X, const real* Y, real** weights, real** biases,
+                         int hidden, int output, int loss, real lrate,
+                         const cnp.int64_t* orders, Py_ssize_t batch_size, real** acts,
+                         real** deltas, real** grad_w, real** grad_b, real* losses,
+                         const Py_ssize_t* sizes, Py_ssize_t num_layers, Py_ssize_t num_epochs,
+                         Py_ssize_t num_samples) noexcept nogil:
+    cdef int threads = openmp.omp_get_max_threads()
+    cdef real* work = NULL
+    cdef Py_ssize_t* offsets = NULL
+    if batch_size > 1:  # the mini-batches' buffers and panels (_net_train_work)
+        work = <real*>calloc(max(1, _net_train_work(sizes, num_layers,
+                                                    min(batch_size, num_samples), threads)),
+                             sizeof(real))
+        offsets = <Py_ssize_t*>malloc((num_layers + 1) * sizeof(Py_ssize_t))
+        if work == NULL or offsets == NULL:
+            free(offsets)
+            free(work)
+            return -1
+    _net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, acts,
+               deltas, grad_w, grad_b, losses, sizes, num_layers, num_epochs, num_samples,
+               work, offsets, threads)
+    free(offsets)
+    free(work)
+    return 0
+
+
+cdef int _capi_net_train_double(const double* X, const double* Y, double** weights,
+                                double** biases, int hidden, int output, int loss,
+                                double lrate, const cnp.int64_t* orders,
+                                Py_ssize_t batch_size, double** acts, double** deltas,
+                                double** grad_w, double** grad_b, double* losses,
+                                const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                                Py_ssize_t num_epochs, Py_ssize_t num_samples) noexcept nogil:
+    return _capi_net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders,
+                           batch_size, acts, deltas, grad_w, grad_b, losses, sizes,
+                           num_layers, num_epochs, num_samples)
+
+
+cdef int _capi_net_train_float(const float* X, const float* Y, float** weights,
+                               float** biases, int hidden, int output, int loss, float lrate,
+                               const cnp.int64_t* orders, Py_ssize_t batch_size,
+                               float** acts, float** deltas, float** grad_w, float** grad_b,
+                               float* losses, const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                               Py_ssize_t num_epochs, Py_ssize_t num_samples) noexcept nogil:
+    return _capi_net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders,
+                           batch_size, acts, deltas, grad_w, grad_b, losses, sizes,
+                           num_layers, num_epochs, num_samples)
+
+
 # the lecture's predict, as the backend's: net_predict on (wh, wo) with sigmoids
 cdef int _capi_predict(const double* X, const double* wh, const double* bh,
                        const double* wo, const double* bo, double* Y_hat,
@@ -165,6 +215,8 @@ CAPI = dict(
     net_response_float=PyCapsule_New(<void*>_capi_net_response_float, NULL, NULL),
     net_update_double=PyCapsule_New(<void*>_capi_net_update_double, NULL, NULL),
     net_update_float=PyCapsule_New(<void*>_capi_net_update_float, NULL, NULL),
+    net_train_double=PyCapsule_New(<void*>_capi_net_train_double, NULL, NULL),
+    net_train_float=PyCapsule_New(<void*>_capi_net_train_float, NULL, NULL),
     net_predict_double=PyCapsule_New(<void*>_capi_net_predict_double, NULL, NULL),
     net_predict_float=PyCapsule_New(<void*>_capi_net_predict_float, NULL, NULL),
 )

@@ -79,6 +79,32 @@ def launch_threads() -> None:
     _launch_threads()
 
 
+def keep_reload_init() -> None:
+    """Give a code library loaded from the cache back its ``reload_init`` (point 1), as a
+    library compiled in this process has it; once per process.
+
+    numba calls a cached overload's ``reload_init`` callables as it loads it, but leaves the
+    library it loads without them; a function compiled over it then links a library with
+    nothing to inherit, and its own entry is saved without them: without the threading
+    layer's launch, or ``loopmlp.numba_kernels``' stamp. This puts them back on the loaded
+    library, so they reach every function compiled over it.
+    """
+    from numba.core.compiler import CompileResult
+
+    rebuild = CompileResult._rebuild.__func__
+    if getattr(rebuild, "keeps_reload_init", False):
+        return
+
+    def _rebuild(cls, target_context, *args):
+        cres = rebuild(cls, target_context, *args)
+        if cres.reload_init:
+            cres.library._reload_init.update(cres.reload_init)
+        return cres
+
+    _rebuild.keeps_reload_init = True
+    CompileResult._rebuild = classmethod(_rebuild)
+
+
 def prepare_to_load(target_context) -> None:
     """Register the symbols that code loaded from the cache is linked to, as numba's
     ``target_context.refresh()`` would (point 4), without the rest of that refresh.
