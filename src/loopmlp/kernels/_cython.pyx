@@ -20,8 +20,8 @@ Bit-identity with the reference: ``exp`` is ``_exp.exp`` in C (the C library's o
 of operations, inlined; it falls back to the C library's ``exp``, ``libm_exp``, where that
 sequence would not give the same bits, checked when the module loads); setup.py
 compiles with ``-ffp-contract=off`` (no FMA but those written) and without ``-ffast-math``
-(no reassociation), so gcc keeps every sum in the order written; the FMA mode's one rounding
-is written, as ``_madd`` (``_cython_deep.pxi``: ``fma``/``fmaf``); when it puts the 8 sums of a panel in SIMD
+(no reassociation), so gcc keeps every sum in the order written (the FMA mode's one rounding
+is written, ``_madd`` in ``_cython_deep.pxi``); when it puts the 8 sums of a panel in SIMD
 registers, each lane is exactly the scalar operation it replaces. ``cdivision`` only drops
 Python's zero-division check, and every divisor here is >= 1. ``predict``'s rows are
 independent: which OpenMP thread computes a row, or beside which row, changes nothing, so
