@@ -25,7 +25,7 @@ MODULES = {
 EXTRAS = {
     "estimators": ("scikit-learn",),
     "experiments": ("scikit-learn", "scikit-image", "matplotlib", "tqdm"),
-    "bench": ("matplotlib",),
+    "bench": ("matplotlib", "scikit-learn"),
 }
 
 
