@@ -114,6 +114,15 @@ def test_json_has_machine_info_and_results(quick_run):
     assert report["interrupted"] is False
 
 
+def test_json_has_the_runtime_of_loopmlp_info(quick_run):
+    _, report, _ = quick_run
+    runtime = report["runtime"]
+    assert runtime["cython"]["build"] in ("sse2", "avx2", "avx512")
+    assert runtime["cpu"]["id"] == report["machine"]["cpu_id"]
+    assert runtime["numba"]["threads"] == report["peak"]["threads"]["numba"]
+    assert any(pool["user_api"] == "blas" for pool in runtime["threadpools"])
+
+
 def test_peaks_one_thread_and_all_threads_per_dtype(quick_run):
     """No-FMA peaks for float64 and float32 on 1 thread and on numba's threads; the FMA
     (BLAS) peak on 1 thread and on BLAS's default threads; each method stated."""

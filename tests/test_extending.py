@@ -327,7 +327,8 @@ def test_user_cached_function_is_recompiled_for_another_loopmlp(tmp_path):
 @pytest.fixture(scope="module")
 def user_extension(tmp_path_factory):
     """examples/cython_user built in a temporary folder against the installed loopmlp (its
-    .pxd), as a user would build it, and imported."""
+    .pxd), as a user would build it, and imported. It needs a C compiler: the tests that use
+    it are marked ``compiler``."""
     folder = tmp_path_factory.mktemp("cython_user")
     for name in ("train_many.pyx", "deep_net.pyx", "setup.py", "run.py"):
         shutil.copy(EXAMPLES / "cython_user" / name, folder)
@@ -344,12 +345,14 @@ def user_extension(tmp_path_factory):
         sys.path.remove(str(folder))
 
 
+@pytest.mark.compiler
 def test_user_extension_example(user_extension):
     """The example's own checks: sgd and prange-trained nets equal the python reference."""
     _, example = user_extension
     example.main()
 
 
+@pytest.mark.compiler
 def test_user_extension_matches_reference(user_extension):
     module, _ = user_extension
     X, Y, w = make_case((60, 6, 4), 9, seed=6)
@@ -359,6 +362,7 @@ def test_user_extension_matches_reference(user_extension):
     assert equal(module.forward_raw(X[0], *ours), ref.neural_response(X[0], *theirs))
 
 
+@pytest.mark.compiler
 def test_prange_nets_match_one_by_one_cython(user_extension):
     module, _ = user_extension
     X, Y, _ = make_case((3, 4, 2), 6, seed=4)
@@ -370,6 +374,7 @@ def test_prange_nets_match_one_by_one_cython(user_extension):
         assert equal((wh[k], bh[k], wo[k], bo[k]), net)
 
 
+@pytest.mark.compiler
 def test_shape_errors_from_cython_callers(user_extension):
     module, _ = user_extension
     X, Y, w = make_case((3, 4, 2), 5, seed=7)

@@ -29,7 +29,9 @@ same source under ``@njit``), ``cython`` (the same loops compiled by Cython) and
 (vectorised); every one of them runs every example above, and the first three give the same
 bits. Importing loopmlp loads none of them; ``get_backend`` loads one on first use.
 ``LoopMLPClassifier`` and ``LoopMLPRegressor`` are scikit-learn estimators on the same
-kernels.
+kernels (``pip install 'loopmlp[estimators]'``). ``show_runtime()`` prints what loopmlp runs
+on (``runtime_info()`` returns it): versions, the CPU, the Cython build, the threading and
+BLAS libraries.
 """
 
 # typing.TYPE_CHECKING without importing typing (and re), which would cost `import loopmlp`
@@ -55,12 +57,15 @@ __all__ = [
     "Net",
     "LoopMLPClassifier",
     "LoopMLPRegressor",
+    "runtime_info",
+    "show_runtime",
 ]
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers (never run)
     from ._backends import Backend, get_backend, init_weights
     from .estimators import LoopMLPClassifier, LoopMLPRegressor
     from .net import Net, init_net
+    from .runtime import runtime_info, show_runtime
 else:
 
     def __getattr__(name: str):
@@ -77,4 +82,8 @@ else:
             from . import estimators  # scikit-learn loads here, not at `import loopmlp`
 
             return getattr(estimators, name)
+        if name in ("runtime_info", "show_runtime"):
+            from . import runtime
+
+            return getattr(runtime, name)
         raise AttributeError(f"module 'loopmlp' has no attribute {name!r}")

@@ -15,6 +15,9 @@ Subcommands (``loopmlp SUBCOMMAND --help`` for each one's options):
 ``warm``
     Compile the ``numba`` backend's kernels into numba's cache, once, so that no later
     process compiles them (:func:`loopmlp.startup.warm_cache`).
+``info``
+    What loopmlp runs on: versions, CPU, Cython build, threads, libraries
+    (:func:`loopmlp.runtime.show_runtime`; ``--json`` for :func:`loopmlp.runtime_info`).
 
 Each command turns its arguments into one call of the experiment's ``run`` and prints the
 result's summary; the experiments train through the scikit-learn estimators. Artifacts go
@@ -22,7 +25,8 @@ to ``--out DIR`` (default ``loopmlp-out/COMMAND``; ``--no-out`` writes nothing).
 
 Exit codes: 0 success; 2 bad arguments or unusable input (argparse usage errors, a model
 file that is not a loopmlp model or does not fit the command's net, missing or
-malformed data files, training that diverged); 1 a backend that cannot load; 130
+malformed data files, training that diverged); 1 a backend that cannot load, or a
+package of an extra that is not installed (the message names the extra); 130
 interrupted.
 
 Only the standard library and numpy are imported before a subcommand runs; the
@@ -422,6 +426,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the counts")
     p.set_defaults(_run=run_warm, _parser=p)
+
+    # info
+    p = sub.add_parser(
+        "info",
+        help="what loopmlp runs on: versions, CPU, Cython build, threads, libraries",
+        description="Print the versions of Python, loopmlp and its dependencies, the optional "
+        "packages present, the CPU, the Cython build in use and why, the exp the kernels "
+        "call, numba's threading layer and threads, the OpenMP and BLAS libraries loaded, "
+        "numba's cache folder and the floating-point environment (loopmlp.show_runtime).",
+    )
+    p.add_argument("--json", action="store_true", help="print loopmlp.runtime_info() as JSON")
+    p.set_defaults(_run=run_info, _parser=p)
     return parser
 
 
@@ -533,6 +549,18 @@ def run_warm(args) -> int:
     return 0
 
 
+def run_info(args) -> int:
+    from . import runtime
+
+    if args.json:
+        import json
+
+        print(json.dumps(runtime.runtime_info(), indent=1))
+    else:
+        runtime.show_runtime()
+    return 0
+
+
 # --------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------
@@ -552,6 +580,11 @@ def main(argv=None) -> int:
             getattr(args, "_parser", parser).error(str(e))  # usage + message, exit 2
         print(f"loopmlp {args.command}: error: {e}", file=sys.stderr)
         return code
+    except ImportError as e:
+        if getattr(e, "extra", None) is None:  # not a missing extra (loopmlp._optional)
+            raise
+        print(f"loopmlp {args.command}: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

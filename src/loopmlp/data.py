@@ -486,8 +486,9 @@ def load_image(path: str | os.PathLike) -> NDArray[np.float64]:
 
             arr = iio.imread(path)
         except ImportError:  # imageio comes with scikit-image, but do not insist on it
-            from skimage import io
+            from ._optional import import_module
 
+            io = import_module("skimage.io", "loopmlp.data.load_image", "experiments")
             arr = io.imread(path)
         return _to_gray_255(arr)
     return read_dbl_buf(path)
@@ -520,10 +521,12 @@ SAMPLE_SIZE = 37 * BLOCK_SIZE
 @functools.cache
 def _sample_image(name: str) -> NDArray[np.float64]:
     """One skimage sample image as a SAMPLE_SIZE x SAMPLE_SIZE grey image (cached, read-only)."""
-    import skimage.data
+    from ._optional import import_module
+
+    skimage_data = import_module("skimage.data", "loopmlp.data.sample_images", "experiments")
     from skimage.transform import resize
 
-    arr = getattr(skimage.data, name)()
+    arr = getattr(skimage_data, name)()
     if isinstance(arr, tuple):  # stereo_motorcycle -> (left, right, disparity)
         arr = arr[0]
     g = _to_gray_255(arr)
@@ -612,10 +615,12 @@ def digits_split(
     >>> X_trn.shape, X_tst.shape
     ((1347, 64), (450, 64))
     """
-    from sklearn.datasets import load_digits
+    from ._optional import import_module
+
+    datasets = import_module("sklearn.datasets", "loopmlp.data.digits_split", "experiments")
     from sklearn.model_selection import train_test_split
 
-    X, y = load_digits(return_X_y=True)
+    X, y = datasets.load_digits(return_X_y=True)
     X = X.astype(np.float64) / 16.0
     y = y.astype(np.int64)
     X_trn, X_tst, y_trn, y_tst = train_test_split(

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..runtime import runtime_info
 from .machine import (
     _progress,
     contender_threads,
@@ -214,6 +215,7 @@ def run(args) -> int:
         "interrupted": False,
         "plots": {},
         "wall_s": None,
+        "runtime": None,
     }
     try:
         _progress("measuring the peaks ...", quiet)
@@ -246,10 +248,15 @@ def run(args) -> int:
         report["interrupted"] = True
         print("\nloopmlp bench: interrupted; reporting what was measured", file=sys.stderr)
     report["wall_s"] = time.perf_counter() - t_start
+    try:  # after the runs: the builds, threads and libraries they had (`loopmlp info`)
+        report["runtime"] = runtime_info(start_threads=False)
+    except Exception as e:  # a report without it beats no report
+        report["runtime"] = {"error": f"{e.__class__.__name__}: {e}"}
     try:
         report["plots"] = write_plots(out, report)
     except Exception as e:  # a report without plots beats no report
         report["plots"] = {"error": f"{e.__class__.__name__}: {e}"}
+        _progress(f"no plots: {e}", quiet)
     (out / "report.json").write_text(json.dumps(report, indent=1))
     write_markdown(out / "report.md", report)
     print_report(report)

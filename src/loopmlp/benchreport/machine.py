@@ -11,7 +11,8 @@ import os
 import platform
 import sys
 import time
-from pathlib import Path
+
+from ..runtime import cpu_info
 
 # --- machine info --------------------------------------------------------------------------
 
@@ -25,35 +26,18 @@ def _version(module):
         return None
 
 
-# the instruction sets that decide which Cython build runs and how wide the loops' vectors are
-CPU_FEATURES = ("sse2", "avx", "avx2", "fma", "avx512f", "avx512vl", "neon", "asimd")
-
-
 def machine_info() -> dict:
     """CPU model, cores, versions and the date, for the report's header and JSON."""
-    cpu, fields = None, {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            fields.setdefault(key.strip().lower(), value.strip())
-        cpu = fields.get("model name")
-    except OSError:
-        pass
-    cpu = cpu or platform.processor() or platform.machine()
     import numpy as np
 
-    flags = set(fields.get("flags", "").split())
+    cpu = cpu_info()  # the same as `loopmlp info`'s
     info = {
-        "cpu": cpu,
+        "cpu": cpu["model"],
         # a virtual machine's model name may be generic: family and model name the cores
-        "cpu_id": (
-            f"{fields['vendor_id']} family {fields['cpu family']} model {fields['model']}"
-            if {"vendor_id", "cpu family", "model"} <= fields.keys()
-            else None
-        ),
-        "cpu_features": [f for f in CPU_FEATURES if f in flags],
-        "cores": os.cpu_count(),
-        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_id": cpu["id"],
+        "cpu_features": cpu["features"],
+        "cores": cpu["cores"],
+        "cores_usable": cpu["cores_usable"],
         "platform": platform.platform(),
         "python": platform.python_version(),
         "numpy": np.__version__,

@@ -255,8 +255,9 @@ def _short(r) -> str:
 
 
 def write_plots(out, report) -> dict:
-    import matplotlib
+    from .._optional import import_module
 
+    matplotlib = import_module("matplotlib", "loopmlp.benchreport.write_plots", "bench")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from .. import DEFAULT_BACKEND, data
+from .._optional import require
 from .common import (
     ExperimentError,
     ExperimentResult,
@@ -194,6 +195,7 @@ def run(
     >>> bool(r.results["accuracy"] > 0.9), sorted(r.history)
     (True, ['accuracy', 'loss', 'val_accuracy', 'val_loss'])
     """
+    require("loopmlp.experiments.digits", "experiments")  # before any work
     from sklearn.metrics import classification_report, confusion_matrix
 
     log, say = loggers(log, verbose)

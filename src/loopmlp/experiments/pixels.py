@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from .. import DEFAULT_BACKEND, data
+from .._optional import require
 from .common import (
     ExperimentError,
     ExperimentResult,
@@ -222,6 +223,7 @@ def run(
     >>> bool(r.results["network_mse"] < r.results["holes_mse"])
     True
     """
+    require("loopmlp.experiments.pixels", "experiments")  # before any work
     log, say = loggers(log, verbose)
     given = dict(
         hidden=hidden,

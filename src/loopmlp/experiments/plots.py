@@ -11,14 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .._optional import import_module
+
 
 def figure(figsize=(6, 4)):
     """A matplotlib ``Figure`` on its own Agg canvas."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    agg = import_module("matplotlib.backends.backend_agg", "loopmlp.experiments", "experiments")
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, dpi=100)
-    FigureCanvasAgg(fig)
+    agg.FigureCanvasAgg(fig)
     return fig
 
 
@@ -149,8 +151,8 @@ def save_gray(path, img, vmin: float = 0.0, vmax: float = 255.0, cmap="gray") ->
     pathlib.Path
         ``path``.
     """
-    import matplotlib.image
+    image = import_module("matplotlib.image", "loopmlp.experiments", "experiments")
 
     path = Path(path)
-    matplotlib.image.imsave(path, img, cmap=cmap, vmin=vmin, vmax=vmax)
+    image.imsave(path, img, cmap=cmap, vmin=vmin, vmax=vmax)
     return path

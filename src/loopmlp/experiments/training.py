@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._optional import import_module
 from .common import ExperimentError, save_model
 
 
@@ -296,8 +297,7 @@ def fit_epochs(
     stream = sys.stderr if stream is None else stream
     bar = None
     if progress and epochs > 0:
-        from tqdm import tqdm
-
+        tqdm = import_module("tqdm", "loopmlp.experiments", "experiments").tqdm
         bar = tqdm(
             total=epochs, desc=desc, unit="epoch", file=stream, leave=False, dynamic_ncols=True
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import DEFAULT_BACKEND
+from .._optional import require
 from .common import (
     ExperimentResult,
     fmt_s,
@@ -139,6 +140,7 @@ def run(
     >>> r.results["steps"], r.results["learned"]
     ([0, 1, 1, 0], True)
     """
+    require("loopmlp.experiments.xor", "experiments")  # before any work
     from .training import train
 
     log, say = loggers(log, verbose)
