@@ -17,7 +17,6 @@ multiply-adds would add its own rows; it would not replace these.)
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import warnings
@@ -30,10 +29,10 @@ import loopmlp
 
 GOLDEN = Path(__file__).with_name("golden_bits.json")
 LOOP_BACKENDS = ["python", "numba", "cython"]
-# The Cython builds checked in a fresh process each: None is the build loopmlp picks for
-# this CPU. With LOOPMLP_CYTHON_BUILD (sse2, avx2, avx512) forcing a build, its names go
-# here too.
-CYTHON_BUILDS = [None]
+# The Cython builds checked in a fresh process each, by module: the cython backend is made
+# to load it instead of the one it picks for this CPU (_cython_native). Once
+# LOOPMLP_CYTHON_BUILD (sse2, avx2, avx512) forces a build, run_build sets it instead.
+CYTHON_BUILDS = ["_cython", "_cython_avx2", "_cython_avx512"]
 
 
 def digest(arrays) -> str:
@@ -129,18 +128,27 @@ def test_every_loop_backend_gives_the_golden_bits(backend):
     assert hashes(backend) == golden()
 
 
+FORCE_BUILD = """
+import importlib, sys
+sys.modules["loopmlp.kernels._cython_native"] = importlib.import_module("loopmlp.kernels.{}")
+"""
+
+
 @pytest.mark.parametrize("build", CYTHON_BUILDS)
 def test_every_cython_build_gives_the_golden_bits(build):
-    """In a fresh process, so that the build loopmlp picks (or the one forced) is loaded
-    from the start."""
-    env = dict(os.environ)
-    if build is not None:
-        env["LOOPMLP_CYTHON_BUILD"] = build
-    code = "import json, test_golden; print(json.dumps(test_golden.hashes('cython')))"
+    """In a fresh process, so that the build is the one loaded from the start."""
+    from loopmlp.kernels import _cython
+
+    if build != "_cython" and not getattr(_cython, f"CPU_HAS_{build[8:].upper()}"):
+        pytest.skip(f"this CPU cannot run {build}")
+    code = FORCE_BUILD.format(build) + (
+        "import json, loopmlp, test_golden\n"
+        "assert loopmlp.get_backend('cython')._k.__name__.endswith('.' + sys.argv[1])\n"
+        "print(json.dumps(test_golden.hashes('cython')))"
+    )
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, build],
         cwd=Path(__file__).parent,
-        env=env,
         capture_output=True,
         text=True,
         check=True,

@@ -45,7 +45,8 @@ whole-run ones through panels), ``_cython_deep.pxi`` (the deep net: the referenc
 ``net_*`` kernels), ``_cython_panels.pxi`` (the deep net's panel kernels: ``net_predict``
 and mini-batch ``net_train``), ``_cython_entry.pxi`` (the Python-visible entry points) and
 ``_cython_capi.pxi`` (the raw kernels as C functions, for ``loopmlp.cython_kernels``).
-The C that Cython cannot say is in ``_cython_cpu.h`` and ``_cython_exp.h``.
+The C that Cython cannot say is in ``_cython_cpu.h``, ``_cython_exp.h`` and
+``_cython_elementary.h``.
 """
 
 cimport numpy as cnp
