@@ -22,14 +22,16 @@ the fused one (1 input in 1,400 does): a ``fma`` that is not fused fails on them
 
 ``TABLE[2 k]`` is ``T`` and ``TABLE[2 k + 1]`` the bits of ``H`` minus ``k << 45``, where
 ``H = 2**(k/128)`` rounded to double and ``2**(k/128) = H (1 + T)``, rounded:
-``tests/test_exp.py`` recomputes it to 60 digits. ``fma``, ``as_bits`` and ``as_double`` are
-exact Python stand-ins, slow; the numba backend compiles ``exp`` with LLVM's ``fma`` and
-bit casts in their place, and the Cython backend has a C twin (``_cython_exp.h``).
+``tests/test_exp.py`` recomputes it to 60 digits. ``fma`` (``_fma.fma``), ``as_bits`` and
+``as_double`` are exact Python stand-ins, slow; the numba backend compiles ``exp`` with
+LLVM's ``fma`` and bit casts in their place, and the Cython backend has a C twin
+(``_cython_exp.h``).
 """
 
 import math
 import struct
-from fractions import Fraction
+
+from ._fma import fma  # a * b + c rounded once, exactly
 
 INV_LN2_N = float.fromhex("0x1.71547652b82fep+7")  # 128 / ln 2
 NEG_LN2_HI_N = float.fromhex("-0x1.62e42fefa0000p-8")  # -ln 2 / 128, high bits
@@ -320,12 +322,6 @@ WITNESSES = tuple(
         "-0x1.6ffceaacbcf44p+8",
     )
 )
-
-
-def fma(a, b, c):
-    """``a * b + c`` rounded once (exact rationals, then one rounding to double). A faster
-    exact ``fma`` can replace it: everything here calls it by this name."""
-    return float(Fraction(a) * Fraction(b) + Fraction(c))
 
 
 def as_bits(x):
