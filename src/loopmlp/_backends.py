@@ -504,6 +504,7 @@ class Backend:
         >>> [a.shape for a in acts], bool(abs(acts[-1].sum() - 1) < 1e-12)
         ([(3,), (3,), (2,)], True)
         """
+        self._check.fp_env()  # the bits assume IEEE-754's default
         inp, weights, biases, activation, output = _net.check_response(net, inp)
         kernel = self._net(net).net_response
         acts, _, _, _ = _net.scratch(net)
@@ -548,6 +549,7 @@ class Backend:
         ``w += lrate * delta y_prev`` and ``b += lrate * delta`` on every layer: the step
         ``-lrate * dE/dw`` for the sample's loss ``E`` (for mse, ``E = 1/2 sum (y - o)**2``).
         """
+        self._check.fp_env()  # the bits assume IEEE-754's default
         # (inp, acts, tgt, weights, biases, activation, output, loss, lrate), checked
         checked = _net.check_update(net, inp, acts, tgt, lrate)
         kernel = self._net(net).net_update
@@ -622,6 +624,7 @@ class Backend:
         >>> losses.shape, losses.dtype
         ((5,), dtype('float32'))
         """
+        self._check.fp_env()  # the bits assume IEEE-754's default
         # eta: lrate, checked and rounded to the net's dtype
         X, Y, weights, biases, activation, output, loss, eta, epochs, batch_size = _net.check_train(
             net, X, Y, lrate, epochs, batch_size, shuffle_seed
@@ -704,6 +707,7 @@ class Backend:
         >>> np.array_equal(loopmlp.get_backend("cython").net_predict(net, X, threads=2), Y_ref)
         True
         """
+        self._check.fp_env()  # the bits assume IEEE-754's default
         scan = self.name not in SCANNING
         checked, weights, biases, activation, output = _net.check_predict(net, X, scan)
         given = () if threads is None else (self._threads(threads),)

@@ -12,10 +12,13 @@ The rules (the README's "Bad input" section states them for users):
   bool/int/float array of at most 64-bit floats, converted to float64 exactly as the
   reference's float64 arithmetic would; the right shape, at least one row, no NaN or inf.
 * ``lrate``: a real number, finite and > 0; ``epochs``: an integer >= 1.
+* the floating-point environment (``fp_env``): round-to-nearest, subnormals kept (no
+  flush-to-zero, no denormals-are-zero), which every loop backend's bits assume; a library
+  built with ``-ffast-math`` may switch them off for the whole process when it loads.
 
 Every check runs before any kernel touches a weight; failures raise ``TypeError`` (wrong
 kind of object or dtype) or ``ValueError`` (wrong shape, layout, or value), naming the
-argument.
+argument, or ``FloatingPointError`` for the environment.
 """
 
 import numpy as np
@@ -27,6 +30,51 @@ from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
 
 cnp.import_array()
+
+# The floating-point environment, read in a few nanoseconds: on x86-64 the SSE control
+# register MXCSR (where FTZ is bit 15, DAZ bit 6, the rounding mode bits 13-14), which
+# governs every double operation of Python, NumPy, numba's and Cython's code; elsewhere the
+# C99 rounding mode and two operations on subnormals, kept from being folded at compile time.
+cdef extern from *:
+    """
+    #if defined(__x86_64__) || defined(_M_X64)
+    #include <xmmintrin.h>
+    static int loopmlp_fp_env(void) {
+        unsigned int csr = _mm_getcsr();
+        return ((csr & 0x8040u) ? 1 : 0) | ((csr & 0x6000u) ? 2 : 0);
+    }
+    #else
+    #include <fenv.h>
+    static int loopmlp_fp_env(void) {
+        volatile double smallest_normal = 2.2250738585072014e-308, subnormal = 5e-324;
+        int flushes = smallest_normal * 0.5 == 0.0 || subnormal + 0.0 == 0.0;
+        return (flushes ? 1 : 0) | (fegetround() != FE_TONEAREST ? 2 : 0);
+    }
+    #endif
+    """
+    int loopmlp_fp_env() noexcept nogil
+
+
+cdef int _fp_env() except -1:
+    cdef int env = loopmlp_fp_env()
+    if env:
+        if env & 1:
+            what = ("flushes subnormal numbers to zero (FTZ/DAZ: a library built with "
+                    "-ffast-math or -Ofast may have switched it on when it loaded)")
+        else:
+            what = "rounds other than to nearest (fesetround)"
+        raise FloatingPointError(
+            "loopmlp: this process's floating-point environment " + what + "; loopmlp's "
+            "kernels compute their promised bits only in IEEE-754's default environment")
+    return 0
+
+
+def fp_env():
+    """Raise ``FloatingPointError`` unless the floating-point environment is IEEE-754's
+    default: round-to-nearest, subnormals kept (no FTZ, no DAZ). Every checked kernel call
+    runs it first; about as cheap as a Python call."""
+    _fp_env()
+
 
 # The usual case (float64 C-contiguous arrays, a float lrate) runs in plain C: shapes pass as
 # C integers, not tuples, and each group of checks is one inlined test. The step-by-step
@@ -288,12 +336,14 @@ cdef int _overlap_error(const Span* spans, int n, int n_written, tuple names) ex
 
 def neural_response(inp, wh, bh, wo, bo):
     cdef Net net
+    _fp_env()
     _net(wh, bh, wo, bo, False, &net)
     return _data("inp", inp, 1, net.n_in)
 
 
 def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
     cdef Net net
+    _fp_env()
     _net(wh, bh, wo, bo, True, &net)
     inp = _data("inp", inp, 1, net.n_in)
     hid = _data("hid", hid, 1, net.n_hid)
@@ -310,6 +360,7 @@ def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
 
 def train_epoch(X, Y, wh, bh, wo, bo, lrate):
     cdef Net net
+    _fp_env()
     _net(wh, bh, wo, bo, True, &net)
     X = _data("X", X, 2, ANY, net.n_in)
     Y = _data("Y", Y, 2, ANY, net.n_out)
@@ -337,5 +388,6 @@ def train(X, Y, wh, bh, wo, bo, lrate, epochs):
 
 def predict(X, wh, bh, wo, bo, bint scan=True):
     cdef Net net
+    _fp_env()
     _net(wh, bh, wo, bo, False, &net)
     return _data("X", X, 2, ANY, net.n_in, scan)

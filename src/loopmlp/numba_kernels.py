@@ -54,7 +54,7 @@ from llvmlite import ir
 from numba.core import cgutils, errors, types
 from numba.extending import intrinsic, overload
 
-from .kernels import _exp, _numba, _numba_cache, _rearranged, _reference
+from .kernels import _elementary, _exp, _numba, _numba_cache, _rearranged, _reference
 from .kernels._reference import (
     CROSS_ENTROPY,
     IDENTITY,
@@ -122,8 +122,8 @@ _PARALLEL_WEIGHTS, _PREDICT_BLOCK = _rearranged.PARALLEL_WEIGHTS, _rearranged.PR
 
 
 TAG = _numba_cache.source_tag(
-    (_reference, _rearranged, _exp, _numba, _numba_cache, sys.modules[__name__]),
-    dict(_numba.NUMBA_OPTIONS, inline_exp=_numba.INLINE_EXP),
+    (_reference, _rearranged, _exp, _elementary, _numba, _numba_cache, sys.modules[__name__]),
+    _numba.NUMBA_OPTIONS,
 )
 
 

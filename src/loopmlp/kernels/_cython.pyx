@@ -16,9 +16,8 @@ kernels. A 2-D array is indexed by hand in row-major order: ``wh[h_idx, i_idx]``
 ``whp[(g * num_inp_nodes + i_idx) * PANEL + k]``. Outputs come from NumPy's C API
 (``PyArray_EMPTY``), not a Python call to ``np.zeros``.
 
-Bit-identity with the reference: ``exp`` is ``_exp.exp`` in C (the C library's own sequence
-of operations, inlined; it falls back to the C library's ``exp``, ``libm_exp``, where that
-sequence would not give the same bits, checked when the module loads); setup.py
+Bit-identity with the reference: ``exp``, ``log`` and ``tanh`` are ``_exp.exp``,
+``_elementary.log`` and ``_elementary.tanh`` in C (never the C library's); setup.py
 compiles with ``-ffp-contract=off`` (no FMA but those written) and without ``-ffast-math``
 (no reassociation), so gcc keeps every sum in the order written (the FMA mode's one rounding
 is written, ``_madd`` in ``_cython_deep.pxi``); when it puts the 8 sums of a panel in SIMD
@@ -46,12 +45,12 @@ whole-run ones through panels), ``_cython_deep.pxi`` (the deep net: the referenc
 ``net_*`` kernels), ``_cython_panels.pxi`` (the deep net's panel kernels: ``net_predict``
 and mini-batch ``net_train``), ``_cython_entry.pxi`` (the Python-visible entry points) and
 ``_cython_capi.pxi`` (the raw kernels as C functions, for ``loopmlp.cython_kernels``).
-The C that Cython cannot say is in ``_cython_cpu.h`` and ``_cython_exp.h``.
+The C that Cython cannot say is in ``_cython_cpu.h``, ``_cython_exp.h`` and
+``_cython_elementary.h``.
 """
 
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.math cimport exp as libm_exp, log, tanh
 from libc.math cimport fma, fmaf
 from libc.stdint cimport int64_t
 from libc.stdlib cimport calloc, free, malloc
@@ -74,16 +73,14 @@ CPU_HAS_AVX512 = bool(loopmlp_cpu_has_avx512())
 
 
 # ---------------------------------------------------------------------------------------
-# exp: _exp.exp line for line in C (its docstring says why it gives the C library's bits),
-# with C's fma and bit casts for its Python stand-ins; in C so that the sigmoid of a whole
-# layer can run it in SIMD lanes (loopmlp_sigmoid_all). Only in builds where fma is an
-# instruction (the AVX2 and AVX-512 builds; in the SSE2 build it would be a library call)
-# and where the check below passes; the C library's exp everywhere else. loopmlp_exp is not
+# exp, log, tanh: _exp.exp and _elementary's log and tanh line for line in C, with C's fma
+# and bit casts for their Python stand-ins; in C so that the sigmoid of a whole layer can
+# run exp in SIMD lanes (loopmlp_sigmoid_all). fma is an instruction in the AVX2 and AVX-512
+# builds, the C library's fma (correctly rounded) in the SSE2 build. loopmlp_exp is not
 # inline: inlined into the lecture's train loop, it made an epoch slower than the C
 # library's exp does; as a call it is faster.
 
 cdef extern from "_cython_exp.h":
-    int64_t as_bits "loopmlp_as_bits"(double x) noexcept nogil
     bint FMA_INSTRUCTION "LOOPMLP_FMA_INSTRUCTION"
     double INV_LN2_N "loopmlp_INV_LN2_N"
     double NEG_LN2_HI_N "loopmlp_NEG_LN2_HI_N"
@@ -94,7 +91,6 @@ cdef extern from "_cython_exp.h":
     double C4 "loopmlp_C4"
     double C5 "loopmlp_C5"
     int64_t TABLE "loopmlp_TABLE"[256]
-    bint _inline_exp "loopmlp_inline_exp"
     double exp "loopmlp_exp"(double x) noexcept nogil
     bint sigmoid_all_double "loopmlp_sigmoid_all_double"(double* act,
                                                          Py_ssize_t n) noexcept nogil
@@ -104,7 +100,14 @@ cdef extern from "_cython_exp.h":
     bint all_finite_float "loopmlp_all_finite_float"(const float* a,
                                                      Py_ssize_t n) noexcept nogil
 
+cdef extern from "_cython_elementary.h":
+    double log "loopmlp_log"(double x) noexcept nogil
+    double tanh "loopmlp_tanh"(double x) noexcept nogil
+
 from . import _exp as _exp_py
+
+# whether this build's fma() is an instruction (else the C library's)
+FMA = bool(FMA_INSTRUCTION)
 
 INV_LN2_N, NEG_LN2_HI_N = _exp_py.INV_LN2_N, _exp_py.NEG_LN2_HI_N
 NEG_LN2_LO_N, SHIFT = _exp_py.NEG_LN2_LO_N, _exp_py.SHIFT
@@ -142,14 +145,33 @@ def sigmoid_many(cnp.ndarray x):
     return out
 
 
-def _inline_exp_matches_libm():
-    """``_exp.matches_libm``'s check, on this build's compiled ``exp``."""
-    return all(as_bits(exp(v)) == as_bits(libm_exp(v)) for v in _exp_py.CHECK_INPUTS)
+def log_many(cnp.ndarray x):
+    """``log`` of every value of ``x`` (1-D, float64, C-contiguous), as this build's
+    kernels compute it; for the tests."""
+    if x.ndim != 1 or cnp.PyArray_TYPE(x) != cnp.NPY_DOUBLE or not x.flags.c_contiguous:
+        raise TypeError("log_many takes a 1-D C-contiguous float64 array")
+    out = x.copy()
+    cdef double* xs = <double*>cnp.PyArray_DATA(x)
+    cdef double* ys = <double*>cnp.PyArray_DATA(out)
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        ys[i] = log(xs[i])
+    return out
 
 
-_inline_exp = FMA_INSTRUCTION  # so that the check runs the inlined exp
-_inline_exp = FMA_INSTRUCTION and _inline_exp_matches_libm()
-INLINE_EXP = bool(_inline_exp)
+def tanh_many(cnp.ndarray x):
+    """``tanh`` of every value of ``x`` (1-D, float64, C-contiguous), as this build's
+    kernels compute it; for the tests."""
+    if x.ndim != 1 or cnp.PyArray_TYPE(x) != cnp.NPY_DOUBLE or not x.flags.c_contiguous:
+        raise TypeError("tanh_many takes a 1-D C-contiguous float64 array")
+    out = x.copy()
+    cdef double* xs = <double*>cnp.PyArray_DATA(x)
+    cdef double* ys = <double*>cnp.PyArray_DATA(out)
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        ys[i] = tanh(xs[i])
+    return out
+
 
 cdef enum:
     PANEL = 8          # hidden units per panel (_rearranged.PANEL)

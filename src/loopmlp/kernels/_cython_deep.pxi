@@ -10,10 +10,9 @@
 # _rearranged.py says why every bit is kept. One source for both dtypes: ``real`` (declared
 # in _cython.pyx) is float or double, the net's dtype, and every operation below rounds to it,
 # as the reference's NumPy scalars do: constants are written <real>1.0, sums are kept in
-# real variables, and exp, log and tanh are the C library's double functions with the
-# result rounded, <real>exp(<double>x), which is the reference's real(exp(np.float64(x)))
-# (gcc turns (float)exp((double)x) into expf(x) only under -funsafe-math-optimizations,
-# which setup.py does not set). log(0) is -inf from C, as the reference maps it.
+# real variables, and exp, log and tanh are loopmlp's double functions (_cython_exp.h,
+# _cython_elementary.h) with the result rounded, <real>exp(<double>x), which is the
+# reference's real(exp(np.float64(x))).
 # weights[l] (n_{l+1}, n_l) is indexed by hand: w[o_idx, i_idx] is
 # w[o_idx * num_inp_nodes + i_idx]; sizes = (n_0, n_1, ..., n_L).
 # Every multiply-add of the reference, s += a * b or s = s + a * b, is s = _madd(a, b, s, rnd)
@@ -59,15 +58,14 @@ cdef void _activate(real* act, int func, Py_ssize_t num_nodes) noexcept nogil:
     cdef Py_ssize_t o_idx
     cdef real top, exp_sum
     if func == SIGMOID:
-        # y = 1 / (1 + e^-val); the layer at once, in SIMD lanes, where the inlined exp
-        # covers every e^-val (sigmoid_all: the same operations; else it leaves act alone)
-        if _inline_exp:
-            if real is double:
-                if sigmoid_all_double(act, num_nodes):
-                    return
-            else:
-                if sigmoid_all_float(act, num_nodes):
-                    return
+        # y = 1 / (1 + e^-val); the layer at once, in SIMD lanes, where exp_core covers
+        # every e^-val (sigmoid_all: the same operations; else it leaves act alone)
+        if real is double:
+            if sigmoid_all_double(act, num_nodes):
+                return
+        else:
+            if sigmoid_all_float(act, num_nodes):
+                return
         for o_idx in range(num_nodes):
             act[o_idx] = <real>1.0 / (<real>1.0 + <real>exp(<double>(-act[o_idx])))
     elif func == TANH:

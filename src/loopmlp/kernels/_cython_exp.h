@@ -2,8 +2,11 @@
 #define LOOPMLP_CYTHON_EXP_H
 
 /* _exp.exp in C, and the loops that run it over a whole layer, for _cython.pyx (which
-   declares what it uses in a `cdef extern from` block; its comment there says when this exp
-   is used). Included by the Cython module after Python.h (Py_ssize_t). */
+   declares what it uses in a `cdef extern from` block). Included by the Cython module
+   after Python.h (Py_ssize_t). fma() is one rounding: an instruction in the AVX2 and
+   AVX-512 builds (-mfma, or AVX-512's own), the C library's fma in the SSE2 build, which is
+   correctly rounded in glibc, musl, macOS's libm and the Universal CRT (this is the one
+   C library function loopmlp's elementary functions assume). */
 
 #include <math.h>
 #include <stdint.h>
@@ -44,11 +47,52 @@ static inline double loopmlp_exp_core(double x) {
     return fma(scale, tmp, scale);
 }
 
-/* exp as the kernels call it: set when the module loads, after its check */
-static int loopmlp_inline_exp = 0;
+/* _exp.exp_scaled: 512 <= |x| < 1024, glibc's specialcase */
+static double loopmlp_exp_scaled(double x) {
+    double kd = fma(x, loopmlp_INV_LN2_N, loopmlp_SHIFT);
+    int64_t ki = loopmlp_as_bits(kd);
+    kd -= loopmlp_SHIFT;
+    double r = fma(kd, loopmlp_NEG_LN2_LO_N, fma(kd, loopmlp_NEG_LN2_HI_N, x));
+    int64_t idx = 2 * (ki & 127);
+    double tail = loopmlp_as_double(loopmlp_TABLE[idx]);
+    uint64_t sbits = (uint64_t)loopmlp_TABLE[idx + 1] + ((uint64_t)ki << 45);
+    double r2 = r * r;
+    double tmp = fma(r2 * r2, fma(r, loopmlp_C5, loopmlp_C4),
+                     fma(fma(r, loopmlp_C3, loopmlp_C2), r2, r + tail));
+    double scale, p, y, lo, hi;
+    if ((ki & 0x80000000) == 0) {
+        scale = loopmlp_as_double((int64_t)(sbits - (1009ULL << 52)));
+        return 0x1p1009 * fma(scale, tmp, scale);
+    }
+    scale = loopmlp_as_double((int64_t)(sbits + (1022ULL << 52)));
+    p = scale * tmp;
+    y = scale + p;
+    if (y < 1.0) {
+        lo = scale - y + p;
+        hi = 1.0 + y;
+        lo = 1.0 - hi + y + lo;
+        y = (hi + lo) - 1.0;
+        if (y == 0.0) y = 0.0;
+    }
+    return 0x1p-1022 * y;
+}
+
+/* _exp.exp_special: outside exp_core's range */
+static double loopmlp_exp_special(double x) {
+    int64_t abstop = (loopmlp_as_bits(x) >> 52) & 0x7FF;
+    if (abstop < 969) return 1.0 + x;
+    if (abstop >= 1033) {
+        if (x == -INFINITY) return 0.0;
+        if (abstop >= 2047) return 1.0 + x;
+        return x < 0.0 ? 0.0 : INFINITY;
+    }
+    return loopmlp_exp_scaled(x);
+}
+
+/* exp as the kernels call it: _exp.exp */
 __attribute__((noinline)) static double loopmlp_exp(double x) {
-    if (!loopmlp_inline_exp || !loopmlp_exp_in_range(x))
-        return exp(x);
+    if (!loopmlp_exp_in_range(x))
+        return loopmlp_exp_special(x);
     return loopmlp_exp_core(x);
 }
 

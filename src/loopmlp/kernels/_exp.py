@@ -1,32 +1,37 @@
-"""``exp`` as the C library computes it, written out so compiled loops can inline it.
+"""loopmlp's ``exp``: glibc's sequence of operations, the same bits on every machine.
 
-The reference's sigmoid calls the C library's ``exp`` (``math.exp``), one call per unit,
-most of a small net's arithmetic. glibc (2.28 and later) computes ``exp(x)`` for
-``2**-54 <= |x| < 512`` with a short branch-free sequence
-(``sysdeps/ieee754/dbl-64/e_exp.c``, from Arm's optimized routines): ``x = k ln2/128 + r``,
-``exp(x) = 2**(k/128) exp(r)``, ``2**(k/128)`` from a table of 128 pairs and ``exp(r) - 1``
-a degree-5 polynomial. ``exp`` below is that sequence with
-that table and those constants, operation for operation, so it returns the C library's bits;
-outside that range (tiny ``x``, overflow, underflow, inf, NaN) it calls the C library.
+The sigmoid and softmax call ``exp`` once per unit, most of a small net's arithmetic.
+loopmlp does not call the C library's ``exp`` (whose bits differ between C libraries, and
+between builds of one): every loop backend runs the sequence below, written out so that
+compiled loops inline it. It is glibc's (2.28 and later, ``sysdeps/ieee754/dbl-64/e_exp.c``,
+from Arm's optimized routines): ``x = k ln2/128 + r``, ``exp(x) = 2**(k/128) exp(r)``,
+``2**(k/128)`` from a table of 128 pairs and ``exp(r) - 1`` a degree-5 polynomial, with
+that table and those constants, operation for operation, and with a fused multiply-add
+(``fma``, one rounding) wherever glibc's x86-64 FMA build (``__exp_fma``, read off its
+disassembly, glibc 2.36) has a ``vfmadd``. So on glibc x86-64 with FMA it returns the C
+library's bits (``matches_libm`` tells; ``tests/test_exp.py`` checks it where it holds), and
+everywhere else it still returns these bits: every operation is an IEEE-754 ``+ - * /`` or
+an ``fma``, each correctly rounded, and bit operations.
 
-On x86-64 glibc picks a build of that code at load time: ``__exp_fma`` on CPUs with FMA and
-AVX2, whose multiply-adds are fused (gcc contracts them). ``exp`` follows that build: its
-``fma`` calls are where ``__exp_fma`` has a ``vfmadd`` (read off its disassembly, glibc 2.36).
-Another C library, or glibc's build without FMA, rounds differently; ``matches_libm`` tells,
-and the compiled backends use ``exp`` only where it says yes, the C library's ``exp``
-otherwise. ``WITNESSES`` are inputs where the unfused sequence gives other bits than
-``__exp_fma`` (1 input in 1,400 does), so a C library built without FMA fails the check.
+Outside ``2**-54 <= |x| < 512`` (``in_range``) glibc's own special cases, ported too
+(``exp_special``): ``1 + x`` for tiny ``x``; ``inf``, ``0``, ``NaN`` for huge, ``-inf`` and
+NaN inputs; for ``512 <= |x| < 1024`` the same sequence with its scale moved by ``2**1009``
+(overflow) or ``2**-1022`` (underflow, rounded once to the subnormal grid), as glibc's
+``specialcase``. ``WITNESSES`` are inputs where the unfused sequence gives other bits than
+the fused one (1 input in 1,400 does): a ``fma`` that is not fused fails on them.
 
 ``TABLE[2 k]`` is ``T`` and ``TABLE[2 k + 1]`` the bits of ``H`` minus ``k << 45``, where
 ``H = 2**(k/128)`` rounded to double and ``2**(k/128) = H (1 + T)``, rounded:
-``tests/test_exp.py`` recomputes it to 60 digits. ``fma``, ``as_bits`` and ``as_double`` are
-exact Python stand-ins (``Fraction``), slow; the numba backend compiles ``exp`` with LLVM's
-``fma`` and bit casts in their place, and the Cython backend has a C twin (``_cython_exp.h``).
+``tests/test_exp.py`` recomputes it to 60 digits. ``fma`` (``_fma.fma``), ``as_bits`` and
+``as_double`` are exact Python stand-ins, slow; the numba backend compiles ``exp`` with
+LLVM's ``fma`` and bit casts in their place, and the Cython backend has a C twin
+(``_cython_exp.h``).
 """
 
 import math
 import struct
-from fractions import Fraction
+
+from ._fma import fma  # a * b + c rounded once, exactly
 
 INV_LN2_N = float.fromhex("0x1.71547652b82fep+7")  # 128 / ln 2
 NEG_LN2_HI_N = float.fromhex("-0x1.62e42fefa0000p-8")  # -ln 2 / 128, high bits
@@ -319,11 +324,6 @@ WITNESSES = tuple(
 )
 
 
-def fma(a, b, c):
-    """``a * b + c`` rounded once (exact rationals, then one rounding to double)."""
-    return float(Fraction(a) * Fraction(b) + Fraction(c))
-
-
 def as_bits(x):
     """The 64 bits of double ``x``, as an unsigned integer."""
     return struct.unpack("<Q", struct.pack("<d", x))[0]
@@ -335,8 +335,10 @@ def as_double(u):
 
 
 def exp(x):
+    """loopmlp's ``exp(x)``, for every double ``x``."""
+    x = float(x)
     if not in_range(x):
-        return libm_exp(x)
+        return exp_special(x)
     return exp_core(x)
 
 
@@ -361,15 +363,58 @@ def exp_core(x):
     return fma(scale, tmp, scale)
 
 
-libm_exp = math.exp
+def exp_special(x):
+    """``exp(x)`` outside ``in_range``: glibc's special cases, in the same order."""
+    abstop = (as_bits(x) >> 52) & 0x7FF
+    if abstop < 969:
+        return 1.0 + x  # |x| < 2**-54 (or 0, or subnormal): exp(x) rounds to 1 + x
+    if abstop >= 1033:  # |x| >= 1024, inf or NaN
+        if x == -math.inf:
+            return 0.0
+        if abstop >= 2047:
+            return 1.0 + x  # inf, NaN
+        return 0.0 if x < 0.0 else math.inf  # underflow, overflow
+    return exp_scaled(x)
 
 
-# what matches_libm (and the compiled backends' own checks) compare: WITNESSES, and inputs
-# from -40 to 40 (past which a sigmoid is 0 or 1 in float64)
+def exp_scaled(x):
+    """``exp(x)`` for ``512 <= |x| < 1024``: ``exp_core``'s sequence, with ``2**(k/128)``
+    too large or too small for a double as it stands: glibc's ``specialcase``."""
+    kd = fma(x, INV_LN2_N, SHIFT)
+    ki = as_bits(kd)
+    kd -= SHIFT
+    r = fma(kd, NEG_LN2_LO_N, fma(kd, NEG_LN2_HI_N, x))
+    idx = 2 * (ki % 128)
+    tail = as_double(TABLE[idx])
+    sbits = TABLE[idx + 1] + (ki << 45)
+    r2 = r * r
+    tmp = fma(r2 * r2, fma(r, C5, C4), fma(fma(r, C3, C2), r2, r + tail))
+    if ki & 0x80000000 == 0:
+        # k > 0: scale / 2**1009 is a double; the product overflows to inf past 709.78
+        scale = as_double(sbits - (1009 << 52))
+        return 2.0**1009 * fma(scale, tmp, scale)
+    # k < 0: scale 2**1022; a result below 2**-1022 is rounded once, to the subnormal
+    # grid, by adding and taking away 1 (hi + lo), before scaling it down exactly
+    scale = as_double(sbits + (1022 << 52))
+    p = scale * tmp
+    y = scale + p
+    if y < 1.0:
+        lo = scale - y + p
+        hi = 1.0 + y
+        lo = 1.0 - hi + y + lo
+        y = (hi + lo) - 1.0
+        if y == 0.0:
+            y = 0.0  # not -0.0
+    return 2.0**-1022 * y
+
+
+# what matches_libm compares: WITNESSES, and inputs from -40 to 40 (past which a sigmoid is
+# 0 or 1 in float64)
 CHECK_INPUTS = WITNESSES + tuple(k / 16 - 40 for k in range(0, 1281, 37))
 
 
 def matches_libm() -> bool:
-    """Whether ``exp`` gives the C library's bits here, on ``CHECK_INPUTS`` (about 3 ms: the
-    stand-ins are slow)."""
+    """Whether ``exp`` gives this C library's bits, on ``CHECK_INPUTS`` (about 3 ms: the
+    stand-ins are slow): glibc on x86-64 with FMA does. Informative only: loopmlp never
+    calls the C library's ``exp``."""
     return all(as_bits(exp(x)) == as_bits(math.exp(x)) for x in CHECK_INPUTS)

@@ -5,26 +5,24 @@ are the code objects of ``_reference.py``; ``train`` and ``predict`` those of
 ``_rearranged.py`` (the same sums, independent work reordered; ``train_epoch`` is ``train``'s
 one epoch, and ``net_train`` ``_rearranged.net_train``, picking its kernel in Python so that a
 first call loads or compiles only the code it runs). Each is compiled with
-its globals rebound so that calls go to the compiled twins and ``exp`` is ``math.exp``
-(LLVM's ``llvm.exp.f64``, which calls the C library's ``exp``, the same function the
-reference and the Cython backend call), or, where ``_exp.matches_libm()`` says it gives the C
-library's bits, ``_exp.exp`` compiled (that library's own sequence of operations, inlined
-into the loops, a faster sigmoid; a whole layer's sigmoids in SIMD lanes,
-``_rearranged.activate``). Bit-identity with the reference holds because:
+its globals rebound so that calls go to the compiled twins and ``exp``, ``log`` and
+``tanh`` are loopmlp's own (``_exp.exp``, ``_elementary.log`` and ``_elementary.tanh``,
+compiled from the same source, inlined into the loops; never the C library's: a whole
+layer's sigmoids run in SIMD lanes, ``_rearranged.activate``). Bit-identity with the
+reference holds because:
 
 * ``fastmath`` is off, so LLVM neither reassociates sums nor contracts ``a * b + c`` into
   an FMA (numba sets no ``contract`` flag without fastmath);
 * the loops are the reference's (or ``_rearranged.py``'s, which keep each sum's terms and
   their order), so every sum runs in the same order;
-* no SVML: with Intel's ``icc_rt`` installed, numba may swap ``exp`` in vectorised code for
-  SVML's, which differs from the C library's in the last bit. This module turns that off
+* no SVML: with Intel's ``icc_rt`` installed, numba may swap ``math`` functions in
+  vectorised code for SVML's; none is called, but this module turns SVML off
   (``NUMBA_DISABLE_INTEL_SVML``) when it is the first to import numba; a process that
   imported numba earlier with ``icc_rt`` present should set the variable itself.
 """
 
 import contextlib
 import functools
-import math
 import os
 import sys
 import types
@@ -38,7 +36,7 @@ from numba.core import config  # noqa: E402
 from numba.core import types as nbtypes  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 
-from . import _exp, _numba_cache, _rearranged, _reference
+from . import _elementary, _exp, _numba_cache, _rearranged, _reference
 from . import _fma as _fma_mode
 
 # One place for the compile options: the bit-identity promise can be checked here.
@@ -84,9 +82,9 @@ def _compile(module, names, parallel=(), callees=None, cache=True, variant="", *
     ``_numba_cache``, point 1).
     """
     tag = _numba_cache.source_tag(
-        (_reference, _rearranged, _exp, _fma_mode, _THIS), dict(options, inline_exp=INLINE_EXP)
+        (_reference, _rearranged, _exp, _elementary, _fma_mode, _THIS), options
     )
-    bound = dict(exp=math.exp, log=math.log, prange=numba.prange)
+    bound = dict(prange=numba.prange)
     bound.update(callees or {})
     for name in names:
         f = getattr(module, name)
@@ -129,7 +127,8 @@ def _with_slp(compile_):
 
 
 # _exp.exp's exact stand-ins, as LLVM instructions: one rounding for a * b + c (an FMA
-# instruction where the CPU has one, the C library's fma otherwise), and bit casts.
+# instruction where the CPU has one, else a correctly rounded software fma from LLVM's
+# runtime or the C library), and bit casts (also _elementary's).
 @intrinsic
 def _fma(typingctx, a, b, c):
     def codegen(context, builder, signature, args):
@@ -174,30 +173,32 @@ def _as_double(typingctx, u):
     return nbtypes.float64(nbtypes.int64), codegen
 
 
-# Whether _exp.exp gives the C library's bits here (glibc on a CPU with FMA; about 3 ms).
-INLINE_EXP = _exp.matches_libm()
-
-
 def _exp_kernels(**options):
-    """The ``exp`` every kernel calls: ``_exp.exp`` compiled (int64 bits, the table as a
-    constant array), or the C library's where that would not give its bits. Never under
-    ``fastmath``, which could fold ``(z + SHIFT) - SHIFT`` into ``z``. With it, for
-    ``_rearranged.activate``: ``exp_core``, ``exp_in_range`` and ``exp_lanes`` (whether
-    ``exp`` is the compiled one)."""
+    """The ``exp``, ``log`` and ``tanh`` every kernel calls: ``_exp.exp`` and
+    ``_elementary``'s functions compiled (int64 bits, the table as a constant array). With
+    them, for ``_rearranged.activate``: ``exp_core``, ``exp_in_range`` and ``exp_lanes``
+    (whether a layer's sigmoids run at once; not under ``fastmath``, which could fold
+    ``(z + SHIFT) - SHIFT`` into ``z``)."""
     stand_ins = dict(
         fma=_fma,
         as_bits=_as_bits,
         as_double=_as_double,
-        libm_exp=math.exp,
         TABLE=np.array(_exp.TABLE, dtype=np.uint64).view(np.int64),
     )
-    compiled = _compile(_exp, ("in_range", "exp_core", "exp"), callees=stand_ins, **options)
-    lanes = INLINE_EXP and not options.get("fastmath")
+    compiled = _compile(
+        _exp,
+        ("in_range", "exp_core", "exp_scaled", "exp_special", "exp"),
+        callees=stand_ins,
+        **options,
+    )
+    elementary = _compile(_elementary, ("log", "expm1", "tanh"), callees=dict(stand_ins), **options)
     return dict(
-        exp=compiled["exp"] if lanes else math.exp,
+        exp=compiled["exp"],
+        log=elementary["log"],
+        tanh=elementary["tanh"],
         exp_core=compiled["exp_core"],
         exp_in_range=compiled["in_range"],
-        exp_lanes=lanes,
+        exp_lanes=not options.get("fastmath"),
     )
 
 

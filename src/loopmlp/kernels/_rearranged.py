@@ -243,8 +243,8 @@ def train_epoch(X, Y, wh, bh, wo, bo, lrate, threads=1):
     return train(X, Y, wh, bh, wo, bo, lrate, 1, threads)[0]
 
 
-# Whether activate runs a layer's sigmoid through _exp.exp_core: not here (the reference's
-# exp is the C library's); the numba backend binds its INLINE_EXP.
+# Whether activate runs a layer's sigmoid through _exp.exp_core: not in Python, where it
+# would only be slower (the same bits either way); the numba backend binds True.
 exp_lanes = False
 
 

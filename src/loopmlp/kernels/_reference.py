@@ -17,36 +17,25 @@ Where the transcribed lecture code contradicts the lecture's own math, the math 
 
 Floating-point contract (why the compiled twins are bit-identical): every sum is evaluated
 left to right in exactly this order, every product as written (no fused multiply-add), and
-``exp`` is the C library's ``exp``. The arrays hold float64 and indexing them yields
+``exp`` is loopmlp's own (``_exp.exp``: the same operations in every backend, never the C
+library's). The arrays hold float64 and indexing them yields
 float64 scalars, so each operation below rounds exactly like the C ``double`` operation.
 
 The deep net (``net_*``, after the lecture's kernels) runs in the net's dtype, float32 or
 float64: every array holds it, every constant is written ``real(1.0)`` with ``real`` the
 arrays' scalar type, and every operation on two such scalars rounds to it (NumPy scalars
 do, and so does compiled code). One exp everywhere: the double exp, rounded:
-``real(exp(np.float64(x)))``, and likewise ``log`` and ``math.tanh``: the C library's double
-functions, their result rounded to the net's dtype (``np.float64(x)``, not ``float(x)``:
-under numba ``float()`` of a float32 stays float32, and ``math.exp`` of that is ``expf``).
+``real(exp(np.float64(x)))``, and likewise ``log`` and ``tanh`` (``_elementary``): loopmlp's
+own double functions, their result rounded to the net's dtype (``np.float64(x)``, not
+``float(x)``: under numba ``float()`` of a float32 stays float32).
 For float64 all of this changes nothing: a float64 net with one sigmoid hidden layer and
 the mse loss computes exactly the bits of the kernels above.
 """
 
-import math
-
 import numpy as np
 
-
-def exp(x):
-    """The C library's ``exp``: ``math.exp`` calls it, but raises instead of returning inf.
-
-    ``math.exp`` raises ``OverflowError`` exactly where C's ``exp`` overflows to ``inf``
-    (net input below about -709.78); a saturated sigmoid then is ``1 / (1 + inf) = 0``,
-    as in the compiled backends. The numba backend binds ``exp`` to ``math.exp`` instead.
-    """
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
+from ._elementary import log, tanh
+from ._exp import exp
 
 
 # The lecture's kernels keep the lecture's layout (its parentheses and line breaks), so they
@@ -217,19 +206,6 @@ NET_FUNCTIONS = (
 )
 
 
-def log(x):
-    """The C library's ``log``: ``math.log`` calls it, but raises where C returns -inf or NaN.
-
-    ``math.log`` raises ``ValueError`` for ``x = 0`` (C: ``-inf``: the log of an output
-    that saturated to 0) and for ``x < 0`` (C: NaN), as ``math.exp`` raises for overflow.
-    The numba backend binds ``log`` to ``math.log`` instead.
-    """
-    try:
-        return math.log(x)
-    except ValueError:
-        return -math.inf if x == 0.0 else math.nan
-
-
 # act (num_nodes,) holds a layer's net inputs val -> replaced in place by y = f(val).
 # The activation table. (real: the net's float type; exp and tanh are the double
 # functions, rounded to it: see the module docstring.)
@@ -243,7 +219,7 @@ def activate(act, func):
     elif func == TANH:
         # y = tanh(val)
         for o_idx in range(num_nodes):
-            act[o_idx] = real(math.tanh(np.float64(act[o_idx])))
+            act[o_idx] = real(tanh(np.float64(act[o_idx])))
     elif func == RELU:
         # y = val if val > 0 else 0
         for o_idx in range(num_nodes):
