@@ -107,25 +107,30 @@ def _cython_build() -> dict[str, Any]:
 
 
 def exp_in_use() -> dict[str, str]:
-    """The ``exp`` each compiled backend's bit-exact kernels call.
+    """The ``exp``, ``log`` and ``tanh`` each backend's kernels compute.
 
-    ``"inlined"``: loopmlp's own sequence (``loopmlp.kernels._exp``), which gives the C
-    library's bits here; ``"libm"``: the C library's ``exp``, where the inlined sequence
-    would not give its bits. ``python`` and ``numpy`` call the C library's.
+    The loop backends compute loopmlp's own (``loopmlp.kernels._exp``, glibc's ``exp``
+    sequence; ``loopmlp.kernels._elementary``, fdlibm's ``log`` and ``tanh``), never the C
+    library's, so their bits do not depend on the platform. Where a fused multiply-add runs
+    differs: the reference's exact ``fma``, an FMA instruction, or the C library's ``fma``
+    (the Cython build for any x86-64).
 
     Returns
     -------
     dict
-        ``numba`` and ``cython``: ``"inlined"`` or ``"libm"`` (``cython``: ``"unavailable"``
-        if its extension cannot load).
+        Backend name to a short description; ``cython``: ``"unavailable"`` if its
+        extension cannot load.
     """
-    from .kernels import _exp
-
-    kinds = {"numba": "inlined" if _exp.matches_libm() else "libm"}
+    kinds = {
+        "python": "loopmlp's own, exact fma in Python",
+        "numba": "loopmlp's own, llvm.fma",
+        "numpy": "NumPy's",
+    }
     try:
         from .kernels import _cython_native
 
-        kinds["cython"] = "inlined" if _cython_native._widest.INLINE_EXP else "libm"
+        fma = "FMA instruction" if _cython_native._widest.FMA else "the C library's fma"
+        kinds["cython"] = f"loopmlp's own, {fma}"
     except (ImportError, AttributeError):
         kinds["cython"] = "unavailable"
     return kinds
