@@ -39,7 +39,10 @@ def nearest(exact: Fraction, dtype) -> float:
     cands = [c for c in cands if np.isfinite(c)]
     best = min(
         cands,
-        key=lambda c: (abs(Fraction(float(c)) - exact), int(np.array(c).view(f"u{c.itemsize}")) & 1),
+        key=lambda c: (
+            abs(Fraction(float(c)) - exact),
+            int(np.array(c).view(f"u{c.itemsize}")) & 1,
+        ),
     )
     return float(best)
 
@@ -91,7 +94,9 @@ def test_fma_is_one_rounding_not_two():
     assert _fma.fma(2.0**600, 2.0**500, -math.inf) == -math.inf
     assert _fma.fma(2.0**1000, 2.0**100, 0.0) == math.inf
     # a subnormal result
-    assert same_bits(_fma.fma(2.0**-540, 2.0**-540, 0.0), oracle(2.0**-540, 2.0**-540, 0.0, np.float64))
+    assert same_bits(
+        _fma.fma(2.0**-540, 2.0**-540, 0.0), oracle(2.0**-540, 2.0**-540, 0.0, np.float64)
+    )
 
 
 finite64 = st.floats(allow_nan=False, allow_infinity=False)

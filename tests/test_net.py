@@ -79,12 +79,53 @@ def assert_same(name, dtype, comp, ref):
 # ----------------------------------------------------------------------------------------
 
 
+# ----------------------------------------------------------------------------------------
+# Both modes: every test that takes a backend runs with the default two roundings and in the
+# FMA mode (init_net(fma=True)), whose reference is the exact fma; the same tolerances hold
+# (numpy: BLAS fuses in either mode). Not the tests that compare with the lecture's own
+# kernels or with float32 arithmetic by hand: those are about the lecture's two roundings.
+# ----------------------------------------------------------------------------------------
+DEFAULT_MODE_ONLY = {
+    "test_net_train_is_the_lectures_train",
+    "test_net_response_and_update_are_the_lectures",
+    "test_float32_rounds_every_operation",
+}
+# Whether the nets learn: in the FMA mode on the compiled backends only. The reference's
+# exact fma is a Python function (about 1 us a call against 0.1 us for a * b + c), which
+# makes these trainings ten times longer; the tests above show its bits are numba's and
+# cython's.
+MODES = ("default", "fma")
+MODE = {"fma": False}
+
+
+LEARNING_RUNS = [(m, b) for m in MODES for b in NET_BACKENDS if (m, b) != ("fma", "python")]
+
+
+def pytest_generate_tests(metafunc):
+    name = metafunc.function.__name__
+    if "backend" in metafunc.fixturenames and name not in DEFAULT_MODE_ONLY:
+        metafunc.parametrize("mode", MODES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def mode(request, monkeypatch):
+    """The mode of every net the test makes: ``make_net``'s and ``init_net``'s."""
+    fma = getattr(request, "param", "default") == "fma"
+    monkeypatch.setitem(MODE, "fma", fma)
+    if fma:
+        init_net = functools.partial(loopmlp.net.init_net, fma=True)
+        monkeypatch.setattr(loopmlp, "init_net", init_net)
+    return request.param if fma else "default"
+
+
 def make_net(sizes, combo, dtype="float64", seed=0, scale=1.0):
     """A seeded net: init_net's scaled weights (or the lecture's times ``scale``, for
-    saturated units), biases uniform in [-scale/2, scale/2), in ``dtype``."""
+    saturated units), biases uniform in [-scale/2, scale/2), in ``dtype``; in the test's
+    mode."""
     activation, output, loss = combo
     init = "scaled" if scale == 1.0 else "lecture"
     net = loopmlp.init_net(sizes, activation, output, loss, seed=seed, init=init)
+    net.fma = MODE["fma"]
     rng = np.random.default_rng(seed + 1000)
     net.weights = [(scale * w if scale != 1.0 else w).astype(dtype) for w in net.weights]
     net.biases = [(scale * rng.uniform(-0.5, 0.5, b.shape)).astype(dtype) for b in net.biases]
@@ -177,10 +218,15 @@ def backend(request):
     return loopmlp.get_backend(request.param)
 
 
-@functools.cache
 def run(name, case, kernel, *options):
-    """``kernel`` of backend ``name`` on a fresh copy of ``case``: what it produced, and the
-    net's arrays after it. Cached, so the reference runs once per case, not per backend."""
+    """``kernel`` of backend ``name`` on a fresh copy of ``case``, in the test's mode: what
+    it produced, and the net's arrays after it. Cached, so the reference runs once per case
+    and mode, not per backend."""
+    return _run(MODE["fma"], name, case, kernel, *options)
+
+
+@functools.cache
+def _run(fma, name, case, kernel, *options):
     sizes, combo, dtype, scale = case
     k = loopmlp.get_backend(name)
     seed = sum(sizes) + len(sizes)
@@ -588,9 +634,11 @@ def test_mini_batches_are_consecutive_rows_each_one_step(backend):
 # ----------------------------------------------------------------------------------------
 
 
-def test_the_lectures_two_hidden_layer_pixel_net_learns(backend):
+@pytest.mark.parametrize("mode, name", LEARNING_RUNS, indirect=["mode"], ids="-".join)
+def test_the_lectures_two_hidden_layer_pixel_net_learns(mode, name):
     """000: "two hidden layers, each with 60 nodes": 60-60-60-4, sigmoid, mse, online SGD
     with the lecture's lrate 0.1, on the missing-pixel blocks of a photo."""
+    backend = loopmlp.get_backend(name)
     from loopmlp import data
 
     X, Y = data.parse_img(data._sample_image(data.SAMPLE_TEST_NAME))  # one photo, not 13
@@ -601,10 +649,12 @@ def test_the_lectures_two_hidden_layer_pixel_net_learns(backend):
     assert losses[-1] < losses[0] / 3, losses
 
 
-def test_digits_relu_softmax_cross_entropy_net_learns(backend):
+@pytest.mark.parametrize("mode, name", LEARNING_RUNS, indirect=["mode"], ids="-".join)
+def test_digits_relu_softmax_cross_entropy_net_learns(mode, name):
     """004's digits as Keras's MNIST net (relu hidden, softmax, cross-entropy): 64-32-10,
     mini-batches of 5, shuffled; the loss falls every epoch and most test digits are right
     (seed 0: 0.95 of the 450; seeds 1 and 2: 0.90 and 0.94)."""
+    backend = loopmlp.get_backend(name)
     from loopmlp import data
 
     X_trn, X_tst, y_trn, y_tst = data.digits_split(seed=0)

@@ -196,6 +196,14 @@ def _network_options(
         default=None,
         help="the net's float type (default: float64)",
     )
+    g.add_argument(
+        "--fma",
+        action="store_const",
+        const=True,
+        default=None,
+        help="the FMA mode: every multiply-add of the loops rounds once (default: off, "
+        "the lecture's two roundings; a loaded model keeps its mode)",
+    )
     if validation:
         g.add_argument(
             "--validation-fraction",
@@ -435,6 +443,7 @@ def _common(args) -> dict:
         shuffle=args.shuffle,
         init=args.init,
         dtype=args.dtype,
+        fma=args.fma,
         backend=args.backend,
         seed=args.seed,
         out=out,

@@ -101,6 +101,9 @@ _COMMON_PARAMETERS = """\
     init : {"lecture", "scaled"}, default="lecture"
         Initial weights uniform in [-1, 1) (the lecture's), or those divided by
         sqrt(fan-in) (``scaled``: keeps wide sigmoid layers from saturating); biases zero.
+    fma : bool, default=False
+        The FMA mode (``loopmlp.init_net(fma=True)``): every multiply-add of the loops
+        rounds once instead of twice; the same bits on every loop backend.
 """
 
 _COMMON_ATTRIBUTES = """\
@@ -169,6 +172,7 @@ class _BaseLoopMLP(BaseEstimator):
         "backend": [StrOptions(set(BACKENDS))],
         "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
         "init": [StrOptions({"lecture", "scaled"})],
+        "fma": ["boolean"],
     }
 
     # The fitted attributes (documented with each estimator), declared for type checkers;
@@ -206,6 +210,7 @@ class _BaseLoopMLP(BaseEstimator):
         backend: str = DEFAULT_BACKEND,
         dtype: DTypeLike = "float64",
         init: str = "lecture",
+        fma: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -223,6 +228,7 @@ class _BaseLoopMLP(BaseEstimator):
         self.backend = backend
         self.dtype = dtype
         self.init = init
+        self.fma = fma
 
     # What the subclasses define: targets -> (Y for the net, y to score), the output layer
     # and loss, and the score of held-out rows (accuracy, R^2).
@@ -288,6 +294,7 @@ class _BaseLoopMLP(BaseEstimator):
                 seed=int(self._random_state.randint(_SEED_MAX)),
                 dtype=dtype,
                 init=self.init,
+                fma=bool(self.fma),
             )
             self.loss_curve_ = []
             self.t_ = 0
@@ -327,10 +334,17 @@ class _BaseLoopMLP(BaseEstimator):
 
     def _check_same_net(self, sizes, output, loss, dtype):
         net = self.net_
-        have = (tuple(net.sizes), net.activation, net.output, net.loss, np.dtype(net.dtype))
-        want = (tuple(sizes), self.activation, output, loss, dtype)
+        have = (
+            tuple(net.sizes),
+            net.activation,
+            net.output,
+            net.loss,
+            np.dtype(net.dtype),
+            net.fma,
+        )
+        want = (tuple(sizes), self.activation, output, loss, dtype, bool(self.fma))
         if have != want:
-            names = ("sizes", "activation", "output", "loss", "dtype")
+            names = ("sizes", "activation", "output", "loss", "dtype", "fma")
             diff = ", ".join(f"{n} {h!r} -> {w!r}" for n, h, w in zip(names, have, want) if h != w)
             raise ValueError(
                 f"partial_fit and warm_start continue the fitted net, but the "
@@ -707,6 +721,7 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
         backend: str = DEFAULT_BACKEND,
         dtype: DTypeLike = "float64",
         init: str = "lecture",
+        fma: bool = False,
     ) -> None:
         super().__init__(
             hidden_layer_sizes,
@@ -725,6 +740,7 @@ class LoopMLPRegressor(RegressorMixin, _BaseLoopMLP):
             backend=backend,
             dtype=dtype,
             init=init,
+            fma=fma,
         )
         self.out_activation = out_activation
 

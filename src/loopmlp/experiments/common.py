@@ -36,6 +36,7 @@ NET_KEYS = (
     "shuffle",
     "init",
     "dtype",
+    "fma",
     "validation_fraction",
 )
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -175,6 +176,7 @@ def resolve(defaults: dict, given: dict, loaded=None) -> dict:
             "shuffle": loaded.shuffle,
             "init": loaded.init,
             "dtype": str(loaded.net_.dtype),
+            "fma": loaded.net_.fma,
         }
     s = {}
     for key in NET_KEYS:
@@ -187,6 +189,7 @@ def resolve(defaults: dict, given: dict, loaded=None) -> dict:
         ("activation", s["activation"] in ACTIVATIONS, f"one of {ACTIVATIONS}"),
         ("init", s["init"] in INITS, f"one of {INITS}"),
         ("dtype", s["dtype"] in DTYPES, f"one of {DTYPES}"),
+        ("fma", isinstance(s["fma"], bool), "True or False"),
         ("lrate", _real(s["lrate"]) and 0 < s["lrate"] < float("inf"), "a number > 0"),
         ("epochs", _int(s["epochs"]) and s["epochs"] >= 0, "an integer >= 0"),
         ("batch_size", _int(s["batch_size"]) and s["batch_size"] >= 1, "an integer >= 1"),
@@ -256,6 +259,7 @@ def make_estimator(kind: str, s: dict, backend: str, seed: int, **extra):
         backend=backend,
         dtype=s["dtype"],
         init=s["init"],
+        fma=s["fma"],
         **extra,
     )
 
@@ -304,10 +308,11 @@ def prepare(
         est = make_estimator(kind, s, backend, seed, **extra)
         prior = 0
     else:
-        for key in ("activation", "dtype"):
-            if s[key] != (est.activation if key == "activation" else str(est.net_.dtype)):
+        has = {"activation": est.activation, "dtype": str(est.net_.dtype), "fma": est.net_.fma}
+        for key in ("activation", "dtype", "fma"):
+            if s[key] != has[key]:
                 raise ExperimentError(
-                    f"model {os.fspath(load)!r} has {key} {getattr(est, key)!r}, not "
+                    f"model {os.fspath(load)!r} has {key} {has[key]!r}, not "
                     f"{s[key]!r}: a loaded net keeps its {key}"
                 )
         est.set_params(

@@ -44,6 +44,7 @@ DEFAULTS = {
     "shuffle": False,
     "init": "lecture",
     "dtype": "float64",
+    "fma": False,
     "validation_fraction": 0.0,
 }
 
@@ -120,6 +121,7 @@ def run(
     shuffle=None,
     init=None,
     dtype=None,
+    fma=None,
     validation_fraction=None,
     backend=DEFAULT_BACKEND,
     seed=0,
@@ -168,6 +170,9 @@ def run(
         sqrt(fan-in). Default ``"lecture"``.
     dtype : {"float64", "float32"}, optional
         The net's float type. Default ``"float64"``.
+    fma : bool, optional
+        The FMA mode (``loopmlp.init_net(fma=True)``): one rounding per multiply-add.
+        Default False.
     validation_fraction : float, optional
         Hold out this share of the training rows, scored after every epoch (``val_loss``
         and, for classifiers, ``val_accuracy``), as Keras' ``validation_split``; in
@@ -227,6 +232,7 @@ def run(
         shuffle=shuffle,
         init=init,
         dtype=dtype,
+        fma=fma,
         validation_fraction=validation_fraction,
     )
 

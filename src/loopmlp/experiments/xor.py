@@ -39,6 +39,7 @@ DEFAULTS = {
     "shuffle": False,
     "init": "lecture",
     "dtype": "float64",
+    "fma": False,
     "validation_fraction": 0.0,
 }
 
@@ -53,6 +54,7 @@ def run(
     shuffle=None,
     init=None,
     dtype=None,
+    fma=None,
     backend=DEFAULT_BACKEND,
     seed=0,
     out=None,
@@ -91,6 +93,9 @@ def run(
         sqrt(fan-in). Default ``"lecture"``.
     dtype : {"float64", "float32"}, optional
         The net's float type. Default ``"float64"``.
+    fma : bool, optional
+        The FMA mode (``loopmlp.init_net(fma=True)``): one rounding per multiply-add.
+        Default False.
     backend : {"cython", "numba", "python", "numpy"}, default "cython"
         The estimator's kernels; python, numba and cython give the same bits.
     seed : int, default 0
@@ -146,6 +151,7 @@ def run(
         shuffle=shuffle,
         init=init,
         dtype=dtype,
+        fma=fma,
         validation_fraction=None,
     )
     est, s = prepare(

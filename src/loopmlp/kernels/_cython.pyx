@@ -19,8 +19,9 @@ kernels. A 2-D array is indexed by hand in row-major order: ``wh[h_idx, i_idx]``
 Bit-identity with the reference: ``exp`` is ``_exp.exp`` in C (the C library's own sequence
 of operations, inlined; it falls back to the C library's ``exp``, ``libm_exp``, where that
 sequence would not give the same bits, checked when the module loads); setup.py
-compiles with ``-ffp-contract=off`` (no FMA) and without ``-ffast-math`` (no reassociation),
-so gcc keeps every sum in the order written; when it puts the 8 sums of a panel in SIMD
+compiles with ``-ffp-contract=off`` (no FMA but those written) and without ``-ffast-math``
+(no reassociation), so gcc keeps every sum in the order written; the FMA mode's one rounding
+is written, as ``_madd`` (``_cython_deep.pxi``: ``fma``/``fmaf``); when it puts the 8 sums of a panel in SIMD
 registers, each lane is exactly the scalar operation it replaces. ``cdivision`` only drops
 Python's zero-division check, and every divisor here is >= 1. ``predict``'s rows are
 independent: which OpenMP thread computes a row, or beside which row, changes nothing, so
@@ -51,6 +52,7 @@ The C that Cython cannot say is in ``_cython_cpu.h`` and ``_cython_exp.h``.
 cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport exp as libm_exp, log, tanh
+from libc.math cimport fma, fmaf
 from libc.stdint cimport int64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
@@ -162,6 +164,21 @@ cdef enum:
 ctypedef fused real:
     float
     double
+
+# The deep net's multiply-adds s + a * b (_madd, _cython_deep.pxi) in one of two roundings,
+# chosen at compile time by a dummy trailing argument of a kernel: Twice, the lecture's
+# product and sum each rounded (the default), or Once, fma(a, b, s) rounded once (a net
+# made with fma=True). Structs, not typedefs of one type, because Cython merges those into
+# one specialization.
+cdef struct Twice:
+    char unused
+cdef struct Once:
+    char unused
+ctypedef fused rounding:
+    Twice
+    Once
+cdef Twice TWICE
+cdef Once ONCE
 
 
 include "_cython_lecture.pxi"

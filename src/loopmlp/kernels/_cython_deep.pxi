@@ -16,6 +16,12 @@
 # which setup.py does not set). log(0) is -inf from C, as the reference maps it.
 # weights[l] (n_{l+1}, n_l) is indexed by hand: w[o_idx, i_idx] is
 # w[o_idx * num_inp_nodes + i_idx]; sizes = (n_0, n_1, ..., n_L).
+# Every multiply-add of the reference, s += a * b or s = s + a * b, is s = _madd(a, b, s, rnd)
+# here, the same operands in the same order: a net made with fma=True rounds each once, as
+# the reference's FMA mode does (fma(a, b, s)), and the default rounds product and sum
+# each, as the lecture does. rnd (Twice or Once, _cython.pyx) is a dummy argument that every
+# kernel with a sum takes last and passes down, so each mode is its own compiled
+# specialization and the default's code is what it was.
 
 # Activations and losses: the reference's codes (_reference.SIGMOID etc.), written again
 # here; tests/test_codes.py compares NET_CODES below with them.
@@ -31,6 +37,20 @@ cdef enum:
 
 NET_CODES = dict(SIGMOID=SIGMOID, TANH=TANH, RELU=RELU, IDENTITY=IDENTITY, SOFTMAX=SOFTMAX,
                  MSE=MSE, CROSS_ENTROPY=CROSS_ENTROPY)
+
+
+# s + a * b in rnd's rounding: fma(a, b, s), one rounding to real (fmaf for float: fma on
+# float operands would round to double first, then again to float), or the product and
+# then the sum rounded, as written without the FMA mode (-ffp-contract=off keeps gcc from
+# fusing them, setup.py)
+cdef inline real _madd(real a, real b, real s, rounding rnd) noexcept nogil:
+    if rounding is Once:
+        if real is double:
+            return fma(a, b, s)
+        else:
+            return fmaf(a, b, s)
+    else:
+        return s + a * b
 
 
 # act (num_nodes,) holds a layer's net inputs val -> replaced in place by y = f(val).
@@ -81,7 +101,7 @@ cdef void _activate(real* act, int func, Py_ssize_t num_nodes) noexcept nogil:
 # order, then its bias, then the activation.
 cdef void _layer_response(const real* prev, const real* w, const real* b, int func,
                           real* act, Py_ssize_t num_inp_nodes,
-                          Py_ssize_t num_out_nodes) noexcept nogil:
+                          Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t o_idx = 0, i_idx
     cdef real x, v0, v1, v2, v3, val
     while o_idx + 4 <= num_out_nodes:
@@ -91,10 +111,10 @@ cdef void _layer_response(const real* prev, const real* w, const real* b, int fu
         v3 = <real>0.0
         for i_idx in range(num_inp_nodes):
             x = prev[i_idx]
-            v0 += x * w[o_idx * num_inp_nodes + i_idx]
-            v1 += x * w[(o_idx + 1) * num_inp_nodes + i_idx]
-            v2 += x * w[(o_idx + 2) * num_inp_nodes + i_idx]
-            v3 += x * w[(o_idx + 3) * num_inp_nodes + i_idx]
+            v0 = _madd(x, w[o_idx * num_inp_nodes + i_idx], v0, rnd)
+            v1 = _madd(x, w[(o_idx + 1) * num_inp_nodes + i_idx], v1, rnd)
+            v2 = _madd(x, w[(o_idx + 2) * num_inp_nodes + i_idx], v2, rnd)
+            v3 = _madd(x, w[(o_idx + 3) * num_inp_nodes + i_idx], v3, rnd)
         act[o_idx] = v0 + b[o_idx]
         act[o_idx + 1] = v1 + b[o_idx + 1]
         act[o_idx + 2] = v2 + b[o_idx + 2]
@@ -103,7 +123,7 @@ cdef void _layer_response(const real* prev, const real* w, const real* b, int fu
     while o_idx < num_out_nodes:
         val = <real>0.0
         for i_idx in range(num_inp_nodes):
-            val += prev[i_idx] * w[o_idx * num_inp_nodes + i_idx]
+            val = _madd(prev[i_idx], w[o_idx * num_inp_nodes + i_idx], val, rnd)
         act[o_idx] = val + b[o_idx]
         o_idx += 1
     _activate(act, func, num_out_nodes)
@@ -111,7 +131,7 @@ cdef void _layer_response(const real* prev, const real* w, const real* b, int fu
 
 # out (num_out_nodes,), tgt (num_out_nodes,) -> the sample's loss
 cdef real _sample_loss(const real* out, const real* tgt, int output, int loss,
-                       Py_ssize_t num_out_nodes) noexcept nogil:
+                       Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t o_idx
     cdef real sq_sum, err, ce_sum
     if loss == MSE:
@@ -119,7 +139,7 @@ cdef real _sample_loss(const real* out, const real* tgt, int output, int loss,
         sq_sum = <real>0.0
         for o_idx in range(num_out_nodes):
             err = tgt[o_idx] - out[o_idx]
-            sq_sum += err * err
+            sq_sum = _madd(err, err, sq_sum, rnd)
         return sq_sum / <real>num_out_nodes
     # cross-entropy, summed in index order; a term whose factor is 0 is skipped (0 log 0 = 0)
     ce_sum = <real>0.0
@@ -127,16 +147,16 @@ cdef real _sample_loss(const real* out, const real* tgt, int output, int loss,
         # -sum_k y_k log y_k^o
         for o_idx in range(num_out_nodes):
             if tgt[o_idx] != <real>0.0:
-                ce_sum += tgt[o_idx] * <real>log(<double>out[o_idx])
+                ce_sum = _madd(tgt[o_idx], <real>log(<double>out[o_idx]), ce_sum, rnd)
     else:
         # sigmoid outputs, each a two-class problem: -sum_k [y_k log y_k^o
         #                                                   + (1 - y_k) log(1 - y_k^o)]
         for o_idx in range(num_out_nodes):
             if tgt[o_idx] != <real>0.0:
-                ce_sum += tgt[o_idx] * <real>log(<double>out[o_idx])
+                ce_sum = _madd(tgt[o_idx], <real>log(<double>out[o_idx]), ce_sum, rnd)
             if <real>1.0 - tgt[o_idx] != <real>0.0:
-                ce_sum += ((<real>1.0 - tgt[o_idx])
-                           * <real>log(<double>(<real>1.0 - out[o_idx])))
+                ce_sum = _madd(<real>1.0 - tgt[o_idx],
+                               <real>log(<double>(<real>1.0 - out[o_idx])), ce_sum, rnd)
     return -ce_sum
 
 
@@ -168,7 +188,7 @@ cdef void _output_delta(const real* out, const real* tgt, int output, int loss, 
 # (w_o is &w_next[o_idx, 0].)
 cdef void _hidden_delta(const real* act, const real* w_next, const real* delta_next,
                         int func, real* delta, Py_ssize_t num_hid_nodes,
-                        Py_ssize_t num_out_nodes) noexcept nogil:
+                        Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t h_idx, o_idx
     cdef const real* w_o
     cdef real d, err_prop, e0, e1, e2, e3, e4, e5, e6, e7
@@ -180,20 +200,20 @@ cdef void _hidden_delta(const real* act, const real* w_next, const real* delta_n
         w_o = w_next + o_idx * num_hid_nodes
         h_idx = 0
         while h_idx + 8 <= num_hid_nodes:
-            e0 = delta[h_idx] + d * w_o[h_idx]
-            e1 = delta[h_idx + 1] + d * w_o[h_idx + 1]
-            e2 = delta[h_idx + 2] + d * w_o[h_idx + 2]
-            e3 = delta[h_idx + 3] + d * w_o[h_idx + 3]
-            e4 = delta[h_idx + 4] + d * w_o[h_idx + 4]
-            e5 = delta[h_idx + 5] + d * w_o[h_idx + 5]
-            e6 = delta[h_idx + 6] + d * w_o[h_idx + 6]
-            e7 = delta[h_idx + 7] + d * w_o[h_idx + 7]
+            e0 = _madd(d, w_o[h_idx], delta[h_idx], rnd)
+            e1 = _madd(d, w_o[h_idx + 1], delta[h_idx + 1], rnd)
+            e2 = _madd(d, w_o[h_idx + 2], delta[h_idx + 2], rnd)
+            e3 = _madd(d, w_o[h_idx + 3], delta[h_idx + 3], rnd)
+            e4 = _madd(d, w_o[h_idx + 4], delta[h_idx + 4], rnd)
+            e5 = _madd(d, w_o[h_idx + 5], delta[h_idx + 5], rnd)
+            e6 = _madd(d, w_o[h_idx + 6], delta[h_idx + 6], rnd)
+            e7 = _madd(d, w_o[h_idx + 7], delta[h_idx + 7], rnd)
             delta[h_idx] = e0; delta[h_idx + 1] = e1; delta[h_idx + 2] = e2
             delta[h_idx + 3] = e3; delta[h_idx + 4] = e4; delta[h_idx + 5] = e5
             delta[h_idx + 6] = e6; delta[h_idx + 7] = e7
             h_idx += 8
         while h_idx < num_hid_nodes:
-            delta[h_idx] += d * w_o[h_idx]
+            delta[h_idx] = _madd(d, w_o[h_idx], delta[h_idx], rnd)
             h_idx += 1
     for h_idx in range(num_hid_nodes):
         err_prop = delta[h_idx]
@@ -212,13 +232,16 @@ cdef void _hidden_delta(const real* act, const real* w_next, const real* delta_n
 # b (num_out_nodes,) updated in place: one layer of _update_network's adjust loops.
 # Each row eight weights at a time: numba gets the reference's inner loop in SIMD registers
 # from LLVM's loop vectoriser; setup.py turns gcc's off (for the panels), and its SLP
-# vectoriser needs the eight updates written out. Each weight still takes the reference's
-# one update, w_ki + eta (y_i delta_k). (w_o is &w[o_idx, 0].)
+# vectoriser needs the eight updates written out (the products first: with them inside
+# _madd's arguments, it left the FMA mode's eight steps scalar). Each weight still takes the
+# reference's one update, w_ki + eta (y_i delta_k). (w_o is &w[o_idx, 0].)
 cdef void _layer_update(const real* prev, const real* delta, real* w, real* b, real lrate,
-                        Py_ssize_t num_inp_nodes, Py_ssize_t num_out_nodes) noexcept nogil:
+                        Py_ssize_t num_inp_nodes, Py_ssize_t num_out_nodes,
+                        rounding rnd) noexcept nogil:
     cdef Py_ssize_t o_idx, i_idx
     cdef real* w_o
     cdef real d, w0, w1, w2, w3, w4, w5, w6, w7
+    cdef real p0, p1, p2, p3, p4, p5, p6, p7
 
     # adjust w: w_ki += eta delta_k y_i (each weight once: the loop order does not matter
     # for the bits; row by row is the order the memory is in)
@@ -227,82 +250,107 @@ cdef void _layer_update(const real* prev, const real* delta, real* w, real* b, r
         d = delta[o_idx]
         i_idx = 0
         while i_idx + 8 <= num_inp_nodes:
-            w0 = w_o[i_idx] + lrate * (prev[i_idx] * d)
-            w1 = w_o[i_idx + 1] + lrate * (prev[i_idx + 1] * d)
-            w2 = w_o[i_idx + 2] + lrate * (prev[i_idx + 2] * d)
-            w3 = w_o[i_idx + 3] + lrate * (prev[i_idx + 3] * d)
-            w4 = w_o[i_idx + 4] + lrate * (prev[i_idx + 4] * d)
-            w5 = w_o[i_idx + 5] + lrate * (prev[i_idx + 5] * d)
-            w6 = w_o[i_idx + 6] + lrate * (prev[i_idx + 6] * d)
-            w7 = w_o[i_idx + 7] + lrate * (prev[i_idx + 7] * d)
+            p0 = prev[i_idx] * d; p1 = prev[i_idx + 1] * d
+            p2 = prev[i_idx + 2] * d; p3 = prev[i_idx + 3] * d
+            p4 = prev[i_idx + 4] * d; p5 = prev[i_idx + 5] * d
+            p6 = prev[i_idx + 6] * d; p7 = prev[i_idx + 7] * d
+            w0 = _madd(lrate, p0, w_o[i_idx], rnd)
+            w1 = _madd(lrate, p1, w_o[i_idx + 1], rnd)
+            w2 = _madd(lrate, p2, w_o[i_idx + 2], rnd)
+            w3 = _madd(lrate, p3, w_o[i_idx + 3], rnd)
+            w4 = _madd(lrate, p4, w_o[i_idx + 4], rnd)
+            w5 = _madd(lrate, p5, w_o[i_idx + 5], rnd)
+            w6 = _madd(lrate, p6, w_o[i_idx + 6], rnd)
+            w7 = _madd(lrate, p7, w_o[i_idx + 7], rnd)
             w_o[i_idx] = w0; w_o[i_idx + 1] = w1; w_o[i_idx + 2] = w2; w_o[i_idx + 3] = w3
             w_o[i_idx + 4] = w4; w_o[i_idx + 5] = w5; w_o[i_idx + 6] = w6; w_o[i_idx + 7] = w7
             i_idx += 8
         while i_idx < num_inp_nodes:
-            w_o[i_idx] += lrate * (prev[i_idx] * d)
+            w_o[i_idx] = _madd(lrate, prev[i_idx] * d, w_o[i_idx], rnd)
             i_idx += 1
 
     # adjust b: b_k += eta delta_k
     for o_idx in range(num_out_nodes):
-        b[o_idx] += lrate * delta[o_idx]
+        b[o_idx] = _madd(lrate, delta[o_idx], b[o_idx], rnd)
 
 
 # prev (num_inp_nodes,), delta (num_out_nodes,) -> grad_w (num_out_nodes, num_inp_nodes),
 # grad_b (num_out_nodes,): this sample's -dE/dw_ki = delta_k y_i and -dE/db_k = delta_k added
 cdef void _layer_gradient(const real* prev, const real* delta, real* grad_w, real* grad_b,
-                          Py_ssize_t num_inp_nodes, Py_ssize_t num_out_nodes) noexcept nogil:
+                          Py_ssize_t num_inp_nodes, Py_ssize_t num_out_nodes,
+                          rounding rnd) noexcept nogil:
     cdef Py_ssize_t o_idx, i_idx
     for o_idx in range(num_out_nodes):
         for i_idx in range(num_inp_nodes):
-            grad_w[o_idx * num_inp_nodes + i_idx] += prev[i_idx] * delta[o_idx]
+            grad_w[o_idx * num_inp_nodes + i_idx] = _madd(
+                prev[i_idx], delta[o_idx], grad_w[o_idx * num_inp_nodes + i_idx], rnd)
         grad_b[o_idx] += delta[o_idx]
 
 
 # inp (n_0,), weights[l] (n_{l+1}, n_l), biases[l] (n_{l+1},), hidden/output: activation
-# codes -> acts[l] (n_{l+1},) filled: each hidden layer's activations, then the output
-cdef void _net_response(const real* inp, real** weights, real** biases, int hidden,
-                        int output, real** acts, const Py_ssize_t* sizes,
-                        Py_ssize_t num_layers) noexcept nogil:
+# codes -> acts[l] (n_{l+1},) filled: each hidden layer's activations, then the output.
+# (_net_response: the same in the default rounding, for the C API, _cython_capi.pxi;
+# likewise _net_update and _net_predict.)
+cdef void _net_response_rounded(const real* inp, real** weights, real** biases, int hidden,
+                                int output, real** acts, const Py_ssize_t* sizes,
+                                Py_ssize_t num_layers, rounding rnd) noexcept nogil:
     cdef Py_ssize_t layer
     cdef int func
     for layer in range(num_layers):
         func = output if layer == num_layers - 1 else hidden
         if layer == 0:
-            _layer_response(inp, weights[0], biases[0], func, acts[0], sizes[0], sizes[1])
+            _layer_response(inp, weights[0], biases[0], func, acts[0], sizes[0], sizes[1],
+                            rnd)
         else:
             _layer_response(acts[layer - 1], weights[layer], biases[layer], func, acts[layer],
-                            sizes[layer], sizes[layer + 1])
+                            sizes[layer], sizes[layer + 1], rnd)
+
+
+cdef void _net_response(const real* inp, real** weights, real** biases, int hidden,
+                        int output, real** acts, const Py_ssize_t* sizes,
+                        Py_ssize_t num_layers) noexcept nogil:
+    _net_response_rounded(inp, weights, biases, hidden, output, acts, sizes, num_layers,
+                          TWICE)
 
 
 # acts from _net_response, tgt (n_L,) -> deltas[l] (n_{l+1},): every layer's deltas, top
 # down, all from the weights of the forward pass (none is updated here)
 cdef void _net_deltas(real** acts, const real* tgt, real** weights, int hidden, int output,
                       int loss, real** deltas, const Py_ssize_t* sizes,
-                      Py_ssize_t num_layers) noexcept nogil:
+                      Py_ssize_t num_layers, rounding rnd) noexcept nogil:
     cdef Py_ssize_t layer
     _output_delta(acts[num_layers - 1], tgt, output, loss, deltas[num_layers - 1],
                   sizes[num_layers])
     for layer in range(num_layers - 2, -1, -1):
         _hidden_delta(acts[layer], weights[layer + 1], deltas[layer + 1], hidden,
-                      deltas[layer], sizes[layer + 1], sizes[layer + 2])
+                      deltas[layer], sizes[layer + 1], sizes[layer + 2], rnd)
 
 
 # inp (n_0,), acts from _net_response(inp, ...), tgt (n_L,); weights, biases updated in
 # place; lrate is eta; deltas: scratch, one (n_{l+1},) per layer.
 # _update_network for any depth: every delta first, then every layer's adjust loops.
+cdef void _net_update_rounded(const real* inp, real** acts, const real* tgt, real** weights,
+                              real** biases, int hidden, int output, int loss, real lrate,
+                              real** deltas, const Py_ssize_t* sizes,
+                              Py_ssize_t num_layers, rounding rnd) noexcept nogil:
+    cdef Py_ssize_t layer
+    _net_deltas(acts, tgt, weights, hidden, output, loss, deltas, sizes, num_layers, rnd)
+    # top layer first, as _update_network adjusts wo, bo before wh, bh
+    for layer in range(num_layers - 1, -1, -1):
+        if layer == 0:
+            _layer_update(inp, deltas[0], weights[0], biases[0], lrate, sizes[0], sizes[1],
+                          rnd)
+        else:
+            _layer_update(acts[layer - 1], deltas[layer], weights[layer], biases[layer],
+                          lrate, sizes[layer], sizes[layer + 1], rnd)
+
+
 cdef void _net_update(const real* inp, real** acts, const real* tgt, real** weights,
                       real** biases, int hidden, int output, int loss, real lrate,
                       real** deltas, const Py_ssize_t* sizes,
                       Py_ssize_t num_layers) noexcept nogil:
-    cdef Py_ssize_t layer
-    _net_deltas(acts, tgt, weights, hidden, output, loss, deltas, sizes, num_layers)
-    # top layer first, as _update_network adjusts wo, bo before wh, bh
-    for layer in range(num_layers - 1, -1, -1):
-        if layer == 0:
-            _layer_update(inp, deltas[0], weights[0], biases[0], lrate, sizes[0], sizes[1])
-        else:
-            _layer_update(acts[layer - 1], deltas[layer], weights[layer], biases[layer],
-                          lrate, sizes[layer], sizes[layer + 1])
+    _net_update_rounded(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas,
+                        sizes, num_layers, TWICE)
 
 
 # X (num_samples_X, n_0), Y (num_samples_X, n_L), orders (num_epochs, num_samples): the
@@ -321,7 +369,7 @@ cdef void _reference_net_train(const real* X, const real* Y, real** weights,
                                real** acts, real** deltas, real** grad_w, real** grad_b,
                                real* losses, const Py_ssize_t* sizes,
                                Py_ssize_t num_layers, Py_ssize_t num_epochs,
-                               Py_ssize_t num_samples) noexcept nogil:
+                               Py_ssize_t num_samples, rounding rnd) noexcept nogil:
     cdef Py_ssize_t epoch, n_idx, start, stop, layer, o_idx, i_idx
     cdef const real* inp
     cdef const real* tgt
@@ -338,11 +386,12 @@ cdef void _reference_net_train(const real* X, const real* Y, real** weights,
             for n_idx in range(num_samples):
                 inp = X + orders[epoch * num_samples + n_idx] * sizes[0]
                 tgt = Y + orders[epoch * num_samples + n_idx] * sizes[num_layers]
-                _net_response(inp, weights, biases, hidden, output, acts, sizes, num_layers)
+                _net_response_rounded(inp, weights, biases, hidden, output, acts, sizes,
+                                      num_layers, rnd)
                 epoch_loss += _sample_loss(acts[num_layers - 1], tgt, output, loss,
-                                           sizes[num_layers])
-                _net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate,
-                            deltas, sizes, num_layers)
+                                           sizes[num_layers], rnd)
+                _net_update_rounded(inp, acts, tgt, weights, biases, hidden, output, loss,
+                                    lrate, deltas, sizes, num_layers, rnd)
         else:
             start = 0
             while start < num_samples:  # for start in range(0, num_samples, batch_size)
@@ -356,19 +405,20 @@ cdef void _reference_net_train(const real* X, const real* Y, real** weights,
                 for n_idx in range(start, stop):
                     inp = X + orders[epoch * num_samples + n_idx] * sizes[0]
                     tgt = Y + orders[epoch * num_samples + n_idx] * sizes[num_layers]
-                    _net_response(inp, weights, biases, hidden, output, acts, sizes,
-                                  num_layers)
+                    _net_response_rounded(inp, weights, biases, hidden, output, acts, sizes,
+                                          num_layers, rnd)
                     epoch_loss += _sample_loss(acts[num_layers - 1], tgt, output, loss,
-                                               sizes[num_layers])
+                                               sizes[num_layers], rnd)
                     _net_deltas(acts, tgt, weights, hidden, output, loss, deltas, sizes,
-                                num_layers)
+                                num_layers, rnd)
                     for layer in range(num_layers):
                         if layer == 0:
                             _layer_gradient(inp, deltas[0], grad_w[0], grad_b[0],
-                                            sizes[0], sizes[1])
+                                            sizes[0], sizes[1], rnd)
                         else:
                             _layer_gradient(acts[layer - 1], deltas[layer], grad_w[layer],
-                                            grad_b[layer], sizes[layer], sizes[layer + 1])
+                                            grad_b[layer], sizes[layer], sizes[layer + 1],
+                                            rnd)
                 # one step with the mean gradient: w += eta (sum_n delta_k y_i) / batch
                 num_batch = <real>(stop - start)
                 for layer in range(num_layers):
@@ -378,9 +428,10 @@ cdef void _reference_net_train(const real* X, const real* Y, real** weights,
                     gb = grad_b[layer]
                     for o_idx in range(sizes[layer + 1]):
                         for i_idx in range(sizes[layer]):
-                            w[o_idx * sizes[layer] + i_idx] += \
-                                lrate * (gw[o_idx * sizes[layer] + i_idx] / num_batch)
-                        b[o_idx] += lrate * (gb[o_idx] / num_batch)
+                            w[o_idx * sizes[layer] + i_idx] = _madd(
+                                lrate, gw[o_idx * sizes[layer] + i_idx] / num_batch,
+                                w[o_idx * sizes[layer] + i_idx], rnd)
+                        b[o_idx] = _madd(lrate, gb[o_idx] / num_batch, b[o_idx], rnd)
                 start += batch_size
         # the mean of the per-sample losses, summed in sample order
         losses[epoch] = epoch_loss / <real>num_samples

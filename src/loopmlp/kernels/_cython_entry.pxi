@@ -319,67 +319,116 @@ cdef int _num_threads(object threads) except -1:
     return threads.__index__()
 
 
-# The kernels on net's pointers, in its dtype: one place each where float and double part.
+# The kernels on net's pointers, in its dtype and rounding: one place each where float and
+# double, and the lecture's two roundings and fma's one (fma: ONCE, else TWICE), part.
 
-cdef void _net_response_c(_NetC* net, const void* inp, int hidden,
-                          int output) noexcept nogil:
-    if net.typenum == cnp.NPY_FLOAT:
-        _net_response(<const float*>inp, <float**>net.weights, <float**>net.biases, hidden,
-                      output, <float**>net.acts, net.sizes, net.num_layers)
+cdef void _net_response_c(_NetC* net, const void* inp, int hidden, int output,
+                          bint fma) noexcept nogil:
+    if fma:
+        _net_response_as(net, inp, hidden, output, ONCE)
     else:
-        _net_response(<const double*>inp, <double**>net.weights, <double**>net.biases,
-                      hidden, output, <double**>net.acts, net.sizes, net.num_layers)
+        _net_response_as(net, inp, hidden, output, TWICE)
+
+
+cdef void _net_response_as(_NetC* net, const void* inp, int hidden, int output,
+                           rounding rnd) noexcept nogil:
+    if net.typenum == cnp.NPY_FLOAT:
+        _net_response_rounded(<const float*>inp, <float**>net.weights, <float**>net.biases,
+                              hidden, output, <float**>net.acts, net.sizes, net.num_layers,
+                              rnd)
+    else:
+        _net_response_rounded(<const double*>inp, <double**>net.weights,
+                              <double**>net.biases, hidden, output, <double**>net.acts,
+                              net.sizes, net.num_layers, rnd)
 
 
 cdef void _net_update_c(_NetC* net, const void* inp, const void* tgt, int hidden, int output,
-                        int loss, double lrate) noexcept nogil:
-    if net.typenum == cnp.NPY_FLOAT:
-        _net_update(<const float*>inp, <float**>net.acts, <const float*>tgt,
-                    <float**>net.weights, <float**>net.biases, hidden, output, loss,
-                    <float>lrate, <float**>net.deltas, net.sizes, net.num_layers)
+                        int loss, double lrate, bint fma) noexcept nogil:
+    if fma:
+        _net_update_as(net, inp, tgt, hidden, output, loss, lrate, ONCE)
     else:
-        _net_update(<const double*>inp, <double**>net.acts, <const double*>tgt,
-                    <double**>net.weights, <double**>net.biases, hidden, output, loss,
-                    lrate, <double**>net.deltas, net.sizes, net.num_layers)
+        _net_update_as(net, inp, tgt, hidden, output, loss, lrate, TWICE)
+
+
+cdef void _net_update_as(_NetC* net, const void* inp, const void* tgt, int hidden,
+                         int output, int loss, double lrate, rounding rnd) noexcept nogil:
+    if net.typenum == cnp.NPY_FLOAT:
+        _net_update_rounded(<const float*>inp, <float**>net.acts, <const float*>tgt,
+                            <float**>net.weights, <float**>net.biases, hidden, output, loss,
+                            <float>lrate, <float**>net.deltas, net.sizes, net.num_layers,
+                            rnd)
+    else:
+        _net_update_rounded(<const double*>inp, <double**>net.acts, <const double*>tgt,
+                            <double**>net.weights, <double**>net.biases, hidden, output,
+                            loss, lrate, <double**>net.deltas, net.sizes, net.num_layers,
+                            rnd)
 
 
 cdef void _net_train_c(_NetC* net, const void* X, const void* Y, int hidden, int output,
                        int loss, double lrate, const cnp.int64_t* orders,
                        Py_ssize_t batch_size, void* losses, Py_ssize_t num_epochs,
                        Py_ssize_t num_samples, void* work, Py_ssize_t* offsets,
-                       int threads) noexcept nogil:
+                       int threads, bint fma) noexcept nogil:
+    if fma:
+        _net_train_as(net, X, Y, hidden, output, loss, lrate, orders, batch_size, losses,
+                      num_epochs, num_samples, work, offsets, threads, ONCE)
+    else:
+        _net_train_as(net, X, Y, hidden, output, loss, lrate, orders, batch_size, losses,
+                      num_epochs, num_samples, work, offsets, threads, TWICE)
+
+
+cdef void _net_train_as(_NetC* net, const void* X, const void* Y, int hidden, int output,
+                        int loss, double lrate, const cnp.int64_t* orders,
+                        Py_ssize_t batch_size, void* losses, Py_ssize_t num_epochs,
+                        Py_ssize_t num_samples, void* work, Py_ssize_t* offsets,
+                        int threads, rounding rnd) noexcept nogil:
     if net.typenum == cnp.NPY_FLOAT:
         _net_train(<const float*>X, <const float*>Y, <float**>net.weights,
                    <float**>net.biases, hidden, output, loss, <float>lrate, orders,
                    batch_size, <float**>net.acts, <float**>net.deltas, <float**>net.grad_w,
                    <float**>net.grad_b, <float*>losses, net.sizes, net.num_layers,
-                   num_epochs, num_samples, <float*>work, offsets, threads)
+                   num_epochs, num_samples, <float*>work, offsets, threads, rnd)
     else:
         _net_train(<const double*>X, <const double*>Y, <double**>net.weights,
                    <double**>net.biases, hidden, output, loss, lrate, orders, batch_size,
                    <double**>net.acts, <double**>net.deltas, <double**>net.grad_w,
                    <double**>net.grad_b, <double*>losses, net.sizes, net.num_layers,
-                   num_epochs, num_samples, <double*>work, offsets, threads)
+                   num_epochs, num_samples, <double*>work, offsets, threads, rnd)
 
 
 # panels: one pointer per layer into the caller's zeroed block; filled here, then used
 cdef void _net_predict_c(_NetC* net, const void* X, int hidden, int output, void** panels,
                          void* Y_hat, Py_ssize_t num_samples, Py_ssize_t widest, void* work,
-                         int num_threads, unsigned char* finite) noexcept nogil:
+                         int num_threads, unsigned char* finite, bint fma) noexcept nogil:
+    if fma:
+        _net_predict_as(net, X, hidden, output, panels, Y_hat, num_samples, widest, work,
+                        num_threads, finite, ONCE)
+    else:
+        _net_predict_as(net, X, hidden, output, panels, Y_hat, num_samples, widest, work,
+                        num_threads, finite, TWICE)
+
+
+cdef void _net_predict_as(_NetC* net, const void* X, int hidden, int output, void** panels,
+                          void* Y_hat, Py_ssize_t num_samples, Py_ssize_t widest, void* work,
+                          int num_threads, unsigned char* finite,
+                          rounding rnd) noexcept nogil:
     if net.typenum == cnp.NPY_FLOAT:
         _net_panels(<float**>net.weights, <float**>panels, net.sizes, net.num_layers)
-        _net_predict(<const float*>X, <float**>net.weights, <float**>net.biases, hidden,
-                     output, <float**>panels, <float*>Y_hat, net.sizes, net.num_layers,
-                     num_samples, widest, <float*>work, num_threads, finite)
+        _net_predict_rounded(<const float*>X, <float**>net.weights, <float**>net.biases,
+                             hidden, output, <float**>panels, <float*>Y_hat, net.sizes,
+                             net.num_layers, num_samples, widest, <float*>work, num_threads,
+                             finite, rnd)
     else:
         _net_panels(<double**>net.weights, <double**>panels, net.sizes, net.num_layers)
-        _net_predict(<const double*>X, <double**>net.weights, <double**>net.biases, hidden,
-                     output, <double**>panels, <double*>Y_hat, net.sizes, net.num_layers,
-                     num_samples, widest, <double*>work, num_threads, finite)
+        _net_predict_rounded(<const double*>X, <double**>net.weights, <double**>net.biases,
+                             hidden, output, <double**>panels, <double*>Y_hat, net.sizes,
+                             net.num_layers, num_samples, widest, <double*>work,
+                             num_threads, finite, rnd)
 
 
-def net_response(inp, weights, biases, int hidden, int output, acts):
-    """acts[l] filled with layer l's activations for inp (acts[-1]: the output)."""
+def net_response(inp, weights, biases, int hidden, int output, acts, bint fma=False):
+    """acts[l] filled with layer l's activations for inp (acts[-1]: the output). fma: every
+    multiply-add rounded once (the FMA mode), else product and sum each (the default)."""
     cdef _NetC net
     net.block = NULL
     cdef void* inp_
@@ -388,18 +437,18 @@ def net_response(inp, weights, biases, int hidden, int output, acts):
         _net_layers(&net, acts, net.acts, False, True)
         inp_ = _net_arg(inp, net.typenum, 1, net.sizes[0], 0, False)
         if _net_weights(&net) <= NOGIL_WORK:
-            _net_response_c(&net, inp_, hidden, output)
+            _net_response_c(&net, inp_, hidden, output, fma)
         else:
             with nogil:
-                _net_response_c(&net, inp_, hidden, output)
+                _net_response_c(&net, inp_, hidden, output, fma)
     finally:
         free(net.block)
 
 
 def net_update(inp, acts, tgt, weights, biases, int hidden, int output, int loss, lrate,
-               deltas):
+               deltas, bint fma=False):
     """One sample's step on every layer: weights and biases updated in place. lrate: a
-    scalar of the net's dtype (a float is rounded to it)."""
+    scalar of the net's dtype (a float is rounded to it). fma: as for net_response."""
     cdef _NetC net
     net.block = NULL
     cdef void* inp_
@@ -412,20 +461,20 @@ def net_update(inp, acts, tgt, weights, biases, int hidden, int output, int loss
         inp_ = _net_arg(inp, net.typenum, 1, net.sizes[0], 0, False)
         tgt_ = _net_arg(tgt, net.typenum, 1, net.sizes[net.num_layers], 0, False)
         if _net_weights(&net) <= NOGIL_WORK:
-            _net_update_c(&net, inp_, tgt_, hidden, output, loss, lrate_)
+            _net_update_c(&net, inp_, tgt_, hidden, output, loss, lrate_, fma)
         else:
             with nogil:
-                _net_update_c(&net, inp_, tgt_, hidden, output, loss, lrate_)
+                _net_update_c(&net, inp_, tgt_, hidden, output, loss, lrate_, fma)
     finally:
         free(net.block)
 
 
 def net_train(X, Y, weights, biases, int hidden, int output, int loss, lrate, orders,
-              Py_ssize_t batch_size, acts, deltas, grad_w, grad_b):
+              Py_ssize_t batch_size, acts, deltas, grad_w, grad_b, bint fma=False):
     """Epochs of SGD, all in C: returns losses (num_epochs,), each epoch's mean sample loss.
     orders (num_epochs, num_samples) int64: the rows of X, Y of each epoch, in order.
     A mini-batch's weight updates are shared out to OpenMP's threads (OMP_NUM_THREADS, else
-    every core); the result does not depend on how many."""
+    every core); the result does not depend on how many. fma: as for net_response."""
     cdef _NetC net
     net.block = NULL
     cdef void* X_
@@ -472,7 +521,7 @@ def net_train(X, Y, weights, biases, int hidden, int output, int loss, lrate, or
         with nogil:
             _net_train_c(&net, X_, Y_, hidden, output, loss, lrate_, orders_, batch_size,
                          cnp.PyArray_DATA(losses), num_epochs, num_samples, work, offsets,
-                         threads)
+                         threads, fma)
     finally:
         free(offsets)
         free(work)
@@ -480,10 +529,11 @@ def net_train(X, Y, weights, biases, int hidden, int output, int loss, lrate, or
     return losses
 
 
-def net_predict(X, weights, biases, int hidden, int output, threads=None):
+def net_predict(X, weights, biases, int hidden, int output, threads=None, bint fma=False):
     """Y_hat (num_samples, n_L); rows on ``threads`` OpenMP threads (None: OpenMP's
     default, which honours OMP_NUM_THREADS). The result does not depend on ``threads``.
-    ValueError if X holds a NaN or inf (found as the rows are read)."""
+    ValueError if X holds a NaN or inf (found as the rows are read). fma: as for
+    net_response."""
     cdef int num_threads = _num_threads(threads)
     cdef _NetC net
     net.block = NULL
@@ -522,7 +572,7 @@ def net_predict(X, weights, biases, int hidden, int output, threads=None):
                 * net.sizes[layer]
         with nogil:
             _net_predict_c(&net, X_, hidden, output, panels, cnp.PyArray_DATA(Y_hat),
-                           num_samples, widest, work, num_threads, finite)
+                           num_samples, widest, work, num_threads, finite, fma)
         for b_idx in range((num_samples + BLOCK - 1) // BLOCK):
             if not finite[b_idx]:
                 raise ValueError("X contains NaN or inf")

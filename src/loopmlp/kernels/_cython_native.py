@@ -1,23 +1,119 @@
-"""The ``cython`` backend for this CPU: the AVX-512 build of ``_cython.pyx`` if the CPU has
-AVX-512 (F and VL), else the AVX2 one if it has AVX2 and FMA, else the SSE2 one. All are the
-same source (setup.py); importing a wider build on a CPU without its instructions could
-crash, so the check runs in the SSE2 build.
+"""The ``cython`` backend for this CPU: one of the builds of ``_cython.pyx`` (setup.py).
+
+On x86-64 there are three, the same source with wider registers: ``avx512`` (module
+``_cython_avx512``, for a CPU with AVX-512 F and VL), ``avx2`` (``_cython_avx2``, AVX2 and
+FMA) and ``sse2`` (``_cython``, any x86-64). Elsewhere there is one, ``portable``
+(``_cython``). Every build gives the same bits. Importing a build on a CPU without its
+instructions could crash, so the CPU checks run in ``_cython``, which every machine runs.
+
+By default the widest build that is installed and that the CPU runs is loaded. The
+environment variable ``LOOPMLP_CYTHON_BUILD`` (``sse2``, ``avx2``, ``avx512`` or
+``portable``), read when the backend first loads, forces one instead; a build the CPU
+cannot run, or that this install does not have, is refused with ``ImportError``, and an
+unknown name with ``ValueError``. ``BUILD`` and ``BUILD_REASON`` say which build runs and
+why; ``BUILDS`` lists the builds this install could load on this CPU.
 
 The AVX-512 build runs float32 nets too: with 256-bit vectors and AVX-512's 32 registers, a
 pass's 64 float32 sums take 8 registers, without the AVX2 build's spills (with 512-bit
 vectors gcc paired two rows' sums in one register; setup.py)."""
 
 import functools
+import importlib
+import importlib.util
+import os
+import platform
 import types
 
 from ._cython import CPU_HAS_AVX2, CPU_HAS_AVX512
 
-if CPU_HAS_AVX512:
-    from . import _cython_avx512 as _widest
-elif CPU_HAS_AVX2:
-    from . import _cython_avx2 as _widest
-else:
-    from . import _cython as _widest
+ENV = "LOOPMLP_CYTHON_BUILD"
+
+# build -> (module, what the CPU needs for it, or "" for nothing), widest first
+X86_64_BUILDS = {
+    "avx512": ("_cython_avx512", "AVX-512 (F and VL)"),
+    "avx2": ("_cython_avx2", "AVX2 and FMA"),
+    "sse2": ("_cython", ""),
+}
+OTHER_BUILDS = {"portable": ("_cython", "")}
+NAMES = (*X86_64_BUILDS, *OTHER_BUILDS)
+
+
+def choose(requested, machine, cpu_has, installed):
+    """The build to load and why: ``(build, reason)``.
+
+    Parameters
+    ----------
+    requested : str or None
+        ``LOOPMLP_CYTHON_BUILD``'s value; None or empty: the widest build there is.
+    machine : str
+        ``platform.machine()``.
+    cpu_has : dict of str to bool
+        For each build, whether the CPU runs it.
+    installed : set of str
+        The modules of ``X86_64_BUILDS`` and ``OTHER_BUILDS`` this install has.
+
+    Returns
+    -------
+    build : str
+        One of ``NAMES``.
+    reason : str
+        Why: ``"widest this CPU runs"`` or ``"LOOPMLP_CYTHON_BUILD=<build>"``.
+
+    Raises
+    ------
+    ValueError
+        ``requested`` is no build's name.
+    ImportError
+        The requested build is not for this machine, not installed, or needs instructions
+        the CPU lacks.
+    """
+    x86_64 = machine.lower() in ("x86_64", "amd64", "x64")
+    ours = X86_64_BUILDS if x86_64 else OTHER_BUILDS
+    if not requested:
+        for build, (module, _) in ours.items():
+            if module in installed and cpu_has.get(build, True):
+                return build, "widest this CPU runs"
+        raise ImportError("no build of the cython backend is installed")  # _cython imported
+    if requested not in NAMES:
+        raise ValueError(f"{ENV}={requested!r}: not a build; one of {', '.join(NAMES)}")
+    if requested not in ours:
+        raise ImportError(
+            f"{ENV}={requested}: the {requested} build is not built on this platform "
+            f"({machine}); its builds: {', '.join(ours)}"
+        )
+    module, needs = ours[requested]
+    if module not in installed:
+        raise ImportError(
+            f"{ENV}={requested}: the {requested} build is not in this install (a build "
+            f"with LOOPMLP_PORTABLE=1 has only {list(ours)[-1]})"
+        )
+    if not cpu_has.get(requested, True):
+        raise ImportError(f"{ENV}={requested}: this CPU lacks {needs}, which that build needs")
+    return requested, f"{ENV}={requested}"
+
+
+def _installed():
+    found = set()
+    for module, _ in (*X86_64_BUILDS.values(), *OTHER_BUILDS.values()):
+        if importlib.util.find_spec(f"{__package__}.{module}") is not None:
+            found.add(module)
+    return found
+
+
+_cpu_has = {"avx512": CPU_HAS_AVX512, "avx2": CPU_HAS_AVX2}
+_installed_now = _installed()
+BUILD, BUILD_REASON = choose(
+    os.environ.get(ENV, "").strip().lower(), platform.machine(), _cpu_has, _installed_now
+)
+#: the builds this install has and this CPU runs, widest first
+BUILDS = tuple(
+    build
+    for build, (module, _) in (X86_64_BUILDS if BUILD in X86_64_BUILDS else OTHER_BUILDS).items()
+    if module in _installed_now and _cpu_has.get(build, True)
+)
+
+# the build in use, the widest unless forced: cython_kernels.pyx takes its C API from it
+_widest = importlib.import_module(f"{__package__}.{(X86_64_BUILDS | OTHER_BUILDS)[BUILD][0]}")
 
 neural_response, update_network = _widest.neural_response, _widest.update_network
 train, train_epoch = _widest.train, _widest.train_epoch

@@ -13,7 +13,7 @@
 # (_panel_block), or in float32 four through a panel of 16 (_panel_block_wide).
 cdef void _panels_forward(const real* prev, const real* wp, const real* b, real* act,
                           Py_ssize_t rows, Py_ssize_t num_inp_nodes,
-                          Py_ssize_t num_out_nodes) noexcept nogil:
+                          Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t g, r, n, q, k, o_idx
     cdef Py_ssize_t width = _panel_width(act)
     cdef Py_ssize_t per_pass = 64 // width
@@ -24,10 +24,10 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
             n = min(per_pass, rows - r)  # rows in this pass
             if width == WIDE_PANEL:
                 _panel_block_wide(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
-                                  <real (*)[WIDE_PANEL]>val)
+                                  <real (*)[WIDE_PANEL]>val, rnd)
             else:
                 _panel_block(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
-                             <real (*)[PANEL]>val)
+                             <real (*)[PANEL]>val, rnd)
             for q in range(n):
                 for k in range(width):
                     o_idx = width * g + k
@@ -43,7 +43,7 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
 # its sums stay private).
 cdef void _batch_forward(const real* prev, const real* w, const real* b, real* act,
                          real* prevp, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
-                         Py_ssize_t num_out_nodes, int threads) noexcept nogil:
+                         Py_ssize_t num_out_nodes, int threads, rounding rnd) noexcept nogil:
     cdef Py_ssize_t q
     cdef Py_ssize_t width = _panel_width(act)
     cdef Py_ssize_t per_pass = 64 // width  # units
@@ -51,13 +51,13 @@ cdef void _batch_forward(const real* prev, const real* w, const real* b, real* a
     for q in prange((num_out_nodes + per_pass - 1) // per_pass, num_threads=threads,
                     schedule="static"):
         _batch_forward_units(w, b, act, prevp, per_pass * q, rows, num_inp_nodes,
-                             num_out_nodes)
+                             num_out_nodes, rnd)
 
 
 # one pass of _batch_forward, its units from o_idx on
 cdef void _batch_forward_units(const real* w, const real* b, real* act, const real* prevp,
                                Py_ssize_t o_idx, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
-                               Py_ssize_t num_out_nodes) noexcept nogil:
+                               Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t g, k, r, u
     cdef Py_ssize_t width = _panel_width(act)
     cdef Py_ssize_t per_pass = 64 // width
@@ -66,10 +66,10 @@ cdef void _batch_forward_units(const real* w, const real* b, real* act, const re
     for g in range((rows + width - 1) // width):
         if width == WIDE_PANEL:
             _panel_block_wide(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes,
-                              <real (*)[WIDE_PANEL]>val)
+                              <real (*)[WIDE_PANEL]>val, rnd)
         else:
             _panel_block(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes,
-                         <real (*)[PANEL]>val)
+                         <real (*)[PANEL]>val, rnd)
         for k in range(width):
             r = width * g + k
             if r < rows:
@@ -87,7 +87,7 @@ cdef void _batch_forward_units(const real* w, const real* b, real* act, const re
 # loop; one compiled copy keeps the forward pass's grouping everywhere.
 cdef void _panel_block(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
                        const real* wp, Py_ssize_t g, Py_ssize_t num_inp_nodes,
-                       real val[8][PANEL]) noexcept nogil:
+                       real val[8][PANEL], rounding rnd) noexcept nogil:
     cdef Py_ssize_t i_idx
     cdef const real* wp_gi
     cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
@@ -114,29 +114,45 @@ cdef void _panel_block(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ss
         w4 = wp_gi[4]; w5 = wp_gi[5]
         w6 = wp_gi[6]; w7 = wp_gi[7]
         x = pa[i_idx]
-        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
-        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        a0 = _madd(x, w0, a0, rnd); a1 = _madd(x, w1, a1, rnd)
+        a2 = _madd(x, w2, a2, rnd); a3 = _madd(x, w3, a3, rnd)
+        a4 = _madd(x, w4, a4, rnd); a5 = _madd(x, w5, a5, rnd)
+        a6 = _madd(x, w6, a6, rnd); a7 = _madd(x, w7, a7, rnd)
         x = pb[i_idx]
-        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
-        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        b0 = _madd(x, w0, b0, rnd); b1 = _madd(x, w1, b1, rnd)
+        b2 = _madd(x, w2, b2, rnd); b3 = _madd(x, w3, b3, rnd)
+        b4 = _madd(x, w4, b4, rnd); b5 = _madd(x, w5, b5, rnd)
+        b6 = _madd(x, w6, b6, rnd); b7 = _madd(x, w7, b7, rnd)
         x = pc[i_idx]
-        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
-        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        c0 = _madd(x, w0, c0, rnd); c1 = _madd(x, w1, c1, rnd)
+        c2 = _madd(x, w2, c2, rnd); c3 = _madd(x, w3, c3, rnd)
+        c4 = _madd(x, w4, c4, rnd); c5 = _madd(x, w5, c5, rnd)
+        c6 = _madd(x, w6, c6, rnd); c7 = _madd(x, w7, c7, rnd)
         x = pd[i_idx]
-        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
-        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        d0 = _madd(x, w0, d0, rnd); d1 = _madd(x, w1, d1, rnd)
+        d2 = _madd(x, w2, d2, rnd); d3 = _madd(x, w3, d3, rnd)
+        d4 = _madd(x, w4, d4, rnd); d5 = _madd(x, w5, d5, rnd)
+        d6 = _madd(x, w6, d6, rnd); d7 = _madd(x, w7, d7, rnd)
         x = pe[i_idx]
-        e0 += x * w0; e1 += x * w1; e2 += x * w2; e3 += x * w3
-        e4 += x * w4; e5 += x * w5; e6 += x * w6; e7 += x * w7
+        e0 = _madd(x, w0, e0, rnd); e1 = _madd(x, w1, e1, rnd)
+        e2 = _madd(x, w2, e2, rnd); e3 = _madd(x, w3, e3, rnd)
+        e4 = _madd(x, w4, e4, rnd); e5 = _madd(x, w5, e5, rnd)
+        e6 = _madd(x, w6, e6, rnd); e7 = _madd(x, w7, e7, rnd)
         x = pf[i_idx]
-        f0 += x * w0; f1 += x * w1; f2 += x * w2; f3 += x * w3
-        f4 += x * w4; f5 += x * w5; f6 += x * w6; f7 += x * w7
+        f0 = _madd(x, w0, f0, rnd); f1 = _madd(x, w1, f1, rnd)
+        f2 = _madd(x, w2, f2, rnd); f3 = _madd(x, w3, f3, rnd)
+        f4 = _madd(x, w4, f4, rnd); f5 = _madd(x, w5, f5, rnd)
+        f6 = _madd(x, w6, f6, rnd); f7 = _madd(x, w7, f7, rnd)
         x = ph[i_idx]
-        h0 += x * w0; h1 += x * w1; h2 += x * w2; h3 += x * w3
-        h4 += x * w4; h5 += x * w5; h6 += x * w6; h7 += x * w7
+        h0 = _madd(x, w0, h0, rnd); h1 = _madd(x, w1, h1, rnd)
+        h2 = _madd(x, w2, h2, rnd); h3 = _madd(x, w3, h3, rnd)
+        h4 = _madd(x, w4, h4, rnd); h5 = _madd(x, w5, h5, rnd)
+        h6 = _madd(x, w6, h6, rnd); h7 = _madd(x, w7, h7, rnd)
         x = pk[i_idx]
-        k0 += x * w0; k1 += x * w1; k2 += x * w2; k3 += x * w3
-        k4 += x * w4; k5 += x * w5; k6 += x * w6; k7 += x * w7
+        k0 = _madd(x, w0, k0, rnd); k1 = _madd(x, w1, k1, rnd)
+        k2 = _madd(x, w2, k2, rnd); k3 = _madd(x, w3, k3, rnd)
+        k4 = _madd(x, w4, k4, rnd); k5 = _madd(x, w5, k5, rnd)
+        k6 = _madd(x, w6, k6, rnd); k7 = _madd(x, w7, k7, rnd)
     val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
     val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
     val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
@@ -160,7 +176,7 @@ cdef void _panel_block(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ss
 # in the builds here, setup.py).
 cdef void _panel_block_wide(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
                             const real* wp, Py_ssize_t g, Py_ssize_t num_inp_nodes,
-                            real val[4][WIDE_PANEL]) noexcept nogil:
+                            real val[4][WIDE_PANEL], rounding rnd) noexcept nogil:
     cdef Py_ssize_t i_idx
     cdef const real* wp_gi
     cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
@@ -184,25 +200,41 @@ cdef void _panel_block_wide(const real* p, Py_ssize_t stride, Py_ssize_t first, 
         w8 = wp_gi[8]; w9 = wp_gi[9]; w10 = wp_gi[10]; w11 = wp_gi[11]
         w12 = wp_gi[12]; w13 = wp_gi[13]; w14 = wp_gi[14]; w15 = wp_gi[15]
         x = pa[i_idx]
-        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
-        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
-        a8 += x * w8; a9 += x * w9; a10 += x * w10; a11 += x * w11
-        a12 += x * w12; a13 += x * w13; a14 += x * w14; a15 += x * w15
+        a0 = _madd(x, w0, a0, rnd); a1 = _madd(x, w1, a1, rnd)
+        a2 = _madd(x, w2, a2, rnd); a3 = _madd(x, w3, a3, rnd)
+        a4 = _madd(x, w4, a4, rnd); a5 = _madd(x, w5, a5, rnd)
+        a6 = _madd(x, w6, a6, rnd); a7 = _madd(x, w7, a7, rnd)
+        a8 = _madd(x, w8, a8, rnd); a9 = _madd(x, w9, a9, rnd)
+        a10 = _madd(x, w10, a10, rnd); a11 = _madd(x, w11, a11, rnd)
+        a12 = _madd(x, w12, a12, rnd); a13 = _madd(x, w13, a13, rnd)
+        a14 = _madd(x, w14, a14, rnd); a15 = _madd(x, w15, a15, rnd)
         x = pb[i_idx]
-        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
-        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
-        b8 += x * w8; b9 += x * w9; b10 += x * w10; b11 += x * w11
-        b12 += x * w12; b13 += x * w13; b14 += x * w14; b15 += x * w15
+        b0 = _madd(x, w0, b0, rnd); b1 = _madd(x, w1, b1, rnd)
+        b2 = _madd(x, w2, b2, rnd); b3 = _madd(x, w3, b3, rnd)
+        b4 = _madd(x, w4, b4, rnd); b5 = _madd(x, w5, b5, rnd)
+        b6 = _madd(x, w6, b6, rnd); b7 = _madd(x, w7, b7, rnd)
+        b8 = _madd(x, w8, b8, rnd); b9 = _madd(x, w9, b9, rnd)
+        b10 = _madd(x, w10, b10, rnd); b11 = _madd(x, w11, b11, rnd)
+        b12 = _madd(x, w12, b12, rnd); b13 = _madd(x, w13, b13, rnd)
+        b14 = _madd(x, w14, b14, rnd); b15 = _madd(x, w15, b15, rnd)
         x = pc[i_idx]
-        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
-        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
-        c8 += x * w8; c9 += x * w9; c10 += x * w10; c11 += x * w11
-        c12 += x * w12; c13 += x * w13; c14 += x * w14; c15 += x * w15
+        c0 = _madd(x, w0, c0, rnd); c1 = _madd(x, w1, c1, rnd)
+        c2 = _madd(x, w2, c2, rnd); c3 = _madd(x, w3, c3, rnd)
+        c4 = _madd(x, w4, c4, rnd); c5 = _madd(x, w5, c5, rnd)
+        c6 = _madd(x, w6, c6, rnd); c7 = _madd(x, w7, c7, rnd)
+        c8 = _madd(x, w8, c8, rnd); c9 = _madd(x, w9, c9, rnd)
+        c10 = _madd(x, w10, c10, rnd); c11 = _madd(x, w11, c11, rnd)
+        c12 = _madd(x, w12, c12, rnd); c13 = _madd(x, w13, c13, rnd)
+        c14 = _madd(x, w14, c14, rnd); c15 = _madd(x, w15, c15, rnd)
         x = pd[i_idx]
-        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
-        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
-        d8 += x * w8; d9 += x * w9; d10 += x * w10; d11 += x * w11
-        d12 += x * w12; d13 += x * w13; d14 += x * w14; d15 += x * w15
+        d0 = _madd(x, w0, d0, rnd); d1 = _madd(x, w1, d1, rnd)
+        d2 = _madd(x, w2, d2, rnd); d3 = _madd(x, w3, d3, rnd)
+        d4 = _madd(x, w4, d4, rnd); d5 = _madd(x, w5, d5, rnd)
+        d6 = _madd(x, w6, d6, rnd); d7 = _madd(x, w7, d7, rnd)
+        d8 = _madd(x, w8, d8, rnd); d9 = _madd(x, w9, d9, rnd)
+        d10 = _madd(x, w10, d10, rnd); d11 = _madd(x, w11, d11, rnd)
+        d12 = _madd(x, w12, d12, rnd); d13 = _madd(x, w13, d13, rnd)
+        d14 = _madd(x, w14, d14, rnd); d15 = _madd(x, w15, d15, rnd)
     val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
     val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
     val[0][8] = a8; val[0][9] = a9; val[0][10] = a10; val[0][11] = a11
@@ -229,10 +261,12 @@ cdef void _panel_block_wide(const real* p, Py_ssize_t stride, Py_ssize_t first, 
 # which row, changes nothing. work holds num_threads * 2 * BLOCK * widest reals: each
 # thread's two hidden layers' (rows, n_l) activations, alternating. finite[b_idx]: whether
 # block b_idx's rows of X are all finite, checked as they are read (_rearranged.all_finite).
-cdef void _net_predict(const real* X, real** weights, real** biases, int hidden, int output,
-                       real** panels, real* Y_hat, const Py_ssize_t* sizes,
-                       Py_ssize_t num_layers, Py_ssize_t num_samples, Py_ssize_t widest,
-                       real* work, int num_threads, unsigned char* finite) noexcept nogil:
+cdef void _net_predict_rounded(const real* X, real** weights, real** biases, int hidden,
+                               int output, real** panels, real* Y_hat,
+                               const Py_ssize_t* sizes, Py_ssize_t num_layers,
+                               Py_ssize_t num_samples, Py_ssize_t widest, real* work,
+                               int num_threads, unsigned char* finite,
+                               rounding rnd) noexcept nogil:
     cdef Py_ssize_t b_idx, start, stop, layer, r
     cdef int func
     cdef real* hid
@@ -255,10 +289,18 @@ cdef void _net_predict(const real* X, real** weights, real** biases, int hidden,
             else:
                 act = hid + (layer % 2) * BLOCK * widest
             _panels_forward(prev, panels[layer], biases[layer], act, stop - start,
-                            sizes[layer], sizes[layer + 1])
+                            sizes[layer], sizes[layer + 1], rnd)
             for r in range(stop - start):
                 _activate(act + r * sizes[layer + 1], func, sizes[layer + 1])
             prev = act
+
+
+cdef void _net_predict(const real* X, real** weights, real** biases, int hidden, int output,
+                       real** panels, real* Y_hat, const Py_ssize_t* sizes,
+                       Py_ssize_t num_layers, Py_ssize_t num_samples, Py_ssize_t widest,
+                       real* work, int num_threads, unsigned char* finite) noexcept nogil:
+    _net_predict_rounded(X, weights, biases, hidden, output, panels, Y_hat, sizes,
+                         num_layers, num_samples, widest, work, num_threads, finite, TWICE)
 
 
 # panels[l] = to_panels(weights[l], panel_width) for every layer (_numba's
@@ -302,7 +344,8 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
                      real** acts, real** deltas, real** grad_w, real** grad_b,
                      real* losses, const Py_ssize_t* sizes, Py_ssize_t num_layers,
                      Py_ssize_t num_epochs, Py_ssize_t num_samples,
-                     real* work, Py_ssize_t* offsets, int threads) noexcept nogil:
+                     real* work, Py_ssize_t* offsets, int threads,
+                     rounding rnd) noexcept nogil:
     cdef Py_ssize_t epoch, start, rows, r, layer, most, n, m, a, d, k
     cdef int func
     cdef real epoch_loss
@@ -319,7 +362,7 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
     if batch_size == 1:
         _reference_net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders,
                              batch_size, acts, deltas, grad_w, grad_b, losses, sizes,
-                             num_layers, num_epochs, num_samples)
+                             num_layers, num_epochs, num_samples, rnd)
         return
 
     # every layer's (rows, n_l) activations and deltas, one after the other in two buffers
@@ -354,7 +397,7 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
                     memset(prevp, 0, (most + PANEL - 1) // PANEL * sizes[layer] * PANEL
                            * sizeof(real))
                 _batch_forward(prev, weights[layer], biases[layer], act, prevp, rows,
-                               sizes[layer], n, threads)
+                               sizes[layer], n, threads, rnd)
                 for r in range(rows):
                     _activate(act + r * n, func, n)
                 prev = act
@@ -363,7 +406,7 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
                 n = sizes[num_layers]
                 out = act_buf + offsets[num_layers - 1]
                 out_delta = delta_buf + offsets[num_layers - 1]
-                epoch_loss += _sample_loss(out + r * n, Yb + r * n, output, loss, n)
+                epoch_loss += _sample_loss(out + r * n, Yb + r * n, output, loss, n, rnd)
                 _output_delta(out + r * n, Yb + r * n, output, loss, out_delta + r * n, n)
                 for layer in range(num_layers - 2, -1, -1):
                     n = sizes[layer + 1]
@@ -371,19 +414,19 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
                     a = offsets[layer] + r * n
                     d = offsets[layer + 1] + r * m
                     _hidden_delta(act_buf + a, weights[layer + 1], delta_buf + d, hidden,
-                                  delta_buf + a, n, m)
+                                  delta_buf + a, n, m, rnd)
             # one step per layer with the mean of the rows' gradients
             for layer in range(num_layers):
                 n = sizes[layer + 1]
                 delta = delta_buf + offsets[layer]
                 if layer == 0:
                     _batch_update(Xb, delta, weights[0], biases[0], lrate, <real>rows,
-                                  rows, sizes[0], n, prevp, threads)
+                                  rows, sizes[0], n, prevp, threads, rnd)
                 else:
                     k = sizes[layer]
                     prev = act_buf + offsets[layer - 1]
                     _batch_update(prev, delta, weights[layer], biases[layer], lrate,
-                                  <real>rows, rows, k, n, prevp, threads)
+                                  <real>rows, rows, k, n, prevp, threads, rnd)
             start += batch_size
         losses[epoch] = epoch_loss / <real>num_samples
 
@@ -399,7 +442,8 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
 # reals.
 cdef void _batch_update(const real* prev, const real* delta, real* w, real* b, real lrate,
                         real num_batch, Py_ssize_t rows, Py_ssize_t num_inp_nodes,
-                        Py_ssize_t num_out_nodes, real* work, int threads) noexcept nogil:
+                        Py_ssize_t num_out_nodes, real* work, int threads,
+                        rounding rnd) noexcept nogil:
     cdef Py_ssize_t q, g, r, k, i, o
     cdef Py_ssize_t width = _panel_width(w)
     cdef Py_ssize_t per_pass = 64 // width  # units
@@ -420,23 +464,24 @@ cdef void _batch_update(const real* prev, const real* delta, real* w, real* b, r
                     schedule="static"):
         _batch_update_units(w, b, lrate, num_batch, prevp, delta_t,
                             grad + openmp.omp_get_thread_num() * per_pass * padded,
-                            per_pass * q, rows, num_inp_nodes, num_out_nodes)
+                            per_pass * q, rows, num_inp_nodes, num_out_nodes, rnd)
 
 
-# w[k] += lrate * (g[k] / num_batch) for k = 0 .. 7: the step written out, so that gcc's SLP
+# w[k] += lrate * (g[k] / num_batch) (_madd) for k = 0 .. 7: the step written out, so that gcc's SLP
 # vectoriser makes it one vector division (the loop vectoriser is off, setup.py); all of g
 # is read before w is written, which it needs as w and g could overlap for all it knows
-cdef inline void _step8(real* w, const real* g, real lrate, real num_batch) noexcept nogil:
+cdef inline void _step8(real* w, const real* g, real lrate, real num_batch,
+                        rounding rnd) noexcept nogil:
     cdef real g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3]
     cdef real g4 = g[4], g5 = g[5], g6 = g[6], g7 = g[7]
-    w[0] += lrate * (g0 / num_batch)
-    w[1] += lrate * (g1 / num_batch)
-    w[2] += lrate * (g2 / num_batch)
-    w[3] += lrate * (g3 / num_batch)
-    w[4] += lrate * (g4 / num_batch)
-    w[5] += lrate * (g5 / num_batch)
-    w[6] += lrate * (g6 / num_batch)
-    w[7] += lrate * (g7 / num_batch)
+    w[0] = _madd(lrate, g0 / num_batch, w[0], rnd)
+    w[1] = _madd(lrate, g1 / num_batch, w[1], rnd)
+    w[2] = _madd(lrate, g2 / num_batch, w[2], rnd)
+    w[3] = _madd(lrate, g3 / num_batch, w[3], rnd)
+    w[4] = _madd(lrate, g4 / num_batch, w[4], rnd)
+    w[5] = _madd(lrate, g5 / num_batch, w[5], rnd)
+    w[6] = _madd(lrate, g6 / num_batch, w[6], rnd)
+    w[7] = _madd(lrate, g7 / num_batch, w[7], rnd)
 
 
 # the reals _batch_update needs for a layer: prevp, delta_t and threads blocks of grad (the
@@ -451,7 +496,7 @@ cdef inline Py_ssize_t _batch_update_work(Py_ssize_t rows, Py_ssize_t num_inp_no
 cdef void _batch_update_units(real* w, real* b, real lrate, real num_batch, const real* prevp,
                               const real* delta_t, real* grad, Py_ssize_t o_idx,
                               Py_ssize_t rows, Py_ssize_t num_inp_nodes,
-                              Py_ssize_t num_out_nodes) noexcept nogil:
+                              Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t g, u, k, i_idx, r
     cdef Py_ssize_t width = _panel_width(w)
     cdef Py_ssize_t per_pass = 64 // width
@@ -463,9 +508,10 @@ cdef void _batch_update_units(real* w, real* b, real lrate, real num_batch, cons
     for g in range(num_panels):
         if width == WIDE_PANEL:
             _panel_block_wide(delta_t, rows, o_idx, n, prevp, g, rows,
-                              <real (*)[WIDE_PANEL]>val)
+                              <real (*)[WIDE_PANEL]>val, rnd)
         else:
-            _panel_block(delta_t, rows, o_idx, n, prevp, g, rows, <real (*)[PANEL]>val)
+            _panel_block(delta_t, rows, o_idx, n, prevp, g, rows, <real (*)[PANEL]>val,
+                         rnd)
         for u in range(per_pass):
             for k in range(width):
                 grad[u * stride + width * g + k] = val[u * width + k]
@@ -475,13 +521,14 @@ cdef void _batch_update_units(real* w, real* b, real lrate, real num_batch, cons
         # vectoriser does the same for numba)
         while i_idx + 8 <= num_inp_nodes:
             _step8(w + (o_idx + u) * num_inp_nodes + i_idx, grad + u * stride + i_idx,
-                   lrate, num_batch)
+                   lrate, num_batch, rnd)
             i_idx += 8
         while i_idx < num_inp_nodes:
-            w[(o_idx + u) * num_inp_nodes + i_idx] += \
-                lrate * (grad[u * stride + i_idx] / num_batch)
+            w[(o_idx + u) * num_inp_nodes + i_idx] = _madd(
+                lrate, grad[u * stride + i_idx] / num_batch,
+                w[(o_idx + u) * num_inp_nodes + i_idx], rnd)
             i_idx += 1
         acc = <real>0.0
         for r in range(rows):
             acc += delta_t[(o_idx + u) * rows + r]
-        b[o_idx + u] += lrate * (acc / num_batch)
+        b[o_idx + u] = _madd(lrate, acc / num_batch, b[o_idx + u], rnd)

@@ -43,15 +43,15 @@ _SPLIT_MAX = 2.0**995  # above, _SPLITTER * a could overflow
 _PRODUCT_MIN = 2.0**-960  # below, the product's low part could lose bits to underflow
 # the largest double plus half its unit in the last place: from there on, a sum rounds to inf
 _PAST_MAX_HALFWAY = Fraction(sys.float_info.max) + Fraction(2) ** 970
+# the same for float32: (2 - 2**-24) * 2**127
+_F32_PAST_MAX_HALFWAY = (2.0 - 2.0**-24) * 2.0**127
+_TWO_53 = 2.0**53  # a double's significand from frexp's [0.5, 1), as an integer
 
 
 def _fma64_exact(a: float, b: float, c: float) -> float:
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return a * b + c  # the product is inf or NaN, exactly
-    if not math.isfinite(c):
-        return c  # a finite product, however large, added to inf or NaN
     p = a * b
-    if _PRODUCT_MIN <= abs(p) < math.inf and abs(a) < _SPLIT_MAX and abs(b) < _SPLIT_MAX:
+    # the common case: a product well inside the range (so a, b finite), c finite
+    if _PRODUCT_MIN <= abs(p) < _SPLIT_MAX and c - c == 0.0 and abs(a) < _SPLIT_MAX > abs(b):
         t = _SPLITTER * a
         a_hi = t - (t - a)
         a_lo = a - a_hi
@@ -59,10 +59,11 @@ def _fma64_exact(a: float, b: float, c: float) -> float:
         b_hi = t - (t - b)
         b_lo = b - b_hi
         e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo  # a * b - p, exact
-        try:
-            return math.fsum((p, e, c))
-        except OverflowError:  # a partial sum overflowed: the exact sum decides
-            pass
+        return math.fsum((p, e, c))  # no partial sum can overflow: |p + e|, |c| < 2**996
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return a * b + c  # the product is inf or NaN, exactly
+    if not math.isfinite(c):
+        return c  # a finite product, however large, added to inf or NaN
     return _fma_rational(a, b, c)
 
 
@@ -78,23 +79,19 @@ def _fma_rational(a: float, b: float, c: float) -> float:
         return big if exact > 0 else -big
 
 
-def _fma32(a: np.float32, b: np.float32, c: np.float32) -> np.float32:
-    x, y, z = float(a), float(b), float(c)
-    p = x * y  # exact: 24 + 24 significant bits, and no float32 product leaves float64's range
-    s = p + z  # non-finite operands: right as it is (p is inf or NaN only if x or y is)
-    if math.isfinite(s):
-        # two-sum: the exact p + z is s + err; if inexact, round to odd (the neighbour of s
-        # toward err when s's last bit is even)
+def _fma32(a: float, b: float, c: float) -> np.float32:
+    p = a * b  # exact: 24 + 24 significant bits, and no float32 product leaves float64's range
+    s = p + c  # non-finite operands: right as it is (p is inf or NaN only if a or b is)
+    if s - s == 0.0:
+        # two-sum: the exact p + c is s + err; if inexact, round to odd (the neighbour of s
+        # toward err when s's last bit is even; s is a normal double or 0 here)
         v = s - p
-        err = (p - (s - v)) + (z - v)
-        if err != 0.0 and (_bits(s) & 1) == 0:
+        err = (p - (s - v)) + (c - v)
+        if err != 0.0 and int(math.frexp(s)[0] * _TWO_53) & 1 == 0:
             s = math.nextafter(s, math.inf if err > 0.0 else -math.inf)
-    with np.errstate(over="ignore"):
-        return np.float32(s)
-
-
-def _bits(x: float) -> int:
-    return int(np.float64(x).view(np.int64))
+        if abs(s) >= _F32_PAST_MAX_HALFWAY:  # rounds to inf: say so without NumPy's warning
+            return np.float32(math.inf if s > 0.0 else -math.inf)
+    return np.float32(s)
 
 
 def fma(a, b, c):
@@ -119,7 +116,7 @@ def fma(a, b, c):
     (True, 0.0)
     """
     if type(a) is np.float32 and type(b) is np.float32 and type(c) is np.float32:
-        return _fma32(a, b, c)
+        return _fma32(float(a), float(b), float(c))
     return _fma64(float(a), float(b), float(c))
 
 
@@ -208,4 +205,3 @@ def fused(module: types.ModuleType, names, bind: dict | None = None) -> types.Mo
     copy.fma = fma
     copy.__dict__.update(bind or {})
     return copy
-

@@ -308,9 +308,7 @@ def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
     compile_ = functools.partial(_compile, variant=variant, **options)
     deep = compile_(reference, ("activate",), callees=exp)
     deep = compile_(rearranged, ("layer_response", "hidden_delta"), callees=deep)
-    deep = compile_(
-        reference, [f for f in _reference.NET_FUNCTIONS if f not in deep], callees=deep
-    )
+    deep = compile_(reference, [f for f in _reference.NET_FUNCTIONS if f not in deep], callees=deep)
     # inlined by numba, so that each dtype's panel width is a constant where it is used
     inlined = compile_(rearranged, ("panel_width",), inline="always")
     deep_rows = compile_(
