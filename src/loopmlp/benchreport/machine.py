@@ -159,14 +159,17 @@ def _measure_chains(kernels, chains: int, dtype: str, threads: int, quick: bool)
     numba.set_num_threads(threads)
     try:
 
-        def call(reps):
+        def call(reps, threads=threads):
             if threads == 1:
                 return _clock(lambda: one(m, reps, init[0]))
             return _clock(lambda: on_threads(m, reps, init, out))
 
         reps = 1_000
         call(reps)  # warm-up: numba's threads start
-        while call(reps) < (0.01 if quick else PEAK_CALL) / 4:
+        # sized on one thread, whose call has no thread to wait for: each thread's chunk
+        # is that long, so a late thread's start (other processes on the cores) is a
+        # fraction of the call, not all of it
+        while call(reps, 1) < (0.01 if quick else PEAK_CALL) / 4:
             reps *= 4
         best = min(call(reps) for _ in range(3 if quick else 5))
     finally:
