@@ -40,14 +40,6 @@ HEADLINE = (
     ("mini-batches of 32, 784-512-10, float64", f"net_train {DEEP} batch 32 N=256 float64"),
     ("mini-batches of 32, 784-512-10, float32", f"net_train {DEEP} batch 32 N=256 float32"),
 )
-# The FMA mode's rows (``init_net(..., fma=True)``), each after its default-mode twin, in the
-# tables of the reports that have them (reports made before the mode have none).
-FMA_SUFFIX = " fma"
-FMA_HEADLINE = {
-    name: (label + ", FMA mode", name + FMA_SUFFIX)
-    for label, name in HEADLINE
-    if name.startswith("net_")
-}
 
 
 def load_reports(folder: Path = REPORTS) -> dict[str, dict]:
@@ -96,16 +88,6 @@ def ports_sentence(report: dict) -> str:
     )
 
 
-def _with_fma(rows: dict, lines: tuple) -> list[tuple[str, str]]:
-    """``lines`` (label, workload), each followed by its FMA-mode twin where ``rows`` has it."""
-    out = []
-    for label, name in lines:
-        out.append((label, name))
-        if name in FMA_HEADLINE and FMA_HEADLINE[name][1] in rows:
-            out.append(FMA_HEADLINE[name])
-    return out
-
-
 def _rows(report: dict) -> dict[str, dict[str, dict]]:
     table: dict[str, dict[str, dict]] = {}
     for r in report["results"]:
@@ -134,21 +116,13 @@ def headline_markdown(reports: dict[str, dict]) -> str:
         lines += [f"Measured on {machine_line(report)}.", ""]
         lines.append("| ns a sample or row | " + " | ".join(CONTENDERS) + " |")
         lines.append("|---" * (len(CONTENDERS) + 1) + "|")
-        for label, name in _with_fma(rows, HEADLINE):
+        for label, name in HEADLINE:
             row = rows.get(name, {})
             best = _best(row)
             cells = [f"**{_ns(row.get(b))}**" if b == best else _ns(row.get(b)) for b in CONTENDERS]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
-    lines.append(
-        "`~`: timed on fewer rows and scaled. The fastest of each row in bold."
-        + (
-            " FMA mode: `init_net(..., fma=True)`, every multiply-add rounded once, "
-            "bit-identical to the reference in that mode (the loop backends only)."
-            if any(name.endswith(FMA_SUFFIX) for r in reports.values() for name in _rows(r))
-            else ""
-        )
-    )
+    lines.append("`~`: timed on fewer rows and scaled. The fastest of each row in bold.")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -206,7 +180,7 @@ def docs_rst(reports: dict[str, dict]) -> str:
             for dt, nofma in peak["nofma"].items()
         ]
         peak_rows += [
-            [f"FMA {dt} (the FMA mode's ceiling)", *(_gflops(loops[dt], t) for t in "12")]
+            [f"FMA {dt} (FMA mode's ceiling)", *(_gflops(loops[dt], t) for t in "12")]
             for dt in ("float64", "float32")
             if loops.get(dt)
         ]
