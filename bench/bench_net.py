@@ -10,6 +10,10 @@ The check runs on ``workload.rows("python")`` rows (``CHECK_ROWS``; pure Python 
 round (``pedantic(setup=...)``) and the kernels compiled by the check first. Pure Python is
 timed on small workloads only (``python=True``). The workloads are defined once, in
 ``loopmlp/workloads.py``, with those ``loopmlp bench`` times.
+
+The FMA mode (``init_net(..., fma=True)``) runs too, on the small workloads (its pure-Python
+reference emulates an exact fma, hundreds of times slower) and the loop backends that have
+it, bit-identical to the reference in that mode.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import pytest
 
 import loopmlp
+from loopmlp.benchreport import FMA_CONTENDERS, has_fma_mode
 from loopmlp.workloads import NET_WORKLOADS
 
 # (rtol, atol) against the reference: the loop backends are bit-identical; numpy sums in
@@ -44,6 +49,13 @@ def same(backend, dtype, comp, ref):
 
 
 CASES = [(w, b) for w in NET_WORKLOADS for b in loopmlp.BACKENDS if b != "python" or w.python]
+CASES += [
+    (dataclasses.replace(w, fma=True, python=False), b)
+    for w in NET_WORKLOADS
+    if w.python
+    for b in FMA_CONTENDERS
+    if has_fma_mode(b, loopmlp.get_backend(b))
+]
 _reference = {}
 
 

@@ -4,6 +4,7 @@ Tiny ``--quick`` runs only; no test asserts a time.
 """
 
 import argparse
+import dataclasses
 import itertools
 import json
 
@@ -11,6 +12,7 @@ import pytest
 
 from loopmlp import benchreport
 from loopmlp.workloads import (
+    FMA_REPORT_WORKLOADS,
     NET_REPORT_WORKLOADS,
     NET_WORKLOADS,
     REPORT_WORKLOADS,
@@ -148,20 +150,73 @@ def blocks(results):
 
 
 def test_every_row_is_measured_against_the_peak_of_its_threads_and_dtype(quick_run):
+    """Default-mode rows against the no-FMA peak, FMA-mode rows against the loops' FMA peak,
+    of their dtype and threads."""
     _, report, _ = quick_run
-    nofma = report["peak"]["nofma"]
+    peaks = {"default": report["peak"]["nofma"], "fma": report["peak"]["fma_loops"]}
+    modes = set()
     for r in report["results"]:
-        top = nofma[r["dtype"]][str(r["threads"])]
+        modes.add(r["mode"])
+        top = peaks[r["mode"]][r["dtype"]][str(r["threads"])]
         assert r["peak_gflops"] == top, r
         assert r["pct_peak"] == pytest.approx(100 * r["gflops"] / top), r
-        assert r["peak"] == benchreport.peak_name(r["dtype"], r["threads"])
+        assert r["peak"] == benchreport.peak_name(r["dtype"], r["threads"], r["mode"])
+    assert modes == {"default", "fma"}  # "60-6-4" picks net_predict's FMA-mode twin too
+
+
+def test_fma_rows_loop_backends_checked_in_the_fma_mode(quick_run):
+    """The FMA mode's rows: the loop backends that have the mode, bit-identical to the
+    python reference in that mode (it differs from the default mode's: the check is not
+    the default mode's passed through)."""
+    import numpy as np
+
+    import loopmlp
+
+    _, report, _ = quick_run
+    groups = blocks(report["results"])
+    name = "net_predict 60-6-4 sigmoid/sigmoid/mse N=64 float64"
+    assert list(groups).index(name + " fma") == list(groups).index(name) + 1
+    rows = groups[name + " fma"]
+    backends = [r["backend"] for r in rows if r["backend"] != "floor"]
+    assert "numba" in backends and set(backends) <= set(benchreport.FMA_CONTENDERS)
+    assert ("cython" in backends) == benchreport.has_fma_mode(
+        "cython", loopmlp.get_backend("cython")
+    )
+    for r in rows:
+        assert r["mode"] == "fma" and r["workload"].endswith(" fma")
+        if r["backend"] != "floor":
+            assert r["check"] == "bit-identical", r
+    # the two modes' references differ on these rows, so a default-mode result would fail
+    fma_w = next(w for w in FMA_REPORT_WORKLOADS if w.sizes == (60, 6, 4))
+    small = dataclasses.replace(fma_w, n_samples=64, python_samples=None)
+    py = loopmlp.get_backend("python")
+    fused = small.result(py, small.setup("python"))[0]
+    default = dataclasses.replace(small, fma=False)
+    twice = default.result(py, default.setup("python"))[0]
+    assert not np.array_equal(fused, twice)
+
+
+def test_fma_workloads_twin_the_deep_ones():
+    """Every deep workload of the report has its FMA-mode twin, the same but ``fma``."""
+    assert len(FMA_REPORT_WORKLOADS) == len(NET_REPORT_WORKLOADS)
+    for w in FMA_REPORT_WORKLOADS:
+        assert w.fma and w.mode == "fma" and w.group.endswith(" fma")
+        assert dataclasses.replace(w, fma=False) in NET_REPORT_WORKLOADS
+        assert w.flops == dataclasses.replace(w, fma=False).flops
+        net, _, _ = dataclasses.replace(w, n_samples=1).setup("numba")
+        assert net.fma is True
+    args = argparse.Namespace(workloads=["float32"], quick=False)
+    groups = [w.group for w in benchreport.select_workloads(args)]
+    for i, g in enumerate(groups):  # each FMA twin right after its default-mode workload
+        if g.endswith(" fma"):
+            assert groups[i - 1] + " fma" == g
 
 
 def test_floor_rows_sit_beside_rows_on_their_thread_count(quick_run):
     """Within a workload, every run of rows on one thread count ends with its floor, whose
     thread count and dtype are theirs and whose time is the flops at that peak."""
     _, report, _ = quick_run
-    nofma = report["peak"]["nofma"]
+    peaks = {"default": report["peak"]["nofma"], "fma": report["peak"]["fma_loops"]}
     mixed = 0
     for group, rows in blocks(report["results"]).items():
         assert rows[-1]["backend"] == "floor", group
@@ -172,7 +227,8 @@ def test_floor_rows_sit_beside_rows_on_their_thread_count(quick_run):
             assert run, f"{group}: a floor row without rows before it"
             assert {r["threads"] for r in run} == {floor["threads"]}, group
             assert {r["dtype"] for r in run} == {floor["dtype"]}, group
-            top = nofma[floor["dtype"]][str(floor["threads"])]
+            assert {r["mode"] for r in run} == {floor["mode"]}, group
+            top = peaks[floor["mode"]][floor["dtype"]][str(floor["threads"])]
             assert floor["gflops"] == top and floor["pct_peak"] == 100.0
             assert floor["ns_per_sample"] == pytest.approx(floor["flops_per_sample"] / top)
             assert str(floor["threads"]) in floor["check"] or "1 thread" in floor["check"]
@@ -261,6 +317,51 @@ def test_nofma_peak_kernel_has_no_fma_and_does_what_is_counted():
         assert list(out) == [np.sum(7 * init), np.sum(14 * init)]
 
 
+def test_fma_peak_kernel_fuses_and_does_what_is_counted():
+    """The FMA peak's loop: packed fmas (the FMA mode's llvm.fma), each step of each chain
+    one fma, s = s * m + c, counted as 2 operations."""
+    import re
+
+    import numpy as np
+
+    fmachain, fmachain_threads = benchreport.fma_kernels()
+    for sig in fmachain.signatures:
+        asm = fmachain.inspect_asm(sig)
+        assert re.search(r"vfmadd\w*p[sd]", asm), "no packed fma in the FMA peak"
+    chains = benchreport.FMA_CHAINS
+    for dtype in ("float64", "float32"):
+        init = np.arange(1, chains + 1, dtype=dtype)
+        two = np.dtype(dtype).type(2)
+        # s = ((init * 2 + 1) * 2 + 1) * 2 + 1 = 8 init + 7
+        assert fmachain(two, 3, init) == np.sum(8 * init + 7)
+        out = np.zeros(2, dtype=dtype)
+        fmachain_threads(two, 3, np.stack([init, 2 * init]), out)
+        assert list(out) == [np.sum(8 * init + 7), np.sum(16 * init + 7)]
+
+
+def test_ports_verdict_from_the_two_peaks(quick_run):
+    """Shared FMA ports when the no-FMA peak is well below the FMA peak, own pipes near it;
+    the loops' FMA peak preferred, BLAS's for reports without it."""
+
+    def peak(nofma, loops, blas):
+        return {
+            "nofma": {"float64": {"1": nofma}},
+            "fma": {"float64": {"1": blas}},
+            **({"fma_loops": {"float64": {"1": loops}}} if loops else {}),
+        }
+
+    assert benchreport.ports(peak(60.0, 120.0, 95.0)) == "shared"
+    assert benchreport.ports(peak(110.0, 120.0, 95.0)) == "own"
+    assert benchreport.ports(peak(60.0, None, 65.0)) == "own"  # BLAS's, when no loops' peak
+    assert benchreport.ports(None) is None
+    assert "share the FMA ports" in benchreport.ports_sentence(peak(60.0, 120.0, 95.0))
+    _, report, text = quick_run
+    assert report["peak"]["ports"] == benchreport.ports(report["peak"])
+    assert benchreport.ports_sentence(report["peak"]) in text
+    for dtype in ("float64", "float32"):
+        assert report["peak"]["fma_loops"][dtype]["1"] > 0
+
+
 def test_deep_rows_checked_and_counted(quick_run):
     _, report, _ = quick_run
     rows = [r for r in report["results"] if r["kernel"] == "net_predict"]
@@ -268,7 +369,7 @@ def test_deep_rows_checked_and_counted(quick_run):
         r["workload"].startswith("net_predict 60-6-4 sigmoid/sigmoid/mse") for r in rows
     )
     for r in rows:
-        assert r["flops_per_sample"] == 2 * (60 * 6 + 6 * 4)
+        assert r["flops_per_sample"] == 2 * (60 * 6 + 6 * 4)  # the same in the FMA mode
         if r["backend"] in ("numba", "cython"):
             assert r["check"] == "bit-identical", r
         elif r["backend"] == "numpy":
@@ -283,13 +384,20 @@ def test_deep_float32_rows_use_the_float32_peak(tmp_path):
     )
     report = json.loads((tmp_path / "report.json").read_text())
     rows = report["results"]
-    assert {r["backend"] for r in rows} == {"python", "numba", "numpy", "floor"}
+    assert {r["backend"] for r in rows if r["mode"] == "default"} == {
+        "python",
+        "numba",
+        "numpy",
+        "floor",
+    }
+    assert {r["backend"] for r in rows if r["mode"] == "fma"} == {"numba", "floor"}
     for r in rows:
         assert r["kernel"] == "net_train" and r["dtype"] == "float32"
-        assert r["peak_gflops"] == report["peak"]["nofma"]["float32"][str(r["threads"])]
+        peaks = report["peak"]["nofma" if r["mode"] == "default" else "fma_loops"]
+        assert r["peak_gflops"] == peaks["float32"][str(r["threads"])]
         assert r["flops_per_sample"] == net_flop_count("net_train", (784, 512, 10), 32)
-    numba = next(r for r in rows if r["backend"] == "numba")
-    assert numba["check"] == "bit-identical"
+    for numba in (r for r in rows if r["backend"] == "numba"):
+        assert numba["check"] == "bit-identical"
     numpy = next(r for r in rows if r["backend"] == "numpy")
     assert numpy["max_abs_diff"] < 1e-4  # float32, BLAS's order (bench/bench_net.py: 1e-3)
 

@@ -277,7 +277,9 @@ class NetWorkload:
     """``kernel`` (``net_train`` for one epoch, or ``net_predict``) on a ``Net`` of ``sizes``
     over ``n_samples`` rows: ``init_net(..., seed=0, init="scaled")``, inputs uniform in
     [0, 1), one-hot targets. ``activation``, ``output``, ``loss``: the net's, as
-    ``init_net``'s (``hidden``, the old name of ``activation``, still works and warns)."""
+    ``init_net``'s (``hidden``, the old name of ``activation``, still works and warns).
+    ``fma``: the net's FMA mode (``init_net(..., fma=True)``), named by ``" fma"`` at the end
+    of the group."""
 
     kernel: str  # "net_train" or "net_predict"
     sizes: tuple
@@ -289,6 +291,7 @@ class NetWorkload:
     dtype: str = "float64"
     python: bool = False  # bench/ times pure Python too (small nets only)
     python_samples: int | None = CHECK_ROWS  # rows of the check; pure Python's rows in the report
+    fma: bool = False  # the FMA mode: every multiply-add of the loops rounds once
     epochs = 1  # net_train runs one epoch (a class constant, not a field)
 
     @property
@@ -306,12 +309,17 @@ class NetWorkload:
         return "-".join(map(str, self.sizes))
 
     @property
+    def mode(self) -> str:
+        """``"fma"`` (``init_net(..., fma=True)``) or ``"default"`` (two roundings)."""
+        return "fma" if self.fma else "default"
+
+    @property
     def group(self) -> str:
         """The benchmark group: contenders are compared on exactly this workload."""
         batch = f" batch {self.batch_size}" if self.kernel == "net_train" else ""
         return (
             f"{self.kernel} {self.net} {self.activation}/{self.output}/{self.loss}{batch} "
-            f"N={self.n_samples} {self.dtype}"
+            f"N={self.n_samples} {self.dtype}" + (" fma" if self.fma else "")
         )
 
     def __str__(self) -> str:
@@ -341,6 +349,7 @@ class NetWorkload:
             seed=seed,
             dtype=self.dtype,
             init="scaled",
+            fma=self.fma,
         )
         rng = np.random.default_rng(seed + 1)
         X = rng.random((n, self.sizes[0])).astype(self.dtype)
@@ -542,3 +551,22 @@ def call_rows(results) -> list[tuple[str, ...]]:
         )
         for r in results
     ]
+
+
+# The FMA mode's twins of the deep workloads above: the same nets, rows and dtypes with
+# ``init_net(..., fma=True)``, for the loop backends, whose FMA-mode results are checked
+# against the reference's in that mode. ``loopmlp bench`` runs each right after its
+# default-mode twin.
+FMA_REPORT_WORKLOADS = [
+    *(
+        NetWorkload("net_train", **MNIST_NET, n_samples=n, batch_size=b, dtype=dtype, fma=True)
+        for n, b in ((64, 1), (256, 32))
+        for dtype in ("float64", "float32")
+    ),
+    *(
+        NetWorkload("net_predict", **MNIST_NET, n_samples=10_000, dtype=dtype, fma=True)
+        for dtype in ("float64", "float32")
+    ),
+    NetWorkload("net_predict", **DIGITS_NET, n_samples=1_797, python_samples=128, fma=True),
+    NetWorkload("net_predict", (60, 6, 4), n_samples=100_000, python_samples=1_000, fma=True),
+]

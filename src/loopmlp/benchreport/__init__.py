@@ -5,19 +5,24 @@ workloads of ``loopmlp.workloads.REPORT_WORKLOADS`` (the lecture's kernels) and
 ``NET_REPORT_WORKLOADS`` (the deep nets' ``net_train`` and ``net_predict``) -- the same
 definitions ``bench/`` uses -- and reports, per workload and backend: the threads it runs
 on, the median time, ns per sample, the speed-up against ``numpy`` and against ``python``,
-GFLOP/s and the percentage of the machine's no-FMA peak for that dtype and thread count,
-and a correctness verdict against the ``python`` reference. The opt-in ``fast`` backend
-(numba with fastmath) runs the lecture's kernels too, labelled as not bit-identical and
-checked against its stated tolerance, so the report shows what the bits cost. Writes
-``report.md``, ``report.json`` and ``bench.png`` (and ``sweep.png`` with ``--sweep``) to
-``--out``.
+GFLOP/s and the percentage of the machine's peak for that mode, dtype and thread count,
+and a correctness verdict against the ``python`` reference. The deep workloads run in the
+FMA mode too (``FMA_REPORT_WORKLOADS``: ``init_net(..., fma=True)``, workloads ending in
+``fma``), on the loop backends that have it, checked against the reference in that mode.
+The opt-in ``fast`` backend (numba with fastmath) runs the lecture's kernels too, labelled
+as not bit-identical and checked against its stated tolerance, so the report shows what the
+bits cost. Writes ``report.md``, ``report.json`` and ``bench.png`` (and ``sweep.png`` with
+``--sweep``) to ``--out``.
 
 Peaks (``measure_peaks``): the no-FMA peak is a numba loop of independent multiplies and
 adds, compiled as our kernels are (no fastmath, so never an FMA), in float64 and float32, on
 one thread and on numba's threads; the FMA peak is BLAS's float64 matrix product on one
-thread and on BLAS's default threads. Each row is compared with the no-FMA peak of its own
-dtype and thread count, and each thread count's ``floor`` row (the time at that peak) sits
-right after the rows it bounds.
+thread and on BLAS's default threads; the loops' FMA peak is the same numba loop made of
+the FMA mode's ``fma`` (``fma_kernels``). Whether the no-FMA peak is about half the FMA peak
+(this CPU's adds share the FMA ports) or near it (adds have pipes of their own) is
+``ports``. Each row is compared with the peak of its own mode (no-FMA by default, the loops'
+FMA peak in the FMA mode), dtype and thread count, and each thread count's ``floor`` row (the
+time at that peak) sits right after the rows it bounds.
 
 Method: before timing, each backend runs the workload on the rows the reference can afford
 (``Workload.rows("python")``) and is compared with ``python`` on the same arguments; that call
@@ -33,9 +38,11 @@ The package, one concern a module (importing it loads no numpy, numba or matplot
 ``peers``       the contenders and the peers: ``TorchPeer``, ``JaxPeer``, ``SklearnPeer``,
                 ``PEER_CLASSES``, ``load_backend``
 ``machine``     the machine: ``machine_info``, the no-FMA and FMA peaks (``measure_peaks``,
-                ``nofma_kernels``), ``thread_counts``, ``contender_threads``
+                ``nofma_kernels``, ``fma_kernels``, ``ports``), ``thread_counts``,
+                ``contender_threads``
 ``measure``     the rows: ``time_call``, ``check``, ``tolerance``, ``verdict``,
-                ``measure_workload``, ``floor_rows``, ``run_sweep``, ``crossover``
+                ``measure_workload``, ``floor_rows``, ``run_sweep``, ``crossover``,
+                ``has_fma_mode``
 ``render``      the report: the tables, ``LEGEND``, ``print_report``, ``write_markdown``,
                 ``write_plots``
 ``command``     the command: ``add_parser``, ``add_arguments``, ``select_workloads``,
@@ -54,26 +61,34 @@ from __future__ import annotations
 # Every public name of each module, so that ``benchreport.NAME`` reaches all of them.
 from .command import add_arguments, add_parser, main, run, select_workloads
 from .machine import (
+    FMA_CHAINS,
     MULADD_THREADS,
     NOFMA_PAIRS,
     PEAK_CALL,
     PREDICT_BLOCK,
     contender_threads,
+    fma_kernels,
     machine_info,
     measure_fma,
+    measure_fma_loops,
     measure_nofma,
     measure_peaks,
+    mode_peak,
     nofma_kernels,
     nofma_peak,
+    ports,
+    ports_sentence,
     thread_counts,
 )
 from .measure import (
     BUDGET,
+    FMA_CONTENDERS,
     MIN_TIME,
     PEER_ROWS,
     check,
     crossover,
     floor_rows,
+    has_fma_mode,
     measure_workload,
     peak_name,
     run_sweep,
@@ -82,6 +97,7 @@ from .measure import (
     tolerance,
     verdict,
     workload_dtype,
+    workload_mode,
 )
 from .peers import (
     CONTENDERS,
@@ -115,6 +131,8 @@ __all__ = [
     "BUDGET",
     "COLUMNS",
     "CONTENDERS",
+    "FMA_CHAINS",
+    "FMA_CONTENDERS",
     "LABELS",
     "LEGEND",
     "MIN_TIME",
@@ -134,22 +152,28 @@ __all__ = [
     "contender_threads",
     "crossover",
     "floor_rows",
+    "fma_kernels",
     "fmt_num",
     "fmt_pct",
     "fmt_time",
+    "has_fma_mode",
     "load_backend",
     "load_note",
     "machine_info",
     "main",
     "markdown_table",
     "measure_fma",
+    "measure_fma_loops",
     "measure_nofma",
     "measure_peaks",
     "measure_workload",
+    "mode_peak",
     "nofma_kernels",
     "nofma_peak",
     "peak_name",
     "peak_table",
+    "ports",
+    "ports_sentence",
     "print_report",
     "run",
     "run_sweep",
@@ -164,6 +188,7 @@ __all__ = [
     "tolerance",
     "verdict",
     "workload_dtype",
+    "workload_mode",
     "write_markdown",
     "write_plots",
 ]

@@ -141,9 +141,14 @@ def run_calls(backends, args, quiet) -> list[dict]:
 def select_workloads(args):
     """The lecture's kernels' workloads, then the deep nets', filtered by ``--workloads``;
     small with ``--quick``."""
-    from ..workloads import NET_REPORT_WORKLOADS, REPORT_WORKLOADS
+    from ..workloads import FMA_REPORT_WORKLOADS, NET_REPORT_WORKLOADS, REPORT_WORKLOADS
 
-    ws = list(REPORT_WORKLOADS) + list(NET_REPORT_WORKLOADS)
+    # each FMA-mode workload right after its default-mode twin, the rest at the end
+    fma = {dataclasses.replace(w, fma=False): w for w in FMA_REPORT_WORKLOADS}
+    ws = list(REPORT_WORKLOADS)
+    for w in NET_REPORT_WORKLOADS:
+        ws += [w, *([fma.pop(w)] if w in fma else [])]
+    ws += list(fma.values())
     if args.workloads:
         ws = [w for w in ws if any(s in w.group for s in args.workloads)]
     if args.quick:

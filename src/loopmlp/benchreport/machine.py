@@ -124,31 +124,127 @@ def nofma_kernels():
 def measure_nofma(kernels, dtype: str, threads: int, quick: bool = False) -> float:
     """GFLOP/s of ``muladd`` in ``dtype`` on ``threads`` threads: the most our kernels could
     do without FMA. Best of several calls of about ``PEAK_CALL`` seconds each."""
+    return _measure_chains(kernels, NOFMA_PAIRS, dtype, threads, quick)
+
+
+def _measure_chains(kernels, chains: int, dtype: str, threads: int, quick: bool) -> float:
+    """GFLOP/s of ``kernels`` (``muladd`` or ``fmachain`` and their threaded versions), 2
+    floating-point operations a chain and step: the best of several calls of about
+    ``PEAK_CALL`` seconds each."""
     import numba
     import numpy as np
 
-    muladd, muladd_threads = kernels
+    one, on_threads = kernels
     real = np.dtype(dtype).type
     m = real(1.0)  # p stays put and s grows linearly: no overflow, no subnormals
-    init = np.tile(np.arange(1, NOFMA_PAIRS + 1, dtype=dtype), (threads, 1))
+    init = np.tile(np.arange(1, chains + 1, dtype=dtype), (threads, 1))
     out = np.zeros(threads, dtype=dtype)
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
 
-        def call(reps):
+        def call(reps, threads=threads):
             if threads == 1:
-                return _clock(lambda: muladd(m, reps, init[0]))
-            return _clock(lambda: muladd_threads(m, reps, init, out))
+                return _clock(lambda: one(m, reps, init[0]))
+            return _clock(lambda: on_threads(m, reps, init, out))
 
         reps = 1_000
         call(reps)  # warm-up: numba's threads start
-        while call(reps) < (0.01 if quick else PEAK_CALL) / 4:
+        # sized on one thread, whose call has no thread to wait for: each thread's chunk
+        # is that long, so a late thread's start (other processes on the cores) is a
+        # fraction of the call, not all of it
+        while call(reps, 1) < (0.01 if quick else PEAK_CALL) / 4:
             reps *= 4
         best = min(call(reps) for _ in range(3 if quick else 5))
     finally:
         numba.set_num_threads(before)
-    return 2 * NOFMA_PAIRS * reps * threads / best / 1e9
+    return 2 * chains * reps * threads / best / 1e9
+
+
+FMA_CHAINS = 128  # independent fma chains a step of the FMA peak's loop
+
+
+def _fma_source(chains: int = FMA_CHAINS) -> str:
+    """Source of ``fmachain(m, reps, init)``: ``chains`` independent chains, each step of
+    each one ``s_k = fma(s_k, m, 1)``, one rounding (the FMA mode's ``s = fma(a, b, s)``);
+    returns ``sum s_k``.
+
+    Scalars written out chain by chain, for the SLP vectoriser, as ``_nofma_source``. An fma
+    has the latency of a multiply and there are two FMA ports: 128 chains are 8 vectors of
+    float32's 16 lanes in flight, enough to keep both busy (64 leave float32 at half its
+    peak), and float64's 16 vectors still fit AVX-512's 32 registers.
+    """
+    lines = ["def fmachain(m, reps, init):"]
+    lines += [f"    s{k} = init[{k}]" for k in range(chains)]
+    lines += ["    c = init[0] / init[0]"]
+    lines += ["    for r in range(reps):"]
+    lines += [f"        s{k} = fma(s{k}, m, c)" for k in range(chains)]
+    lines += ["    return " + " + ".join(f"s{k}" for k in range(chains))]
+    return "\n".join(lines)
+
+
+FMACHAIN_THREADS = MULADD_THREADS.replace("muladd", "fmachain")
+
+
+def fma_kernels():
+    """``(fmachain, fmachain_threads)``: ``_fma_source``'s loop with the FMA mode's fma (the
+    numba backend's ``llvm.fma``, ``_numba._fma_any``), compiled as the kernels are, for
+    float64 and float32; ``fmachain_threads`` runs one per thread (``prange``)."""
+    import numba
+
+    from ..kernels._numba import NUMBA_OPTIONS, _fma_any, _slp_vectorize
+
+    options = dict(NUMBA_OPTIONS, cache=False)
+    scope = {"prange": numba.prange, "fma": _fma_any}
+    exec(compile(_fma_source() + "\n" + FMACHAIN_THREADS, "<loopmlp FMA peak>", "exec"), scope)
+    fmachain = scope["fmachain"] = numba.njit(**options)(scope["fmachain"])
+    fmachain_threads = numba.njit(parallel=True, **options)(scope["fmachain_threads"])
+    with _slp_vectorize():
+        for t in (numba.float64, numba.float32):
+            fmachain.compile((t, numba.int64, t[::1]))
+            fmachain_threads.compile((t, numba.int64, t[:, ::1], t[::1]))
+    return fmachain, fmachain_threads
+
+
+def measure_fma_loops(kernels, dtype: str, threads: int, quick: bool = False) -> float:
+    """GFLOP/s of ``fmachain`` in ``dtype`` on ``threads`` threads (an fma counts 2): the
+    ceiling of the FMA mode's loops."""
+    return _measure_chains(kernels, FMA_CHAINS, dtype, threads, quick)
+
+
+# No-FMA peak over FMA peak (float64, one thread) below which a CPU's multiplies and adds
+# share the FMA ports (about 0.5 there); near 1 its adds have pipes of their own
+SHARED_PORTS = 0.75
+
+
+def ports(peak) -> str | None:
+    """``"shared"``: this CPU's adds run on the FMA ports, so rounding twice halves the
+    ceiling; ``"own"``: adds have their own pipes; None: a peak was not measured. From
+    the loops' own peaks (``fma_loops``), else BLAS's."""
+    if not peak:
+        return None
+    nofma = peak["nofma"].get("float64", {}).get("1")
+    fma = (peak.get("fma_loops") or peak["fma"]).get("float64", {}).get("1")
+    if not nofma or not fma:
+        return None
+    return "shared" if nofma < SHARED_PORTS * fma else "own"
+
+
+def ports_sentence(peak) -> str:
+    """One sentence on which ceiling applies, from ``ports``."""
+    kind = ports(peak)
+    if kind is None:
+        return "which ceiling applies: not measured"
+    nofma = peak["nofma"]["float64"]["1"]
+    fma = (peak.get("fma_loops") or peak["fma"])["float64"]["1"]
+    head = f"no-FMA peak {nofma:.1f} GFLOP/s against {fma:.1f} with FMA (float64, one thread; "
+    head += f"{100 * nofma / fma:.0f}%): "
+    if kind == "shared":
+        return head + (
+            "this CPU's multiplies and adds share the FMA ports, so the default mode's loops "
+            "(two roundings) have a lower ceiling than the FMA mode's"
+        )
+    return head + "this CPU's adds have pipes of their own, so rounding twice costs no peak"
 
 
 def measure_fma(threads: int | None, quick: bool = False) -> float:
@@ -248,13 +344,17 @@ def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True)
     Every row's ``% peak`` is taken against the one matching its dtype and threads.
     ``fma["float64"][threads]``: a float64 matrix product, BLAS on one thread and on its
     default threads: what FMA and free summation order reach (numpy's BLAS may use both).
+    ``fma_loops[dtype][threads]``: ``fmachain`` (see ``_fma_source``), the ceiling of the
+    FMA mode's loops, on the same thread counts; the FMA mode's rows are taken against it.
+    ``ports``: ``"shared"`` or ``"own"`` (see ``ports``).
     """
     import numba
 
     counts = thread_counts()
     needed = sorted({1, counts["numba"], *thread_counts_needed})
-    kernels = nofma_kernels()
+    kernels, fused = nofma_kernels(), fma_kernels()
     nofma, skipped = {"float64": {}, "float32": {}}, []
+    fma_loops: dict = {"float64": {}, "float32": {}}
     for threads in needed:
         if threads > numba.config.NUMBA_NUM_THREADS:
             skipped.append(threads)  # numba cannot start more threads than that
@@ -262,12 +362,15 @@ def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True)
         for dtype in nofma:
             _progress(f"  no-FMA peak, {dtype}, {threads} thread(s)", quiet)
             nofma[dtype][str(threads)] = measure_nofma(kernels, dtype, threads, quick)
+            _progress(f"  FMA peak (loops), {dtype}, {threads} thread(s)", quiet)
+            fma_loops[dtype][str(threads)] = measure_fma_loops(fused, dtype, threads, quick)
     _progress("  FMA peak (BLAS)", quiet)
     fma = {"float64": {"1": measure_fma(1, quick), str(counts["blas"]): measure_fma(None, quick)}}
     n = 512 if quick else 1_024
-    return {
+    peak = {
         "nofma": nofma,
         "fma": fma,
+        "fma_loops": fma_loops,
         "threads": counts,
         "not_measured": skipped,
         "nofma_method": f"numba, {NOFMA_PAIRS} independent (add, multiply) pairs a step, "
@@ -275,7 +378,12 @@ def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True)
         f"N threads, N such loops at once (prange)",
         "fma_method": f"float64 {n}x{n} matmul, BLAS on 1 thread and on its default "
         f"{counts['blas']}",
+        "fma_loops_method": f"numba, {FMA_CHAINS} independent chains s = fma(s, m, c), the "
+        f"FMA mode's llvm.fma (2 operations each), SLP vectoriser on as in the kernels; on "
+        f"N threads, N such loops at once (prange)",
     }
+    peak["ports"] = ports(peak)
+    return peak
 
 
 def nofma_peak(peak, dtype: str, threads: int):
@@ -283,6 +391,17 @@ def nofma_peak(peak, dtype: str, threads: int):
     if not peak:
         return None
     return peak["nofma"].get(dtype, {}).get(str(threads))
+
+
+def mode_peak(peak, mode: str, dtype: str, threads: int):
+    """The ceiling of a row in ``mode``: the no-FMA peak (``"default"``: two roundings), or
+    the loops' FMA peak (``"fma"``) for ``dtype`` on ``threads`` threads; None if not
+    measured (reports made before the FMA mode have no ``fma_loops``)."""
+    if not peak:
+        return None
+    if mode == "fma":
+        return (peak.get("fma_loops") or {}).get(dtype, {}).get(str(threads))
+    return nofma_peak(peak, dtype, threads)
 
 
 # --- timing and progress lines, shared with measure.py and command.py ----------------------

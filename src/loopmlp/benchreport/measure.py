@@ -10,7 +10,7 @@ import math
 import statistics
 import time
 
-from .machine import _clock, _progress, contender_threads, nofma_peak, thread_counts
+from .machine import _clock, _progress, contender_threads, mode_peak, thread_counts
 from .peers import PEERS, deep_tolerance
 
 PEER_ROWS = 2_048  # peers' rows unless --full (their per-row cost is extrapolated)
@@ -104,8 +104,37 @@ def workload_dtype(w) -> str:
     return getattr(w, "dtype", "float64")
 
 
-def peak_name(dtype: str, threads: int) -> str:
-    return f"no-FMA {dtype}, {threads} thread{'s' if threads != 1 else ''}"
+def workload_mode(w) -> str:
+    """``"fma"`` for a deep workload in the FMA mode, else ``"default"``."""
+    return getattr(w, "mode", "default")
+
+
+def peak_name(dtype: str, threads: int, mode: str = "default") -> str:
+    kind = "FMA" if mode == "fma" else "no-FMA"
+    return f"{kind} {dtype}, {threads} thread{'s' if threads != 1 else ''}"
+
+
+# The contenders with an FMA mode of their own: the loop backends (python is the reference
+# every row is checked against, in the FMA mode too, and not timed there: its exact fma
+# is emulated, hundreds of times slower than its default mode)
+FMA_CONTENDERS = ("numba", "cython")
+_fma_support: dict = {}
+
+
+def has_fma_mode(name, k) -> bool:
+    """Whether backend ``k`` runs the FMA mode: a one-row ``net_predict`` on a 2-2-1 net with
+    ``fma=True`` (a backend built before the mode refuses its keyword with TypeError)."""
+    if name not in _fma_support:
+        import numpy as np
+
+        from ..net import init_net
+
+        try:
+            k.net_predict(init_net([2, 2, 1], seed=0, fma=True), np.zeros((1, 2)))
+            _fma_support[name] = True
+        except (TypeError, NotImplementedError):
+            _fma_support[name] = False
+    return _fma_support[name]
 
 
 def runs(name, k, w) -> bool:
@@ -114,6 +143,8 @@ def runs(name, k, w) -> bool:
 
     if k is None or not hasattr(k, w.kernel):
         return False  # a peer without the kernel
+    if workload_mode(w) == "fma":
+        return name in FMA_CONTENDERS and has_fma_mode(name, k)
     # fast's tolerances (_numba_fast.atol) cover the lecture's kernels only: without a
     # stated tolerance it has no verdict, so it does not run the deep workloads
     return not (name == "fast" and isinstance(w, NetWorkload))
@@ -123,7 +154,8 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
     """Rows of the report for workload ``w``: one per backend that runs it, then the floors.
 
     Each row records the threads its contender runs on (``contender_threads``) and its
-    GFLOP/s as a percentage of the no-FMA peak for its dtype and that thread count. Rows
+    GFLOP/s as a percentage of its mode's peak (``mode_peak``: the no-FMA peak, or in the
+    FMA mode the loops' FMA peak) for its dtype and that thread count. Rows
     come ordered by thread count, each block followed by its ``floor`` row (``floor_rows``).
     """
     ref_k = loaded["python"]
@@ -131,6 +163,7 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
     ref = small.result(ref_k, small.setup("python"))
     flops = w.flops
     dtype = workload_dtype(w)
+    mode = workload_mode(w)
     counts = peak["threads"] if peak else thread_counts()
     per_call = w.kernel in ("neural_response", "update_network")
     rows = []
@@ -146,6 +179,7 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
             "net": w.net,
             "shape": list(w.shape),
             "dtype": dtype,
+            "mode": mode,
             "n_samples": 1 if per_call else w.n_samples,
             "flops_per_sample": flops,
             "backend": name,
@@ -185,9 +219,9 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
             ns_per_sample=median / n_rows * 1e9,
         )
         row["gflops"] = flops / row["ns_per_sample"]
-        top = nofma_peak(peak, dtype, threads)
+        top = mode_peak(peak, mode, dtype, threads)
         row.update(
-            peak=peak_name(dtype, threads) if top else None,
+            peak=peak_name(dtype, threads, mode) if top else None,
             peak_gflops=top,
             pct_peak=100 * row["gflops"] / top if top else None,
         )
@@ -203,15 +237,17 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
 def floor_rows(rows, peak) -> list[dict]:
     """``rows`` of one workload ordered by thread count (stable), each block of rows on the
     same number of threads followed by a ``floor`` row: the time the workload's operations
-    would take at the no-FMA peak for that dtype and thread count. So a floor sits beside
-    the rows it bounds, never a one-thread floor beside a two-thread kernel."""
+    would take at the peak of the rows' mode (``mode_peak``) for that dtype and thread
+    count. So a floor sits beside the rows it bounds, never a one-thread floor beside a
+    two-thread kernel."""
     out = []
     by = {r["backend"]: r["ns_per_sample"] for r in rows}
     for threads in sorted({r["threads"] for r in rows}):
         block = [r for r in rows if r["threads"] == threads]
         out += block
         r0 = block[0]
-        top = nofma_peak(peak, r0["dtype"], threads)
+        mode = r0.get("mode", "default")
+        top = mode_peak(peak, mode, r0["dtype"], threads)
         if not top:
             continue
         floor_ns = r0["flops_per_sample"] / top
@@ -224,9 +260,11 @@ def floor_rows(rows, peak) -> list[dict]:
                     "net",
                     "shape",
                     "dtype",
+                    "mode",
                     "n_samples",
                     "flops_per_sample",
                 )
+                if k in r0
             }
             | {
                 "backend": "floor",
@@ -237,13 +275,13 @@ def floor_rows(rows, peak) -> list[dict]:
                 "ns_per_sample": floor_ns,
                 "gflops": top,
                 "pct_peak": 100.0,
-                "peak": peak_name(r0["dtype"], threads),
+                "peak": peak_name(r0["dtype"], threads, mode),
                 "peak_gflops": top,
                 "speedup_vs_numpy": by["numpy"] / floor_ns if "numpy" in by else None,
                 "speedup_vs_python": by["python"] / floor_ns if "python" in by else None,
                 "bit_identical": None,
                 "max_abs_diff": None,
-                "check": f"time at the {peak_name(r0['dtype'], threads)} peak",
+                "check": f"time at the {peak_name(r0['dtype'], threads, mode)} peak",
             }
         )
     return out

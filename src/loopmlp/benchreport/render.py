@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .machine import ports_sentence
 from .measure import crossover
 
 # fast (numba with fastmath) is the one contender that is not bit-identical: its rows say so
@@ -104,9 +105,12 @@ LEGEND = (
     "(exp as one); the deep kernels (`net_*`) count the work on the weights "
     "(`workloads.net_flop_count`: 2 per weight forward, 2 backward above the first layer, "
     "3 for the online update or 2 + 3/batch in mini-batches). `% peak`: GFLOP/s over the "
-    "no-FMA peak for the row's dtype and threads (bit-exact kernels may not fuse a multiply "
-    "and an add); `floor` rows: the time at that peak, one per thread count, right after "
-    "the rows it bounds. numpy's BLAS may use FMA and so could pass 100%. `fast`: numba with "
+    "peak of the row's mode for its dtype and threads: the no-FMA peak by default "
+    "(bit-exact kernels may not fuse a multiply and an add), the loops' FMA peak for the FMA "
+    "mode's rows (workloads ending in `fma`: `init_net(..., fma=True)`, every multiply-add "
+    "one fma, checked against the reference in that mode; the loop backends only); `floor` "
+    "rows: the time at that peak, one per thread count, right after the rows it bounds. "
+    "numpy's BLAS may use FMA and so could pass 100%. `fast`: numba with "
     "fastmath (reassociation, FMA), checked against its stated worst-case rounding-error "
     "bound (`loopmlp.kernels._numba_fast.atol`), not for bit-identity; it has no stated bound for "
     "the deep kernels, so it does not run them."
@@ -128,15 +132,21 @@ def load_note(m) -> str:
 
 
 def peak_table(peak) -> tuple[list, list]:
-    """Header and rows of the peaks: no-FMA float64 and float32, FMA float64, by threads."""
-    counts = sorted(
-        {int(t) for table in (*peak["nofma"].values(), *peak["fma"].values()) for t in table}
-    )
+    """Header and rows of the peaks: no-FMA float64 and float32, the loops' FMA peak in
+    both (reports made before the FMA mode have none), BLAS's FMA float64, by threads."""
+    loops = peak.get("fma_loops") or {}
+    tables = (*peak["nofma"].values(), *peak["fma"].values(), *loops.values())
+    counts = sorted({int(t) for table in tables for t in table})
     header = ["peak"] + [f"{t} thread{'s' if t != 1 else ''}" for t in counts]
     rows = []
     for label, table in (
         ("no-FMA float64 (numba muladd)", peak["nofma"]["float64"]),
         ("no-FMA float32 (numba muladd)", peak["nofma"]["float32"]),
+        *(
+            (f"FMA {dtype} (numba fma chains)", loops[dtype])
+            for dtype in ("float64", "float32")
+            if loops.get(dtype)
+        ),
         ("FMA float64 (BLAS matmul)", peak["fma"]["float64"]),
     ):
         rows.append([label] + [fmt_num(table.get(str(t))) for t in counts])
@@ -200,12 +210,15 @@ def write_markdown(path, report):
     if peak:
         header, rows = peak_table(peak)
         md += [
-            "Peaks, GFLOP/s (the `% peak` of each row is over the no-FMA peak of its dtype "
-            "on its number of threads):",
+            "Peaks, GFLOP/s (the `% peak` of each row is over the peak of its mode, no-FMA "
+            "or the loops' FMA, for its dtype on its number of threads):",
             "",
             markdown_table(header, rows),
             "",
-            f"no-FMA: {peak['nofma_method']}. FMA: {peak['fma_method']}.",
+            f"no-FMA: {peak['nofma_method']}. FMA: {peak['fma_method']}."
+            + (f" FMA (loops): {peak['fma_loops_method']}." if peak.get("fma_loops") else ""),
+            "",
+            ports_sentence(peak) + ".",
             "",
         ]
     if report["interrupted"]:
@@ -251,6 +264,8 @@ def _short(r) -> str:
         parts = r["workload"].split(" batch ")
         if len(parts) == 2:
             label += " b" + parts[1].split()[0]
+        if r.get("mode") == "fma":
+            label += " fma"
     return label
 
 
@@ -305,8 +320,8 @@ def write_plots(out, report) -> dict:
                 legend.setdefault(lab, h)
         axes[0][0].legend(legend.values(), legend.keys(), fontsize="small")
         fig.suptitle(
-            f"loopmlp bench: {report['machine']['cpu']} (floors: the no-FMA peak on "
-            f"that many threads)",
+            f"loopmlp bench: {report['machine']['cpu']} (floors: the peak of the row's mode, "
+            f"no-FMA or FMA, on that many threads)",
             fontsize="medium",
         )
         fig.tight_layout()
@@ -364,7 +379,10 @@ def print_report(report):
     print(load_note(m))
     if peak:
         header, rows = peak_table(peak)
-        print("peaks, GFLOP/s; each row's % peak is over the no-FMA peak of its dtype and threads:")
+        print(
+            "peaks, GFLOP/s; each row's % peak is over its mode's peak (no-FMA, or the loops' "
+            "FMA for the fma rows) for its dtype and threads:"
+        )
         widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
         for row in [header] + rows:
             print(
@@ -376,13 +394,16 @@ def print_report(report):
             )
         print(f"  no-FMA: {peak['nofma_method']}")
         print(f"  FMA: {peak['fma_method']}")
+        if peak.get("fma_loops"):
+            print(f"  FMA (loops): {peak['fma_loops_method']}")
+        print(f"  {ports_sentence(peak)}")
     print()
     if report["results"]:
         print(text_table(report["results"]))
         print(
             "\n~ = timed on fewer rows (rows timed/full), scaled to the full row count; "
-            "% peak = of the no-FMA peak for the row's dtype and threads; floor = the time "
-            "at that peak"
+            "% peak = of the peak of the row's mode (no-FMA; FMA for workloads ending in fma) "
+            "for its dtype and threads; floor = the time at that peak"
         )
     for s in report["skipped"]:
         print(f"skipped {s['backend']}: {s['reason']}")
