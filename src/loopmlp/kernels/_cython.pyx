@@ -117,18 +117,27 @@ for _i, _t in enumerate(_exp_py.TABLE):
 del _i, _t
 
 
-def exp_many(cnp.ndarray x):
-    """``exp`` of every value of ``x`` (1-D, float64, C-contiguous), as this build's
-    kernels compute it; for the tests."""
+# For the tests: a function of this build over every value of a 1-D C-contiguous float64
+# array, as the kernels compute it.
+ctypedef double (*_unary)(double) noexcept nogil
+
+
+cdef object _many(cnp.ndarray x, _unary f, str name):
     if x.ndim != 1 or cnp.PyArray_TYPE(x) != cnp.NPY_DOUBLE or not x.flags.c_contiguous:
-        raise TypeError("exp_many takes a 1-D C-contiguous float64 array")
+        raise TypeError(f"{name}_many takes a 1-D C-contiguous float64 array")
     out = x.copy()
     cdef double* xs = <double*>cnp.PyArray_DATA(x)
     cdef double* ys = <double*>cnp.PyArray_DATA(out)
     cdef Py_ssize_t i
     for i in range(x.shape[0]):
-        ys[i] = exp(xs[i])
+        ys[i] = f(xs[i])
     return out
+
+
+def exp_many(cnp.ndarray x):
+    """``exp`` of every value of ``x`` (1-D, float64, C-contiguous), as this build's
+    kernels compute it; for the tests."""
+    return _many(x, exp, "exp")
 
 
 def sigmoid_many(cnp.ndarray x):
@@ -148,29 +157,13 @@ def sigmoid_many(cnp.ndarray x):
 def log_many(cnp.ndarray x):
     """``log`` of every value of ``x`` (1-D, float64, C-contiguous), as this build's
     kernels compute it; for the tests."""
-    if x.ndim != 1 or cnp.PyArray_TYPE(x) != cnp.NPY_DOUBLE or not x.flags.c_contiguous:
-        raise TypeError("log_many takes a 1-D C-contiguous float64 array")
-    out = x.copy()
-    cdef double* xs = <double*>cnp.PyArray_DATA(x)
-    cdef double* ys = <double*>cnp.PyArray_DATA(out)
-    cdef Py_ssize_t i
-    for i in range(x.shape[0]):
-        ys[i] = log(xs[i])
-    return out
+    return _many(x, log, "log")
 
 
 def tanh_many(cnp.ndarray x):
     """``tanh`` of every value of ``x`` (1-D, float64, C-contiguous), as this build's
     kernels compute it; for the tests."""
-    if x.ndim != 1 or cnp.PyArray_TYPE(x) != cnp.NPY_DOUBLE or not x.flags.c_contiguous:
-        raise TypeError("tanh_many takes a 1-D C-contiguous float64 array")
-    out = x.copy()
-    cdef double* xs = <double*>cnp.PyArray_DATA(x)
-    cdef double* ys = <double*>cnp.PyArray_DATA(out)
-    cdef Py_ssize_t i
-    for i in range(x.shape[0]):
-        ys[i] = tanh(xs[i])
-    return out
+    return _many(x, tanh, "tanh")
 
 
 cdef enum:
