@@ -102,11 +102,13 @@ _K_NET_UPDATE = _K["net_update"]
 _K_NET_TRAIN = _K["net_train_rows"]
 _K_NET_PREDICT = _K["net_predict_panels"]
 # The per-sample kernels' code inlined into the checked functions (numba's IR), not called:
-# a call to another compiled function from there cost a user's @njit loop about 50 ns a call
+# a call to another compiled function from there cost a user's @njit loop 50 to 90 ns a call
 # more than the kernel itself (2-2-1). The same source over the same callees and options.
 _inline_kernel = functools.partial(numba.njit, **dict(_numba.NUMBA_OPTIONS, cache=False))
 _K_NEURAL_RESPONSE = _inline_kernel(inline="always")(_K_NEURAL_RESPONSE.py_func)
 _K_UPDATE_NETWORK = _inline_kernel(inline="always")(_K_UPDATE_NETWORK.py_func)
+_K_NET_RESPONSE = _inline_kernel(inline="always")(_K_NET_RESPONSE.py_func)
+_K_NET_UPDATE = _inline_kernel(inline="always")(_K_NET_UPDATE.py_func)
 _PANEL = _rearranged.PANEL
 _PARALLEL_WEIGHTS, _PREDICT_BLOCK = _rearranged.PARALLEL_WEIGHTS, _rearranged.PREDICT_BLOCK
 
@@ -342,63 +344,73 @@ def _lrate(lrate):
 
 
 @_inline
-def _net_lrate(lrate, weights):
-    """``lrate`` in the net's dtype, checked there: 1e39 is inf in float32, 1e-46 is 0."""
-    real = _real(lrate, weights)
+def _net_lrate(real):
+    """``real``: lrate in the net's dtype, checked there: 1e39 is inf in float32, 1e-46 is 0."""
     if not (math.isfinite(real) and real > 0):
         raise ValueError("lrate must be finite and > 0 in the net's dtype")
     return real
 
 
+def _layout(arrays):
+    """Each array's (shape, C-contiguous): what the inlined checks take of a tuple of arrays."""
+
+
+@overload(_layout)
+def _layout_overload(arrays):
+    # a tuple of any length built in compiled code: one expression per layer
+    items = "".join(f"(arrays[{i}].shape, arrays[{i}].flags.c_contiguous), "
+                    for i in range(arrays.count))  # fmt: skip
+    scope = {}
+    exec(f"def impl(arrays):\n    return ({items})", scope)
+    return scope["impl"]
+
+
+def _deep_typed(weights, biases, hidden, output):
+    """Compile time only: the deep net's arrays and codes have the types _deep_net expects."""
+
+
+@overload(_deep_typed)
+def _deep_typed_overload(weights, biases, hidden, output):
+    def impl(weights, biases, hidden, output):
+        _integer(hidden, "hidden")
+        _integer(output, "output")
+        _typed(weights, weights, -2, "weights")
+        _typed(biases, weights, -1, "biases")
+
+    return impl
+
+
 @_inline
 def _deep_net(weights, biases, hidden, output):
-    """Checks the layers and codes; returns (n_0, n_L)."""
-    _integer(hidden, "hidden")
-    _integer(output, "output")
-    _typed(weights, weights, -2, "weights")
-    _typed(biases, weights, -1, "biases")
+    """Checks the layers (``weights``, ``biases``: their _layout) and codes; returns
+    (n_0, n_L)."""
     if len(biases) != len(weights):
         raise ValueError("biases must hold one array per layer, as weights does")
     for layer in range(len(weights)):
-        w = weights[layer]
-        if w.shape[0] < 1 or w.shape[1] < 1:
+        shape, contiguous = weights[layer]
+        if shape[0] < 1 or shape[1] < 1:
             _fail(_WEIGHTS, layer, _EMPTY_LAYER)
-        if layer > 0:
-            _shape(
-                _WEIGHTS,
-                layer,
-                w.shape,
-                w.flags.c_contiguous,
-                w.shape[0],
-                weights[layer - 1].shape[0],
-            )
-        else:
-            _shape(_WEIGHTS, 0, w.shape, w.flags.c_contiguous, w.shape[0], w.shape[1])
-        _shape(
-            _BIASES, layer, biases[layer].shape, biases[layer].flags.c_contiguous, w.shape[0], -1
-        )
+        d1 = weights[layer - 1][0][0] if layer > 0 else shape[1]
+        _shape(_WEIGHTS, layer, shape, contiguous, shape[0], d1)
+        b_shape, b_contiguous = biases[layer]
+        _shape(_BIASES, layer, b_shape, b_contiguous, shape[0], -1)
     if not (SIGMOID <= hidden <= RELU):
         _fail_int(_BAD_HIDDEN, hidden)
     if not (SIGMOID <= output <= SOFTMAX):
         raise ValueError("output must be SIGMOID, TANH, RELU, IDENTITY or SOFTMAX")
-    return weights[0].shape[1], weights[len(weights) - 1].shape[0]
+    return weights[0][0][1], weights[len(weights) - 1][0][0]
 
 
 @_inline
 def _per_layer(arg, arrays, weights, matrix):
-    """``arrays[l]``: (n_{l+1}, n_l) if matrix, else (n_{l+1},)."""
+    """``arrays[l]``: (n_{l+1}, n_l) if matrix, else (n_{l+1},) (``arrays``, ``weights``: their
+    _layout)."""
     if len(arrays) != len(weights):
         _fail(arg, -1, _NOT_PER_LAYER)
     for layer in range(len(weights)):
-        w = weights[layer]
-        _shape(
-            arg,
-            layer,
-            arrays[layer].shape,
-            arrays[layer].flags.c_contiguous,
-            w.shape[0],
-            w.shape[1] if matrix else -1,
-        )
+        w = weights[layer][0]
+        shape, contiguous = arrays[layer]
+        _shape(arg, layer, shape, contiguous, w[0], w[1] if matrix else -1)
 
 
 @_inline
@@ -518,8 +530,10 @@ _predict_panels = _inline(_predict_panels)
 def net_response(inp, weights, biases, hidden, output, acts):
     _typed(acts, weights, -1, "acts")
     _typed(inp, weights, 1, "inp")
-    n_0, n_L = _deep_net(weights, biases, hidden, output)
-    _per_layer(_ACTS, acts, weights, False)
+    _deep_typed(weights, biases, hidden, output)
+    layout = _layout(weights)
+    n_0, n_L = _deep_net(layout, _layout(biases), hidden, output)
+    _per_layer(_ACTS, _layout(acts), layout, False)
     _shape(_INP, -1, inp.shape, inp.flags.c_contiguous, n_0, -1)
     _K_NET_RESPONSE(inp, weights, biases, hidden, output, acts)
 
@@ -529,13 +543,15 @@ def net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, del
     _typed(deltas, weights, -1, "deltas")
     _typed(inp, weights, 1, "inp")
     _typed(tgt, weights, 1, "tgt")
-    n_0, n_L = _deep_net(weights, biases, hidden, output)
+    _deep_typed(weights, biases, hidden, output)
+    layout = _layout(weights)
+    n_0, n_L = _deep_net(layout, _layout(biases), hidden, output)
     _loss(loss, output)
-    _per_layer(_ACTS, acts, weights, False)
-    _per_layer(_DELTAS, deltas, weights, False)
+    _per_layer(_ACTS, _layout(acts), layout, False)
+    _per_layer(_DELTAS, _layout(deltas), layout, False)
     _shape(_INP, -1, inp.shape, inp.flags.c_contiguous, n_0, -1)
     _shape(_TGT, -1, tgt.shape, tgt.flags.c_contiguous, n_L, -1)
-    lrate = _net_lrate(lrate, weights)
+    lrate = _net_lrate(_real(lrate, weights))
     _K_NET_UPDATE(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
 
 
@@ -549,15 +565,17 @@ def net_train(
     _typed(grad_b, weights, -1, "grad_b")
     _typed(X, weights, 2, "X")
     _typed(Y, weights, 2, "Y")
-    n_0, n_L = _deep_net(weights, biases, hidden, output)
+    _deep_typed(weights, biases, hidden, output)
+    layout = _layout(weights)
+    n_0, n_L = _deep_net(layout, _layout(biases), hidden, output)
     _loss(loss, output)
-    _per_layer(_ACTS, acts, weights, False)
-    _per_layer(_DELTAS, deltas, weights, False)
-    _per_layer(_GRAD_W, grad_w, weights, True)
-    _per_layer(_GRAD_B, grad_b, weights, False)
+    _per_layer(_ACTS, _layout(acts), layout, False)
+    _per_layer(_DELTAS, _layout(deltas), layout, False)
+    _per_layer(_GRAD_W, _layout(grad_w), layout, True)
+    _per_layer(_GRAD_B, _layout(grad_b), layout, False)
     _rows(_X, X.shape, X.flags.c_contiguous, n_0)
     _shape(_Y, -1, Y.shape, Y.flags.c_contiguous, X.shape[0], n_L)
-    lrate = _net_lrate(lrate, weights)
+    lrate = _net_lrate(_real(lrate, weights))
     _integer(batch_size, "batch_size")
     if batch_size < 1:
         _fail_int(_BAD_BATCH, batch_size)
@@ -604,7 +622,9 @@ def _panels_of_overload(weights, width):
 
 def net_predict(X, weights, biases, hidden, output):
     _typed(X, weights, 2, "X")
-    n_0, n_L = _deep_net(weights, biases, hidden, output)
+    _deep_typed(weights, biases, hidden, output)
+    layout = _layout(weights)
+    n_0, n_L = _deep_net(layout, _layout(biases), hidden, output)
     _rows(_X, X.shape, X.flags.c_contiguous, n_0)
     panels = _panels_of(weights, _panel_width(X))
     return _predict_panels(X, weights, biases, hidden, output, panels)
