@@ -102,11 +102,13 @@ _K_NET_UPDATE = _K["net_update"]
 _K_NET_TRAIN = _K["net_train_rows"]
 _K_NET_PREDICT = _K["net_predict_panels"]
 # The per-sample kernels' code inlined into the checked functions (numba's IR), not called:
-# a call to another compiled function from there cost a user's @njit loop about 50 ns a call
+# a call to another compiled function from there cost a user's @njit loop 50 to 90 ns a call
 # more than the kernel itself (2-2-1). The same source over the same callees and options.
 _inline_kernel = functools.partial(numba.njit, **dict(_numba.NUMBA_OPTIONS, cache=False))
 _K_NEURAL_RESPONSE = _inline_kernel(inline="always")(_K_NEURAL_RESPONSE.py_func)
 _K_UPDATE_NETWORK = _inline_kernel(inline="always")(_K_UPDATE_NETWORK.py_func)
+_K_NET_RESPONSE = _inline_kernel(inline="always")(_K_NET_RESPONSE.py_func)
+_K_NET_UPDATE = _inline_kernel(inline="always")(_K_NET_UPDATE.py_func)
 _PANEL = _rearranged.PANEL
 _PARALLEL_WEIGHTS, _PREDICT_BLOCK = _rearranged.PARALLEL_WEIGHTS, _rearranged.PREDICT_BLOCK
 
@@ -242,6 +244,17 @@ _NAMES = ("inp", "hid", "out", "err", "wh", "bh", "wo", "bo", "X", "Y", "tgt", "
           "biases", "acts", "deltas", "grad_w", "grad_b")  # fmt: skip
 _INP, _HID, _OUT, _ERR, _WH, _BH, _WO, _BO, _X, _Y, _TGT = range(11)
 _WEIGHTS, _BIASES, _ACTS, _DELTAS, _GRAD_W, _GRAD_B = range(11, 17)
+# What _fail says after the array's name.
+_WHATS = (" must be C-contiguous", " is empty: it needs at least one row",
+          " must hold one array per layer, as weights does",
+          " is empty: every layer needs a node")  # fmt: skip
+_NOT_CONTIGUOUS, _NO_ROWS, _NOT_PER_LAYER, _EMPTY_LAYER = range(4)
+# What _fail_int says before and after the number.
+_INT_WHATS = (("hidden must be SIGMOID, TANH or RELU, got ", ""),
+              ("loss must be MSE or CROSS_ENTROPY, got ", ""),
+              ("num_epochs must be >= 1, got ", ""), ("batch_size must be >= 1, got ", ""),
+              ("orders holds row ", ", outside X"))  # fmt: skip
+_BAD_HIDDEN, _BAD_LOSS, _BAD_EPOCHS, _BAD_BATCH, _BAD_ROW = range(5)
 
 
 @_inline
@@ -250,40 +263,77 @@ def _name(arg, layer):
     return _NAMES[arg] if layer < 0 else _NAMES[arg] + "[" + str(layer) + "]"
 
 
-@_inline
-def _shape(arg, layer, a, d0, d1):
-    """ValueError unless ``a`` has shape (d0,) (d1 < 0) or (d0, d1), and is C-contiguous."""
-    if a.shape[0] != d0 or (a.ndim == 2 and a.shape[a.ndim - 1] != d1):
-        want = "(" + str(d0) + ",)" if d1 < 0 else "(" + str(d0) + ", " + str(d1) + ")"
-        got = "(" + str(a.shape[0]) + ",)"
-        if a.ndim == 2:
-            got = "(" + str(a.shape[0]) + ", " + str(a.shape[a.ndim - 1]) + ")"
-        raise ValueError(_name(arg, layer) + " has shape " + got + ", expected " + want)
-    if not a.flags.c_contiguous:
-        raise ValueError(_name(arg, layer) + " must be C-contiguous")
+# The messages are made and raised in functions of their own, called only when a check fails:
+# inlined, each string a message is built of took a slot on the stack, cleared on every call
+# (2-2-1, a user's @njit loop: 170 ns a call of neural_response, against 105 ns without checks).
+
+
+def _fail_shape(arg, layer, ndim, got0, got1, d0, d1):
+    want = "(" + str(d0) + ",)" if d1 < 0 else "(" + str(d0) + ", " + str(d1) + ")"
+    got = "(" + str(got0) + ",)"
+    if ndim == 2:
+        got = "(" + str(got0) + ", " + str(got1) + ")"
+    raise ValueError(_name(arg, layer) + " has shape " + got + ", expected " + want)
+
+
+def _fail(arg, layer, what):
+    raise ValueError(_name(arg, layer) + _WHATS[what])
+
+
+def _fail_int(what, value):
+    raise ValueError(_INT_WHATS[what][0] + str(value) + _INT_WHATS[what][1])
+
+
+_fail_shape, _fail, _fail_int = _public(_fail_shape), _public(_fail), _public(_fail_int)
+
+
+# The inlined checks take an array's shape and contiguity, not the array: each array passed to
+# an inlined function was a reference counted on every call (an atomic add and subtract).
 
 
 @_inline
-def _rows(arg, X, d1):
-    if X.shape[0] < 1:
-        raise ValueError(_name(arg, -1) + " is empty: it needs at least one row")
-    _shape(arg, -1, X, X.shape[0], d1)
+def _shape(arg, layer, shape, contiguous, d0, d1):
+    """ValueError unless an array of ``shape`` has shape (d0,) (d1 < 0) or (d0, d1), and is
+    C-contiguous."""
+    if shape[0] != d0 or (len(shape) == 2 and shape[len(shape) - 1] != d1):
+        _fail_shape(arg, layer, len(shape), shape[0], shape[len(shape) - 1], d0, d1)
+    if not contiguous:
+        _fail(arg, layer, _NOT_CONTIGUOUS)
 
 
 @_inline
-def _lecture_net(wh, bh, wo, bo):
-    """Checks the lecture net's weights; returns (n_in, n_hid, n_out)."""
-    _typed(wh, 0.0, 2, "wh")
-    _typed(bh, 0.0, 1, "bh")
-    _typed(wo, 0.0, 2, "wo")
-    _typed(bo, 0.0, 1, "bo")
-    if wh.shape[0] < 1 or wh.shape[1] < 1 or wo.shape[0] < 1:
+def _rows(arg, shape, contiguous, d1):
+    if shape[0] < 1:
+        _fail(arg, -1, _NO_ROWS)
+    _shape(arg, -1, shape, contiguous, shape[0], d1)
+
+
+def _lecture_typed(wh, bh, wo, bo):
+    """Compile time only: the lecture net's weights are float64 arrays of 2, 1, 2, 1-D."""
+
+
+@overload(_lecture_typed)
+def _lecture_typed_overload(wh, bh, wo, bo):
+    def impl(wh, bh, wo, bo):
+        _typed(wh, 0.0, 2, "wh")
+        _typed(bh, 0.0, 1, "bh")
+        _typed(wo, 0.0, 2, "wo")
+        _typed(bo, 0.0, 1, "bo")
+
+    return impl
+
+
+@_inline
+def _lecture_net(wh, whc, bh, bhc, wo, woc, bo, boc):
+    """Checks the lecture net's weights' shapes and contiguity (``wh``: wh.shape, ``whc``: wh's
+    flags.c_contiguous, ...); returns (n_in, n_hid, n_out)."""
+    if wh[0] < 1 or wh[1] < 1 or wo[0] < 1:
         raise ValueError("the net needs at least one node per layer")
-    n_in, n_hid, n_out = wh.shape[1], wh.shape[0], wo.shape[0]
-    _shape(_WH, -1, wh, n_hid, n_in)
-    _shape(_BH, -1, bh, n_hid, -1)
-    _shape(_WO, -1, wo, n_out, n_hid)
-    _shape(_BO, -1, bo, n_out, -1)
+    n_in, n_hid, n_out = wh[1], wh[0], wo[0]
+    _shape(_WH, -1, wh, whc, n_hid, n_in)
+    _shape(_BH, -1, bh, bhc, n_hid, -1)
+    _shape(_WO, -1, wo, woc, n_out, n_hid)
+    _shape(_BO, -1, bo, boc, n_out, -1)
     return n_in, n_hid, n_out
 
 
@@ -294,54 +344,80 @@ def _lrate(lrate):
 
 
 @_inline
-def _net_lrate(lrate, weights):
-    """``lrate`` in the net's dtype, checked there: 1e39 is inf in float32, 1e-46 is 0."""
-    real = _real(lrate, weights)
+def _net_lrate(real):
+    """``real``: lrate in the net's dtype, checked there: 1e39 is inf in float32, 1e-46 is 0."""
     if not (math.isfinite(real) and real > 0):
         raise ValueError("lrate must be finite and > 0 in the net's dtype")
     return real
 
 
+def _layout(arrays):
+    """Each array's (shape, C-contiguous): what the inlined checks take of a tuple of arrays."""
+
+
+@overload(_layout)
+def _layout_overload(arrays):
+    # a tuple of any length built in compiled code: one expression per layer
+    items = "".join(f"(arrays[{i}].shape, arrays[{i}].flags.c_contiguous), "
+                    for i in range(arrays.count))  # fmt: skip
+    scope = {}
+    exec(f"def impl(arrays):\n    return ({items})", scope)
+    return scope["impl"]
+
+
+def _deep_typed(weights, biases, hidden, output):
+    """Compile time only: the deep net's arrays and codes have the types _deep_net expects."""
+
+
+@overload(_deep_typed)
+def _deep_typed_overload(weights, biases, hidden, output):
+    def impl(weights, biases, hidden, output):
+        _integer(hidden, "hidden")
+        _integer(output, "output")
+        _typed(weights, weights, -2, "weights")
+        _typed(biases, weights, -1, "biases")
+
+    return impl
+
+
 @_inline
 def _deep_net(weights, biases, hidden, output):
-    """Checks the layers and codes; returns (n_0, n_L)."""
-    _integer(hidden, "hidden")
-    _integer(output, "output")
-    _typed(weights, weights, -2, "weights")
-    _typed(biases, weights, -1, "biases")
+    """Checks the layers (``weights``, ``biases``: their _layout) and codes; returns
+    (n_0, n_L)."""
     if len(biases) != len(weights):
         raise ValueError("biases must hold one array per layer, as weights does")
     for layer in range(len(weights)):
-        w = weights[layer]
-        if w.shape[0] < 1 or w.shape[1] < 1:
-            raise ValueError("weights[" + str(layer) + "] is empty: every layer needs a node")
-        if layer > 0:
-            _shape(_WEIGHTS, layer, w, w.shape[0], weights[layer - 1].shape[0])
-        else:
-            _shape(_WEIGHTS, 0, w, w.shape[0], w.shape[1])
-        _shape(_BIASES, layer, biases[layer], w.shape[0], -1)
+        shape, contiguous = weights[layer]
+        if shape[0] < 1 or shape[1] < 1:
+            _fail(_WEIGHTS, layer, _EMPTY_LAYER)
+        d1 = weights[layer - 1][0][0] if layer > 0 else shape[1]
+        _shape(_WEIGHTS, layer, shape, contiguous, shape[0], d1)
+        b_shape, b_contiguous = biases[layer]
+        _shape(_BIASES, layer, b_shape, b_contiguous, shape[0], -1)
     if not (SIGMOID <= hidden <= RELU):
-        raise ValueError("hidden must be SIGMOID, TANH or RELU, got " + str(hidden))
+        _fail_int(_BAD_HIDDEN, hidden)
     if not (SIGMOID <= output <= SOFTMAX):
         raise ValueError("output must be SIGMOID, TANH, RELU, IDENTITY or SOFTMAX")
-    return weights[0].shape[1], weights[len(weights) - 1].shape[0]
+    return weights[0][0][1], weights[len(weights) - 1][0][0]
 
 
 @_inline
 def _per_layer(arg, arrays, weights, matrix):
-    """``arrays[l]``: (n_{l+1}, n_l) if matrix, else (n_{l+1},)."""
+    """``arrays[l]``: (n_{l+1}, n_l) if matrix, else (n_{l+1},) (``arrays``, ``weights``: their
+    _layout)."""
     if len(arrays) != len(weights):
-        raise ValueError(_name(arg, -1) + " must hold one array per layer, as weights does")
+        _fail(arg, -1, _NOT_PER_LAYER)
     for layer in range(len(weights)):
-        w = weights[layer]
-        _shape(arg, layer, arrays[layer], w.shape[0], w.shape[1] if matrix else -1)
+        w = weights[layer][0]
+        shape, contiguous = arrays[layer]
+        _shape(arg, layer, shape, contiguous, w[0], w[1] if matrix else -1)
 
 
 @_inline
 def _loss(loss, output):
     _integer(loss, "loss")
     if loss != MSE and loss != CROSS_ENTROPY:
-        raise ValueError("loss must be MSE or CROSS_ENTROPY, got " + str(loss))
+        _fail_int(_BAD_LOSS, loss)
     if loss == CROSS_ENTROPY and output != SIGMOID and output != SOFTMAX:
         raise ValueError("CROSS_ENTROPY needs a SIGMOID or SOFTMAX output")
 
@@ -351,8 +427,12 @@ def _loss(loss, output):
 
 def neural_response(inp, wh, bh, wo, bo):
     _typed(inp, 0.0, 1, "inp")
-    n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
-    _shape(_INP, -1, inp, n_in, -1)
+    _lecture_typed(wh, bh, wo, bo)
+    n_in, n_hid, n_out = _lecture_net(
+        wh.shape, wh.flags.c_contiguous, bh.shape, bh.flags.c_contiguous,
+        wo.shape, wo.flags.c_contiguous, bo.shape, bo.flags.c_contiguous,
+    )  # fmt: skip
+    _shape(_INP, -1, inp.shape, inp.flags.c_contiguous, n_in, -1)
     return _K_NEURAL_RESPONSE(inp, wh, bh, wo, bo)
 
 
@@ -361,11 +441,15 @@ def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
     _typed(hid, 0.0, 1, "hid")
     _typed(out, 0.0, 1, "out")
     _typed(err, 0.0, 1, "err")
-    n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
-    _shape(_INP, -1, inp, n_in, -1)
-    _shape(_HID, -1, hid, n_hid, -1)
-    _shape(_OUT, -1, out, n_out, -1)
-    _shape(_ERR, -1, err, n_out, -1)
+    _lecture_typed(wh, bh, wo, bo)
+    n_in, n_hid, n_out = _lecture_net(
+        wh.shape, wh.flags.c_contiguous, bh.shape, bh.flags.c_contiguous,
+        wo.shape, wo.flags.c_contiguous, bo.shape, bo.flags.c_contiguous,
+    )  # fmt: skip
+    _shape(_INP, -1, inp.shape, inp.flags.c_contiguous, n_in, -1)
+    _shape(_HID, -1, hid.shape, hid.flags.c_contiguous, n_hid, -1)
+    _shape(_OUT, -1, out.shape, out.flags.c_contiguous, n_out, -1)
+    _shape(_ERR, -1, err.shape, err.flags.c_contiguous, n_out, -1)
     _lrate(lrate)
     _K_UPDATE_NETWORK(inp, hid, out, err, wh, bh, wo, bo, float(lrate))
 
@@ -387,9 +471,13 @@ def _train_args(X, Y, wh, bh, wo, bo, lrate):
     """The checks of train and train_epoch; returns the threads to share wh's panels."""
     _typed(X, 0.0, 2, "X")
     _typed(Y, 0.0, 2, "Y")
-    n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
-    _rows(_X, X, n_in)
-    _shape(_Y, -1, Y, X.shape[0], n_out)
+    _lecture_typed(wh, bh, wo, bo)
+    n_in, n_hid, n_out = _lecture_net(
+        wh.shape, wh.flags.c_contiguous, bh.shape, bh.flags.c_contiguous,
+        wo.shape, wo.flags.c_contiguous, bo.shape, bo.flags.c_contiguous,
+    )  # fmt: skip
+    _rows(_X, X.shape, X.flags.c_contiguous, n_in)
+    _shape(_Y, -1, Y.shape, Y.flags.c_contiguous, X.shape[0], n_out)
     _lrate(lrate)
     # as the backend: numba's threads for a big net, else one
     return max(1, _num_threads()) if n_in * n_hid >= _PARALLEL_WEIGHTS else 1
@@ -408,14 +496,18 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs):
     threads = _train_args(X, Y, wh, bh, wo, bo, lrate)
     _integer(num_epochs, "num_epochs")
     if num_epochs < 1:
-        raise ValueError("num_epochs must be >= 1, got " + str(num_epochs))
+        _fail_int(_BAD_EPOCHS, num_epochs)
     return _K_TRAIN(X, Y, wh, bh, wo, bo, float(lrate), num_epochs, threads)
 
 
 def predict(X, wh, bh, wo, bo):
     _typed(X, 0.0, 2, "X")
-    n_in, n_hid, n_out = _lecture_net(wh, bh, wo, bo)
-    _rows(_X, X, n_in)
+    _lecture_typed(wh, bh, wo, bo)
+    n_in, n_hid, n_out = _lecture_net(
+        wh.shape, wh.flags.c_contiguous, bh.shape, bh.flags.c_contiguous,
+        wo.shape, wo.flags.c_contiguous, bo.shape, bo.flags.c_contiguous,
+    )  # fmt: skip
+    _rows(_X, X.shape, X.flags.c_contiguous, n_in)
     # the backend's predict: the deep net's panels, eight rows a pass
     panels = (_K_TO_PANELS(wh, _PANEL), _K_TO_PANELS(wo, _PANEL))
     return _predict_panels(X, (wh, wo), (bh, bo), SIGMOID, SIGMOID, panels)
@@ -438,9 +530,11 @@ _predict_panels = _inline(_predict_panels)
 def net_response(inp, weights, biases, hidden, output, acts):
     _typed(acts, weights, -1, "acts")
     _typed(inp, weights, 1, "inp")
-    n_0, n_L = _deep_net(weights, biases, hidden, output)
-    _per_layer(_ACTS, acts, weights, False)
-    _shape(_INP, -1, inp, n_0, -1)
+    _deep_typed(weights, biases, hidden, output)
+    layout = _layout(weights)
+    n_0, n_L = _deep_net(layout, _layout(biases), hidden, output)
+    _per_layer(_ACTS, _layout(acts), layout, False)
+    _shape(_INP, -1, inp.shape, inp.flags.c_contiguous, n_0, -1)
     _K_NET_RESPONSE(inp, weights, biases, hidden, output, acts)
 
 
@@ -449,13 +543,15 @@ def net_update(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, del
     _typed(deltas, weights, -1, "deltas")
     _typed(inp, weights, 1, "inp")
     _typed(tgt, weights, 1, "tgt")
-    n_0, n_L = _deep_net(weights, biases, hidden, output)
+    _deep_typed(weights, biases, hidden, output)
+    layout = _layout(weights)
+    n_0, n_L = _deep_net(layout, _layout(biases), hidden, output)
     _loss(loss, output)
-    _per_layer(_ACTS, acts, weights, False)
-    _per_layer(_DELTAS, deltas, weights, False)
-    _shape(_INP, -1, inp, n_0, -1)
-    _shape(_TGT, -1, tgt, n_L, -1)
-    lrate = _net_lrate(lrate, weights)
+    _per_layer(_ACTS, _layout(acts), layout, False)
+    _per_layer(_DELTAS, _layout(deltas), layout, False)
+    _shape(_INP, -1, inp.shape, inp.flags.c_contiguous, n_0, -1)
+    _shape(_TGT, -1, tgt.shape, tgt.flags.c_contiguous, n_L, -1)
+    lrate = _net_lrate(_real(lrate, weights))
     _K_NET_UPDATE(inp, acts, tgt, weights, biases, hidden, output, loss, lrate, deltas)
 
 
@@ -469,18 +565,20 @@ def net_train(
     _typed(grad_b, weights, -1, "grad_b")
     _typed(X, weights, 2, "X")
     _typed(Y, weights, 2, "Y")
-    n_0, n_L = _deep_net(weights, biases, hidden, output)
+    _deep_typed(weights, biases, hidden, output)
+    layout = _layout(weights)
+    n_0, n_L = _deep_net(layout, _layout(biases), hidden, output)
     _loss(loss, output)
-    _per_layer(_ACTS, acts, weights, False)
-    _per_layer(_DELTAS, deltas, weights, False)
-    _per_layer(_GRAD_W, grad_w, weights, True)
-    _per_layer(_GRAD_B, grad_b, weights, False)
-    _rows(_X, X, n_0)
-    _shape(_Y, -1, Y, X.shape[0], n_L)
-    lrate = _net_lrate(lrate, weights)
+    _per_layer(_ACTS, _layout(acts), layout, False)
+    _per_layer(_DELTAS, _layout(deltas), layout, False)
+    _per_layer(_GRAD_W, _layout(grad_w), layout, True)
+    _per_layer(_GRAD_B, _layout(grad_b), layout, False)
+    _rows(_X, X.shape, X.flags.c_contiguous, n_0)
+    _shape(_Y, -1, Y.shape, Y.flags.c_contiguous, X.shape[0], n_L)
+    lrate = _net_lrate(_real(lrate, weights))
     _integer(batch_size, "batch_size")
     if batch_size < 1:
-        raise ValueError("batch_size must be >= 1, got " + str(batch_size))
+        _fail_int(_BAD_BATCH, batch_size)
     _orders(orders)
     if not orders.flags.c_contiguous:
         raise ValueError("orders must be C-contiguous")
@@ -488,7 +586,7 @@ def net_train(
         raise ValueError("orders needs at least one epoch of at least one row")
     for row in orders.ravel():
         if not 0 <= row < X.shape[0]:
-            raise ValueError("orders holds row " + str(row) + ", outside X")
+            _fail_int(_BAD_ROW, row)
     return _K_NET_TRAIN(
         X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, acts, deltas,
         grad_w, grad_b
@@ -524,8 +622,10 @@ def _panels_of_overload(weights, width):
 
 def net_predict(X, weights, biases, hidden, output):
     _typed(X, weights, 2, "X")
-    n_0, n_L = _deep_net(weights, biases, hidden, output)
-    _rows(_X, X, n_0)
+    _deep_typed(weights, biases, hidden, output)
+    layout = _layout(weights)
+    n_0, n_L = _deep_net(layout, _layout(biases), hidden, output)
+    _rows(_X, X.shape, X.flags.c_contiguous, n_0)
     panels = _panels_of(weights, _panel_width(X))
     return _predict_panels(X, weights, biases, hidden, output, panels)
 
