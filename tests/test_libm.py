@@ -112,9 +112,9 @@ def test_a_c_library_with_other_bits_changes_nothing(tmp_path):
     # and loopmlp's results are the same bytes
     assert flipped["hashes"] == normal["hashes"]
     golden = json.loads(Path(__file__).with_name("golden_bits.json").read_text())["sha256"]
+    kernel_cases = {name: golden[name] for name in golden if "Classifier" not in name}
     for backend, got in normal["hashes"].items():
-        assert len(got) == len(golden) - 1, backend  # every case but the estimator's
-        assert all(got[name] == golden[name] for name in got), backend
+        assert got == kernel_cases, backend  # every case but the estimators'
 
 
 FAST_MATH = """
