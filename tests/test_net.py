@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import loopmlp
+import loopmlp.net as loopmlp_net
 from loopmlp.kernels import _exp
 
 NET_BACKENDS = loopmlp.BACKENDS
@@ -113,7 +114,7 @@ def mode(request, monkeypatch):
     fma = getattr(request, "param", "default") == "fma"
     monkeypatch.setitem(MODE, "fma", fma)
     if fma:
-        init_net = functools.partial(loopmlp.net.init_net, fma=True)
+        init_net = functools.partial(loopmlp_net.init_net, fma=True)
         monkeypatch.setattr(loopmlp, "init_net", init_net)
     return request.param if fma else "default"
 
