@@ -173,6 +173,24 @@ def _as_double(typingctx, u):
     return nbtypes.float64(nbtypes.int64), codegen
 
 
+@intrinsic
+def _borrowed(typingctx, a):
+    """``_rearranged.borrowed`` for train on one thread: the array ``a`` without its
+    memory's owner (NRT's meminfo), so that numba counts no references to it. Each count is
+    an atomic instruction (tens of cycles on some CPUs), and train's loop made several a
+    sample, on its views and calls. The caller keeps ``a`` alive meanwhile."""
+    if not isinstance(a, nbtypes.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(a)(context, builder, value=args[0])
+        array.meminfo = ir.Constant(array.meminfo.type, None)
+        array.parent = ir.Constant(array.parent.type, None)
+        return array._getvalue()
+
+    return a(a), codegen
+
+
 def _exp_kernels(**options):
     """The ``exp``, ``log`` and ``tanh`` every kernel calls: ``_exp.exp`` and
     ``_elementary``'s functions compiled (int64 bits, the table as a constant array). With
@@ -213,29 +231,43 @@ ROWS = (
     "hidden_forward",
     "hidden_update_forward",
     "hidden_update_forward_threads",
+    "train_epochs",
     "train",
 )
+# a sample's kernels, which numba inlines into train on one thread: a call passes each
+# array as seven arguments
+INLINED = ("forward_rows", "sigmoid_panel", "hidden_forward", "hidden_update_forward")
 
 
 def kernels(**options):
     """The backend's raw kernels, compiled with ``options``, by name."""
     exp = _exp_kernels(**options)
     literal = _compile(_reference, LITERAL, callees=exp, **options)
+    identity = _compile(_rearranged, ("borrowed",), inline="always", **options)
     rows = _compile(
-        _rearranged, ROWS, parallel=("hidden_update_forward_threads",), callees=exp, **options
+        _rearranged,
+        ROWS,
+        parallel=("hidden_update_forward_threads",),
+        callees=dict(exp, borrowed=identity["borrowed"]),
+        **options,
     )
     # train again, for nets trained on one thread, over a stand-in for the parallel pass
     # (which train calls only when threads > 1): a small net's first call then neither
-    # compiles nor loads parallel code.
+    # compiles nor loads parallel code. Its arrays are borrowed and a sample's kernels inlined.
+    inlined = _compile(
+        _rearranged, INLINED, callees=exp, variant="_inlined", inline="always", **options
+    )
     one_thread = _compile(
         _THIS, ("hidden_update_forward_one_thread",), callees=dict(exp, **rows), **options
     )
     one_thread = _compile(
         _rearranged,
-        ("train",),
+        ("train_epochs", "train"),
         callees={
             **exp,
             **rows,
+            **inlined,
+            "borrowed": _borrowed,
             "hidden_update_forward_threads": one_thread["hidden_update_forward_one_thread"],
         },
         variant="_one_thread",

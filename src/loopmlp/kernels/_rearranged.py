@@ -183,7 +183,6 @@ def hidden_update_forward_threads(prev, delta_hid, lrate, inp, whp, bh, hid, val
 
 # threads: how many threads share the panels out in each sample's pass over wh
 def train(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads=1):
-    num_samples = X.shape[0]
     num_hid_nodes = wh.shape[0]
     num_out_nodes = wo.shape[0]
     whp = to_panels(wh)
@@ -194,7 +193,30 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads=1):
     delta_out = np.zeros(num_out_nodes)
     vals = np.zeros((threads, PANEL))  # each thread's 8 sums
     mses = np.zeros(num_epochs)
+    prev = train_epochs(borrowed(X), borrowed(Y), borrowed(whp), borrowed(bh), borrowed(wo),
+                        borrowed(bo), lrate, borrowed(mses), borrowed(hid), borrowed(out),
+                        borrowed(err), borrowed(delta_hid), borrowed(delta_out),
+                        borrowed(vals))
 
+    # the last sample's update of wh and bh, then the working copy goes back into wh
+    for g in range(whp.shape[0]):
+        for i_idx in range(whp.shape[1]):
+            for k in range(PANEL):
+                whp[g, i_idx, k] += lrate * (X[prev, i_idx] * delta_hid[PANEL * g + k])
+    for h_idx in range(num_hid_nodes):
+        bh[h_idx] += lrate * delta_hid[h_idx]
+    from_panels(whp, wh)
+    return mses
+
+
+# train's epochs; returns the last sample, whose update of wh is still to be done
+def train_epochs(X, Y, whp, bh, wo, bo, lrate, mses, hid, out, err, delta_hid, delta_out,
+                 vals):
+    num_samples = X.shape[0]
+    num_hid_nodes = hid.shape[0]
+    num_out_nodes = out.shape[0]
+    num_epochs = mses.shape[0]
+    threads = vals.shape[0]
     prev = -1  # the sample whose update of wh is still to be done
     for epoch in range(num_epochs):
         epoch_mse = 0.0
@@ -227,16 +249,13 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads=1):
                 bo[o_idx] += lrate * d
             prev = n_idx                                # wh's update: in the next pass
         mses[epoch] = epoch_mse / num_samples
+    return prev
 
-    # the last sample's update of wh and bh, then the working copy goes back into wh
-    for g in range(whp.shape[0]):
-        for i_idx in range(whp.shape[1]):
-            for k in range(PANEL):
-                whp[g, i_idx, k] += lrate * (X[prev, i_idx] * delta_hid[PANEL * g + k])
-    for h_idx in range(num_hid_nodes):
-        bh[h_idx] += lrate * delta_hid[h_idx]
-    from_panels(whp, wh)
-    return mses
+
+# a itself. Compiled for train on one thread (_numba.py), a without its owner, so that numba
+# keeps no reference count, atomically, on every view and call of a: the caller keeps a alive.
+def borrowed(a):
+    return a
 
 
 def train_epoch(X, Y, wh, bh, wo, bo, lrate, threads=1):
