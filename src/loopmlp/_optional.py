@@ -33,7 +33,8 @@ def missing(part: str, package: str, extra: str) -> ImportError:
     """The error for ``part`` used without ``package``: it names the extra and the command."""
     error = ImportError(f"{part} needs {package}: pip install 'loopmlp[{extra}]'")
     error.name = MODULES.get(package, package)
-    error.extra = extra  # type: ignore[attr-defined]  (how loopmlp's CLI tells it apart)
+    # how loopmlp's CLI tells it apart from other ImportErrors
+    error.extra = extra  # type: ignore[attr-defined]
     return error
 
 

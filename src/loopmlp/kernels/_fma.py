@@ -153,7 +153,8 @@ class _Fuse(ast.NodeTransformer):
             return self._fused(node, node.targets[0], v.right)
         return node
 
-    def _fused(self, node: ast.AST, target: ast.expr, product: ast.BinOp) -> ast.AST:
+    def _fused(self, node: ast.stmt, target: ast.expr, product: ast.expr) -> ast.AST:
+        assert isinstance(product, ast.BinOp)
         self.count += 1
         acc = ast.parse(ast.unparse(target), mode="eval").body  # the target, as a value
         call = ast.Call(ast.Name("fma", ast.Load()), [product.left, product.right, acc], [])
@@ -187,6 +188,8 @@ def fused(module: types.ModuleType, names, bind: dict | None = None) -> types.Mo
     """
     names = set(names)
     path = inspect.getsourcefile(module)
+    if path is None:
+        raise ValueError(f"{module.__name__} has no source file to rewrite")
     tree = ast.parse(open(path, encoding="utf-8").read(), path)
     fuse = _Fuse()
     for i, node in enumerate(tree.body):
@@ -200,8 +203,7 @@ def fused(module: types.ModuleType, names, bind: dict | None = None) -> types.Mo
     copy = types.ModuleType(module.__name__, module.__doc__)
     copy.__file__ = path
     copy.__package__ = module.__package__
-    copy.FUSED = fuse.count  # how many multiply-adds became fma calls
+    copy.__dict__["FUSED"] = fuse.count  # how many multiply-adds became fma calls
     exec(compile(ast.fix_missing_locations(tree), path, "exec"), copy.__dict__)
-    copy.fma = fma
-    copy.__dict__.update(bind or {})
+    copy.__dict__.update(fma=fma, **(bind or {}))
     return copy

@@ -69,7 +69,7 @@ from numba.core.caching import FunctionCache, IndexDataCacheFile
 try:
     import fcntl
 except ImportError:  # Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 
 def launch_threads() -> None:
@@ -91,7 +91,7 @@ def keep_reload_init() -> None:
     """
     from numba.core.compiler import CompileResult
 
-    rebuild = CompileResult._rebuild.__func__
+    rebuild = CompileResult._rebuild.__func__  # type: ignore[attr-defined]
     if getattr(rebuild, "keeps_reload_init", False):
         return
 
@@ -101,8 +101,8 @@ def keep_reload_init() -> None:
             cres.library._reload_init.update(cres.reload_init)
         return cres
 
-    _rebuild.keeps_reload_init = True
-    CompileResult._rebuild = classmethod(_rebuild)
+    _rebuild.keeps_reload_init = True  # type: ignore[attr-defined]
+    CompileResult._rebuild = classmethod(_rebuild)  # type: ignore[method-assign,assignment]
 
 
 def prepare_to_load(target_context) -> None:
