@@ -86,7 +86,7 @@ def experiment_pictures(app) -> None:
     for result in runs.values():  # only the pictures are shown
         for path in map(Path, result.paths.values()):
             if path.suffix != ".png":
-                path.unlink()
+                path.unlink(missing_ok=True)  # a file may be listed twice
     (GENERATED / "results.inc").write_text(_results_rst(runs, gates))
 
 
