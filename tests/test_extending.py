@@ -411,6 +411,7 @@ def flat_case(sizes, dtype, activation="sigmoid", output="sigmoid", loss="mse", 
     return net, X, Y, codes
 
 
+@pytest.mark.compiler
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_deep_checked_cython_kernels_match_reference(deep_net, dtype):
     net, X, Y, (hidden, output, loss) = flat_case((3, 5, 4, 2), dtype, "relu", "identity")
@@ -446,6 +447,7 @@ def test_deep_checked_cython_kernels_match_reference(deep_net, dtype):
     assert np.array_equal(Y_hat, ref.net_predict(X, ref_w, ref_b, hidden, output))
 
 
+@pytest.mark.compiler
 def test_deep_checked_cython_kernels_on_a_deep_net(deep_net):
     # deeper than the layers' pointers kept on the stack (16): the allocated ones
     net, X, Y, (hidden, output, loss) = flat_case((3,) * 20 + (2,), "float64", "tanh")
@@ -459,6 +461,7 @@ def test_deep_checked_cython_kernels_on_a_deep_net(deep_net):
     assert np.array_equal(weights, flat(ref_w)) and np.array_equal(biases, flat(ref_b))
 
 
+@pytest.mark.compiler
 def test_deep_checked_cython_kernels_refuse_bad_arguments(deep_net):
     net, X, Y, (hidden, output, loss) = flat_case((3, 4, 2), "float64")
     sizes = np.array(net.sizes, dtype=np.intp)
