@@ -188,14 +188,14 @@ FMACHAIN_THREADS = MULADD_THREADS.replace("muladd", "fmachain")
 
 def fma_kernels():
     """``(fmachain, fmachain_threads)``: ``_fma_source``'s loop with the FMA mode's fma (the
-    numba backend's ``llvm.fma``, ``_numba._fma_any``), compiled as the kernels are, for
+    numba backend's ``llvm.fma``, ``_numba._fma``), compiled as the kernels are, for
     float64 and float32; ``fmachain_threads`` runs one per thread (``prange``)."""
     import numba
 
-    from ..kernels._numba import NUMBA_OPTIONS, _fma_any, _slp_vectorize
+    from ..kernels._numba import NUMBA_OPTIONS, _fma, _slp_vectorize
 
     options = dict(NUMBA_OPTIONS, cache=False)
-    scope = {"prange": numba.prange, "fma": _fma_any}
+    scope = {"prange": numba.prange, "fma": _fma}
     exec(compile(_fma_source() + "\n" + FMACHAIN_THREADS, "<loopmlp FMA peak>", "exec"), scope)
     fmachain = scope["fmachain"] = numba.njit(**options)(scope["fmachain"])
     fmachain_threads = numba.njit(parallel=True, **options)(scope["fmachain_threads"])

@@ -131,21 +131,10 @@ def _with_slp(compile_):
 # runtime or the C library), and bit casts (also _elementary's).
 @intrinsic
 def _fma(typingctx, a, b, c):
-    def codegen(context, builder, signature, args):
-        double = ir.DoubleType()
-        fma = builder.module.declare_intrinsic(
-            "llvm.fma", [double], ir.FunctionType(double, [double] * 3)
-        )
-        return builder.call(fma, args)
-
-    return nbtypes.float64(nbtypes.float64, nbtypes.float64, nbtypes.float64), codegen
-
-
-@intrinsic
-def _fma_any(typingctx, a, b, c):
-    """The FMA mode's ``fma(a, b, c)``: ``llvm.fma`` in the operands' type (float32 if all
-    three are, else float64), so one rounding to the net's dtype."""
-    if not all(isinstance(t, nbtypes.Float) for t in (a, b, c)):
+    """``fma(a, b, c)`` as ``llvm.fma`` in the operands' type: float32 if all three are
+    (the FMA mode's float32 nets), else float64 (``exp``, ``log``, ``tanh`` and float64
+    nets); one rounding either way."""
+    if not all(isinstance(t, (nbtypes.Float, nbtypes.Integer)) for t in (a, b, c)):
         return None
     ty = nbtypes.float32 if a == b == c == nbtypes.float32 else nbtypes.float64
 
@@ -394,7 +383,7 @@ def fma_kernels():
     and ``_rearranged``'s rewritten by ``_fma.fused``, each ``fma`` an ``llvm.fma`` (an FMA
     instruction where the CPU has one; LLVM calls the C library's exact ``fma`` otherwise).
     Compiled (or loaded from the cache) on first use."""
-    bind = dict(fma=_fma_any)
+    bind = dict(fma=_fma)
     exp = _exp_kernels(**NUMBA_OPTIONS)
     return types.SimpleNamespace(
         **_net_kernels(
