@@ -31,10 +31,9 @@ class Refuse:
 sys.meta_path.insert(0, Refuse())
 """
 
-# In the blocked interpreter: train and predict on every backend, then try each optional
-# part; prints JSON: the backends' results, the errors' messages, what got imported.
-SCRIPT = """
-import json, sys
+# Every backend trains and predicts the lecture's net and a deep net into ``results``:
+# in the blocked interpreter and, with the extras at hand, in the test.
+TRAIN = """
 import numpy as np
 import loopmlp
 
@@ -49,6 +48,14 @@ for name in loopmlp.BACKENDS:
     losses = k.net_train(net, X, Y, 0.5, 3, batch_size=2, shuffle_seed=0)
     results[name] = [mses.tolist(), k.predict(X, wh, bh, wo, bo).tolist(),
                      losses.tolist(), k.net_predict(net, X).tolist()]
+"""
+
+# In the blocked interpreter: train and predict on every backend, then try each optional
+# part; prints JSON: the backends' results, the errors' messages, what got imported.
+SCRIPT = (
+    TRAIN
+    + """
+import json, sys
 
 errors = {}
 def attempt(label, call):
@@ -76,6 +83,7 @@ codes = {"info": cli.main(["info", "--json"]), "xor": cli.main(["xor", "--no-out
 print(json.dumps(dict(results=results, errors=errors, codes=codes,
                       imported=sorted({m.partition(".")[0] for m in sys.modules}))))
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,18 +102,12 @@ def blocked():
 def test_every_backend_trains_without_the_extras(blocked):
     report, _ = blocked
     assert not set(BLOCKED) & set(report["imported"])
-    X = np.random.default_rng(0).random((6, 3))
-    Y = np.random.default_rng(1).random((6, 2))
+    # the same calls here, with the extras at hand: the same numbers, bit for bit
+    here: dict = {}
+    exec(TRAIN, here)
     for name in loopmlp.BACKENDS:
-        # the same calls here, with the extras at hand: the same numbers, bit for bit
-        k = loopmlp.get_backend(name)
-        wh, bh, wo, bo = loopmlp.init_weights(3, 4, 2, seed=0)
-        mses = k.train(X, Y, wh, bh, wo, bo, 0.5, 3)
-        net = loopmlp.init_net([3, 4, 2], seed=0)
-        losses = k.net_train(net, X, Y, 0.5, 3, batch_size=2, shuffle_seed=0)
-        expected = [mses, k.predict(X, wh, bh, wo, bo), losses, k.net_predict(net, X)]
-        got = report["results"][name]
-        assert all(np.array_equal(np.array(g), e) for g, e in zip(got, expected)), name
+        got, expected = report["results"][name], here["results"][name]
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True)), name
 
 
 @pytest.mark.parametrize(
