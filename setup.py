@@ -8,7 +8,9 @@ compiler and whether it has OpenMP; :func:`extension_flags` says it all, as a pu
 The kernels' builds (one source, ``kernels/_cython.pyx``):
 
 * x86-64: ``_cython`` (SSE2, the x86-64 baseline), ``_cython_avx2`` and ``_cython_avx512``;
-  loopmlp loads the widest the CPU runs (``kernels/_cython_native.py``).
+  loopmlp loads the widest the CPU runs (``kernels/_cython_native.py``). With
+  ``_cython_avx512`` goes ``_cython_avx512_zmm``, the same again with 512-bit vectors, whose
+  deep-net ``net_predict`` the AVX-512 build uses.
 * any other machine (arm64, ppc64le, s390x, 32-bit x86, a macOS universal2 binary): only
   ``_cython``, plain C for that machine's baseline.
 
@@ -28,13 +30,14 @@ Build-time environment variables (docs/building.rst):
 import os
 import sysconfig
 
-KERNELS = ("_cython", "_cython_avx2", "_cython_avx512")
+KERNELS = ("_cython", "_cython_avx2", "_cython_avx512", "_cython_avx512_zmm")
 
 # the kernels' builds live with the other backends in loopmlp.kernels; _check is shared glue
 MODULES = {
     "_cython": "kernels._cython",
     "_cython_avx2": "kernels._cython_avx2",
     "_cython_avx512": "kernels._cython_avx512",
+    "_cython_avx512_zmm": "kernels._cython_avx512_zmm",
     "_check": "_check",
     # the cython backend's kernels for users' Cython code (cimport loopmlp.cython_kernels)
     "cython_kernels": "cython_kernels",
@@ -87,8 +90,12 @@ OPENMP_FLAGS = {
 #   keeps the compiler from fusing anything else, so every sum rounds as in the reference.
 # -mavx512f -mavx512vl: 32 registers, so a pass's 8 x 8 sums fit without spills (AVX2's 16
 #   registers spill float64 sums to the stack).
-# -mprefer-vector-width=256: with 512-bit vectors gcc paired two rows' float32 sums in one
-#   register, with an insert per row and weight; 512-bit vectors were no faster elsewhere.
+# -mprefer-vector-width=256: with 512-bit vectors the online training's loops ran 15-35%
+#   slower (Intel Xeon, Sapphire Rapids); net_predict's ran 25-30% faster. So the AVX-512
+#   build is built twice: _cython_avx512 for everything, with 256-bit vectors, and
+#   _cython_avx512_zmm with 512-bit ones (-mprefer-vector-width=512), whose net_predict
+#   runs instead (_cython_native.py). LOOPMLP_ZMM tells its source (_cython_cpu.h) to sum
+#   eight rows through sixteen columns a pass there, 16 vectors of sums in flight.
 # MSVC has one switch per level: /arch:AVX2 (AVX2 with FMA) and /arch:AVX512 (F, CD, BW, DQ
 # and VL, all of which _cython_cpu.h then asks the CPU for).
 # No -funroll-loops: it speeds up the mini-batches but slows the lecture's epochs.
@@ -96,12 +103,28 @@ WIDE_FLAGS = {
     "gcc": {
         "_cython_avx2": ["-mavx2", "-mfma"],
         "_cython_avx512": ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=256"],
+        "_cython_avx512_zmm": [
+            "-mavx512f",
+            "-mavx512vl",
+            "-mprefer-vector-width=512",
+            "-DLOOPMLP_ZMM=1",
+        ],
     },
     "clang": {
         "_cython_avx2": ["-mavx2", "-mfma"],
         "_cython_avx512": ["-mavx512f", "-mavx512vl", "-mprefer-vector-width=256"],
+        "_cython_avx512_zmm": [
+            "-mavx512f",
+            "-mavx512vl",
+            "-mprefer-vector-width=512",
+            "-DLOOPMLP_ZMM=1",
+        ],
     },
-    "msvc": {"_cython_avx2": ["/arch:AVX2"], "_cython_avx512": ["/arch:AVX512"]},
+    "msvc": {
+        "_cython_avx2": ["/arch:AVX2"],
+        "_cython_avx512": ["/arch:AVX512"],
+        "_cython_avx512_zmm": ["/arch:AVX512", "/DLOOPMLP_ZMM=1"],
+    },
 }
 
 X86_64 = ("x86_64", "amd64", "x64")

@@ -30,7 +30,7 @@ def _setup():
 # may contract a*b+c; the wide builds only on x86-64; OpenMP only in the kernels and only
 # where the compiler has it; no flag a compiler does not know.
 
-KERNELS = {"_cython", "_cython_avx2", "_cython_avx512"}
+KERNELS = {"_cython", "_cython_avx2", "_cython_avx512", "_cython_avx512_zmm"}
 ALL = KERNELS | {"_check", "cython_kernels"}
 PORTABLE = {"_cython", "_check", "cython_kernels"}
 
@@ -49,6 +49,11 @@ def test_flags_linux_x86_64_gcc():
         assert ("-fopenmp" in compile_args) == ("-fopenmp" in link_args) == (name in KERNELS)
     assert {"-mavx2", "-mfma"} <= set(flags["_cython_avx2"][0])
     assert {"-mavx512f", "-mavx512vl"} <= set(flags["_cython_avx512"][0])
+    # the same, for 512-bit vectors and the 16-column passes of _cython_cpu.h's LOOPMLP_ZMM
+    assert {"-mavx512f", "-mavx512vl", "-mprefer-vector-width=512", "-DLOOPMLP_ZMM=1"} <= set(
+        flags["_cython_avx512_zmm"][0]
+    )
+    assert "-mprefer-vector-width=256" in flags["_cython_avx512"][0]
     assert not any(arg.startswith("-m") for arg in flags["_cython"][0])  # SSE2: the default
 
 
@@ -84,6 +89,7 @@ def test_flags_windows_amd64_msvc():
         assert link_args == [], name  # MSVC's omp.h links vcomp itself
     assert "/arch:AVX2" in flags["_cython_avx2"][0]
     assert "/arch:AVX512" in flags["_cython_avx512"][0]
+    assert {"/arch:AVX512", "/DLOOPMLP_ZMM=1"} <= set(flags["_cython_avx512_zmm"][0])
     assert not any(arg.startswith("/arch") for arg in flags["_cython"][0])
 
 
@@ -162,6 +168,17 @@ def test_unset_loads_the_widest_build_the_cpu_runs():
     assert run.returncode == 0, run.stderr
     build, widest, reason = run.stdout.strip().split("|")
     assert build == widest and reason == "widest this CPU runs"
+
+
+def test_the_avx512_build_predicts_with_its_512_bit_twin():
+    """net_predict, and only it, from _cython_avx512_zmm where the AVX-512 build runs."""
+    n = _cython_native
+    module = (n.X86_64_BUILDS | n.OTHER_BUILDS)[n.BUILD][0]
+    zmm = n.BUILD == "avx512" and importlib.util.find_spec("loopmlp.kernels._cython_avx512_zmm")
+    assert n.PREDICT_MODULE == ("_cython_avx512_zmm" if zmm else module)
+    assert n.net_predict.__module__.rsplit(".", 1)[-1] == n.PREDICT_MODULE
+    assert n.net_train.__module__.rsplit(".", 1)[-1] == module
+    assert n.fma_kernels().net_predict.func is n.net_predict
 
 
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")

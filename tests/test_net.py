@@ -284,6 +284,25 @@ def test_net_predict(backend, case):
     )
 
 
+# net_predict's blocking: more rows than a parallel block (64) and a pass (8, with a short
+# last one), more inputs than a chunk of the AVX-512 build's passes (128, with a short last
+# one), and an odd number of panels of 8 (float64's, taken two at a time there).
+BLOCKED = ((600, 24, 10), ("relu", "softmax", "cross_entropy"))
+
+
+@functools.cache
+def _blocked(fma, name, dtype):
+    net = make_net(*BLOCKED, dtype, seed=5)
+    X, _ = make_data(*BLOCKED, 75, seed=6)
+    return loopmlp.get_backend(name).net_predict(net, X)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_net_predict_blocked(backend, dtype):
+    comp = _blocked(MODE["fma"], backend.name, dtype)
+    assert_same(backend.name, dtype, [comp], [_blocked(MODE["fma"], "python", dtype)])
+
+
 # batch sizes: online (1), 3 (the last batch shorter: 9 or 4 rows), more than the rows;
 # rows in order and shuffled; 2 epochs. Big nets: one of these each (pure Python cost).
 TRAIN_OPTIONS = [

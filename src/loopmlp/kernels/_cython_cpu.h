@@ -6,6 +6,15 @@
    lacks could crash when imported, so these run in the SSE2 build, which loopmlp imports
    first (_cython_native.py). Off x86 there is only that one build: both say 0. */
 
+/* 1 in the AVX-512 build with 512-bit vectors (setup.py's -DLOOPMLP_ZMM=1): there the deep
+   net's predict runs eight rows through sixteen columns a pass (_panel_block16), its sums
+   in 16 of the 32 registers. */
+#if defined(LOOPMLP_ZMM) && defined(__AVX512F__)
+#define LOOPMLP_MANY_REGISTERS 1
+#else
+#define LOOPMLP_MANY_REGISTERS 0
+#endif
+
 #if defined(_MSC_VER) && !defined(__clang__)
 /* Before Visual Studio 2022, /fp:precise let MSVC fuse a*b+c into an FMA under /arch:AVX2;
    the reference rounds twice (setup.py). Cython includes this header before any kernel. */

@@ -14,8 +14,9 @@ unknown name with ``ValueError``. ``BUILD`` and ``BUILD_REASON`` say which build
 why; ``BUILDS`` lists the builds this install could load on this CPU.
 
 The AVX-512 build runs float32 nets too: with 256-bit vectors and AVX-512's 32 registers, a
-pass's 64 float32 sums take 8 registers, without the AVX2 build's spills (with 512-bit
-vectors gcc paired two rows' sums in one register; setup.py)."""
+pass's 64 float32 sums take 8 registers, without the AVX2 build's spills. Its deep-net
+``net_predict`` comes from ``_cython_avx512_zmm``, the same source built for 512-bit vectors
+(setup.py says why only that kernel); ``PREDICT_MODULE`` names the module it comes from."""
 
 import functools
 import importlib
@@ -119,7 +120,13 @@ neural_response, update_network = _widest.neural_response, _widest.update_networ
 train, train_epoch = _widest.train, _widest.train_epoch
 train_epoch_literal, predict = _widest.train_epoch_literal, _widest.predict
 net_response, net_update = _widest.net_response, _widest.net_update
-net_train, net_predict = _widest.net_train, _widest.net_predict
+net_train = _widest.net_train
+# the AVX-512 build's net_predict in 512-bit vectors, where this install has them
+_predicting = _widest
+if BUILD == "avx512" and importlib.util.find_spec(f"{__package__}._cython_avx512_zmm"):
+    _predicting = importlib.import_module(f"{__package__}._cython_avx512_zmm")
+PREDICT_MODULE = _predicting.__name__.rsplit(".", 1)[-1]
+net_predict = _predicting.net_predict
 
 
 def fma_kernels():
@@ -128,7 +135,12 @@ def fma_kernels():
     the SSE2 build)."""
     return types.SimpleNamespace(
         **{
-            name: functools.partial(getattr(_widest, name), fma=True)
-            for name in ("net_response", "net_update", "net_train", "net_predict")
+            name: functools.partial(getattr(module, name), fma=True)
+            for name, module in [
+                ("net_response", _widest),
+                ("net_update", _widest),
+                ("net_train", _widest),
+                ("net_predict", _predicting),
+            ]
         }
     )

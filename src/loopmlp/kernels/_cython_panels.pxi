@@ -14,26 +14,54 @@
 cdef void _panels_forward(const real* prev, const real* wp, const real* b, real* act,
                           Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                           Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
-    cdef Py_ssize_t g, r, n, q, k, o_idx
+    cdef Py_ssize_t g, r, n, q, k, o_idx, i_start, cols, per_pass
     cdef Py_ssize_t width = _panel_width(act)
-    cdef Py_ssize_t per_pass = 64 // width
-    cdef real val[64]  # val[q][k] at q * width + k
-    for g in range((num_out_nodes + width - 1) // width):
+    cdef Py_ssize_t num_panels = (num_out_nodes + width - 1) // width
+    cdef const real* lo
+    cdef bint tall
+    cdef real val[BLOCK * 16]  # val[q][k] at q * cols + k; all rows' (<= BLOCK) when tall
+    g = 0
+    while g < num_panels:
+        # 16 columns a pass in the 512-bit build (_cython_cpu.h): panels g and g + 1 in
+        # float64, a wide panel in float32's FMA mode (float32's default sums gcc's SLP
+        # vectoriser leaves scalar in _panel_block16: 7x slower than _panel_block_wide's)
+        tall = LOOPMLP_MANY_REGISTERS and (g + 1 < num_panels if width == PANEL
+                                           else rounding is Once)
+        cols = 16 if tall else width
+        per_pass = 8 if tall else 64 // width
+        if tall:
+            # CHUNK inputs at a time through every row, so that the columns' weights for
+            # them stay in the L1 cache for all the passes; each sum goes on from where the
+            # previous chunk left it, so its terms stay in index order
+            lo = wp + g * num_inp_nodes * width
+            memset(val, 0, rows * cols * sizeof(real))
+            i_start = 0
+            while i_start < num_inp_nodes:
+                for r in range(0, rows, 8):
+                    _panel_block16(prev, num_inp_nodes, r, min(8, rows - r), lo,
+                                   lo + (8 if width == WIDE_PANEL else num_inp_nodes * width),
+                                   width, i_start, min(i_start + CHUNK, num_inp_nodes),
+                                   <real (*)[16]>(val + r * cols), rnd)
+                i_start += CHUNK
         r = 0
         while r < rows:
             n = min(per_pass, rows - r)  # rows in this pass
-            if width == WIDE_PANEL:
+            if tall:
+                pass  # summed above
+            elif width == WIDE_PANEL:
                 _panel_block_wide(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
-                                  <real (*)[WIDE_PANEL]>val, rnd)
+                                  <real (*)[WIDE_PANEL]>(val + r * cols), rnd)
             else:
                 _panel_block(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
-                             <real (*)[PANEL]>val, rnd)
+                             <real (*)[PANEL]>(val + r * cols), rnd)
             for q in range(n):
-                for k in range(width):
+                for k in range(cols):
                     o_idx = width * g + k
                     if o_idx < num_out_nodes:
-                        act[(r + q) * num_out_nodes + o_idx] = val[q * width + k] + b[o_idx]
+                        act[(r + q) * num_out_nodes + o_idx] = \
+                            val[(r + q) * cols + k] + b[o_idx]
             r += n
+        g += cols // width
 
 
 # A mini-batch's forward pass, _rearranged.batch_forward: the sums of _panels_forward with
@@ -251,6 +279,177 @@ cdef void _panel_block_wide(const real* p, Py_ssize_t stride, Py_ssize_t first, 
     val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
     val[3][8] = d8; val[3][9] = d9; val[3][10] = d10; val[3][11] = d11
     val[3][12] = d12; val[3][13] = d13; val[3][14] = d14; val[3][15] = d15
+
+
+# Eight rows through sixteen columns, for the builds with 32 vector registers
+# (LOOPMLP_MANY_REGISTERS, _cython_cpu.h): _panel_block's sums, twice as many a pass, so
+# that each of a row's values loaded serves 16 sums and 16 independent vectors of sums hide
+# an FMA's latency. Column k < 8 is lo[i_idx * step + k], column k >= 8 hi[i_idx * step +
+# k - 8]: in float64 two panels (lo = panel g, hi = panel g + 1, step PANEL), in float32
+# one wide panel (hi = lo + 8, step WIDE_PANEL). val[q][k] = sum_i p[(first + q) * stride +
+# i] column k at i, for the n <= 8 vectors q of p from row first (a short pass repeats its
+# last), in index order, as _panel_block's; this call adds the terms i_start <= i <
+# i_stop to the sums val holds.
+cdef void _panel_block16(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
+                         const real* lo, const real* hi, Py_ssize_t step,
+                         Py_ssize_t i_start, Py_ssize_t i_stop, real val[8][16],
+                         rounding rnd) noexcept nogil:
+    cdef Py_ssize_t i_idx
+    cdef const real* lo_i
+    cdef const real* hi_i
+    cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
+    cdef real w8, w9, w10, w11, w12, w13, w14, w15
+    cdef const real* pa = p + first * stride
+    cdef const real* pb = p + (first + min(1, n - 1)) * stride
+    cdef const real* pc = p + (first + min(2, n - 1)) * stride
+    cdef const real* pd = p + (first + min(3, n - 1)) * stride
+    cdef const real* pe = p + (first + min(4, n - 1)) * stride
+    cdef const real* pf = p + (first + min(5, n - 1)) * stride
+    cdef const real* ph = p + (first + min(6, n - 1)) * stride
+    cdef const real* pk = p + (first + min(7, n - 1)) * stride
+    cdef real a0 = val[0][0], a1 = val[0][1], a2 = val[0][2], a3 = val[0][3]
+    cdef real a4 = val[0][4], a5 = val[0][5], a6 = val[0][6], a7 = val[0][7]
+    cdef real a8 = val[0][8], a9 = val[0][9], a10 = val[0][10], a11 = val[0][11]
+    cdef real a12 = val[0][12], a13 = val[0][13], a14 = val[0][14], a15 = val[0][15]
+    cdef real b0 = val[1][0], b1 = val[1][1], b2 = val[1][2], b3 = val[1][3]
+    cdef real b4 = val[1][4], b5 = val[1][5], b6 = val[1][6], b7 = val[1][7]
+    cdef real b8 = val[1][8], b9 = val[1][9], b10 = val[1][10], b11 = val[1][11]
+    cdef real b12 = val[1][12], b13 = val[1][13], b14 = val[1][14], b15 = val[1][15]
+    cdef real c0 = val[2][0], c1 = val[2][1], c2 = val[2][2], c3 = val[2][3]
+    cdef real c4 = val[2][4], c5 = val[2][5], c6 = val[2][6], c7 = val[2][7]
+    cdef real c8 = val[2][8], c9 = val[2][9], c10 = val[2][10], c11 = val[2][11]
+    cdef real c12 = val[2][12], c13 = val[2][13], c14 = val[2][14], c15 = val[2][15]
+    cdef real d0 = val[3][0], d1 = val[3][1], d2 = val[3][2], d3 = val[3][3]
+    cdef real d4 = val[3][4], d5 = val[3][5], d6 = val[3][6], d7 = val[3][7]
+    cdef real d8 = val[3][8], d9 = val[3][9], d10 = val[3][10], d11 = val[3][11]
+    cdef real d12 = val[3][12], d13 = val[3][13], d14 = val[3][14], d15 = val[3][15]
+    cdef real e0 = val[4][0], e1 = val[4][1], e2 = val[4][2], e3 = val[4][3]
+    cdef real e4 = val[4][4], e5 = val[4][5], e6 = val[4][6], e7 = val[4][7]
+    cdef real e8 = val[4][8], e9 = val[4][9], e10 = val[4][10], e11 = val[4][11]
+    cdef real e12 = val[4][12], e13 = val[4][13], e14 = val[4][14], e15 = val[4][15]
+    cdef real f0 = val[5][0], f1 = val[5][1], f2 = val[5][2], f3 = val[5][3]
+    cdef real f4 = val[5][4], f5 = val[5][5], f6 = val[5][6], f7 = val[5][7]
+    cdef real f8 = val[5][8], f9 = val[5][9], f10 = val[5][10], f11 = val[5][11]
+    cdef real f12 = val[5][12], f13 = val[5][13], f14 = val[5][14], f15 = val[5][15]
+    cdef real h0 = val[6][0], h1 = val[6][1], h2 = val[6][2], h3 = val[6][3]
+    cdef real h4 = val[6][4], h5 = val[6][5], h6 = val[6][6], h7 = val[6][7]
+    cdef real h8 = val[6][8], h9 = val[6][9], h10 = val[6][10], h11 = val[6][11]
+    cdef real h12 = val[6][12], h13 = val[6][13], h14 = val[6][14], h15 = val[6][15]
+    cdef real k0 = val[7][0], k1 = val[7][1], k2 = val[7][2], k3 = val[7][3]
+    cdef real k4 = val[7][4], k5 = val[7][5], k6 = val[7][6], k7 = val[7][7]
+    cdef real k8 = val[7][8], k9 = val[7][9], k10 = val[7][10], k11 = val[7][11]
+    cdef real k12 = val[7][12], k13 = val[7][13], k14 = val[7][14], k15 = val[7][15]
+    for i_idx in range(i_start, i_stop):
+        lo_i = lo + i_idx * step
+        hi_i = hi + i_idx * step
+        w0 = lo_i[0]; w1 = lo_i[1]; w2 = lo_i[2]; w3 = lo_i[3]
+        w4 = lo_i[4]; w5 = lo_i[5]; w6 = lo_i[6]; w7 = lo_i[7]
+        w8 = hi_i[0]; w9 = hi_i[1]; w10 = hi_i[2]; w11 = hi_i[3]
+        w12 = hi_i[4]; w13 = hi_i[5]; w14 = hi_i[6]; w15 = hi_i[7]
+        x = pa[i_idx]
+        a0 = _madd(x, w0, a0, rnd); a1 = _madd(x, w1, a1, rnd)
+        a2 = _madd(x, w2, a2, rnd); a3 = _madd(x, w3, a3, rnd)
+        a4 = _madd(x, w4, a4, rnd); a5 = _madd(x, w5, a5, rnd)
+        a6 = _madd(x, w6, a6, rnd); a7 = _madd(x, w7, a7, rnd)
+        a8 = _madd(x, w8, a8, rnd); a9 = _madd(x, w9, a9, rnd)
+        a10 = _madd(x, w10, a10, rnd); a11 = _madd(x, w11, a11, rnd)
+        a12 = _madd(x, w12, a12, rnd); a13 = _madd(x, w13, a13, rnd)
+        a14 = _madd(x, w14, a14, rnd); a15 = _madd(x, w15, a15, rnd)
+        x = pb[i_idx]
+        b0 = _madd(x, w0, b0, rnd); b1 = _madd(x, w1, b1, rnd)
+        b2 = _madd(x, w2, b2, rnd); b3 = _madd(x, w3, b3, rnd)
+        b4 = _madd(x, w4, b4, rnd); b5 = _madd(x, w5, b5, rnd)
+        b6 = _madd(x, w6, b6, rnd); b7 = _madd(x, w7, b7, rnd)
+        b8 = _madd(x, w8, b8, rnd); b9 = _madd(x, w9, b9, rnd)
+        b10 = _madd(x, w10, b10, rnd); b11 = _madd(x, w11, b11, rnd)
+        b12 = _madd(x, w12, b12, rnd); b13 = _madd(x, w13, b13, rnd)
+        b14 = _madd(x, w14, b14, rnd); b15 = _madd(x, w15, b15, rnd)
+        x = pc[i_idx]
+        c0 = _madd(x, w0, c0, rnd); c1 = _madd(x, w1, c1, rnd)
+        c2 = _madd(x, w2, c2, rnd); c3 = _madd(x, w3, c3, rnd)
+        c4 = _madd(x, w4, c4, rnd); c5 = _madd(x, w5, c5, rnd)
+        c6 = _madd(x, w6, c6, rnd); c7 = _madd(x, w7, c7, rnd)
+        c8 = _madd(x, w8, c8, rnd); c9 = _madd(x, w9, c9, rnd)
+        c10 = _madd(x, w10, c10, rnd); c11 = _madd(x, w11, c11, rnd)
+        c12 = _madd(x, w12, c12, rnd); c13 = _madd(x, w13, c13, rnd)
+        c14 = _madd(x, w14, c14, rnd); c15 = _madd(x, w15, c15, rnd)
+        x = pd[i_idx]
+        d0 = _madd(x, w0, d0, rnd); d1 = _madd(x, w1, d1, rnd)
+        d2 = _madd(x, w2, d2, rnd); d3 = _madd(x, w3, d3, rnd)
+        d4 = _madd(x, w4, d4, rnd); d5 = _madd(x, w5, d5, rnd)
+        d6 = _madd(x, w6, d6, rnd); d7 = _madd(x, w7, d7, rnd)
+        d8 = _madd(x, w8, d8, rnd); d9 = _madd(x, w9, d9, rnd)
+        d10 = _madd(x, w10, d10, rnd); d11 = _madd(x, w11, d11, rnd)
+        d12 = _madd(x, w12, d12, rnd); d13 = _madd(x, w13, d13, rnd)
+        d14 = _madd(x, w14, d14, rnd); d15 = _madd(x, w15, d15, rnd)
+        x = pe[i_idx]
+        e0 = _madd(x, w0, e0, rnd); e1 = _madd(x, w1, e1, rnd)
+        e2 = _madd(x, w2, e2, rnd); e3 = _madd(x, w3, e3, rnd)
+        e4 = _madd(x, w4, e4, rnd); e5 = _madd(x, w5, e5, rnd)
+        e6 = _madd(x, w6, e6, rnd); e7 = _madd(x, w7, e7, rnd)
+        e8 = _madd(x, w8, e8, rnd); e9 = _madd(x, w9, e9, rnd)
+        e10 = _madd(x, w10, e10, rnd); e11 = _madd(x, w11, e11, rnd)
+        e12 = _madd(x, w12, e12, rnd); e13 = _madd(x, w13, e13, rnd)
+        e14 = _madd(x, w14, e14, rnd); e15 = _madd(x, w15, e15, rnd)
+        x = pf[i_idx]
+        f0 = _madd(x, w0, f0, rnd); f1 = _madd(x, w1, f1, rnd)
+        f2 = _madd(x, w2, f2, rnd); f3 = _madd(x, w3, f3, rnd)
+        f4 = _madd(x, w4, f4, rnd); f5 = _madd(x, w5, f5, rnd)
+        f6 = _madd(x, w6, f6, rnd); f7 = _madd(x, w7, f7, rnd)
+        f8 = _madd(x, w8, f8, rnd); f9 = _madd(x, w9, f9, rnd)
+        f10 = _madd(x, w10, f10, rnd); f11 = _madd(x, w11, f11, rnd)
+        f12 = _madd(x, w12, f12, rnd); f13 = _madd(x, w13, f13, rnd)
+        f14 = _madd(x, w14, f14, rnd); f15 = _madd(x, w15, f15, rnd)
+        x = ph[i_idx]
+        h0 = _madd(x, w0, h0, rnd); h1 = _madd(x, w1, h1, rnd)
+        h2 = _madd(x, w2, h2, rnd); h3 = _madd(x, w3, h3, rnd)
+        h4 = _madd(x, w4, h4, rnd); h5 = _madd(x, w5, h5, rnd)
+        h6 = _madd(x, w6, h6, rnd); h7 = _madd(x, w7, h7, rnd)
+        h8 = _madd(x, w8, h8, rnd); h9 = _madd(x, w9, h9, rnd)
+        h10 = _madd(x, w10, h10, rnd); h11 = _madd(x, w11, h11, rnd)
+        h12 = _madd(x, w12, h12, rnd); h13 = _madd(x, w13, h13, rnd)
+        h14 = _madd(x, w14, h14, rnd); h15 = _madd(x, w15, h15, rnd)
+        x = pk[i_idx]
+        k0 = _madd(x, w0, k0, rnd); k1 = _madd(x, w1, k1, rnd)
+        k2 = _madd(x, w2, k2, rnd); k3 = _madd(x, w3, k3, rnd)
+        k4 = _madd(x, w4, k4, rnd); k5 = _madd(x, w5, k5, rnd)
+        k6 = _madd(x, w6, k6, rnd); k7 = _madd(x, w7, k7, rnd)
+        k8 = _madd(x, w8, k8, rnd); k9 = _madd(x, w9, k9, rnd)
+        k10 = _madd(x, w10, k10, rnd); k11 = _madd(x, w11, k11, rnd)
+        k12 = _madd(x, w12, k12, rnd); k13 = _madd(x, w13, k13, rnd)
+        k14 = _madd(x, w14, k14, rnd); k15 = _madd(x, w15, k15, rnd)
+    val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
+    val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
+    val[0][8] = a8; val[0][9] = a9; val[0][10] = a10; val[0][11] = a11
+    val[0][12] = a12; val[0][13] = a13; val[0][14] = a14; val[0][15] = a15
+    val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
+    val[1][4] = b4; val[1][5] = b5; val[1][6] = b6; val[1][7] = b7
+    val[1][8] = b8; val[1][9] = b9; val[1][10] = b10; val[1][11] = b11
+    val[1][12] = b12; val[1][13] = b13; val[1][14] = b14; val[1][15] = b15
+    val[2][0] = c0; val[2][1] = c1; val[2][2] = c2; val[2][3] = c3
+    val[2][4] = c4; val[2][5] = c5; val[2][6] = c6; val[2][7] = c7
+    val[2][8] = c8; val[2][9] = c9; val[2][10] = c10; val[2][11] = c11
+    val[2][12] = c12; val[2][13] = c13; val[2][14] = c14; val[2][15] = c15
+    val[3][0] = d0; val[3][1] = d1; val[3][2] = d2; val[3][3] = d3
+    val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
+    val[3][8] = d8; val[3][9] = d9; val[3][10] = d10; val[3][11] = d11
+    val[3][12] = d12; val[3][13] = d13; val[3][14] = d14; val[3][15] = d15
+    val[4][0] = e0; val[4][1] = e1; val[4][2] = e2; val[4][3] = e3
+    val[4][4] = e4; val[4][5] = e5; val[4][6] = e6; val[4][7] = e7
+    val[4][8] = e8; val[4][9] = e9; val[4][10] = e10; val[4][11] = e11
+    val[4][12] = e12; val[4][13] = e13; val[4][14] = e14; val[4][15] = e15
+    val[5][0] = f0; val[5][1] = f1; val[5][2] = f2; val[5][3] = f3
+    val[5][4] = f4; val[5][5] = f5; val[5][6] = f6; val[5][7] = f7
+    val[5][8] = f8; val[5][9] = f9; val[5][10] = f10; val[5][11] = f11
+    val[5][12] = f12; val[5][13] = f13; val[5][14] = f14; val[5][15] = f15
+    val[6][0] = h0; val[6][1] = h1; val[6][2] = h2; val[6][3] = h3
+    val[6][4] = h4; val[6][5] = h5; val[6][6] = h6; val[6][7] = h7
+    val[6][8] = h8; val[6][9] = h9; val[6][10] = h10; val[6][11] = h11
+    val[6][12] = h12; val[6][13] = h13; val[6][14] = h14; val[6][15] = h15
+    val[7][0] = k0; val[7][1] = k1; val[7][2] = k2; val[7][3] = k3
+    val[7][4] = k4; val[7][5] = k5; val[7][6] = k6; val[7][7] = k7
+    val[7][8] = k8; val[7][9] = k9; val[7][10] = k10; val[7][11] = k11
+    val[7][12] = k12; val[7][13] = k13; val[7][14] = k14; val[7][15] = k15
 
 
 # X (num_samples, n_0) -> Y_hat (num_samples, n_L), with panels[l] = to_panels(weights[l])
