@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+import loopmlp
 from loopmlp import benchreport
 from loopmlp.workloads import (
     FMA_REPORT_WORKLOADS,
@@ -648,3 +649,18 @@ def test_peer_deep_row_checked_within_its_tolerance(tmp_path):
     torch_row = next(r for r in rows if r["backend"] == "torch")
     assert torch_row["tolerance"] == 1e-10
     assert torch_row["check"].startswith("within tol 1e-10: "), torch_row
+
+
+@pytest.mark.parametrize("full_within, timed", [(60.0, "every row"), (0.0, "PEER_ROWS")])
+def test_a_peer_runs_on_every_row_where_that_is_cheap(monkeypatch, full_within, timed):
+    """Peers get PEER_ROWS rows, scaled, unless a call on every row takes at most
+    PEER_FULL seconds (the numpy backend stands in for one: the rule is the peers')."""
+    monkeypatch.setattr(benchreport.measure, "PEER_FULL", full_within)
+    w = NetWorkload("net_predict", (8, 4, 2), n_samples=3 * benchreport.PEER_ROWS)
+    loaded = {"python": loopmlp.get_backend("python"), "jax": loopmlp.get_backend("numpy")}
+    settings = {"full": False, "quick": True, "repeat": 1, "budget": 0.2}
+    rows = benchreport.measure_workload(w, ["python", "jax"], loaded, settings, None, quiet=True)
+    r = next(r for r in rows if r["backend"] == "jax")
+    expected = w.n_samples if timed == "every row" else benchreport.PEER_ROWS
+    assert r["rows_timed"] == expected
+    assert r["extrapolated"] == (timed != "every row")

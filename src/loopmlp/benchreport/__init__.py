@@ -29,8 +29,9 @@ Method: before timing, each backend runs the workload on the rows the reference 
 also compiles numba (JAX, shape-specialised, gets one more warm-up call on the timed shape).
 Each repeat gets fresh arguments (``Workload.setup``) and runs the kernel ``number`` times
 (enough for about 20 ms) under ``time.perf_counter`` with garbage collection off; the report
-gives the median over repeats. Pure Python (and the peers, unless ``--full``) run on fewer
-rows; their per-row time is scaled to the full row count and marked ``~``.
+gives the median over repeats. Pure Python (and the peers, unless ``--full`` or a call on
+every row takes at most ``PEER_FULL`` seconds) run on fewer rows; their per-row time is
+scaled to the full row count and marked ``~``.
 
 The package, one concern a module (importing it loads no numpy, numba or matplotlib):
 
@@ -84,6 +85,7 @@ from .measure import (
     BUDGET,
     FMA_CONTENDERS,
     MIN_TIME,
+    PEER_FULL,
     PEER_ROWS,
     check,
     crossover,
@@ -141,6 +143,7 @@ __all__ = [
     "PEAK_CALL",
     "PEERS",
     "PEER_CLASSES",
+    "PEER_FULL",
     "PEER_ROWS",
     "PREDICT_BLOCK",
     "JaxPeer",
