@@ -91,11 +91,11 @@ OPENMP_FLAGS = {
 # -mavx512f -mavx512vl: 32 registers, so a pass's 8 x 8 sums fit without spills (AVX2's 16
 #   registers spill float64 sums to the stack).
 # -mprefer-vector-width=256: with 512-bit vectors the online training's loops ran 15-35%
-#   slower (Intel Xeon, Sapphire Rapids); net_predict's ran 25-30% faster. So the AVX-512
+#   slower (Intel Xeon, family 6 model 167); net_predict's took 20-40% less time. So the AVX-512
 #   build is built twice: _cython_avx512 for everything, with 256-bit vectors, and
 #   _cython_avx512_zmm with 512-bit ones (-mprefer-vector-width=512), whose net_predict
 #   runs instead (_cython_native.py). LOOPMLP_ZMM tells its source (_cython_cpu.h) to sum
-#   eight rows through sixteen columns a pass there, 16 vectors of sums in flight.
+#   eight rows through two panels a pass there, 16 vectors of sums in flight.
 # MSVC has one switch per level: /arch:AVX2 (AVX2 with FMA) and /arch:AVX512 (F, CD, BW, DQ
 # and VL, all of which _cython_cpu.h then asks the CPU for).
 # No -funroll-loops: it speeds up the mini-batches but slows the lecture's epochs.

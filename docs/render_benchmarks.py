@@ -36,6 +36,8 @@ HEADLINE = (
     ("predict 784-512-10 (the lecture's net)", "predict 784-512-10 N=10000"),
     ("deep net predict 784-512-10, float64", f"net_predict {DEEP} N=10000 float64"),
     ("deep net predict 784-512-10, float32", f"net_predict {DEEP} N=10000 float32"),
+    ("the same, float64, FMA mode", f"net_predict {DEEP} N=10000 float64 fma"),
+    ("the same, float32, FMA mode", f"net_predict {DEEP} N=10000 float32 fma"),
     ("deep net predict 64-32-10", "net_predict 64-32-10 relu/softmax/cross_entropy N=1797 float64"),
     ("mini-batches of 32, 784-512-10, float64", f"net_train {DEEP} batch 32 N=256 float64"),
     ("mini-batches of 32, 784-512-10, float32", f"net_train {DEEP} batch 32 N=256 float32"),
@@ -89,9 +91,16 @@ def ports_sentence(report: dict) -> str:
 
 
 def _rows(report: dict) -> dict[str, dict[str, dict]]:
+    """Each workload's results by backend. A workload in the FMA mode (its name ends in
+    ``fma``) runs on the loops only; NumPy, PyTorch and JAX have one mode (they fuse as their
+    BLAS does), so its row takes theirs from the same workload in the default mode."""
     table: dict[str, dict[str, dict]] = {}
     for r in report["results"]:
         table.setdefault(r["workload"], {})[r["backend"]] = r
+    for name, row in table.items():
+        if name.endswith(" fma"):
+            twin = table.get(name.removesuffix(" fma"), {})
+            row.update({b: twin[b] for b in PEERS if b in twin and b not in row})
     return table
 
 
@@ -122,7 +131,10 @@ def headline_markdown(reports: dict[str, dict]) -> str:
             cells = [f"**{_ns(row.get(b))}**" if b == best else _ns(row.get(b)) for b in CONTENDERS]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
-    lines.append("`~`: timed on fewer rows and scaled. The fastest of each row in bold.")
+    lines.append(
+        "`~`: timed on fewer rows and scaled. The fastest of each row in bold. FMA mode: the "
+        "loops with `fma=True`; the peers' figures are those of the row without it."
+    )
     return "\n".join(lines).rstrip() + "\n"
 
 

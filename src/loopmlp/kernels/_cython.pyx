@@ -171,7 +171,7 @@ cdef enum:
     PANEL = 8          # hidden units per panel (_rearranged.PANEL)
     WIDE_PANEL = 16    # float32's panels in the deep net (_rearranged.WIDE_PANEL)
     BLOCK = 64         # rows per parallel block in predict
-    CHUNK = 128        # inputs per chunk in predict's _panel_block16 passes
+    CHUNK = 128        # inputs per chunk in predict's 512-bit passes (_panels_forward)
     PARALLEL_WEIGHTS = 65536  # from this many weights in wh, train shares panels out to threads
     SMALL = 64         # per-sample scratch up to this many doubles lives on the stack
     NOGIL_WORK = 4096  # per-sample kernels release the GIL above this many weights

@@ -7,8 +7,8 @@
    first (_cython_native.py). Off x86 there is only that one build: both say 0. */
 
 /* 1 in the AVX-512 build with 512-bit vectors (setup.py's -DLOOPMLP_ZMM=1): there the deep
-   net's predict runs eight rows through sixteen columns a pass (_panel_block16), its sums
-   in 16 of the 32 registers. */
+   net's predict runs eight rows through two panels a pass (_panel_block16, _panel_block32),
+   its sums in 16 of the 32 registers. */
 #if defined(LOOPMLP_ZMM) && defined(__AVX512F__)
 #define LOOPMLP_MANY_REGISTERS 1
 #else

@@ -14,20 +14,21 @@
 cdef void _panels_forward(const real* prev, const real* wp, const real* b, real* act,
                           Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                           Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
-    cdef Py_ssize_t g, r, n, q, k, o_idx, i_start, cols, per_pass
+    cdef Py_ssize_t g, r, n, q, k, o_idx, i_start, i_stop, cols, per_pass
     cdef Py_ssize_t width = _panel_width(act)
     cdef Py_ssize_t num_panels = (num_out_nodes + width - 1) // width
     cdef const real* lo
     cdef bint tall
-    cdef real val[BLOCK * 16]  # val[q][k] at q * cols + k; all rows' (<= BLOCK) when tall
+    cdef real val[BLOCK * 32]  # val[q][k] at q * cols + k; all rows' (<= BLOCK) when tall
     g = 0
     while g < num_panels:
         # 16 columns a pass in the 512-bit build (_cython_cpu.h): panels g and g + 1 in
-        # float64, a wide panel in float32's FMA mode (float32's default sums gcc's SLP
-        # vectoriser leaves scalar in _panel_block16: 7x slower than _panel_block_wide's)
-        tall = LOOPMLP_MANY_REGISTERS and (g + 1 < num_panels if width == PANEL
-                                           else rounding is Once)
-        cols = 16 if tall else width
+        # float64, and 32 in float32's FMA mode, panels g and g + 1 again (float32's
+        # default sums gcc's SLP vectoriser leaves scalar here: 7x slower than
+        # _panel_block_wide's)
+        tall = LOOPMLP_MANY_REGISTERS and g + 1 < num_panels and (
+            width == PANEL or rounding is Once)
+        cols = 2 * width if tall else width
         per_pass = 8 if tall else 64 // width
         if tall:
             # CHUNK inputs at a time through every row, so that the columns' weights for
@@ -37,11 +38,16 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
             memset(val, 0, rows * cols * sizeof(real))
             i_start = 0
             while i_start < num_inp_nodes:
+                i_stop = min(i_start + CHUNK, num_inp_nodes)
                 for r in range(0, rows, 8):
-                    _panel_block16(prev, num_inp_nodes, r, min(8, rows - r), lo,
-                                   lo + (8 if width == WIDE_PANEL else num_inp_nodes * width),
-                                   width, i_start, min(i_start + CHUNK, num_inp_nodes),
-                                   <real (*)[16]>(val + r * cols), rnd)
+                    if width == WIDE_PANEL:
+                        _panel_block32(prev, num_inp_nodes, r, min(8, rows - r), lo,
+                                       lo + num_inp_nodes * width, i_start, i_stop,
+                                       <real (*)[32]>(val + r * cols), rnd)
+                    else:
+                        _panel_block16(prev, num_inp_nodes, r, min(8, rows - r), lo,
+                                       lo + num_inp_nodes * width, i_start, i_stop,
+                                       <real (*)[16]>(val + r * cols), rnd)
                 i_start += CHUNK
         r = 0
         while r < rows:
@@ -281,19 +287,17 @@ cdef void _panel_block_wide(const real* p, Py_ssize_t stride, Py_ssize_t first, 
     val[3][12] = d12; val[3][13] = d13; val[3][14] = d14; val[3][15] = d15
 
 
-# Eight rows through sixteen columns, for the builds with 32 vector registers
+# Eight rows through the sixteen columns of two float64 panels, in the 512-bit build
 # (LOOPMLP_MANY_REGISTERS, _cython_cpu.h): _panel_block's sums, twice as many a pass, so
 # that each of a row's values loaded serves 16 sums and 16 independent vectors of sums hide
-# an FMA's latency. Column k < 8 is lo[i_idx * step + k], column k >= 8 hi[i_idx * step +
-# k - 8]: in float64 two panels (lo = panel g, hi = panel g + 1, step PANEL), in float32
-# one wide panel (hi = lo + 8, step WIDE_PANEL). val[q][k] = sum_i p[(first + q) * stride +
-# i] column k at i, for the n <= 8 vectors q of p from row first (a short pass repeats its
-# last), in index order, as _panel_block's; this call adds the terms i_start <= i <
-# i_stop to the sums val holds.
+# an FMA's latency. Column k < 8 is lo[i_idx * PANEL + k] (panel g), k >= 8
+# hi[i_idx * PANEL + k - 8] (panel g + 1). val[q][k] = sum_i p[(first + q) * stride + i]
+# column k at i, for the n <= 8 vectors q of p from row first (a short pass repeats its
+# last), in index order, as _panel_block's; this call adds the terms i_start <= i < i_stop
+# to the sums val holds.
 cdef void _panel_block16(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
-                         const real* lo, const real* hi, Py_ssize_t step,
-                         Py_ssize_t i_start, Py_ssize_t i_stop, real val[8][16],
-                         rounding rnd) noexcept nogil:
+                         const real* lo, const real* hi, Py_ssize_t i_start,
+                         Py_ssize_t i_stop, real val[8][16], rounding rnd) noexcept nogil:
     cdef Py_ssize_t i_idx
     cdef const real* lo_i
     cdef const real* hi_i
@@ -340,8 +344,8 @@ cdef void _panel_block16(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_
     cdef real k8 = val[7][8], k9 = val[7][9], k10 = val[7][10], k11 = val[7][11]
     cdef real k12 = val[7][12], k13 = val[7][13], k14 = val[7][14], k15 = val[7][15]
     for i_idx in range(i_start, i_stop):
-        lo_i = lo + i_idx * step
-        hi_i = hi + i_idx * step
+        lo_i = lo + i_idx * PANEL
+        hi_i = hi + i_idx * PANEL
         w0 = lo_i[0]; w1 = lo_i[1]; w2 = lo_i[2]; w3 = lo_i[3]
         w4 = lo_i[4]; w5 = lo_i[5]; w6 = lo_i[6]; w7 = lo_i[7]
         w8 = hi_i[0]; w9 = hi_i[1]; w10 = hi_i[2]; w11 = hi_i[3]
@@ -450,6 +454,305 @@ cdef void _panel_block16(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_
     val[7][4] = k4; val[7][5] = k5; val[7][6] = k6; val[7][7] = k7
     val[7][8] = k8; val[7][9] = k9; val[7][10] = k10; val[7][11] = k11
     val[7][12] = k12; val[7][13] = k13; val[7][14] = k14; val[7][15] = k15
+
+
+# _panel_block16 for float32's two wide panels: eight rows through 32 columns, column
+# k < 16 lo[i_idx * WIDE_PANEL + k] (panel g), k >= 16 hi[i_idx * WIDE_PANEL + k - 16]
+# (panel g + 1); 16 vectors of sums again, of 16 lanes each.
+cdef void _panel_block32(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
+                         const real* lo, const real* hi, Py_ssize_t i_start, Py_ssize_t i_stop,
+                         real val[8][32], rounding rnd) noexcept nogil:
+    cdef Py_ssize_t i_idx
+    cdef const real* lo_i
+    cdef const real* hi_i
+    cdef real x
+    cdef real w0, w1, w2, w3, w4, w5, w6, w7
+    cdef real w8, w9, w10, w11, w12, w13, w14, w15
+    cdef real w16, w17, w18, w19, w20, w21, w22, w23
+    cdef real w24, w25, w26, w27, w28, w29, w30, w31
+    cdef const real* pa = p + first * stride
+    cdef const real* pb = p + (first + min(1, n - 1)) * stride
+    cdef const real* pc = p + (first + min(2, n - 1)) * stride
+    cdef const real* pd = p + (first + min(3, n - 1)) * stride
+    cdef const real* pe = p + (first + min(4, n - 1)) * stride
+    cdef const real* pf = p + (first + min(5, n - 1)) * stride
+    cdef const real* ph = p + (first + min(6, n - 1)) * stride
+    cdef const real* pk = p + (first + min(7, n - 1)) * stride
+    cdef real a0 = val[0][0], a1 = val[0][1], a2 = val[0][2], a3 = val[0][3]
+    cdef real a4 = val[0][4], a5 = val[0][5], a6 = val[0][6], a7 = val[0][7]
+    cdef real a8 = val[0][8], a9 = val[0][9], a10 = val[0][10], a11 = val[0][11]
+    cdef real a12 = val[0][12], a13 = val[0][13], a14 = val[0][14], a15 = val[0][15]
+    cdef real a16 = val[0][16], a17 = val[0][17], a18 = val[0][18], a19 = val[0][19]
+    cdef real a20 = val[0][20], a21 = val[0][21], a22 = val[0][22], a23 = val[0][23]
+    cdef real a24 = val[0][24], a25 = val[0][25], a26 = val[0][26], a27 = val[0][27]
+    cdef real a28 = val[0][28], a29 = val[0][29], a30 = val[0][30], a31 = val[0][31]
+    cdef real b0 = val[1][0], b1 = val[1][1], b2 = val[1][2], b3 = val[1][3]
+    cdef real b4 = val[1][4], b5 = val[1][5], b6 = val[1][6], b7 = val[1][7]
+    cdef real b8 = val[1][8], b9 = val[1][9], b10 = val[1][10], b11 = val[1][11]
+    cdef real b12 = val[1][12], b13 = val[1][13], b14 = val[1][14], b15 = val[1][15]
+    cdef real b16 = val[1][16], b17 = val[1][17], b18 = val[1][18], b19 = val[1][19]
+    cdef real b20 = val[1][20], b21 = val[1][21], b22 = val[1][22], b23 = val[1][23]
+    cdef real b24 = val[1][24], b25 = val[1][25], b26 = val[1][26], b27 = val[1][27]
+    cdef real b28 = val[1][28], b29 = val[1][29], b30 = val[1][30], b31 = val[1][31]
+    cdef real c0 = val[2][0], c1 = val[2][1], c2 = val[2][2], c3 = val[2][3]
+    cdef real c4 = val[2][4], c5 = val[2][5], c6 = val[2][6], c7 = val[2][7]
+    cdef real c8 = val[2][8], c9 = val[2][9], c10 = val[2][10], c11 = val[2][11]
+    cdef real c12 = val[2][12], c13 = val[2][13], c14 = val[2][14], c15 = val[2][15]
+    cdef real c16 = val[2][16], c17 = val[2][17], c18 = val[2][18], c19 = val[2][19]
+    cdef real c20 = val[2][20], c21 = val[2][21], c22 = val[2][22], c23 = val[2][23]
+    cdef real c24 = val[2][24], c25 = val[2][25], c26 = val[2][26], c27 = val[2][27]
+    cdef real c28 = val[2][28], c29 = val[2][29], c30 = val[2][30], c31 = val[2][31]
+    cdef real d0 = val[3][0], d1 = val[3][1], d2 = val[3][2], d3 = val[3][3]
+    cdef real d4 = val[3][4], d5 = val[3][5], d6 = val[3][6], d7 = val[3][7]
+    cdef real d8 = val[3][8], d9 = val[3][9], d10 = val[3][10], d11 = val[3][11]
+    cdef real d12 = val[3][12], d13 = val[3][13], d14 = val[3][14], d15 = val[3][15]
+    cdef real d16 = val[3][16], d17 = val[3][17], d18 = val[3][18], d19 = val[3][19]
+    cdef real d20 = val[3][20], d21 = val[3][21], d22 = val[3][22], d23 = val[3][23]
+    cdef real d24 = val[3][24], d25 = val[3][25], d26 = val[3][26], d27 = val[3][27]
+    cdef real d28 = val[3][28], d29 = val[3][29], d30 = val[3][30], d31 = val[3][31]
+    cdef real e0 = val[4][0], e1 = val[4][1], e2 = val[4][2], e3 = val[4][3]
+    cdef real e4 = val[4][4], e5 = val[4][5], e6 = val[4][6], e7 = val[4][7]
+    cdef real e8 = val[4][8], e9 = val[4][9], e10 = val[4][10], e11 = val[4][11]
+    cdef real e12 = val[4][12], e13 = val[4][13], e14 = val[4][14], e15 = val[4][15]
+    cdef real e16 = val[4][16], e17 = val[4][17], e18 = val[4][18], e19 = val[4][19]
+    cdef real e20 = val[4][20], e21 = val[4][21], e22 = val[4][22], e23 = val[4][23]
+    cdef real e24 = val[4][24], e25 = val[4][25], e26 = val[4][26], e27 = val[4][27]
+    cdef real e28 = val[4][28], e29 = val[4][29], e30 = val[4][30], e31 = val[4][31]
+    cdef real f0 = val[5][0], f1 = val[5][1], f2 = val[5][2], f3 = val[5][3]
+    cdef real f4 = val[5][4], f5 = val[5][5], f6 = val[5][6], f7 = val[5][7]
+    cdef real f8 = val[5][8], f9 = val[5][9], f10 = val[5][10], f11 = val[5][11]
+    cdef real f12 = val[5][12], f13 = val[5][13], f14 = val[5][14], f15 = val[5][15]
+    cdef real f16 = val[5][16], f17 = val[5][17], f18 = val[5][18], f19 = val[5][19]
+    cdef real f20 = val[5][20], f21 = val[5][21], f22 = val[5][22], f23 = val[5][23]
+    cdef real f24 = val[5][24], f25 = val[5][25], f26 = val[5][26], f27 = val[5][27]
+    cdef real f28 = val[5][28], f29 = val[5][29], f30 = val[5][30], f31 = val[5][31]
+    cdef real h0 = val[6][0], h1 = val[6][1], h2 = val[6][2], h3 = val[6][3]
+    cdef real h4 = val[6][4], h5 = val[6][5], h6 = val[6][6], h7 = val[6][7]
+    cdef real h8 = val[6][8], h9 = val[6][9], h10 = val[6][10], h11 = val[6][11]
+    cdef real h12 = val[6][12], h13 = val[6][13], h14 = val[6][14], h15 = val[6][15]
+    cdef real h16 = val[6][16], h17 = val[6][17], h18 = val[6][18], h19 = val[6][19]
+    cdef real h20 = val[6][20], h21 = val[6][21], h22 = val[6][22], h23 = val[6][23]
+    cdef real h24 = val[6][24], h25 = val[6][25], h26 = val[6][26], h27 = val[6][27]
+    cdef real h28 = val[6][28], h29 = val[6][29], h30 = val[6][30], h31 = val[6][31]
+    cdef real k0 = val[7][0], k1 = val[7][1], k2 = val[7][2], k3 = val[7][3]
+    cdef real k4 = val[7][4], k5 = val[7][5], k6 = val[7][6], k7 = val[7][7]
+    cdef real k8 = val[7][8], k9 = val[7][9], k10 = val[7][10], k11 = val[7][11]
+    cdef real k12 = val[7][12], k13 = val[7][13], k14 = val[7][14], k15 = val[7][15]
+    cdef real k16 = val[7][16], k17 = val[7][17], k18 = val[7][18], k19 = val[7][19]
+    cdef real k20 = val[7][20], k21 = val[7][21], k22 = val[7][22], k23 = val[7][23]
+    cdef real k24 = val[7][24], k25 = val[7][25], k26 = val[7][26], k27 = val[7][27]
+    cdef real k28 = val[7][28], k29 = val[7][29], k30 = val[7][30], k31 = val[7][31]
+    for i_idx in range(i_start, i_stop):
+        lo_i = lo + i_idx * WIDE_PANEL
+        hi_i = hi + i_idx * WIDE_PANEL
+        w0 = lo_i[0]; w1 = lo_i[1]; w2 = lo_i[2]; w3 = lo_i[3]
+        w4 = lo_i[4]; w5 = lo_i[5]; w6 = lo_i[6]; w7 = lo_i[7]
+        w8 = lo_i[8]; w9 = lo_i[9]; w10 = lo_i[10]; w11 = lo_i[11]
+        w12 = lo_i[12]; w13 = lo_i[13]; w14 = lo_i[14]; w15 = lo_i[15]
+        w16 = hi_i[0]; w17 = hi_i[1]; w18 = hi_i[2]; w19 = hi_i[3]
+        w20 = hi_i[4]; w21 = hi_i[5]; w22 = hi_i[6]; w23 = hi_i[7]
+        w24 = hi_i[8]; w25 = hi_i[9]; w26 = hi_i[10]; w27 = hi_i[11]
+        w28 = hi_i[12]; w29 = hi_i[13]; w30 = hi_i[14]; w31 = hi_i[15]
+        x = pa[i_idx]
+        a0 = _madd(x, w0, a0, rnd); a1 = _madd(x, w1, a1, rnd)
+        a2 = _madd(x, w2, a2, rnd); a3 = _madd(x, w3, a3, rnd)
+        a4 = _madd(x, w4, a4, rnd); a5 = _madd(x, w5, a5, rnd)
+        a6 = _madd(x, w6, a6, rnd); a7 = _madd(x, w7, a7, rnd)
+        a8 = _madd(x, w8, a8, rnd); a9 = _madd(x, w9, a9, rnd)
+        a10 = _madd(x, w10, a10, rnd); a11 = _madd(x, w11, a11, rnd)
+        a12 = _madd(x, w12, a12, rnd); a13 = _madd(x, w13, a13, rnd)
+        a14 = _madd(x, w14, a14, rnd); a15 = _madd(x, w15, a15, rnd)
+        a16 = _madd(x, w16, a16, rnd); a17 = _madd(x, w17, a17, rnd)
+        a18 = _madd(x, w18, a18, rnd); a19 = _madd(x, w19, a19, rnd)
+        a20 = _madd(x, w20, a20, rnd); a21 = _madd(x, w21, a21, rnd)
+        a22 = _madd(x, w22, a22, rnd); a23 = _madd(x, w23, a23, rnd)
+        a24 = _madd(x, w24, a24, rnd); a25 = _madd(x, w25, a25, rnd)
+        a26 = _madd(x, w26, a26, rnd); a27 = _madd(x, w27, a27, rnd)
+        a28 = _madd(x, w28, a28, rnd); a29 = _madd(x, w29, a29, rnd)
+        a30 = _madd(x, w30, a30, rnd); a31 = _madd(x, w31, a31, rnd)
+        x = pb[i_idx]
+        b0 = _madd(x, w0, b0, rnd); b1 = _madd(x, w1, b1, rnd)
+        b2 = _madd(x, w2, b2, rnd); b3 = _madd(x, w3, b3, rnd)
+        b4 = _madd(x, w4, b4, rnd); b5 = _madd(x, w5, b5, rnd)
+        b6 = _madd(x, w6, b6, rnd); b7 = _madd(x, w7, b7, rnd)
+        b8 = _madd(x, w8, b8, rnd); b9 = _madd(x, w9, b9, rnd)
+        b10 = _madd(x, w10, b10, rnd); b11 = _madd(x, w11, b11, rnd)
+        b12 = _madd(x, w12, b12, rnd); b13 = _madd(x, w13, b13, rnd)
+        b14 = _madd(x, w14, b14, rnd); b15 = _madd(x, w15, b15, rnd)
+        b16 = _madd(x, w16, b16, rnd); b17 = _madd(x, w17, b17, rnd)
+        b18 = _madd(x, w18, b18, rnd); b19 = _madd(x, w19, b19, rnd)
+        b20 = _madd(x, w20, b20, rnd); b21 = _madd(x, w21, b21, rnd)
+        b22 = _madd(x, w22, b22, rnd); b23 = _madd(x, w23, b23, rnd)
+        b24 = _madd(x, w24, b24, rnd); b25 = _madd(x, w25, b25, rnd)
+        b26 = _madd(x, w26, b26, rnd); b27 = _madd(x, w27, b27, rnd)
+        b28 = _madd(x, w28, b28, rnd); b29 = _madd(x, w29, b29, rnd)
+        b30 = _madd(x, w30, b30, rnd); b31 = _madd(x, w31, b31, rnd)
+        x = pc[i_idx]
+        c0 = _madd(x, w0, c0, rnd); c1 = _madd(x, w1, c1, rnd)
+        c2 = _madd(x, w2, c2, rnd); c3 = _madd(x, w3, c3, rnd)
+        c4 = _madd(x, w4, c4, rnd); c5 = _madd(x, w5, c5, rnd)
+        c6 = _madd(x, w6, c6, rnd); c7 = _madd(x, w7, c7, rnd)
+        c8 = _madd(x, w8, c8, rnd); c9 = _madd(x, w9, c9, rnd)
+        c10 = _madd(x, w10, c10, rnd); c11 = _madd(x, w11, c11, rnd)
+        c12 = _madd(x, w12, c12, rnd); c13 = _madd(x, w13, c13, rnd)
+        c14 = _madd(x, w14, c14, rnd); c15 = _madd(x, w15, c15, rnd)
+        c16 = _madd(x, w16, c16, rnd); c17 = _madd(x, w17, c17, rnd)
+        c18 = _madd(x, w18, c18, rnd); c19 = _madd(x, w19, c19, rnd)
+        c20 = _madd(x, w20, c20, rnd); c21 = _madd(x, w21, c21, rnd)
+        c22 = _madd(x, w22, c22, rnd); c23 = _madd(x, w23, c23, rnd)
+        c24 = _madd(x, w24, c24, rnd); c25 = _madd(x, w25, c25, rnd)
+        c26 = _madd(x, w26, c26, rnd); c27 = _madd(x, w27, c27, rnd)
+        c28 = _madd(x, w28, c28, rnd); c29 = _madd(x, w29, c29, rnd)
+        c30 = _madd(x, w30, c30, rnd); c31 = _madd(x, w31, c31, rnd)
+        x = pd[i_idx]
+        d0 = _madd(x, w0, d0, rnd); d1 = _madd(x, w1, d1, rnd)
+        d2 = _madd(x, w2, d2, rnd); d3 = _madd(x, w3, d3, rnd)
+        d4 = _madd(x, w4, d4, rnd); d5 = _madd(x, w5, d5, rnd)
+        d6 = _madd(x, w6, d6, rnd); d7 = _madd(x, w7, d7, rnd)
+        d8 = _madd(x, w8, d8, rnd); d9 = _madd(x, w9, d9, rnd)
+        d10 = _madd(x, w10, d10, rnd); d11 = _madd(x, w11, d11, rnd)
+        d12 = _madd(x, w12, d12, rnd); d13 = _madd(x, w13, d13, rnd)
+        d14 = _madd(x, w14, d14, rnd); d15 = _madd(x, w15, d15, rnd)
+        d16 = _madd(x, w16, d16, rnd); d17 = _madd(x, w17, d17, rnd)
+        d18 = _madd(x, w18, d18, rnd); d19 = _madd(x, w19, d19, rnd)
+        d20 = _madd(x, w20, d20, rnd); d21 = _madd(x, w21, d21, rnd)
+        d22 = _madd(x, w22, d22, rnd); d23 = _madd(x, w23, d23, rnd)
+        d24 = _madd(x, w24, d24, rnd); d25 = _madd(x, w25, d25, rnd)
+        d26 = _madd(x, w26, d26, rnd); d27 = _madd(x, w27, d27, rnd)
+        d28 = _madd(x, w28, d28, rnd); d29 = _madd(x, w29, d29, rnd)
+        d30 = _madd(x, w30, d30, rnd); d31 = _madd(x, w31, d31, rnd)
+        x = pe[i_idx]
+        e0 = _madd(x, w0, e0, rnd); e1 = _madd(x, w1, e1, rnd)
+        e2 = _madd(x, w2, e2, rnd); e3 = _madd(x, w3, e3, rnd)
+        e4 = _madd(x, w4, e4, rnd); e5 = _madd(x, w5, e5, rnd)
+        e6 = _madd(x, w6, e6, rnd); e7 = _madd(x, w7, e7, rnd)
+        e8 = _madd(x, w8, e8, rnd); e9 = _madd(x, w9, e9, rnd)
+        e10 = _madd(x, w10, e10, rnd); e11 = _madd(x, w11, e11, rnd)
+        e12 = _madd(x, w12, e12, rnd); e13 = _madd(x, w13, e13, rnd)
+        e14 = _madd(x, w14, e14, rnd); e15 = _madd(x, w15, e15, rnd)
+        e16 = _madd(x, w16, e16, rnd); e17 = _madd(x, w17, e17, rnd)
+        e18 = _madd(x, w18, e18, rnd); e19 = _madd(x, w19, e19, rnd)
+        e20 = _madd(x, w20, e20, rnd); e21 = _madd(x, w21, e21, rnd)
+        e22 = _madd(x, w22, e22, rnd); e23 = _madd(x, w23, e23, rnd)
+        e24 = _madd(x, w24, e24, rnd); e25 = _madd(x, w25, e25, rnd)
+        e26 = _madd(x, w26, e26, rnd); e27 = _madd(x, w27, e27, rnd)
+        e28 = _madd(x, w28, e28, rnd); e29 = _madd(x, w29, e29, rnd)
+        e30 = _madd(x, w30, e30, rnd); e31 = _madd(x, w31, e31, rnd)
+        x = pf[i_idx]
+        f0 = _madd(x, w0, f0, rnd); f1 = _madd(x, w1, f1, rnd)
+        f2 = _madd(x, w2, f2, rnd); f3 = _madd(x, w3, f3, rnd)
+        f4 = _madd(x, w4, f4, rnd); f5 = _madd(x, w5, f5, rnd)
+        f6 = _madd(x, w6, f6, rnd); f7 = _madd(x, w7, f7, rnd)
+        f8 = _madd(x, w8, f8, rnd); f9 = _madd(x, w9, f9, rnd)
+        f10 = _madd(x, w10, f10, rnd); f11 = _madd(x, w11, f11, rnd)
+        f12 = _madd(x, w12, f12, rnd); f13 = _madd(x, w13, f13, rnd)
+        f14 = _madd(x, w14, f14, rnd); f15 = _madd(x, w15, f15, rnd)
+        f16 = _madd(x, w16, f16, rnd); f17 = _madd(x, w17, f17, rnd)
+        f18 = _madd(x, w18, f18, rnd); f19 = _madd(x, w19, f19, rnd)
+        f20 = _madd(x, w20, f20, rnd); f21 = _madd(x, w21, f21, rnd)
+        f22 = _madd(x, w22, f22, rnd); f23 = _madd(x, w23, f23, rnd)
+        f24 = _madd(x, w24, f24, rnd); f25 = _madd(x, w25, f25, rnd)
+        f26 = _madd(x, w26, f26, rnd); f27 = _madd(x, w27, f27, rnd)
+        f28 = _madd(x, w28, f28, rnd); f29 = _madd(x, w29, f29, rnd)
+        f30 = _madd(x, w30, f30, rnd); f31 = _madd(x, w31, f31, rnd)
+        x = ph[i_idx]
+        h0 = _madd(x, w0, h0, rnd); h1 = _madd(x, w1, h1, rnd)
+        h2 = _madd(x, w2, h2, rnd); h3 = _madd(x, w3, h3, rnd)
+        h4 = _madd(x, w4, h4, rnd); h5 = _madd(x, w5, h5, rnd)
+        h6 = _madd(x, w6, h6, rnd); h7 = _madd(x, w7, h7, rnd)
+        h8 = _madd(x, w8, h8, rnd); h9 = _madd(x, w9, h9, rnd)
+        h10 = _madd(x, w10, h10, rnd); h11 = _madd(x, w11, h11, rnd)
+        h12 = _madd(x, w12, h12, rnd); h13 = _madd(x, w13, h13, rnd)
+        h14 = _madd(x, w14, h14, rnd); h15 = _madd(x, w15, h15, rnd)
+        h16 = _madd(x, w16, h16, rnd); h17 = _madd(x, w17, h17, rnd)
+        h18 = _madd(x, w18, h18, rnd); h19 = _madd(x, w19, h19, rnd)
+        h20 = _madd(x, w20, h20, rnd); h21 = _madd(x, w21, h21, rnd)
+        h22 = _madd(x, w22, h22, rnd); h23 = _madd(x, w23, h23, rnd)
+        h24 = _madd(x, w24, h24, rnd); h25 = _madd(x, w25, h25, rnd)
+        h26 = _madd(x, w26, h26, rnd); h27 = _madd(x, w27, h27, rnd)
+        h28 = _madd(x, w28, h28, rnd); h29 = _madd(x, w29, h29, rnd)
+        h30 = _madd(x, w30, h30, rnd); h31 = _madd(x, w31, h31, rnd)
+        x = pk[i_idx]
+        k0 = _madd(x, w0, k0, rnd); k1 = _madd(x, w1, k1, rnd)
+        k2 = _madd(x, w2, k2, rnd); k3 = _madd(x, w3, k3, rnd)
+        k4 = _madd(x, w4, k4, rnd); k5 = _madd(x, w5, k5, rnd)
+        k6 = _madd(x, w6, k6, rnd); k7 = _madd(x, w7, k7, rnd)
+        k8 = _madd(x, w8, k8, rnd); k9 = _madd(x, w9, k9, rnd)
+        k10 = _madd(x, w10, k10, rnd); k11 = _madd(x, w11, k11, rnd)
+        k12 = _madd(x, w12, k12, rnd); k13 = _madd(x, w13, k13, rnd)
+        k14 = _madd(x, w14, k14, rnd); k15 = _madd(x, w15, k15, rnd)
+        k16 = _madd(x, w16, k16, rnd); k17 = _madd(x, w17, k17, rnd)
+        k18 = _madd(x, w18, k18, rnd); k19 = _madd(x, w19, k19, rnd)
+        k20 = _madd(x, w20, k20, rnd); k21 = _madd(x, w21, k21, rnd)
+        k22 = _madd(x, w22, k22, rnd); k23 = _madd(x, w23, k23, rnd)
+        k24 = _madd(x, w24, k24, rnd); k25 = _madd(x, w25, k25, rnd)
+        k26 = _madd(x, w26, k26, rnd); k27 = _madd(x, w27, k27, rnd)
+        k28 = _madd(x, w28, k28, rnd); k29 = _madd(x, w29, k29, rnd)
+        k30 = _madd(x, w30, k30, rnd); k31 = _madd(x, w31, k31, rnd)
+    val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
+    val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
+    val[0][8] = a8; val[0][9] = a9; val[0][10] = a10; val[0][11] = a11
+    val[0][12] = a12; val[0][13] = a13; val[0][14] = a14; val[0][15] = a15
+    val[0][16] = a16; val[0][17] = a17; val[0][18] = a18; val[0][19] = a19
+    val[0][20] = a20; val[0][21] = a21; val[0][22] = a22; val[0][23] = a23
+    val[0][24] = a24; val[0][25] = a25; val[0][26] = a26; val[0][27] = a27
+    val[0][28] = a28; val[0][29] = a29; val[0][30] = a30; val[0][31] = a31
+    val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
+    val[1][4] = b4; val[1][5] = b5; val[1][6] = b6; val[1][7] = b7
+    val[1][8] = b8; val[1][9] = b9; val[1][10] = b10; val[1][11] = b11
+    val[1][12] = b12; val[1][13] = b13; val[1][14] = b14; val[1][15] = b15
+    val[1][16] = b16; val[1][17] = b17; val[1][18] = b18; val[1][19] = b19
+    val[1][20] = b20; val[1][21] = b21; val[1][22] = b22; val[1][23] = b23
+    val[1][24] = b24; val[1][25] = b25; val[1][26] = b26; val[1][27] = b27
+    val[1][28] = b28; val[1][29] = b29; val[1][30] = b30; val[1][31] = b31
+    val[2][0] = c0; val[2][1] = c1; val[2][2] = c2; val[2][3] = c3
+    val[2][4] = c4; val[2][5] = c5; val[2][6] = c6; val[2][7] = c7
+    val[2][8] = c8; val[2][9] = c9; val[2][10] = c10; val[2][11] = c11
+    val[2][12] = c12; val[2][13] = c13; val[2][14] = c14; val[2][15] = c15
+    val[2][16] = c16; val[2][17] = c17; val[2][18] = c18; val[2][19] = c19
+    val[2][20] = c20; val[2][21] = c21; val[2][22] = c22; val[2][23] = c23
+    val[2][24] = c24; val[2][25] = c25; val[2][26] = c26; val[2][27] = c27
+    val[2][28] = c28; val[2][29] = c29; val[2][30] = c30; val[2][31] = c31
+    val[3][0] = d0; val[3][1] = d1; val[3][2] = d2; val[3][3] = d3
+    val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
+    val[3][8] = d8; val[3][9] = d9; val[3][10] = d10; val[3][11] = d11
+    val[3][12] = d12; val[3][13] = d13; val[3][14] = d14; val[3][15] = d15
+    val[3][16] = d16; val[3][17] = d17; val[3][18] = d18; val[3][19] = d19
+    val[3][20] = d20; val[3][21] = d21; val[3][22] = d22; val[3][23] = d23
+    val[3][24] = d24; val[3][25] = d25; val[3][26] = d26; val[3][27] = d27
+    val[3][28] = d28; val[3][29] = d29; val[3][30] = d30; val[3][31] = d31
+    val[4][0] = e0; val[4][1] = e1; val[4][2] = e2; val[4][3] = e3
+    val[4][4] = e4; val[4][5] = e5; val[4][6] = e6; val[4][7] = e7
+    val[4][8] = e8; val[4][9] = e9; val[4][10] = e10; val[4][11] = e11
+    val[4][12] = e12; val[4][13] = e13; val[4][14] = e14; val[4][15] = e15
+    val[4][16] = e16; val[4][17] = e17; val[4][18] = e18; val[4][19] = e19
+    val[4][20] = e20; val[4][21] = e21; val[4][22] = e22; val[4][23] = e23
+    val[4][24] = e24; val[4][25] = e25; val[4][26] = e26; val[4][27] = e27
+    val[4][28] = e28; val[4][29] = e29; val[4][30] = e30; val[4][31] = e31
+    val[5][0] = f0; val[5][1] = f1; val[5][2] = f2; val[5][3] = f3
+    val[5][4] = f4; val[5][5] = f5; val[5][6] = f6; val[5][7] = f7
+    val[5][8] = f8; val[5][9] = f9; val[5][10] = f10; val[5][11] = f11
+    val[5][12] = f12; val[5][13] = f13; val[5][14] = f14; val[5][15] = f15
+    val[5][16] = f16; val[5][17] = f17; val[5][18] = f18; val[5][19] = f19
+    val[5][20] = f20; val[5][21] = f21; val[5][22] = f22; val[5][23] = f23
+    val[5][24] = f24; val[5][25] = f25; val[5][26] = f26; val[5][27] = f27
+    val[5][28] = f28; val[5][29] = f29; val[5][30] = f30; val[5][31] = f31
+    val[6][0] = h0; val[6][1] = h1; val[6][2] = h2; val[6][3] = h3
+    val[6][4] = h4; val[6][5] = h5; val[6][6] = h6; val[6][7] = h7
+    val[6][8] = h8; val[6][9] = h9; val[6][10] = h10; val[6][11] = h11
+    val[6][12] = h12; val[6][13] = h13; val[6][14] = h14; val[6][15] = h15
+    val[6][16] = h16; val[6][17] = h17; val[6][18] = h18; val[6][19] = h19
+    val[6][20] = h20; val[6][21] = h21; val[6][22] = h22; val[6][23] = h23
+    val[6][24] = h24; val[6][25] = h25; val[6][26] = h26; val[6][27] = h27
+    val[6][28] = h28; val[6][29] = h29; val[6][30] = h30; val[6][31] = h31
+    val[7][0] = k0; val[7][1] = k1; val[7][2] = k2; val[7][3] = k3
+    val[7][4] = k4; val[7][5] = k5; val[7][6] = k6; val[7][7] = k7
+    val[7][8] = k8; val[7][9] = k9; val[7][10] = k10; val[7][11] = k11
+    val[7][12] = k12; val[7][13] = k13; val[7][14] = k14; val[7][15] = k15
+    val[7][16] = k16; val[7][17] = k17; val[7][18] = k18; val[7][19] = k19
+    val[7][20] = k20; val[7][21] = k21; val[7][22] = k22; val[7][23] = k23
+    val[7][24] = k24; val[7][25] = k25; val[7][26] = k26; val[7][27] = k27
+    val[7][28] = k28; val[7][29] = k29; val[7][30] = k30; val[7][31] = k31
 
 
 # X (num_samples, n_0) -> Y_hat (num_samples, n_L), with panels[l] = to_panels(weights[l])
