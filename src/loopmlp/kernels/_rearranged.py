@@ -321,6 +321,13 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
 
 # Whether every value of the 2-D a is finite: v - v is 0 for a finite v, NaN for NaN or
 # inf. No early exit, so the loop vectorises. (Cython's is C, in _cython_exp.h.)
+# Where numba compiles the panel kernels, the function that calls this may use 512-bit
+# vectors (_numba._wide_vectors: LLVM's choice on an AVX-512 CPU is 256 bits, which halves
+# the FMA mode's ceiling there; no bit moves, each lane is its scalar sum). Else nothing.
+def wide_vectors():
+    pass
+
+
 def all_finite(a):
     bad = False
     for r in range(a.shape[0]):
@@ -333,6 +340,7 @@ def all_finite(a):
 # -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.
 # 64 sums a pass: eight rows through a panel of 8 units, or four through a panel of 16.
 def panels_forward(prev, wp, b, act):
+    wide_vectors()
     rows = prev.shape[0]
     num_out_nodes = act.shape[1]
     width = panel_width(act)
@@ -392,6 +400,7 @@ def batch_forward_units(w, b, act, prevp, o_idx):
 # order: every weight loaded serves 64 sums, side by side in SIMD registers (eight
 # independent chains of additions per column: four left float32 waiting on its adds).
 def panel_block(p, first, n, wp, g, val):
+    wide_vectors()
     real = val.dtype.type
     pa = p[first]
     pb = p[first + min(1, n - 1)]
@@ -470,6 +479,7 @@ def panel_block(p, first, n, wp, g, val):
 # of one, with twice the instructions for the same sums.
 def panel_block_wide(p, first, n, wp, g, val):
     real = val.dtype.type
+    wide_vectors()
     pa = p[first]
     pb = p[first + min(1, n - 1)]
     pc = p[first + min(2, n - 1)]
