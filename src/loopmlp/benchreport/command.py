@@ -267,7 +267,7 @@ def run(args) -> int:
     print_report(report)
     print(
         f"\nwrote {out / 'report.md'}, {out / 'report.json'}"
-        + "".join(f", {p}" for k, p in report["plots"].items() if k != "error")
+        + "".join(f", {out / p}" for k, p in report["plots"].items() if k != "error")
     )
     return 130 if report["interrupted"] else 0
 

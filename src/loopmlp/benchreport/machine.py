@@ -105,20 +105,26 @@ def nofma_kernels():
     the SLP vectoriser on; ``_numba.NUMBA_OPTIONS`` and ``_numba._slp_vectorize``), for
     float64 and float32. ``muladd_threads`` runs ``muladd`` on ``out.shape[0]`` chunks at
     once, one per thread (``prange``)."""
+    return _compile_peak(_nofma_source() + "\n" + MULADD_THREADS, "muladd", "no-FMA", {})
+
+
+def _compile_peak(source: str, name: str, label: str, scope: dict):
+    """``(name, name_threads)`` compiled from the generated ``source`` (its functions see
+    ``scope`` and ``prange``) as loopmlp's kernels are, for float64 and float32."""
     import numba
 
     from ..kernels._numba import NUMBA_OPTIONS, _slp_vectorize
 
     options = dict(NUMBA_OPTIONS, cache=False)  # generated source: nothing to cache it by
-    scope = {"prange": numba.prange}
-    exec(compile(_nofma_source() + "\n" + MULADD_THREADS, "<loopmlp no-FMA peak>", "exec"), scope)
-    muladd = scope["muladd"] = numba.njit(**options)(scope["muladd"])
-    muladd_threads = numba.njit(parallel=True, **options)(scope["muladd_threads"])
+    scope = dict(scope, prange=numba.prange)
+    exec(compile(source, f"<loopmlp {label} peak>", "exec"), scope)
+    single = scope[name] = numba.njit(**options)(scope[name])
+    threads = numba.njit(parallel=True, **options)(scope[f"{name}_threads"])
     with _slp_vectorize():
         for t in (numba.float64, numba.float32):
-            muladd.compile((t, numba.int64, t[::1]))
-            muladd_threads.compile((t, numba.int64, t[:, ::1], t[::1]))
-    return muladd, muladd_threads
+            single.compile((t, numba.int64, t[::1]))
+            threads.compile((t, numba.int64, t[:, ::1], t[::1]))
+    return single, threads
 
 
 def measure_nofma(kernels, dtype: str, threads: int, quick: bool = False) -> float:
@@ -190,20 +196,9 @@ def fma_kernels():
     """``(fmachain, fmachain_threads)``: ``_fma_source``'s loop with the FMA mode's fma (the
     numba backend's ``llvm.fma``, ``_numba._fma``), compiled as the kernels are, for
     float64 and float32; ``fmachain_threads`` runs one per thread (``prange``)."""
-    import numba
+    from ..kernels._numba import _fma
 
-    from ..kernels._numba import NUMBA_OPTIONS, _fma, _slp_vectorize
-
-    options = dict(NUMBA_OPTIONS, cache=False)
-    scope = {"prange": numba.prange, "fma": _fma}
-    exec(compile(_fma_source() + "\n" + FMACHAIN_THREADS, "<loopmlp FMA peak>", "exec"), scope)
-    fmachain = scope["fmachain"] = numba.njit(**options)(scope["fmachain"])
-    fmachain_threads = numba.njit(parallel=True, **options)(scope["fmachain_threads"])
-    with _slp_vectorize():
-        for t in (numba.float64, numba.float32):
-            fmachain.compile((t, numba.int64, t[::1]))
-            fmachain_threads.compile((t, numba.int64, t[:, ::1], t[::1]))
-    return fmachain, fmachain_threads
+    return _compile_peak(_fma_source() + "\n" + FMACHAIN_THREADS, "fmachain", "FMA", {"fma": _fma})
 
 
 def measure_fma_loops(kernels, dtype: str, threads: int, quick: bool = False) -> float:

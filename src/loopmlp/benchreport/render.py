@@ -328,7 +328,7 @@ def write_plots(out, report) -> dict:
         path = Path(out) / "bench.png"
         fig.savefig(path, dpi=100)
         plt.close(fig)
-        plots["bench"] = str(path)
+        plots["bench"] = path.name  # beside report.json, wherever that is copied
     if report["sweep"]:
         fig, ax = plt.subplots(figsize=(7, 5))
         for j, b in enumerate(dict.fromkeys(p["backend"] for p in report["sweep"])):
@@ -363,7 +363,7 @@ def write_plots(out, report) -> dict:
         path = Path(out) / "sweep.png"
         fig.savefig(path, dpi=100)
         plt.close(fig)
-        plots["sweep"] = str(path)
+        plots["sweep"] = path.name
     return plots
 
 
