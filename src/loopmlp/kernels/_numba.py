@@ -31,6 +31,7 @@ os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 
 import numba  # noqa: E402  (after the SVML switch above)
 import numpy as np  # noqa: E402
+from llvmlite import binding as llvm  # noqa: E402
 from llvmlite import ir  # noqa: E402
 from numba.core import config  # noqa: E402
 from numba.core import types as nbtypes  # noqa: E402
@@ -84,7 +85,7 @@ def _compile(module, names, parallel=(), callees=None, cache=True, variant="", *
     tag = _numba_cache.source_tag(
         (_reference, _rearranged, _exp, _elementary, _fma_mode, _THIS), options
     )
-    bound = dict(prange=numba.prange, wide_vectors=_wide_vectors)
+    bound = dict(prange=numba.prange, wide_vectors=_wide_vectors, MANY_REGISTERS=_many_registers())
     bound.update(callees or {})
     for name in names:
         f = getattr(module, name)
@@ -118,6 +119,18 @@ def _wide_vectors(typingctx):
         return context.get_dummy_value()
 
     return numba.types.none(), codegen
+
+
+@functools.cache
+def _many_registers():
+    """Whether numba's target CPU has AVX-512's 32 vector registers (``_rearranged``'s
+    ``MANY_REGISTERS``): the host's, unless ``NUMBA_CPU_NAME``/``NUMBA_CPU_FEATURES`` say
+    otherwise. numba's cache keys its code by the same features, so a cached kernel never
+    runs on a CPU it was not compiled for."""
+    features = config.CPU_FEATURES
+    if features is None:
+        features = llvm.get_host_cpu_features().flatten()
+    return "+avx512f" in features.split(",")
 
 
 # The clones that are parallel or call one that reaches a parallel one, through any chain
@@ -327,6 +340,8 @@ DEEP_ROWS = (
     "all_finite",
     "panel_block",
     "panel_block_wide",
+    "panel_block16",
+    "panel_block32",
     "panels_forward",
     "batch_forward_units",
     "batch_forward",

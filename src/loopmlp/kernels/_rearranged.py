@@ -25,8 +25,10 @@ is laid out differently inside the call (and copied back before it returns):
   panels out to ``threads`` threads in that pass; each weight is still updated and read by
   one thread, in the same order. ``net_predict`` runs blocks of rows on all threads, eight
   rows per pass over each panel (``panel_block``), or four rows through panels of
-  ``WIDE_PANEL = 16`` units in float32 (``panel_block_wide``); rows are independent, so
-  none of this changes a bit.
+  ``WIDE_PANEL = 16`` units in float32 (``panel_block_wide``); with AVX-512's 32 vector
+  registers, eight rows through two panels at once (``panel_block16``,
+  ``panel_block32``), ``CHUNK`` inputs at a time, each sum going on from where the last
+  chunk left it. Rows are independent, so none of this changes a bit.
 * The ``wo`` update walks rows (contiguous memory); four output units' sums run side by
   side (``forward_rows``).
 * A layer's sigmoids at once (``activate``), where ``_exp.exp_core`` is the reference's
@@ -51,6 +53,11 @@ PANEL = 8
 WIDE_PANEL = 16  # float32's panels in the deep net (panel_width)
 PARALLEL_WEIGHTS = 65_536  # from this many weights in wh, train shares panels out to threads
 PREDICT_BLOCK = 64  # rows per parallel block of net_predict (_cython.pyx's BLOCK)
+CHUNK = 128  # inputs per chunk in panels_forward's two-panel passes
+# Whether the CPU has 32 vector registers (AVX-512) for panels_forward's two-panel passes:
+# 16 vectors of sums, which would spill with AVX2's 16. numba binds it to its target CPU's;
+# run interpreted, the passes are tested either way.
+MANY_REGISTERS = True
 
 
 # w (n_rows, n_cols), b (n_rows,), inp (n_cols,) -> act (n_rows,) = sigmoid(w @ inp + b)
@@ -291,9 +298,9 @@ def activate(act, func):
 # panels, ``panels[l] = to_panels(weights[l], panel_width(X))``). Rows are independent, so
 # blocks of rows run on all threads (numba's prange), and within a block each layer runs
 # eight rows at a time through each panel of 8 units: every weight loaded serves 64 sums,
-# side by side in SIMD registers (float32: four rows through each panel of 16,
-# panels_forward); each sum still adds its row's terms in the reference's order, then the
-# bias.
+# side by side in SIMD registers (float32: four rows through each panel of 16; with 32
+# registers, eight rows through two panels: panels_forward); each sum still adds its row's
+# terms in the reference's order, then the bias.
 # finite (one per block of rows) is set to whether the block's rows of X are all finite,
 # checked as they are read (all_finite), so that the caller need not scan X beforehand.
 def net_predict(X, weights, biases, hidden, output, panels, finite):
@@ -338,15 +345,43 @@ def all_finite(a):
 
 # prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, width), b (num_out_nodes,)
 # -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.
-# 64 sums a pass: eight rows through a panel of 8 units, or four through a panel of 16.
+# 64 sums a pass: eight rows through a panel of 8 units, or four through a panel of 16;
+# where the CPU has 32 vector registers (MANY_REGISTERS), 128 or 256: eight rows through
+# two panels (panel_block16, float32's panel_block32), CHUNK inputs at a time through
+# every row of the block, so that those inputs' weights stay in the L1 cache for all its
+# passes. (Cython's float32 default keeps panel_block_wide: gcc leaves that kernel scalar.)
 def panels_forward(prev, wp, b, act):
     wide_vectors()
     rows = prev.shape[0]
+    num_inp_nodes = prev.shape[1]
     num_out_nodes = act.shape[1]
     width = panel_width(act)
     per_pass = 64 // width
     val = np.zeros((per_pass, width), dtype=act.dtype)
-    for g in range(wp.shape[0]):
+    sums = np.zeros((rows, 2 * width), dtype=act.dtype)  # every row's, in two-panel passes
+    g = 0
+    while g < wp.shape[0]:
+        if MANY_REGISTERS and g + 1 < wp.shape[0]:
+            sums[:] = 0
+            i_start = 0
+            while i_start < num_inp_nodes:
+                i_stop = min(i_start + CHUNK, num_inp_nodes)
+                p = prev[:, i_start:i_stop]
+                lo = wp[g, i_start:i_stop]
+                hi = wp[g + 1, i_start:i_stop]
+                for r in range(0, rows, 8):
+                    if width == WIDE_PANEL:
+                        panel_block32(p, r, min(8, rows - r), lo, hi, sums)
+                    else:
+                        panel_block16(p, r, min(8, rows - r), lo, hi, sums)
+                i_start += CHUNK
+            for r in range(rows):
+                for k in range(2 * width):
+                    o_idx = width * g + k
+                    if o_idx < num_out_nodes:
+                        act[r, o_idx] = sums[r, k] + b[o_idx]
+            g += 2
+            continue
         r = 0
         while r < rows:
             n = min(per_pass, rows - r)  # rows in this pass
@@ -360,6 +395,7 @@ def panels_forward(prev, wp, b, act):
                     if o_idx < num_out_nodes:
                         act[r + q, o_idx] = val[q, k] + b[o_idx]
             r += n
+        g += 1
 
 
 # A mini-batch's forward pass, the same sums as panels_forward(prev, to_panels(w), b, act)
@@ -545,6 +581,372 @@ def panel_block_wide(p, first, n, wp, g, val):
     val[3, 4] = d4; val[3, 5] = d5; val[3, 6] = d6; val[3, 7] = d7
     val[3, 8] = d8; val[3, 9] = d9; val[3, 10] = d10; val[3, 11] = d11
     val[3, 12] = d12; val[3, 13] = d13; val[3, 14] = d14; val[3, 15] = d15
+
+
+# Eight rows through the sixteen columns of two float64 panels, where the CPU has 32
+# vector registers (MANY_REGISTERS): panel_block's sums, twice as many a pass, so that each
+# of a row's values loaded serves 16 sums and 16 independent vectors of sums hide an FMA's
+# latency. Column k < 8 is lo[i_idx, k], k >= 8 hi[i_idx, k - 8] (a chunk of panels g and
+# g + 1: wp[g, i_start:i_stop], wp[g + 1, i_start:i_stop], with p's same columns). val[r, k]
+# += sum_i p[r, i] column k at i, in index order, for the n <= 8 rows r of p from row first
+# (a short pass repeats its last): each sum goes on from where the previous chunk left it.
+# Rows and chunks are indexed, not sliced, here: a slice of an array costs numba's threads a
+# shared reference count, several times the work of a chunk.
+def panel_block16(p, first, n, lo, hi, val):
+    wide_vectors()
+    ra = first
+    rb = first + min(1, n - 1)
+    rc = first + min(2, n - 1)
+    rd = first + min(3, n - 1)
+    re = first + min(4, n - 1)
+    rf = first + min(5, n - 1)
+    rh = first + min(6, n - 1)
+    rk = first + min(7, n - 1)
+    a0 = val[ra, 0]; a1 = val[ra, 1]; a2 = val[ra, 2]; a3 = val[ra, 3]
+    a4 = val[ra, 4]; a5 = val[ra, 5]; a6 = val[ra, 6]; a7 = val[ra, 7]
+    a8 = val[ra, 8]; a9 = val[ra, 9]; a10 = val[ra, 10]; a11 = val[ra, 11]
+    a12 = val[ra, 12]; a13 = val[ra, 13]; a14 = val[ra, 14]; a15 = val[ra, 15]
+    b0 = val[rb, 0]; b1 = val[rb, 1]; b2 = val[rb, 2]; b3 = val[rb, 3]
+    b4 = val[rb, 4]; b5 = val[rb, 5]; b6 = val[rb, 6]; b7 = val[rb, 7]
+    b8 = val[rb, 8]; b9 = val[rb, 9]; b10 = val[rb, 10]; b11 = val[rb, 11]
+    b12 = val[rb, 12]; b13 = val[rb, 13]; b14 = val[rb, 14]; b15 = val[rb, 15]
+    c0 = val[rc, 0]; c1 = val[rc, 1]; c2 = val[rc, 2]; c3 = val[rc, 3]
+    c4 = val[rc, 4]; c5 = val[rc, 5]; c6 = val[rc, 6]; c7 = val[rc, 7]
+    c8 = val[rc, 8]; c9 = val[rc, 9]; c10 = val[rc, 10]; c11 = val[rc, 11]
+    c12 = val[rc, 12]; c13 = val[rc, 13]; c14 = val[rc, 14]; c15 = val[rc, 15]
+    d0 = val[rd, 0]; d1 = val[rd, 1]; d2 = val[rd, 2]; d3 = val[rd, 3]
+    d4 = val[rd, 4]; d5 = val[rd, 5]; d6 = val[rd, 6]; d7 = val[rd, 7]
+    d8 = val[rd, 8]; d9 = val[rd, 9]; d10 = val[rd, 10]; d11 = val[rd, 11]
+    d12 = val[rd, 12]; d13 = val[rd, 13]; d14 = val[rd, 14]; d15 = val[rd, 15]
+    e0 = val[re, 0]; e1 = val[re, 1]; e2 = val[re, 2]; e3 = val[re, 3]
+    e4 = val[re, 4]; e5 = val[re, 5]; e6 = val[re, 6]; e7 = val[re, 7]
+    e8 = val[re, 8]; e9 = val[re, 9]; e10 = val[re, 10]; e11 = val[re, 11]
+    e12 = val[re, 12]; e13 = val[re, 13]; e14 = val[re, 14]; e15 = val[re, 15]
+    f0 = val[rf, 0]; f1 = val[rf, 1]; f2 = val[rf, 2]; f3 = val[rf, 3]
+    f4 = val[rf, 4]; f5 = val[rf, 5]; f6 = val[rf, 6]; f7 = val[rf, 7]
+    f8 = val[rf, 8]; f9 = val[rf, 9]; f10 = val[rf, 10]; f11 = val[rf, 11]
+    f12 = val[rf, 12]; f13 = val[rf, 13]; f14 = val[rf, 14]; f15 = val[rf, 15]
+    h0 = val[rh, 0]; h1 = val[rh, 1]; h2 = val[rh, 2]; h3 = val[rh, 3]
+    h4 = val[rh, 4]; h5 = val[rh, 5]; h6 = val[rh, 6]; h7 = val[rh, 7]
+    h8 = val[rh, 8]; h9 = val[rh, 9]; h10 = val[rh, 10]; h11 = val[rh, 11]
+    h12 = val[rh, 12]; h13 = val[rh, 13]; h14 = val[rh, 14]; h15 = val[rh, 15]
+    k0 = val[rk, 0]; k1 = val[rk, 1]; k2 = val[rk, 2]; k3 = val[rk, 3]
+    k4 = val[rk, 4]; k5 = val[rk, 5]; k6 = val[rk, 6]; k7 = val[rk, 7]
+    k8 = val[rk, 8]; k9 = val[rk, 9]; k10 = val[rk, 10]; k11 = val[rk, 11]
+    k12 = val[rk, 12]; k13 = val[rk, 13]; k14 = val[rk, 14]; k15 = val[rk, 15]
+    for i_idx in range(lo.shape[0]):
+        w0 = lo[i_idx, 0]; w1 = lo[i_idx, 1]
+        w2 = lo[i_idx, 2]; w3 = lo[i_idx, 3]
+        w4 = lo[i_idx, 4]; w5 = lo[i_idx, 5]
+        w6 = lo[i_idx, 6]; w7 = lo[i_idx, 7]
+        w8 = hi[i_idx, 0]; w9 = hi[i_idx, 1]
+        w10 = hi[i_idx, 2]; w11 = hi[i_idx, 3]
+        w12 = hi[i_idx, 4]; w13 = hi[i_idx, 5]
+        w14 = hi[i_idx, 6]; w15 = hi[i_idx, 7]
+        x = p[ra, i_idx]
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        a8 += x * w8; a9 += x * w9; a10 += x * w10; a11 += x * w11
+        a12 += x * w12; a13 += x * w13; a14 += x * w14; a15 += x * w15
+        x = p[rb, i_idx]
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        b8 += x * w8; b9 += x * w9; b10 += x * w10; b11 += x * w11
+        b12 += x * w12; b13 += x * w13; b14 += x * w14; b15 += x * w15
+        x = p[rc, i_idx]
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        c8 += x * w8; c9 += x * w9; c10 += x * w10; c11 += x * w11
+        c12 += x * w12; c13 += x * w13; c14 += x * w14; c15 += x * w15
+        x = p[rd, i_idx]
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        d8 += x * w8; d9 += x * w9; d10 += x * w10; d11 += x * w11
+        d12 += x * w12; d13 += x * w13; d14 += x * w14; d15 += x * w15
+        x = p[re, i_idx]
+        e0 += x * w0; e1 += x * w1; e2 += x * w2; e3 += x * w3
+        e4 += x * w4; e5 += x * w5; e6 += x * w6; e7 += x * w7
+        e8 += x * w8; e9 += x * w9; e10 += x * w10; e11 += x * w11
+        e12 += x * w12; e13 += x * w13; e14 += x * w14; e15 += x * w15
+        x = p[rf, i_idx]
+        f0 += x * w0; f1 += x * w1; f2 += x * w2; f3 += x * w3
+        f4 += x * w4; f5 += x * w5; f6 += x * w6; f7 += x * w7
+        f8 += x * w8; f9 += x * w9; f10 += x * w10; f11 += x * w11
+        f12 += x * w12; f13 += x * w13; f14 += x * w14; f15 += x * w15
+        x = p[rh, i_idx]
+        h0 += x * w0; h1 += x * w1; h2 += x * w2; h3 += x * w3
+        h4 += x * w4; h5 += x * w5; h6 += x * w6; h7 += x * w7
+        h8 += x * w8; h9 += x * w9; h10 += x * w10; h11 += x * w11
+        h12 += x * w12; h13 += x * w13; h14 += x * w14; h15 += x * w15
+        x = p[rk, i_idx]
+        k0 += x * w0; k1 += x * w1; k2 += x * w2; k3 += x * w3
+        k4 += x * w4; k5 += x * w5; k6 += x * w6; k7 += x * w7
+        k8 += x * w8; k9 += x * w9; k10 += x * w10; k11 += x * w11
+        k12 += x * w12; k13 += x * w13; k14 += x * w14; k15 += x * w15
+    val[ra, 0] = a0; val[ra, 1] = a1; val[ra, 2] = a2; val[ra, 3] = a3
+    val[ra, 4] = a4; val[ra, 5] = a5; val[ra, 6] = a6; val[ra, 7] = a7
+    val[ra, 8] = a8; val[ra, 9] = a9; val[ra, 10] = a10; val[ra, 11] = a11
+    val[ra, 12] = a12; val[ra, 13] = a13; val[ra, 14] = a14; val[ra, 15] = a15
+    val[rb, 0] = b0; val[rb, 1] = b1; val[rb, 2] = b2; val[rb, 3] = b3
+    val[rb, 4] = b4; val[rb, 5] = b5; val[rb, 6] = b6; val[rb, 7] = b7
+    val[rb, 8] = b8; val[rb, 9] = b9; val[rb, 10] = b10; val[rb, 11] = b11
+    val[rb, 12] = b12; val[rb, 13] = b13; val[rb, 14] = b14; val[rb, 15] = b15
+    val[rc, 0] = c0; val[rc, 1] = c1; val[rc, 2] = c2; val[rc, 3] = c3
+    val[rc, 4] = c4; val[rc, 5] = c5; val[rc, 6] = c6; val[rc, 7] = c7
+    val[rc, 8] = c8; val[rc, 9] = c9; val[rc, 10] = c10; val[rc, 11] = c11
+    val[rc, 12] = c12; val[rc, 13] = c13; val[rc, 14] = c14; val[rc, 15] = c15
+    val[rd, 0] = d0; val[rd, 1] = d1; val[rd, 2] = d2; val[rd, 3] = d3
+    val[rd, 4] = d4; val[rd, 5] = d5; val[rd, 6] = d6; val[rd, 7] = d7
+    val[rd, 8] = d8; val[rd, 9] = d9; val[rd, 10] = d10; val[rd, 11] = d11
+    val[rd, 12] = d12; val[rd, 13] = d13; val[rd, 14] = d14; val[rd, 15] = d15
+    val[re, 0] = e0; val[re, 1] = e1; val[re, 2] = e2; val[re, 3] = e3
+    val[re, 4] = e4; val[re, 5] = e5; val[re, 6] = e6; val[re, 7] = e7
+    val[re, 8] = e8; val[re, 9] = e9; val[re, 10] = e10; val[re, 11] = e11
+    val[re, 12] = e12; val[re, 13] = e13; val[re, 14] = e14; val[re, 15] = e15
+    val[rf, 0] = f0; val[rf, 1] = f1; val[rf, 2] = f2; val[rf, 3] = f3
+    val[rf, 4] = f4; val[rf, 5] = f5; val[rf, 6] = f6; val[rf, 7] = f7
+    val[rf, 8] = f8; val[rf, 9] = f9; val[rf, 10] = f10; val[rf, 11] = f11
+    val[rf, 12] = f12; val[rf, 13] = f13; val[rf, 14] = f14; val[rf, 15] = f15
+    val[rh, 0] = h0; val[rh, 1] = h1; val[rh, 2] = h2; val[rh, 3] = h3
+    val[rh, 4] = h4; val[rh, 5] = h5; val[rh, 6] = h6; val[rh, 7] = h7
+    val[rh, 8] = h8; val[rh, 9] = h9; val[rh, 10] = h10; val[rh, 11] = h11
+    val[rh, 12] = h12; val[rh, 13] = h13; val[rh, 14] = h14; val[rh, 15] = h15
+    val[rk, 0] = k0; val[rk, 1] = k1; val[rk, 2] = k2; val[rk, 3] = k3
+    val[rk, 4] = k4; val[rk, 5] = k5; val[rk, 6] = k6; val[rk, 7] = k7
+    val[rk, 8] = k8; val[rk, 9] = k9; val[rk, 10] = k10; val[rk, 11] = k11
+    val[rk, 12] = k12; val[rk, 13] = k13; val[rk, 14] = k14; val[rk, 15] = k15
+
+
+# panel_block16 for float32's two wide panels: eight rows through 32 columns, column
+# k < 16 lo[i_idx, k], k >= 16 hi[i_idx, k - 16]; 16 vectors of sums again, of 16 lanes
+# each.
+def panel_block32(p, first, n, lo, hi, val):
+    wide_vectors()
+    ra = first
+    rb = first + min(1, n - 1)
+    rc = first + min(2, n - 1)
+    rd = first + min(3, n - 1)
+    re = first + min(4, n - 1)
+    rf = first + min(5, n - 1)
+    rh = first + min(6, n - 1)
+    rk = first + min(7, n - 1)
+    a0 = val[ra, 0]; a1 = val[ra, 1]; a2 = val[ra, 2]; a3 = val[ra, 3]
+    a4 = val[ra, 4]; a5 = val[ra, 5]; a6 = val[ra, 6]; a7 = val[ra, 7]
+    a8 = val[ra, 8]; a9 = val[ra, 9]; a10 = val[ra, 10]; a11 = val[ra, 11]
+    a12 = val[ra, 12]; a13 = val[ra, 13]; a14 = val[ra, 14]; a15 = val[ra, 15]
+    a16 = val[ra, 16]; a17 = val[ra, 17]; a18 = val[ra, 18]; a19 = val[ra, 19]
+    a20 = val[ra, 20]; a21 = val[ra, 21]; a22 = val[ra, 22]; a23 = val[ra, 23]
+    a24 = val[ra, 24]; a25 = val[ra, 25]; a26 = val[ra, 26]; a27 = val[ra, 27]
+    a28 = val[ra, 28]; a29 = val[ra, 29]; a30 = val[ra, 30]; a31 = val[ra, 31]
+    b0 = val[rb, 0]; b1 = val[rb, 1]; b2 = val[rb, 2]; b3 = val[rb, 3]
+    b4 = val[rb, 4]; b5 = val[rb, 5]; b6 = val[rb, 6]; b7 = val[rb, 7]
+    b8 = val[rb, 8]; b9 = val[rb, 9]; b10 = val[rb, 10]; b11 = val[rb, 11]
+    b12 = val[rb, 12]; b13 = val[rb, 13]; b14 = val[rb, 14]; b15 = val[rb, 15]
+    b16 = val[rb, 16]; b17 = val[rb, 17]; b18 = val[rb, 18]; b19 = val[rb, 19]
+    b20 = val[rb, 20]; b21 = val[rb, 21]; b22 = val[rb, 22]; b23 = val[rb, 23]
+    b24 = val[rb, 24]; b25 = val[rb, 25]; b26 = val[rb, 26]; b27 = val[rb, 27]
+    b28 = val[rb, 28]; b29 = val[rb, 29]; b30 = val[rb, 30]; b31 = val[rb, 31]
+    c0 = val[rc, 0]; c1 = val[rc, 1]; c2 = val[rc, 2]; c3 = val[rc, 3]
+    c4 = val[rc, 4]; c5 = val[rc, 5]; c6 = val[rc, 6]; c7 = val[rc, 7]
+    c8 = val[rc, 8]; c9 = val[rc, 9]; c10 = val[rc, 10]; c11 = val[rc, 11]
+    c12 = val[rc, 12]; c13 = val[rc, 13]; c14 = val[rc, 14]; c15 = val[rc, 15]
+    c16 = val[rc, 16]; c17 = val[rc, 17]; c18 = val[rc, 18]; c19 = val[rc, 19]
+    c20 = val[rc, 20]; c21 = val[rc, 21]; c22 = val[rc, 22]; c23 = val[rc, 23]
+    c24 = val[rc, 24]; c25 = val[rc, 25]; c26 = val[rc, 26]; c27 = val[rc, 27]
+    c28 = val[rc, 28]; c29 = val[rc, 29]; c30 = val[rc, 30]; c31 = val[rc, 31]
+    d0 = val[rd, 0]; d1 = val[rd, 1]; d2 = val[rd, 2]; d3 = val[rd, 3]
+    d4 = val[rd, 4]; d5 = val[rd, 5]; d6 = val[rd, 6]; d7 = val[rd, 7]
+    d8 = val[rd, 8]; d9 = val[rd, 9]; d10 = val[rd, 10]; d11 = val[rd, 11]
+    d12 = val[rd, 12]; d13 = val[rd, 13]; d14 = val[rd, 14]; d15 = val[rd, 15]
+    d16 = val[rd, 16]; d17 = val[rd, 17]; d18 = val[rd, 18]; d19 = val[rd, 19]
+    d20 = val[rd, 20]; d21 = val[rd, 21]; d22 = val[rd, 22]; d23 = val[rd, 23]
+    d24 = val[rd, 24]; d25 = val[rd, 25]; d26 = val[rd, 26]; d27 = val[rd, 27]
+    d28 = val[rd, 28]; d29 = val[rd, 29]; d30 = val[rd, 30]; d31 = val[rd, 31]
+    e0 = val[re, 0]; e1 = val[re, 1]; e2 = val[re, 2]; e3 = val[re, 3]
+    e4 = val[re, 4]; e5 = val[re, 5]; e6 = val[re, 6]; e7 = val[re, 7]
+    e8 = val[re, 8]; e9 = val[re, 9]; e10 = val[re, 10]; e11 = val[re, 11]
+    e12 = val[re, 12]; e13 = val[re, 13]; e14 = val[re, 14]; e15 = val[re, 15]
+    e16 = val[re, 16]; e17 = val[re, 17]; e18 = val[re, 18]; e19 = val[re, 19]
+    e20 = val[re, 20]; e21 = val[re, 21]; e22 = val[re, 22]; e23 = val[re, 23]
+    e24 = val[re, 24]; e25 = val[re, 25]; e26 = val[re, 26]; e27 = val[re, 27]
+    e28 = val[re, 28]; e29 = val[re, 29]; e30 = val[re, 30]; e31 = val[re, 31]
+    f0 = val[rf, 0]; f1 = val[rf, 1]; f2 = val[rf, 2]; f3 = val[rf, 3]
+    f4 = val[rf, 4]; f5 = val[rf, 5]; f6 = val[rf, 6]; f7 = val[rf, 7]
+    f8 = val[rf, 8]; f9 = val[rf, 9]; f10 = val[rf, 10]; f11 = val[rf, 11]
+    f12 = val[rf, 12]; f13 = val[rf, 13]; f14 = val[rf, 14]; f15 = val[rf, 15]
+    f16 = val[rf, 16]; f17 = val[rf, 17]; f18 = val[rf, 18]; f19 = val[rf, 19]
+    f20 = val[rf, 20]; f21 = val[rf, 21]; f22 = val[rf, 22]; f23 = val[rf, 23]
+    f24 = val[rf, 24]; f25 = val[rf, 25]; f26 = val[rf, 26]; f27 = val[rf, 27]
+    f28 = val[rf, 28]; f29 = val[rf, 29]; f30 = val[rf, 30]; f31 = val[rf, 31]
+    h0 = val[rh, 0]; h1 = val[rh, 1]; h2 = val[rh, 2]; h3 = val[rh, 3]
+    h4 = val[rh, 4]; h5 = val[rh, 5]; h6 = val[rh, 6]; h7 = val[rh, 7]
+    h8 = val[rh, 8]; h9 = val[rh, 9]; h10 = val[rh, 10]; h11 = val[rh, 11]
+    h12 = val[rh, 12]; h13 = val[rh, 13]; h14 = val[rh, 14]; h15 = val[rh, 15]
+    h16 = val[rh, 16]; h17 = val[rh, 17]; h18 = val[rh, 18]; h19 = val[rh, 19]
+    h20 = val[rh, 20]; h21 = val[rh, 21]; h22 = val[rh, 22]; h23 = val[rh, 23]
+    h24 = val[rh, 24]; h25 = val[rh, 25]; h26 = val[rh, 26]; h27 = val[rh, 27]
+    h28 = val[rh, 28]; h29 = val[rh, 29]; h30 = val[rh, 30]; h31 = val[rh, 31]
+    k0 = val[rk, 0]; k1 = val[rk, 1]; k2 = val[rk, 2]; k3 = val[rk, 3]
+    k4 = val[rk, 4]; k5 = val[rk, 5]; k6 = val[rk, 6]; k7 = val[rk, 7]
+    k8 = val[rk, 8]; k9 = val[rk, 9]; k10 = val[rk, 10]; k11 = val[rk, 11]
+    k12 = val[rk, 12]; k13 = val[rk, 13]; k14 = val[rk, 14]; k15 = val[rk, 15]
+    k16 = val[rk, 16]; k17 = val[rk, 17]; k18 = val[rk, 18]; k19 = val[rk, 19]
+    k20 = val[rk, 20]; k21 = val[rk, 21]; k22 = val[rk, 22]; k23 = val[rk, 23]
+    k24 = val[rk, 24]; k25 = val[rk, 25]; k26 = val[rk, 26]; k27 = val[rk, 27]
+    k28 = val[rk, 28]; k29 = val[rk, 29]; k30 = val[rk, 30]; k31 = val[rk, 31]
+    for i_idx in range(lo.shape[0]):
+        w0 = lo[i_idx, 0]; w1 = lo[i_idx, 1]
+        w2 = lo[i_idx, 2]; w3 = lo[i_idx, 3]
+        w4 = lo[i_idx, 4]; w5 = lo[i_idx, 5]
+        w6 = lo[i_idx, 6]; w7 = lo[i_idx, 7]
+        w8 = lo[i_idx, 8]; w9 = lo[i_idx, 9]
+        w10 = lo[i_idx, 10]; w11 = lo[i_idx, 11]
+        w12 = lo[i_idx, 12]; w13 = lo[i_idx, 13]
+        w14 = lo[i_idx, 14]; w15 = lo[i_idx, 15]
+        w16 = hi[i_idx, 0]; w17 = hi[i_idx, 1]
+        w18 = hi[i_idx, 2]; w19 = hi[i_idx, 3]
+        w20 = hi[i_idx, 4]; w21 = hi[i_idx, 5]
+        w22 = hi[i_idx, 6]; w23 = hi[i_idx, 7]
+        w24 = hi[i_idx, 8]; w25 = hi[i_idx, 9]
+        w26 = hi[i_idx, 10]; w27 = hi[i_idx, 11]
+        w28 = hi[i_idx, 12]; w29 = hi[i_idx, 13]
+        w30 = hi[i_idx, 14]; w31 = hi[i_idx, 15]
+        x = p[ra, i_idx]
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        a8 += x * w8; a9 += x * w9; a10 += x * w10; a11 += x * w11
+        a12 += x * w12; a13 += x * w13; a14 += x * w14; a15 += x * w15
+        a16 += x * w16; a17 += x * w17; a18 += x * w18; a19 += x * w19
+        a20 += x * w20; a21 += x * w21; a22 += x * w22; a23 += x * w23
+        a24 += x * w24; a25 += x * w25; a26 += x * w26; a27 += x * w27
+        a28 += x * w28; a29 += x * w29; a30 += x * w30; a31 += x * w31
+        x = p[rb, i_idx]
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        b8 += x * w8; b9 += x * w9; b10 += x * w10; b11 += x * w11
+        b12 += x * w12; b13 += x * w13; b14 += x * w14; b15 += x * w15
+        b16 += x * w16; b17 += x * w17; b18 += x * w18; b19 += x * w19
+        b20 += x * w20; b21 += x * w21; b22 += x * w22; b23 += x * w23
+        b24 += x * w24; b25 += x * w25; b26 += x * w26; b27 += x * w27
+        b28 += x * w28; b29 += x * w29; b30 += x * w30; b31 += x * w31
+        x = p[rc, i_idx]
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        c8 += x * w8; c9 += x * w9; c10 += x * w10; c11 += x * w11
+        c12 += x * w12; c13 += x * w13; c14 += x * w14; c15 += x * w15
+        c16 += x * w16; c17 += x * w17; c18 += x * w18; c19 += x * w19
+        c20 += x * w20; c21 += x * w21; c22 += x * w22; c23 += x * w23
+        c24 += x * w24; c25 += x * w25; c26 += x * w26; c27 += x * w27
+        c28 += x * w28; c29 += x * w29; c30 += x * w30; c31 += x * w31
+        x = p[rd, i_idx]
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        d8 += x * w8; d9 += x * w9; d10 += x * w10; d11 += x * w11
+        d12 += x * w12; d13 += x * w13; d14 += x * w14; d15 += x * w15
+        d16 += x * w16; d17 += x * w17; d18 += x * w18; d19 += x * w19
+        d20 += x * w20; d21 += x * w21; d22 += x * w22; d23 += x * w23
+        d24 += x * w24; d25 += x * w25; d26 += x * w26; d27 += x * w27
+        d28 += x * w28; d29 += x * w29; d30 += x * w30; d31 += x * w31
+        x = p[re, i_idx]
+        e0 += x * w0; e1 += x * w1; e2 += x * w2; e3 += x * w3
+        e4 += x * w4; e5 += x * w5; e6 += x * w6; e7 += x * w7
+        e8 += x * w8; e9 += x * w9; e10 += x * w10; e11 += x * w11
+        e12 += x * w12; e13 += x * w13; e14 += x * w14; e15 += x * w15
+        e16 += x * w16; e17 += x * w17; e18 += x * w18; e19 += x * w19
+        e20 += x * w20; e21 += x * w21; e22 += x * w22; e23 += x * w23
+        e24 += x * w24; e25 += x * w25; e26 += x * w26; e27 += x * w27
+        e28 += x * w28; e29 += x * w29; e30 += x * w30; e31 += x * w31
+        x = p[rf, i_idx]
+        f0 += x * w0; f1 += x * w1; f2 += x * w2; f3 += x * w3
+        f4 += x * w4; f5 += x * w5; f6 += x * w6; f7 += x * w7
+        f8 += x * w8; f9 += x * w9; f10 += x * w10; f11 += x * w11
+        f12 += x * w12; f13 += x * w13; f14 += x * w14; f15 += x * w15
+        f16 += x * w16; f17 += x * w17; f18 += x * w18; f19 += x * w19
+        f20 += x * w20; f21 += x * w21; f22 += x * w22; f23 += x * w23
+        f24 += x * w24; f25 += x * w25; f26 += x * w26; f27 += x * w27
+        f28 += x * w28; f29 += x * w29; f30 += x * w30; f31 += x * w31
+        x = p[rh, i_idx]
+        h0 += x * w0; h1 += x * w1; h2 += x * w2; h3 += x * w3
+        h4 += x * w4; h5 += x * w5; h6 += x * w6; h7 += x * w7
+        h8 += x * w8; h9 += x * w9; h10 += x * w10; h11 += x * w11
+        h12 += x * w12; h13 += x * w13; h14 += x * w14; h15 += x * w15
+        h16 += x * w16; h17 += x * w17; h18 += x * w18; h19 += x * w19
+        h20 += x * w20; h21 += x * w21; h22 += x * w22; h23 += x * w23
+        h24 += x * w24; h25 += x * w25; h26 += x * w26; h27 += x * w27
+        h28 += x * w28; h29 += x * w29; h30 += x * w30; h31 += x * w31
+        x = p[rk, i_idx]
+        k0 += x * w0; k1 += x * w1; k2 += x * w2; k3 += x * w3
+        k4 += x * w4; k5 += x * w5; k6 += x * w6; k7 += x * w7
+        k8 += x * w8; k9 += x * w9; k10 += x * w10; k11 += x * w11
+        k12 += x * w12; k13 += x * w13; k14 += x * w14; k15 += x * w15
+        k16 += x * w16; k17 += x * w17; k18 += x * w18; k19 += x * w19
+        k20 += x * w20; k21 += x * w21; k22 += x * w22; k23 += x * w23
+        k24 += x * w24; k25 += x * w25; k26 += x * w26; k27 += x * w27
+        k28 += x * w28; k29 += x * w29; k30 += x * w30; k31 += x * w31
+    val[ra, 0] = a0; val[ra, 1] = a1; val[ra, 2] = a2; val[ra, 3] = a3
+    val[ra, 4] = a4; val[ra, 5] = a5; val[ra, 6] = a6; val[ra, 7] = a7
+    val[ra, 8] = a8; val[ra, 9] = a9; val[ra, 10] = a10; val[ra, 11] = a11
+    val[ra, 12] = a12; val[ra, 13] = a13; val[ra, 14] = a14; val[ra, 15] = a15
+    val[ra, 16] = a16; val[ra, 17] = a17; val[ra, 18] = a18; val[ra, 19] = a19
+    val[ra, 20] = a20; val[ra, 21] = a21; val[ra, 22] = a22; val[ra, 23] = a23
+    val[ra, 24] = a24; val[ra, 25] = a25; val[ra, 26] = a26; val[ra, 27] = a27
+    val[ra, 28] = a28; val[ra, 29] = a29; val[ra, 30] = a30; val[ra, 31] = a31
+    val[rb, 0] = b0; val[rb, 1] = b1; val[rb, 2] = b2; val[rb, 3] = b3
+    val[rb, 4] = b4; val[rb, 5] = b5; val[rb, 6] = b6; val[rb, 7] = b7
+    val[rb, 8] = b8; val[rb, 9] = b9; val[rb, 10] = b10; val[rb, 11] = b11
+    val[rb, 12] = b12; val[rb, 13] = b13; val[rb, 14] = b14; val[rb, 15] = b15
+    val[rb, 16] = b16; val[rb, 17] = b17; val[rb, 18] = b18; val[rb, 19] = b19
+    val[rb, 20] = b20; val[rb, 21] = b21; val[rb, 22] = b22; val[rb, 23] = b23
+    val[rb, 24] = b24; val[rb, 25] = b25; val[rb, 26] = b26; val[rb, 27] = b27
+    val[rb, 28] = b28; val[rb, 29] = b29; val[rb, 30] = b30; val[rb, 31] = b31
+    val[rc, 0] = c0; val[rc, 1] = c1; val[rc, 2] = c2; val[rc, 3] = c3
+    val[rc, 4] = c4; val[rc, 5] = c5; val[rc, 6] = c6; val[rc, 7] = c7
+    val[rc, 8] = c8; val[rc, 9] = c9; val[rc, 10] = c10; val[rc, 11] = c11
+    val[rc, 12] = c12; val[rc, 13] = c13; val[rc, 14] = c14; val[rc, 15] = c15
+    val[rc, 16] = c16; val[rc, 17] = c17; val[rc, 18] = c18; val[rc, 19] = c19
+    val[rc, 20] = c20; val[rc, 21] = c21; val[rc, 22] = c22; val[rc, 23] = c23
+    val[rc, 24] = c24; val[rc, 25] = c25; val[rc, 26] = c26; val[rc, 27] = c27
+    val[rc, 28] = c28; val[rc, 29] = c29; val[rc, 30] = c30; val[rc, 31] = c31
+    val[rd, 0] = d0; val[rd, 1] = d1; val[rd, 2] = d2; val[rd, 3] = d3
+    val[rd, 4] = d4; val[rd, 5] = d5; val[rd, 6] = d6; val[rd, 7] = d7
+    val[rd, 8] = d8; val[rd, 9] = d9; val[rd, 10] = d10; val[rd, 11] = d11
+    val[rd, 12] = d12; val[rd, 13] = d13; val[rd, 14] = d14; val[rd, 15] = d15
+    val[rd, 16] = d16; val[rd, 17] = d17; val[rd, 18] = d18; val[rd, 19] = d19
+    val[rd, 20] = d20; val[rd, 21] = d21; val[rd, 22] = d22; val[rd, 23] = d23
+    val[rd, 24] = d24; val[rd, 25] = d25; val[rd, 26] = d26; val[rd, 27] = d27
+    val[rd, 28] = d28; val[rd, 29] = d29; val[rd, 30] = d30; val[rd, 31] = d31
+    val[re, 0] = e0; val[re, 1] = e1; val[re, 2] = e2; val[re, 3] = e3
+    val[re, 4] = e4; val[re, 5] = e5; val[re, 6] = e6; val[re, 7] = e7
+    val[re, 8] = e8; val[re, 9] = e9; val[re, 10] = e10; val[re, 11] = e11
+    val[re, 12] = e12; val[re, 13] = e13; val[re, 14] = e14; val[re, 15] = e15
+    val[re, 16] = e16; val[re, 17] = e17; val[re, 18] = e18; val[re, 19] = e19
+    val[re, 20] = e20; val[re, 21] = e21; val[re, 22] = e22; val[re, 23] = e23
+    val[re, 24] = e24; val[re, 25] = e25; val[re, 26] = e26; val[re, 27] = e27
+    val[re, 28] = e28; val[re, 29] = e29; val[re, 30] = e30; val[re, 31] = e31
+    val[rf, 0] = f0; val[rf, 1] = f1; val[rf, 2] = f2; val[rf, 3] = f3
+    val[rf, 4] = f4; val[rf, 5] = f5; val[rf, 6] = f6; val[rf, 7] = f7
+    val[rf, 8] = f8; val[rf, 9] = f9; val[rf, 10] = f10; val[rf, 11] = f11
+    val[rf, 12] = f12; val[rf, 13] = f13; val[rf, 14] = f14; val[rf, 15] = f15
+    val[rf, 16] = f16; val[rf, 17] = f17; val[rf, 18] = f18; val[rf, 19] = f19
+    val[rf, 20] = f20; val[rf, 21] = f21; val[rf, 22] = f22; val[rf, 23] = f23
+    val[rf, 24] = f24; val[rf, 25] = f25; val[rf, 26] = f26; val[rf, 27] = f27
+    val[rf, 28] = f28; val[rf, 29] = f29; val[rf, 30] = f30; val[rf, 31] = f31
+    val[rh, 0] = h0; val[rh, 1] = h1; val[rh, 2] = h2; val[rh, 3] = h3
+    val[rh, 4] = h4; val[rh, 5] = h5; val[rh, 6] = h6; val[rh, 7] = h7
+    val[rh, 8] = h8; val[rh, 9] = h9; val[rh, 10] = h10; val[rh, 11] = h11
+    val[rh, 12] = h12; val[rh, 13] = h13; val[rh, 14] = h14; val[rh, 15] = h15
+    val[rh, 16] = h16; val[rh, 17] = h17; val[rh, 18] = h18; val[rh, 19] = h19
+    val[rh, 20] = h20; val[rh, 21] = h21; val[rh, 22] = h22; val[rh, 23] = h23
+    val[rh, 24] = h24; val[rh, 25] = h25; val[rh, 26] = h26; val[rh, 27] = h27
+    val[rh, 28] = h28; val[rh, 29] = h29; val[rh, 30] = h30; val[rh, 31] = h31
+    val[rk, 0] = k0; val[rk, 1] = k1; val[rk, 2] = k2; val[rk, 3] = k3
+    val[rk, 4] = k4; val[rk, 5] = k5; val[rk, 6] = k6; val[rk, 7] = k7
+    val[rk, 8] = k8; val[rk, 9] = k9; val[rk, 10] = k10; val[rk, 11] = k11
+    val[rk, 12] = k12; val[rk, 13] = k13; val[rk, 14] = k14; val[rk, 15] = k15
+    val[rk, 16] = k16; val[rk, 17] = k17; val[rk, 18] = k18; val[rk, 19] = k19
+    val[rk, 20] = k20; val[rk, 21] = k21; val[rk, 22] = k22; val[rk, 23] = k23
+    val[rk, 24] = k24; val[rk, 25] = k25; val[rk, 26] = k26; val[rk, 27] = k27
+    val[rk, 28] = k28; val[rk, 29] = k29; val[rk, 30] = k30; val[rk, 31] = k31
 
 
 # The deep net's layer_response (``_reference.layer_response``, same arguments) with four
