@@ -373,6 +373,7 @@ def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
             to_panels=to_panels,
             reference_activate=deep["activate"],
             reference_net_train=deep["net_train"],
+            borrowed=_borrowed,
         ),
     )
     net_predict_panels = deep_rows["net_predict"]
