@@ -44,7 +44,7 @@ import numpy as np
 
 from ._exp import exp_core
 from ._exp import in_range as exp_in_range
-from ._reference import SIGMOID, TANH, exp, output_delta, sample_loss
+from ._reference import SIGMOID, SOFTMAX, TANH, exp, output_delta, sample_loss
 from ._reference import activate as reference_activate
 from ._reference import net_train as reference_net_train
 
@@ -305,7 +305,8 @@ def activate(act, func):
 # checked as they are read (all_finite), so that the caller need not scan X beforehand.
 # Rows are views of borrowed arrays (numba: no reference counts; X and Y_hat live for the
 # call, act until prev takes it): each count is an atomic instruction, and the two a row
-# and layer took about 30% of 60-6-4's time.
+# and layer took about 30% of 60-6-4's time. Activations but softmax are a unit's own, so
+# a block's run at once, as one row: a call and a SIMD loop a block, not a row.
 def net_predict(X, weights, biases, hidden, output, panels, finite):
     num_samples = X.shape[0]
     num_layers = len(weights)
@@ -324,8 +325,11 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
                 act = np.empty((stop - start, weights[layer].shape[0]), dtype=X.dtype)
             panels_forward(prev, panels[layer], biases[layer], act)
             rows_of_act = borrowed(act)
-            for r in range(stop - start):
-                activate(rows_of_act[r], func)
+            if func == SOFTMAX:
+                for r in range(stop - start):
+                    activate(rows_of_act[r], func)
+            else:
+                activate(rows_of_act.reshape(rows_of_act.size), func)
             prev = act
     return Y_hat
 
