@@ -759,10 +759,11 @@ cdef void _panel_block32(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_
 # (the caller's, _net_panels). _rearranged.net_predict: rows are independent, so blocks of
 # BLOCK rows run on num_threads OpenMP threads, and within a block each layer runs eight
 # rows at a time through each panel of 8 units (_panels_forward; float32: four rows through
-# panels of 16), then the activation row by row; which thread computes a row, or beside
-# which row, changes nothing. work holds num_threads * 2 * BLOCK * widest reals: each
-# thread's two hidden layers' (rows, n_l) activations, alternating. finite[b_idx]: whether
-# block b_idx's rows of X are all finite, checked as they are read (_rearranged.all_finite).
+# panels of 16), then the activation: softmax row by row, the others (a unit's own) on the
+# whole block at once; which thread computes a row, or beside which row, changes nothing.
+# work holds num_threads * 2 * BLOCK * widest reals: each thread's two hidden layers'
+# (rows, n_l) activations, alternating. finite[b_idx]: whether block b_idx's rows of X are
+# all finite, checked as they are read (_rearranged.all_finite).
 cdef void _net_predict_rounded(const real* X, real** weights, real** biases, int hidden,
                                int output, real** panels, real* Y_hat,
                                const Py_ssize_t* sizes, Py_ssize_t num_layers,
@@ -792,8 +793,11 @@ cdef void _net_predict_rounded(const real* X, real** weights, real** biases, int
                 act = hid + (layer % 2) * BLOCK * widest
             _panels_forward(prev, panels[layer], biases[layer], act, stop - start,
                             sizes[layer], sizes[layer + 1], rnd)
-            for r in range(stop - start):
-                _activate(act + r * sizes[layer + 1], func, sizes[layer + 1])
+            if func == SOFTMAX:
+                for r in range(stop - start):
+                    _activate(act + r * sizes[layer + 1], func, sizes[layer + 1])
+            else:
+                _activate(act, func, (stop - start) * sizes[layer + 1])
             prev = act
 
 
