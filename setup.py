@@ -10,7 +10,8 @@ The kernels' builds (one source, ``kernels/_cython.pyx``):
 * x86-64: ``_cython`` (SSE2, the x86-64 baseline), ``_cython_avx2`` and ``_cython_avx512``;
   loopmlp loads the widest the CPU runs (``kernels/_cython_native.py``). With
   ``_cython_avx512`` goes ``_cython_avx512_zmm``, the same again with 512-bit vectors, whose
-  deep-net ``net_predict`` the AVX-512 build uses.
+  deep-net ``net_predict`` (and the lecture's ``predict``, which runs through it) the AVX-512
+  build uses.
 * any other machine (arm64, ppc64le, s390x, 32-bit x86, a macOS universal2 binary): only
   ``_cython``, plain C for that machine's baseline.
 
@@ -94,7 +95,7 @@ OPENMP_FLAGS = {
 #   slower (Intel Xeon, family 6 model 167); net_predict's took 20-40% less time. So the AVX-512
 #   build is built twice: _cython_avx512 for everything, with 256-bit vectors, and
 #   _cython_avx512_zmm with 512-bit ones (-mprefer-vector-width=512), whose net_predict
-#   runs instead (_cython_native.py). LOOPMLP_ZMM tells its source (_cython_cpu.h) to sum
+#   and predict run instead (_cython_native.py). LOOPMLP_ZMM tells its source (_cython_cpu.h) to sum
 #   eight rows through two panels a pass there, 16 vectors of sums in flight.
 # MSVC has one switch per level: /arch:AVX2 (AVX2 with FMA) and /arch:AVX512 (F, CD, BW, DQ
 # and VL, all of which _cython_cpu.h then asks the CPU for).

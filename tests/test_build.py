@@ -171,12 +171,15 @@ def test_unset_loads_the_widest_build_the_cpu_runs():
 
 
 def test_the_avx512_build_predicts_with_its_512_bit_twin():
-    """net_predict, and only it, from _cython_avx512_zmm where the AVX-512 build runs."""
+    """net_predict and the lecture's predict (net_predict's sigmoid net), and only they,
+    from _cython_avx512_zmm where the AVX-512 build runs."""
     n = _cython_native
     module = (n.X86_64_BUILDS | n.OTHER_BUILDS)[n.BUILD][0]
     zmm = n.BUILD == "avx512" and importlib.util.find_spec("loopmlp.kernels._cython_avx512_zmm")
     assert n.PREDICT_MODULE == ("_cython_avx512_zmm" if zmm else module)
     assert n.net_predict.__module__.rsplit(".", 1)[-1] == n.PREDICT_MODULE
+    assert n.predict.__module__.rsplit(".", 1)[-1] == n.PREDICT_MODULE
+    assert n.train.__module__.rsplit(".", 1)[-1] == module
     assert n.net_train.__module__.rsplit(".", 1)[-1] == module
     assert n.fma_kernels().net_predict.func is n.net_predict
 
