@@ -315,6 +315,8 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
     for b_idx in prange((num_samples + block - 1) // block):
         start = b_idx * block
         stop = min(num_samples, start + block)
+        val = np.empty((8, 2 * panel_width(X)), dtype=X.dtype)  # panels_forward's scratch
+        sums = np.empty((block, 2 * panel_width(X)), dtype=X.dtype)
         prev = borrowed(X)[start:stop]
         finite[b_idx] = all_finite(prev)
         for layer in range(num_layers):
@@ -323,7 +325,7 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
                 act = borrowed(Y_hat)[start:stop]
             else:
                 act = np.empty((stop - start, weights[layer].shape[0]), dtype=X.dtype)
-            panels_forward(prev, panels[layer], biases[layer], act)
+            panels_forward(prev, panels[layer], biases[layer], act, val, sums)
             rows_of_act = borrowed(act)
             if func == SOFTMAX:
                 for r in range(stop - start):
@@ -358,15 +360,15 @@ def all_finite(a):
 # two panels (panel_block16, float32's panel_block32), CHUNK inputs at a time through
 # every row of the block, so that those inputs' weights stay in the L1 cache for all its
 # passes. (Cython's float32 default keeps panel_block_wide: gcc leaves that kernel scalar.)
-def panels_forward(prev, wp, b, act):
+# val (>= 8, >= width) and sums (>= rows, 2 width): the caller's scratch, a pass's sums and
+# every row's in two-panel passes (net_predict allocates them once a block, not a layer).
+def panels_forward(prev, wp, b, act, val, sums):
     wide_vectors()
     rows = prev.shape[0]
     num_inp_nodes = prev.shape[1]
     num_out_nodes = act.shape[1]
     width = panel_width(act)
     per_pass = 64 // width
-    val = np.zeros((per_pass, width), dtype=act.dtype)
-    sums = np.zeros((rows, 2 * width), dtype=act.dtype)  # every row's, in two-panel passes
     g = 0
     while g < wp.shape[0]:
         if MANY_REGISTERS and g + 1 < wp.shape[0]:
