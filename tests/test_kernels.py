@@ -393,3 +393,18 @@ def test_the_cpu_checks_agree_with_the_kernel():
     )
     assert _cython.CPU_HAS_AVX2 == ({"avx2", "fma"} <= flags)
     assert _cython.CPU_HAS_AVX512 == ({"avx512f", "avx512vl"} <= flags)
+
+
+@pytest.mark.parametrize(
+    "features, many",
+    [("+avx512f,+avx512vl,+fma", True), ("+avx2,+fma,-avx512f", False), ("", False)],
+)
+def test_numba_takes_the_two_panel_passes_only_with_avx512(features, many, monkeypatch):
+    """_rearranged.MANY_REGISTERS, as numba binds it: whether its target CPU (the host's, or
+    NUMBA_CPU_FEATURES) has AVX-512F; with AVX2's 16 registers the 16 vectors of sums spill."""
+    from numba.core import config
+
+    from loopmlp.kernels import _numba
+
+    monkeypatch.setattr(config, "CPU_FEATURES", features)
+    assert _numba._many_registers.__wrapped__() is many
