@@ -192,10 +192,11 @@ def _as_double(typingctx, u):
 
 @intrinsic
 def _borrowed(typingctx, a):
-    """``_rearranged.borrowed`` for train on one thread: the array ``a`` without its
-    memory's owner (NRT's meminfo), so that numba counts no references to it. Each count is
-    an atomic instruction (tens of cycles on some CPUs), and train's loop made several a
-    sample, on its views and calls. The caller keeps ``a`` alive meanwhile."""
+    """``_rearranged.borrowed`` for train on one thread and net_predict: the array ``a``
+    without its memory's owner (NRT's meminfo), so that numba counts no references to it.
+    Each count is an atomic instruction (tens of cycles on some CPUs), and train's loop made
+    several a sample, net_predict two a row and layer, on views and calls. The caller keeps
+    ``a`` alive meanwhile."""
     if not isinstance(a, nbtypes.Array):
         return None
 

@@ -259,8 +259,9 @@ def train_epochs(X, Y, whp, bh, wo, bo, lrate, mses, hid, out, err, delta_hid, d
     return prev
 
 
-# a itself. Compiled for train on one thread (_numba.py), a without its owner, so that numba
-# keeps no reference count, atomically, on every view and call of a: the caller keeps a alive.
+# a itself. Compiled for train on one thread and net_predict (_numba.py), a without its
+# owner, so that numba keeps no reference count, atomically, on every view and call of a:
+# the caller keeps a alive.
 def borrowed(a):
     return a
 
@@ -312,11 +313,12 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
     num_layers = len(weights)
     Y_hat = np.zeros((num_samples, weights[num_layers - 1].shape[0]), dtype=X.dtype)
     block = PREDICT_BLOCK
+    width = panel_width(X)
     for b_idx in prange((num_samples + block - 1) // block):
         start = b_idx * block
         stop = min(num_samples, start + block)
-        val = np.empty((8, 2 * panel_width(X)), dtype=X.dtype)  # panels_forward's scratch
-        sums = np.empty((block, 2 * panel_width(X)), dtype=X.dtype)
+        val = np.empty((8, 2 * width), dtype=X.dtype)  # panels_forward's scratch
+        sums = np.empty((block, 2 * width), dtype=X.dtype)
         prev = borrowed(X)[start:stop]
         finite[b_idx] = all_finite(prev)
         for layer in range(num_layers):
@@ -336,8 +338,6 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
     return Y_hat
 
 
-# Whether every value of the 2-D a is finite: v - v is 0 for a finite v, NaN for NaN or
-# inf. No early exit, so the loop vectorises. (Cython's is C, in _cython_exp.h.)
 # Where numba compiles the panel kernels, the function that calls this may use 512-bit
 # vectors (_numba._wide_vectors: LLVM's choice on an AVX-512 CPU is 256 bits, which halves
 # the FMA mode's ceiling there; no bit moves, each lane is its scalar sum). Else nothing.
@@ -345,6 +345,8 @@ def wide_vectors():
     pass
 
 
+# Whether every value of the 2-D a is finite: v - v is 0 for a finite v, NaN for NaN or
+# inf. No early exit, so the loop vectorises. (Cython's is C, in _cython_exp.h.)
 def all_finite(a):
     bad = False
     for r in range(a.shape[0]):
@@ -600,8 +602,9 @@ def panel_block_wide(p, first, n, wp, g, val):
 # g + 1: wp[g, i_start:i_stop], wp[g + 1, i_start:i_stop], with p's same columns). val[r, k]
 # += sum_i p[r, i] column k at i, in index order, for the n <= 8 rows r of p from row first
 # (a short pass repeats its last): each sum goes on from where the previous chunk left it.
-# Rows and chunks are indexed, not sliced, here: a slice of an array costs numba's threads a
-# shared reference count, several times the work of a chunk.
+# The caller slices a chunk once for all its passes, and rows are indexed here, not sliced
+# (each slice counts a reference, atomically); the loop runs from 0, so numba puts no
+# negative-index code in it.
 def panel_block16(p, first, n, lo, hi, val):
     wide_vectors()
     ra = first
