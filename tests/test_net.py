@@ -303,6 +303,22 @@ def test_net_predict_blocked(backend, dtype):
     assert_same(backend.name, dtype, [comp], [_blocked(MODE["fma"], "python", dtype)])
 
 
+# more blocks of rows than net_predict's groups (numba: a group takes several, the last
+# one short)
+def test_net_predict_in_groups_of_blocks(backend):
+    from loopmlp.kernels import _rearranged
+
+    sizes, kinds = (3, 5, 2), ("sigmoid", "sigmoid", "mse")
+    net = make_net(sizes, kinds, "float64", seed=8)
+    X, _ = make_data(
+        sizes, kinds, (_rearranged.PREDICT_GROUPS + 1) * _rearranged.PREDICT_BLOCK - 3, seed=9
+    )
+    comp = backend.net_predict(net, X)
+    assert_same(
+        backend.name, "float64", [comp], [loopmlp.get_backend("python").net_predict(net, X)]
+    )
+
+
 # batch sizes: online (1), 3 (the last batch shorter: 9 or 4 rows), more than the rows;
 # rows in order and shuffled; 2 epochs. Big nets: one of these each (pure Python cost).
 TRAIN_OPTIONS = [
@@ -1254,7 +1270,8 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(
     panels); with each layer's sigmoid through _exp.exp_core too, as numba does
     (exp_lanes); and with 32 vector registers (many_registers: eight rows through two
     panels a pass, in chunks of 4 of the 9 inputs, so that sums go on across chunks; 17
-    units are two panels and one more in float64)."""
+    units are two panels and one more in float64); the three blocks in two groups, one
+    block and two."""
     from loopmlp.kernels import _rearranged, _reference
     from loopmlp.net import ACTIVATIONS, OUTPUT
 
@@ -1264,6 +1281,7 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(
     monkeypatch.setattr(_rearranged, "exp_lanes", exp_lanes)
     monkeypatch.setattr(_rearranged, "MANY_REGISTERS", many_registers)
     monkeypatch.setattr(_rearranged, "CHUNK", 4)
+    monkeypatch.setattr(_rearranged, "PREDICT_GROUPS", 2)
 
     rng = np.random.default_rng(12)
     X = rng.random((131, 9)).astype(dtype)
@@ -1339,12 +1357,12 @@ def test_all_finite_tells_nan_and_inf_from_every_finite_value():
     for dtype in DTYPES:
         info = np.finfo(dtype)
         a = np.array(
-            [[info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 0.0]], dtype=dtype
+            [info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 0.0], dtype=dtype
         )
         assert _rearranged.all_finite(a)
         for bad in (np.nan, np.inf, -np.inf):
             b = a.copy()
-            b[0, 3] = bad
+            b[3] = bad
             with np.errstate(invalid="ignore"):  # inf - inf, interpreted
                 assert not _rearranged.all_finite(b)
 
