@@ -10,8 +10,8 @@ The kernels' builds (one source, ``kernels/_cython.pyx``):
 * x86-64: ``_cython`` (SSE2, the x86-64 baseline), ``_cython_avx2`` and ``_cython_avx512``;
   loopmlp loads the widest the CPU runs (``kernels/_cython_native.py``). With
   ``_cython_avx512`` goes ``_cython_avx512_zmm``, the same again with 512-bit vectors, whose
-  deep-net ``net_predict`` (and the lecture's ``predict``, which runs through it) the AVX-512
-  build uses.
+  deep-net ``net_predict`` (and the lecture's ``predict``, which runs through it) and
+  mini-batch ``net_train`` the AVX-512 build uses.
 * any other machine (arm64, ppc64le, s390x, 32-bit x86, a macOS universal2 binary): only
   ``_cython``, plain C for that machine's baseline.
 
@@ -92,11 +92,13 @@ OPENMP_FLAGS = {
 # -mavx512f -mavx512vl: 32 registers, so a pass's 8 x 8 sums fit without spills (AVX2's 16
 #   registers spill float64 sums to the stack).
 # -mprefer-vector-width=256: with 512-bit vectors the online training's loops ran 15-35%
-#   slower (Intel Xeon, family 6 model 167); net_predict's took 20-40% less time. So the AVX-512
-#   build is built twice: _cython_avx512 for everything, with 256-bit vectors, and
-#   _cython_avx512_zmm with 512-bit ones (-mprefer-vector-width=512), whose net_predict
-#   and predict run instead (_cython_native.py). LOOPMLP_ZMM tells its source (_cython_cpu.h) to sum
-#   eight rows through two panels a pass there, 16 vectors of sums in flight.
+#   slower (Intel Xeon, family 6 model 167); net_predict's took 20-40% less time, mini-batches
+#   of 32 on 784-512-10 10-17% less (small nets up to 6% more: 60-6-4, float32 below 8,000
+#   weights). So the AVX-512 build is built twice: _cython_avx512 for everything, with
+#   256-bit vectors, and _cython_avx512_zmm with 512-bit ones (-mprefer-vector-width=512),
+#   whose net_predict, predict and mini-batches run instead (_cython_native.py). LOOPMLP_ZMM
+#   tells its source (_cython_cpu.h) to sum eight rows through two panels a pass there, 16
+#   vectors of sums in flight.
 # MSVC has one switch per level: /arch:AVX2 (AVX2 with FMA) and /arch:AVX512 (F, CD, BW, DQ
 # and VL, all of which _cython_cpu.h then asks the CPU for).
 # No -funroll-loops: it speeds up the mini-batches but slows the lecture's epochs.

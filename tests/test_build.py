@@ -170,9 +170,10 @@ def test_unset_loads_the_widest_build_the_cpu_runs():
     assert build == widest and reason == "widest this CPU runs"
 
 
-def test_the_avx512_build_predicts_with_its_512_bit_twin():
-    """net_predict and the lecture's predict (net_predict's sigmoid net), and only they,
-    from _cython_avx512_zmm where the AVX-512 build runs."""
+def test_the_avx512_build_predicts_with_its_512_bit_twin(monkeypatch):
+    """net_predict, the lecture's predict (net_predict's sigmoid net) and net_train's
+    mini-batches, and only they, from _cython_avx512_zmm where the AVX-512 build runs;
+    online training from the build itself."""
     n = _cython_native
     module = (n.X86_64_BUILDS | n.OTHER_BUILDS)[n.BUILD][0]
     zmm = n.BUILD == "avx512" and importlib.util.find_spec("loopmlp.kernels._cython_avx512_zmm")
@@ -180,8 +181,23 @@ def test_the_avx512_build_predicts_with_its_512_bit_twin():
     assert n.net_predict.__module__.rsplit(".", 1)[-1] == n.PREDICT_MODULE
     assert n.predict.__module__.rsplit(".", 1)[-1] == n.PREDICT_MODULE
     assert n.train.__module__.rsplit(".", 1)[-1] == module
-    assert n.net_train.__module__.rsplit(".", 1)[-1] == module
     assert n.fma_kernels().net_predict.func is n.net_predict
+    calls = []
+    for m in {n._widest, n._predicting}:
+        name = m.__name__.rsplit(".", 1)[-1]
+        monkeypatch.setattr(
+            m, "net_train", lambda *a, fma, name=name: calls.append((name, a[9], a[10:], fma))
+        )
+    n.net_train(*range(9), 1, "scratch")
+    n.net_train(*range(9), 32, "scratch")
+    n.fma_kernels().net_train(*range(9), 1, "scratch")
+    n.fma_kernels().net_train(*range(9), 32, "scratch")
+    assert calls == [
+        (module, 1, ("scratch",), False),
+        (n.PREDICT_MODULE, 32, ("scratch",), False),
+        (module, 1, ("scratch",), True),
+        (n.PREDICT_MODULE, 32, ("scratch",), True),
+    ]
 
 
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")

@@ -15,9 +15,9 @@ why; ``BUILDS`` lists the builds this install could load on this CPU.
 
 The AVX-512 build runs float32 nets too: with 256-bit vectors and AVX-512's 32 registers, a
 pass's 64 float32 sums take 8 registers, without the AVX2 build's spills. Its deep-net
-``net_predict``, and the lecture's ``predict`` that runs through it, come from
-``_cython_avx512_zmm``, the same source built for 512-bit vectors (setup.py says why only
-those); ``PREDICT_MODULE`` names the module they come from."""
+``net_predict``, the lecture's ``predict`` that runs through it, and ``net_train``'s
+mini-batches come from ``_cython_avx512_zmm``, the same source built for 512-bit vectors
+(setup.py says why only those); ``PREDICT_MODULE`` names the module they come from."""
 
 import functools
 import importlib
@@ -121,14 +121,24 @@ neural_response, update_network = _widest.neural_response, _widest.update_networ
 train, train_epoch = _widest.train, _widest.train_epoch
 train_epoch_literal = _widest.train_epoch_literal
 net_response, net_update = _widest.net_response, _widest.net_update
-net_train = _widest.net_train
-# the AVX-512 build's net_predict (and the lecture's predict, which runs through it) in
-# 512-bit vectors, where this install has them
+# the AVX-512 build's net_predict (and the lecture's predict, which runs through it) and
+# mini-batches in 512-bit vectors, where this install has them
 _predicting = _widest
 if BUILD == "avx512" and importlib.util.find_spec(f"{__package__}._cython_avx512_zmm"):
     _predicting = importlib.import_module(f"{__package__}._cython_avx512_zmm")
 PREDICT_MODULE = _predicting.__name__.rsplit(".", 1)[-1]
 net_predict, predict = _predicting.net_predict, _predicting.predict
+
+
+def net_train(
+    X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, *scratch, fma=False
+):
+    """The build's ``net_train``: online SGD (``batch_size`` 1) from the widest build,
+    mini-batches from ``PREDICT_MODULE``."""
+    module = _widest if batch_size == 1 else _predicting
+    return module.net_train(
+        X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size, *scratch, fma=fma
+    )
 
 
 def fma_kernels():
@@ -141,8 +151,8 @@ def fma_kernels():
             for name, module in [
                 ("net_response", _widest),
                 ("net_update", _widest),
-                ("net_train", _widest),
                 ("net_predict", _predicting),
             ]
-        }
+        },
+        net_train=functools.partial(net_train, fma=True),
     )
