@@ -130,32 +130,15 @@ def sigmoid_panel(val, bh, g, hid):
 # The hidden layer for inp, panel by panel: the 8 sums of a panel side by side.
 def hidden_forward(inp, whp, bh, hid, val):
     for g in range(whp.shape[0]):
-        v0 = 0.0
-        v1 = 0.0
-        v2 = 0.0
-        v3 = 0.0
-        v4 = 0.0
-        v5 = 0.0
-        v6 = 0.0
-        v7 = 0.0
+        v0 = 0.0; v1 = 0.0; v2 = 0.0; v3 = 0.0; v4 = 0.0; v5 = 0.0; v6 = 0.0; v7 = 0.0
         for i_idx in range(whp.shape[1]):
             x = inp[i_idx]
-            v0 += x * whp[g, i_idx, 0]
-            v1 += x * whp[g, i_idx, 1]
-            v2 += x * whp[g, i_idx, 2]
-            v3 += x * whp[g, i_idx, 3]
-            v4 += x * whp[g, i_idx, 4]
-            v5 += x * whp[g, i_idx, 5]
-            v6 += x * whp[g, i_idx, 6]
-            v7 += x * whp[g, i_idx, 7]
-        val[0] = v0
-        val[1] = v1
-        val[2] = v2
-        val[3] = v3
-        val[4] = v4
-        val[5] = v5
-        val[6] = v6
-        val[7] = v7
+            v0 += x * whp[g, i_idx, 0]; v1 += x * whp[g, i_idx, 1]
+            v2 += x * whp[g, i_idx, 2]; v3 += x * whp[g, i_idx, 3]
+            v4 += x * whp[g, i_idx, 4]; v5 += x * whp[g, i_idx, 5]
+            v6 += x * whp[g, i_idx, 6]; v7 += x * whp[g, i_idx, 7]
+        val[0] = v0; val[1] = v1; val[2] = v2; val[3] = v3
+        val[4] = v4; val[5] = v5; val[6] = v6; val[7] = v7
         sigmoid_panel(val, bh, g, hid)
 
 
@@ -168,22 +151,11 @@ def hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, val, g_star
             h_idx = PANEL * g + k
             if h_idx < bh.shape[0]:
                 bh[h_idx] += lrate * delta_hid[h_idx]
-        d0 = delta_hid[PANEL * g]
-        d1 = delta_hid[PANEL * g + 1]
-        d2 = delta_hid[PANEL * g + 2]
-        d3 = delta_hid[PANEL * g + 3]
-        d4 = delta_hid[PANEL * g + 4]
-        d5 = delta_hid[PANEL * g + 5]
-        d6 = delta_hid[PANEL * g + 6]
-        d7 = delta_hid[PANEL * g + 7]
-        v0 = 0.0
-        v1 = 0.0
-        v2 = 0.0
-        v3 = 0.0
-        v4 = 0.0
-        v5 = 0.0
-        v6 = 0.0
-        v7 = 0.0
+        d0 = delta_hid[PANEL * g]; d1 = delta_hid[PANEL * g + 1]
+        d2 = delta_hid[PANEL * g + 2]; d3 = delta_hid[PANEL * g + 3]
+        d4 = delta_hid[PANEL * g + 4]; d5 = delta_hid[PANEL * g + 5]
+        d6 = delta_hid[PANEL * g + 6]; d7 = delta_hid[PANEL * g + 7]
+        v0 = 0.0; v1 = 0.0; v2 = 0.0; v3 = 0.0; v4 = 0.0; v5 = 0.0; v6 = 0.0; v7 = 0.0
         for i_idx in range(whp.shape[1]):
             p = prev[i_idx]
             w0 = whp[g, i_idx, 0] + lrate * (p * d0)
@@ -194,31 +166,15 @@ def hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, val, g_star
             w5 = whp[g, i_idx, 5] + lrate * (p * d5)
             w6 = whp[g, i_idx, 6] + lrate * (p * d6)
             w7 = whp[g, i_idx, 7] + lrate * (p * d7)
-            whp[g, i_idx, 0] = w0
-            whp[g, i_idx, 1] = w1
-            whp[g, i_idx, 2] = w2
-            whp[g, i_idx, 3] = w3
-            whp[g, i_idx, 4] = w4
-            whp[g, i_idx, 5] = w5
-            whp[g, i_idx, 6] = w6
-            whp[g, i_idx, 7] = w7
+            whp[g, i_idx, 0] = w0; whp[g, i_idx, 1] = w1
+            whp[g, i_idx, 2] = w2; whp[g, i_idx, 3] = w3
+            whp[g, i_idx, 4] = w4; whp[g, i_idx, 5] = w5
+            whp[g, i_idx, 6] = w6; whp[g, i_idx, 7] = w7
             x = inp[i_idx]
-            v0 += x * w0
-            v1 += x * w1
-            v2 += x * w2
-            v3 += x * w3
-            v4 += x * w4
-            v5 += x * w5
-            v6 += x * w6
-            v7 += x * w7
-        val[0] = v0
-        val[1] = v1
-        val[2] = v2
-        val[3] = v3
-        val[4] = v4
-        val[5] = v5
-        val[6] = v6
-        val[7] = v7
+            v0 += x * w0; v1 += x * w1; v2 += x * w2; v3 += x * w3
+            v4 += x * w4; v5 += x * w5; v6 += x * w6; v7 += x * w7
+        val[0] = v0; val[1] = v1; val[2] = v2; val[3] = v3
+        val[4] = v4; val[5] = v5; val[6] = v6; val[7] = v7
         sigmoid_panel(val, bh, g, hid)
 
 
@@ -229,18 +185,8 @@ def hidden_update_forward_threads(prev, delta_hid, lrate, inp, whp, bh, hid, val
     num_panels = whp.shape[0]
     threads = vals.shape[0]
     for t in prange(threads):
-        hidden_update_forward(
-            prev,
-            delta_hid,
-            lrate,
-            inp,
-            whp,
-            bh,
-            hid,
-            vals[t],
-            t * num_panels // threads,
-            (t + 1) * num_panels // threads,
-        )
+        hidden_update_forward(prev, delta_hid, lrate, inp, whp, bh, hid, vals[t],
+                              t * num_panels // threads, (t + 1) * num_panels // threads)
 
 
 # threads: how many threads share the panels out in each sample's pass over wh
@@ -255,22 +201,10 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads=1):
     delta_out = np.zeros(num_out_nodes)
     vals = np.zeros((threads, PANEL))  # each thread's 8 sums
     mses = np.zeros(num_epochs)
-    prev = train_epochs(
-        borrowed(X),
-        borrowed(Y),
-        borrowed(whp),
-        borrowed(bh),
-        borrowed(wo),
-        borrowed(bo),
-        lrate,
-        borrowed(mses),
-        borrowed(hid),
-        borrowed(out),
-        borrowed(err),
-        borrowed(delta_hid),
-        borrowed(delta_out),
-        borrowed(vals),
-    )
+    prev = train_epochs(borrowed(X), borrowed(Y), borrowed(whp), borrowed(bh), borrowed(wo),
+                        borrowed(bo), lrate, borrowed(mses), borrowed(hid), borrowed(out),
+                        borrowed(err), borrowed(delta_hid), borrowed(delta_out),
+                        borrowed(vals))
 
     # the last sample's update of wh and bh, then the working copy goes back into wh
     for g in range(whp.shape[0]):
@@ -284,7 +218,8 @@ def train(X, Y, wh, bh, wo, bo, lrate, num_epochs, threads=1):
 
 
 # train's epochs; returns the last sample, whose update of wh is still to be done
-def train_epochs(X, Y, whp, bh, wo, bo, lrate, mses, hid, out, err, delta_hid, delta_out, vals):
+def train_epochs(X, Y, whp, bh, wo, bo, lrate, mses, hid, out, err, delta_hid, delta_out,
+                 vals):
     num_samples = X.shape[0]
     num_hid_nodes = hid.shape[0]
     num_out_nodes = out.shape[0]
@@ -297,13 +232,11 @@ def train_epochs(X, Y, whp, bh, wo, bo, lrate, mses, hid, out, err, delta_hid, d
             if prev < 0:
                 hidden_forward(X[n_idx], whp, bh, hid, vals[0])
             elif threads == 1:
-                hidden_update_forward(
-                    X[prev], delta_hid, lrate, X[n_idx], whp, bh, hid, vals[0], 0, whp.shape[0]
-                )
+                hidden_update_forward(X[prev], delta_hid, lrate, X[n_idx], whp, bh, hid,
+                                      vals[0], 0, whp.shape[0])
             else:
-                hidden_update_forward_threads(
-                    X[prev], delta_hid, lrate, X[n_idx], whp, bh, hid, vals
-                )
+                hidden_update_forward_threads(X[prev], delta_hid, lrate, X[n_idx], whp, bh,
+                                              hid, vals)
             forward_rows(hid, wo, bo, out)
             sq_sum = 0.0
             for o_idx in range(num_out_nodes):
@@ -315,14 +248,14 @@ def train_epochs(X, Y, whp, bh, wo, bo, lrate, mses, hid, out, err, delta_hid, d
             for h_idx in range(num_hid_nodes):
                 val_h = 0.0
                 for o_idx in range(num_out_nodes):
-                    val_h += delta_out[o_idx] * wo[o_idx, h_idx]
+                    val_h += (delta_out[o_idx] * wo[o_idx, h_idx])
                 delta_hid[h_idx] = hid[h_idx] * (1.0 - hid[h_idx]) * val_h
-            for o_idx in range(num_out_nodes):  # wo's update, row by row
+            for o_idx in range(num_out_nodes):          # wo's update, row by row
                 d = delta_out[o_idx]
                 for h_idx in range(num_hid_nodes):
                     wo[o_idx, h_idx] += lrate * (hid[h_idx] * d)
                 bo[o_idx] += lrate * d
-            prev = n_idx  # wh's update: in the next pass
+            prev = n_idx                                # wh's update: in the next pass
         mses[epoch] = epoch_mse / num_samples
     return prev
 
@@ -536,215 +469,67 @@ def panel_block(p, first, n, wp, g, val):
     pf = p[first + min(5, n - 1)]
     ph = p[first + min(6, n - 1)]
     pk = p[first + min(7, n - 1)]
-    a0 = real(0.0)
-    a1 = real(0.0)
-    a2 = real(0.0)
-    a3 = real(0.0)
-    a4 = real(0.0)
-    a5 = real(0.0)
-    a6 = real(0.0)
-    a7 = real(0.0)
-    b0 = real(0.0)
-    b1 = real(0.0)
-    b2 = real(0.0)
-    b3 = real(0.0)
-    b4 = real(0.0)
-    b5 = real(0.0)
-    b6 = real(0.0)
-    b7 = real(0.0)
-    c0 = real(0.0)
-    c1 = real(0.0)
-    c2 = real(0.0)
-    c3 = real(0.0)
-    c4 = real(0.0)
-    c5 = real(0.0)
-    c6 = real(0.0)
-    c7 = real(0.0)
-    d0 = real(0.0)
-    d1 = real(0.0)
-    d2 = real(0.0)
-    d3 = real(0.0)
-    d4 = real(0.0)
-    d5 = real(0.0)
-    d6 = real(0.0)
-    d7 = real(0.0)
-    e0 = real(0.0)
-    e1 = real(0.0)
-    e2 = real(0.0)
-    e3 = real(0.0)
-    e4 = real(0.0)
-    e5 = real(0.0)
-    e6 = real(0.0)
-    e7 = real(0.0)
-    f0 = real(0.0)
-    f1 = real(0.0)
-    f2 = real(0.0)
-    f3 = real(0.0)
-    f4 = real(0.0)
-    f5 = real(0.0)
-    f6 = real(0.0)
-    f7 = real(0.0)
-    h0 = real(0.0)
-    h1 = real(0.0)
-    h2 = real(0.0)
-    h3 = real(0.0)
-    h4 = real(0.0)
-    h5 = real(0.0)
-    h6 = real(0.0)
-    h7 = real(0.0)
-    k0 = real(0.0)
-    k1 = real(0.0)
-    k2 = real(0.0)
-    k3 = real(0.0)
-    k4 = real(0.0)
-    k5 = real(0.0)
-    k6 = real(0.0)
-    k7 = real(0.0)
+    a0 = real(0.0); a1 = real(0.0); a2 = real(0.0); a3 = real(0.0)
+    a4 = real(0.0); a5 = real(0.0); a6 = real(0.0); a7 = real(0.0)
+    b0 = real(0.0); b1 = real(0.0); b2 = real(0.0); b3 = real(0.0)
+    b4 = real(0.0); b5 = real(0.0); b6 = real(0.0); b7 = real(0.0)
+    c0 = real(0.0); c1 = real(0.0); c2 = real(0.0); c3 = real(0.0)
+    c4 = real(0.0); c5 = real(0.0); c6 = real(0.0); c7 = real(0.0)
+    d0 = real(0.0); d1 = real(0.0); d2 = real(0.0); d3 = real(0.0)
+    d4 = real(0.0); d5 = real(0.0); d6 = real(0.0); d7 = real(0.0)
+    e0 = real(0.0); e1 = real(0.0); e2 = real(0.0); e3 = real(0.0)
+    e4 = real(0.0); e5 = real(0.0); e6 = real(0.0); e7 = real(0.0)
+    f0 = real(0.0); f1 = real(0.0); f2 = real(0.0); f3 = real(0.0)
+    f4 = real(0.0); f5 = real(0.0); f6 = real(0.0); f7 = real(0.0)
+    h0 = real(0.0); h1 = real(0.0); h2 = real(0.0); h3 = real(0.0)
+    h4 = real(0.0); h5 = real(0.0); h6 = real(0.0); h7 = real(0.0)
+    k0 = real(0.0); k1 = real(0.0); k2 = real(0.0); k3 = real(0.0)
+    k4 = real(0.0); k5 = real(0.0); k6 = real(0.0); k7 = real(0.0)
     for i_idx in range(wp.shape[1]):
-        w0 = wp[g, i_idx, 0]
-        w1 = wp[g, i_idx, 1]
-        w2 = wp[g, i_idx, 2]
-        w3 = wp[g, i_idx, 3]
-        w4 = wp[g, i_idx, 4]
-        w5 = wp[g, i_idx, 5]
-        w6 = wp[g, i_idx, 6]
-        w7 = wp[g, i_idx, 7]
+        w0 = wp[g, i_idx, 0]; w1 = wp[g, i_idx, 1]
+        w2 = wp[g, i_idx, 2]; w3 = wp[g, i_idx, 3]
+        w4 = wp[g, i_idx, 4]; w5 = wp[g, i_idx, 5]
+        w6 = wp[g, i_idx, 6]; w7 = wp[g, i_idx, 7]
         x = pa[i_idx]
-        a0 += x * w0
-        a1 += x * w1
-        a2 += x * w2
-        a3 += x * w3
-        a4 += x * w4
-        a5 += x * w5
-        a6 += x * w6
-        a7 += x * w7
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
         x = pb[i_idx]
-        b0 += x * w0
-        b1 += x * w1
-        b2 += x * w2
-        b3 += x * w3
-        b4 += x * w4
-        b5 += x * w5
-        b6 += x * w6
-        b7 += x * w7
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
         x = pc[i_idx]
-        c0 += x * w0
-        c1 += x * w1
-        c2 += x * w2
-        c3 += x * w3
-        c4 += x * w4
-        c5 += x * w5
-        c6 += x * w6
-        c7 += x * w7
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
         x = pd[i_idx]
-        d0 += x * w0
-        d1 += x * w1
-        d2 += x * w2
-        d3 += x * w3
-        d4 += x * w4
-        d5 += x * w5
-        d6 += x * w6
-        d7 += x * w7
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
         x = pe[i_idx]
-        e0 += x * w0
-        e1 += x * w1
-        e2 += x * w2
-        e3 += x * w3
-        e4 += x * w4
-        e5 += x * w5
-        e6 += x * w6
-        e7 += x * w7
+        e0 += x * w0; e1 += x * w1; e2 += x * w2; e3 += x * w3
+        e4 += x * w4; e5 += x * w5; e6 += x * w6; e7 += x * w7
         x = pf[i_idx]
-        f0 += x * w0
-        f1 += x * w1
-        f2 += x * w2
-        f3 += x * w3
-        f4 += x * w4
-        f5 += x * w5
-        f6 += x * w6
-        f7 += x * w7
+        f0 += x * w0; f1 += x * w1; f2 += x * w2; f3 += x * w3
+        f4 += x * w4; f5 += x * w5; f6 += x * w6; f7 += x * w7
         x = ph[i_idx]
-        h0 += x * w0
-        h1 += x * w1
-        h2 += x * w2
-        h3 += x * w3
-        h4 += x * w4
-        h5 += x * w5
-        h6 += x * w6
-        h7 += x * w7
+        h0 += x * w0; h1 += x * w1; h2 += x * w2; h3 += x * w3
+        h4 += x * w4; h5 += x * w5; h6 += x * w6; h7 += x * w7
         x = pk[i_idx]
-        k0 += x * w0
-        k1 += x * w1
-        k2 += x * w2
-        k3 += x * w3
-        k4 += x * w4
-        k5 += x * w5
-        k6 += x * w6
-        k7 += x * w7
-    val[0, 0] = a0
-    val[0, 1] = a1
-    val[0, 2] = a2
-    val[0, 3] = a3
-    val[0, 4] = a4
-    val[0, 5] = a5
-    val[0, 6] = a6
-    val[0, 7] = a7
-    val[1, 0] = b0
-    val[1, 1] = b1
-    val[1, 2] = b2
-    val[1, 3] = b3
-    val[1, 4] = b4
-    val[1, 5] = b5
-    val[1, 6] = b6
-    val[1, 7] = b7
-    val[2, 0] = c0
-    val[2, 1] = c1
-    val[2, 2] = c2
-    val[2, 3] = c3
-    val[2, 4] = c4
-    val[2, 5] = c5
-    val[2, 6] = c6
-    val[2, 7] = c7
-    val[3, 0] = d0
-    val[3, 1] = d1
-    val[3, 2] = d2
-    val[3, 3] = d3
-    val[3, 4] = d4
-    val[3, 5] = d5
-    val[3, 6] = d6
-    val[3, 7] = d7
-    val[4, 0] = e0
-    val[4, 1] = e1
-    val[4, 2] = e2
-    val[4, 3] = e3
-    val[4, 4] = e4
-    val[4, 5] = e5
-    val[4, 6] = e6
-    val[4, 7] = e7
-    val[5, 0] = f0
-    val[5, 1] = f1
-    val[5, 2] = f2
-    val[5, 3] = f3
-    val[5, 4] = f4
-    val[5, 5] = f5
-    val[5, 6] = f6
-    val[5, 7] = f7
-    val[6, 0] = h0
-    val[6, 1] = h1
-    val[6, 2] = h2
-    val[6, 3] = h3
-    val[6, 4] = h4
-    val[6, 5] = h5
-    val[6, 6] = h6
-    val[6, 7] = h7
-    val[7, 0] = k0
-    val[7, 1] = k1
-    val[7, 2] = k2
-    val[7, 3] = k3
-    val[7, 4] = k4
-    val[7, 5] = k5
-    val[7, 6] = k6
-    val[7, 7] = k7
+        k0 += x * w0; k1 += x * w1; k2 += x * w2; k3 += x * w3
+        k4 += x * w4; k5 += x * w5; k6 += x * w6; k7 += x * w7
+    val[0, 0] = a0; val[0, 1] = a1; val[0, 2] = a2; val[0, 3] = a3
+    val[0, 4] = a4; val[0, 5] = a5; val[0, 6] = a6; val[0, 7] = a7
+    val[1, 0] = b0; val[1, 1] = b1; val[1, 2] = b2; val[1, 3] = b3
+    val[1, 4] = b4; val[1, 5] = b5; val[1, 6] = b6; val[1, 7] = b7
+    val[2, 0] = c0; val[2, 1] = c1; val[2, 2] = c2; val[2, 3] = c3
+    val[2, 4] = c4; val[2, 5] = c5; val[2, 6] = c6; val[2, 7] = c7
+    val[3, 0] = d0; val[3, 1] = d1; val[3, 2] = d2; val[3, 3] = d3
+    val[3, 4] = d4; val[3, 5] = d5; val[3, 6] = d6; val[3, 7] = d7
+    val[4, 0] = e0; val[4, 1] = e1; val[4, 2] = e2; val[4, 3] = e3
+    val[4, 4] = e4; val[4, 5] = e5; val[4, 6] = e6; val[4, 7] = e7
+    val[5, 0] = f0; val[5, 1] = f1; val[5, 2] = f2; val[5, 3] = f3
+    val[5, 4] = f4; val[5, 5] = f5; val[5, 6] = f6; val[5, 7] = f7
+    val[6, 0] = h0; val[6, 1] = h1; val[6, 2] = h2; val[6, 3] = h3
+    val[6, 4] = h4; val[6, 5] = h5; val[6, 6] = h6; val[6, 7] = h7
+    val[7, 0] = k0; val[7, 1] = k1; val[7, 2] = k2; val[7, 3] = k3
+    val[7, 4] = k4; val[7, 5] = k5; val[7, 6] = k6; val[7, 7] = k7
 
 
 # panel_block for float32 and panels of 16 columns: the n <= 4 vectors q of p from row
@@ -758,219 +543,67 @@ def panel_block_wide(p, first, n, wp, g, val):
     pb = p[first + min(1, n - 1)]
     pc = p[first + min(2, n - 1)]
     pd = p[first + min(3, n - 1)]
-    a0 = real(0.0)
-    a1 = real(0.0)
-    a2 = real(0.0)
-    a3 = real(0.0)
-    a4 = real(0.0)
-    a5 = real(0.0)
-    a6 = real(0.0)
-    a7 = real(0.0)
-    a8 = real(0.0)
-    a9 = real(0.0)
-    a10 = real(0.0)
-    a11 = real(0.0)
-    a12 = real(0.0)
-    a13 = real(0.0)
-    a14 = real(0.0)
-    a15 = real(0.0)
-    b0 = real(0.0)
-    b1 = real(0.0)
-    b2 = real(0.0)
-    b3 = real(0.0)
-    b4 = real(0.0)
-    b5 = real(0.0)
-    b6 = real(0.0)
-    b7 = real(0.0)
-    b8 = real(0.0)
-    b9 = real(0.0)
-    b10 = real(0.0)
-    b11 = real(0.0)
-    b12 = real(0.0)
-    b13 = real(0.0)
-    b14 = real(0.0)
-    b15 = real(0.0)
-    c0 = real(0.0)
-    c1 = real(0.0)
-    c2 = real(0.0)
-    c3 = real(0.0)
-    c4 = real(0.0)
-    c5 = real(0.0)
-    c6 = real(0.0)
-    c7 = real(0.0)
-    c8 = real(0.0)
-    c9 = real(0.0)
-    c10 = real(0.0)
-    c11 = real(0.0)
-    c12 = real(0.0)
-    c13 = real(0.0)
-    c14 = real(0.0)
-    c15 = real(0.0)
-    d0 = real(0.0)
-    d1 = real(0.0)
-    d2 = real(0.0)
-    d3 = real(0.0)
-    d4 = real(0.0)
-    d5 = real(0.0)
-    d6 = real(0.0)
-    d7 = real(0.0)
-    d8 = real(0.0)
-    d9 = real(0.0)
-    d10 = real(0.0)
-    d11 = real(0.0)
-    d12 = real(0.0)
-    d13 = real(0.0)
-    d14 = real(0.0)
-    d15 = real(0.0)
+    a0 = real(0.0); a1 = real(0.0); a2 = real(0.0); a3 = real(0.0)
+    a4 = real(0.0); a5 = real(0.0); a6 = real(0.0); a7 = real(0.0)
+    a8 = real(0.0); a9 = real(0.0); a10 = real(0.0); a11 = real(0.0)
+    a12 = real(0.0); a13 = real(0.0); a14 = real(0.0); a15 = real(0.0)
+    b0 = real(0.0); b1 = real(0.0); b2 = real(0.0); b3 = real(0.0)
+    b4 = real(0.0); b5 = real(0.0); b6 = real(0.0); b7 = real(0.0)
+    b8 = real(0.0); b9 = real(0.0); b10 = real(0.0); b11 = real(0.0)
+    b12 = real(0.0); b13 = real(0.0); b14 = real(0.0); b15 = real(0.0)
+    c0 = real(0.0); c1 = real(0.0); c2 = real(0.0); c3 = real(0.0)
+    c4 = real(0.0); c5 = real(0.0); c6 = real(0.0); c7 = real(0.0)
+    c8 = real(0.0); c9 = real(0.0); c10 = real(0.0); c11 = real(0.0)
+    c12 = real(0.0); c13 = real(0.0); c14 = real(0.0); c15 = real(0.0)
+    d0 = real(0.0); d1 = real(0.0); d2 = real(0.0); d3 = real(0.0)
+    d4 = real(0.0); d5 = real(0.0); d6 = real(0.0); d7 = real(0.0)
+    d8 = real(0.0); d9 = real(0.0); d10 = real(0.0); d11 = real(0.0)
+    d12 = real(0.0); d13 = real(0.0); d14 = real(0.0); d15 = real(0.0)
     for i_idx in range(wp.shape[1]):
-        w0 = wp[g, i_idx, 0]
-        w1 = wp[g, i_idx, 1]
-        w2 = wp[g, i_idx, 2]
-        w3 = wp[g, i_idx, 3]
-        w4 = wp[g, i_idx, 4]
-        w5 = wp[g, i_idx, 5]
-        w6 = wp[g, i_idx, 6]
-        w7 = wp[g, i_idx, 7]
-        w8 = wp[g, i_idx, 8]
-        w9 = wp[g, i_idx, 9]
-        w10 = wp[g, i_idx, 10]
-        w11 = wp[g, i_idx, 11]
-        w12 = wp[g, i_idx, 12]
-        w13 = wp[g, i_idx, 13]
-        w14 = wp[g, i_idx, 14]
-        w15 = wp[g, i_idx, 15]
+        w0 = wp[g, i_idx, 0]; w1 = wp[g, i_idx, 1]
+        w2 = wp[g, i_idx, 2]; w3 = wp[g, i_idx, 3]
+        w4 = wp[g, i_idx, 4]; w5 = wp[g, i_idx, 5]
+        w6 = wp[g, i_idx, 6]; w7 = wp[g, i_idx, 7]
+        w8 = wp[g, i_idx, 8]; w9 = wp[g, i_idx, 9]
+        w10 = wp[g, i_idx, 10]; w11 = wp[g, i_idx, 11]
+        w12 = wp[g, i_idx, 12]; w13 = wp[g, i_idx, 13]
+        w14 = wp[g, i_idx, 14]; w15 = wp[g, i_idx, 15]
         x = pa[i_idx]
-        a0 += x * w0
-        a1 += x * w1
-        a2 += x * w2
-        a3 += x * w3
-        a4 += x * w4
-        a5 += x * w5
-        a6 += x * w6
-        a7 += x * w7
-        a8 += x * w8
-        a9 += x * w9
-        a10 += x * w10
-        a11 += x * w11
-        a12 += x * w12
-        a13 += x * w13
-        a14 += x * w14
-        a15 += x * w15
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        a8 += x * w8; a9 += x * w9; a10 += x * w10; a11 += x * w11
+        a12 += x * w12; a13 += x * w13; a14 += x * w14; a15 += x * w15
         x = pb[i_idx]
-        b0 += x * w0
-        b1 += x * w1
-        b2 += x * w2
-        b3 += x * w3
-        b4 += x * w4
-        b5 += x * w5
-        b6 += x * w6
-        b7 += x * w7
-        b8 += x * w8
-        b9 += x * w9
-        b10 += x * w10
-        b11 += x * w11
-        b12 += x * w12
-        b13 += x * w13
-        b14 += x * w14
-        b15 += x * w15
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        b8 += x * w8; b9 += x * w9; b10 += x * w10; b11 += x * w11
+        b12 += x * w12; b13 += x * w13; b14 += x * w14; b15 += x * w15
         x = pc[i_idx]
-        c0 += x * w0
-        c1 += x * w1
-        c2 += x * w2
-        c3 += x * w3
-        c4 += x * w4
-        c5 += x * w5
-        c6 += x * w6
-        c7 += x * w7
-        c8 += x * w8
-        c9 += x * w9
-        c10 += x * w10
-        c11 += x * w11
-        c12 += x * w12
-        c13 += x * w13
-        c14 += x * w14
-        c15 += x * w15
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        c8 += x * w8; c9 += x * w9; c10 += x * w10; c11 += x * w11
+        c12 += x * w12; c13 += x * w13; c14 += x * w14; c15 += x * w15
         x = pd[i_idx]
-        d0 += x * w0
-        d1 += x * w1
-        d2 += x * w2
-        d3 += x * w3
-        d4 += x * w4
-        d5 += x * w5
-        d6 += x * w6
-        d7 += x * w7
-        d8 += x * w8
-        d9 += x * w9
-        d10 += x * w10
-        d11 += x * w11
-        d12 += x * w12
-        d13 += x * w13
-        d14 += x * w14
-        d15 += x * w15
-    val[0, 0] = a0
-    val[0, 1] = a1
-    val[0, 2] = a2
-    val[0, 3] = a3
-    val[0, 4] = a4
-    val[0, 5] = a5
-    val[0, 6] = a6
-    val[0, 7] = a7
-    val[0, 8] = a8
-    val[0, 9] = a9
-    val[0, 10] = a10
-    val[0, 11] = a11
-    val[0, 12] = a12
-    val[0, 13] = a13
-    val[0, 14] = a14
-    val[0, 15] = a15
-    val[1, 0] = b0
-    val[1, 1] = b1
-    val[1, 2] = b2
-    val[1, 3] = b3
-    val[1, 4] = b4
-    val[1, 5] = b5
-    val[1, 6] = b6
-    val[1, 7] = b7
-    val[1, 8] = b8
-    val[1, 9] = b9
-    val[1, 10] = b10
-    val[1, 11] = b11
-    val[1, 12] = b12
-    val[1, 13] = b13
-    val[1, 14] = b14
-    val[1, 15] = b15
-    val[2, 0] = c0
-    val[2, 1] = c1
-    val[2, 2] = c2
-    val[2, 3] = c3
-    val[2, 4] = c4
-    val[2, 5] = c5
-    val[2, 6] = c6
-    val[2, 7] = c7
-    val[2, 8] = c8
-    val[2, 9] = c9
-    val[2, 10] = c10
-    val[2, 11] = c11
-    val[2, 12] = c12
-    val[2, 13] = c13
-    val[2, 14] = c14
-    val[2, 15] = c15
-    val[3, 0] = d0
-    val[3, 1] = d1
-    val[3, 2] = d2
-    val[3, 3] = d3
-    val[3, 4] = d4
-    val[3, 5] = d5
-    val[3, 6] = d6
-    val[3, 7] = d7
-    val[3, 8] = d8
-    val[3, 9] = d9
-    val[3, 10] = d10
-    val[3, 11] = d11
-    val[3, 12] = d12
-    val[3, 13] = d13
-    val[3, 14] = d14
-    val[3, 15] = d15
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        d8 += x * w8; d9 += x * w9; d10 += x * w10; d11 += x * w11
+        d12 += x * w12; d13 += x * w13; d14 += x * w14; d15 += x * w15
+    val[0, 0] = a0; val[0, 1] = a1; val[0, 2] = a2; val[0, 3] = a3
+    val[0, 4] = a4; val[0, 5] = a5; val[0, 6] = a6; val[0, 7] = a7
+    val[0, 8] = a8; val[0, 9] = a9; val[0, 10] = a10; val[0, 11] = a11
+    val[0, 12] = a12; val[0, 13] = a13; val[0, 14] = a14; val[0, 15] = a15
+    val[1, 0] = b0; val[1, 1] = b1; val[1, 2] = b2; val[1, 3] = b3
+    val[1, 4] = b4; val[1, 5] = b5; val[1, 6] = b6; val[1, 7] = b7
+    val[1, 8] = b8; val[1, 9] = b9; val[1, 10] = b10; val[1, 11] = b11
+    val[1, 12] = b12; val[1, 13] = b13; val[1, 14] = b14; val[1, 15] = b15
+    val[2, 0] = c0; val[2, 1] = c1; val[2, 2] = c2; val[2, 3] = c3
+    val[2, 4] = c4; val[2, 5] = c5; val[2, 6] = c6; val[2, 7] = c7
+    val[2, 8] = c8; val[2, 9] = c9; val[2, 10] = c10; val[2, 11] = c11
+    val[2, 12] = c12; val[2, 13] = c13; val[2, 14] = c14; val[2, 15] = c15
+    val[3, 0] = d0; val[3, 1] = d1; val[3, 2] = d2; val[3, 3] = d3
+    val[3, 4] = d4; val[3, 5] = d5; val[3, 6] = d6; val[3, 7] = d7
+    val[3, 8] = d8; val[3, 9] = d9; val[3, 10] = d10; val[3, 11] = d11
+    val[3, 12] = d12; val[3, 13] = d13; val[3, 14] = d14; val[3, 15] = d15
 
 
 # Eight rows through the sixteen columns of two float64 panels, where the CPU has 32
@@ -993,415 +626,119 @@ def panel_block16(p, first, n, lo, hi, val):
     rf = first + min(5, n - 1)
     rh = first + min(6, n - 1)
     rk = first + min(7, n - 1)
-    a0 = val[ra, 0]
-    a1 = val[ra, 1]
-    a2 = val[ra, 2]
-    a3 = val[ra, 3]
-    a4 = val[ra, 4]
-    a5 = val[ra, 5]
-    a6 = val[ra, 6]
-    a7 = val[ra, 7]
-    a8 = val[ra, 8]
-    a9 = val[ra, 9]
-    a10 = val[ra, 10]
-    a11 = val[ra, 11]
-    a12 = val[ra, 12]
-    a13 = val[ra, 13]
-    a14 = val[ra, 14]
-    a15 = val[ra, 15]
-    b0 = val[rb, 0]
-    b1 = val[rb, 1]
-    b2 = val[rb, 2]
-    b3 = val[rb, 3]
-    b4 = val[rb, 4]
-    b5 = val[rb, 5]
-    b6 = val[rb, 6]
-    b7 = val[rb, 7]
-    b8 = val[rb, 8]
-    b9 = val[rb, 9]
-    b10 = val[rb, 10]
-    b11 = val[rb, 11]
-    b12 = val[rb, 12]
-    b13 = val[rb, 13]
-    b14 = val[rb, 14]
-    b15 = val[rb, 15]
-    c0 = val[rc, 0]
-    c1 = val[rc, 1]
-    c2 = val[rc, 2]
-    c3 = val[rc, 3]
-    c4 = val[rc, 4]
-    c5 = val[rc, 5]
-    c6 = val[rc, 6]
-    c7 = val[rc, 7]
-    c8 = val[rc, 8]
-    c9 = val[rc, 9]
-    c10 = val[rc, 10]
-    c11 = val[rc, 11]
-    c12 = val[rc, 12]
-    c13 = val[rc, 13]
-    c14 = val[rc, 14]
-    c15 = val[rc, 15]
-    d0 = val[rd, 0]
-    d1 = val[rd, 1]
-    d2 = val[rd, 2]
-    d3 = val[rd, 3]
-    d4 = val[rd, 4]
-    d5 = val[rd, 5]
-    d6 = val[rd, 6]
-    d7 = val[rd, 7]
-    d8 = val[rd, 8]
-    d9 = val[rd, 9]
-    d10 = val[rd, 10]
-    d11 = val[rd, 11]
-    d12 = val[rd, 12]
-    d13 = val[rd, 13]
-    d14 = val[rd, 14]
-    d15 = val[rd, 15]
-    e0 = val[re, 0]
-    e1 = val[re, 1]
-    e2 = val[re, 2]
-    e3 = val[re, 3]
-    e4 = val[re, 4]
-    e5 = val[re, 5]
-    e6 = val[re, 6]
-    e7 = val[re, 7]
-    e8 = val[re, 8]
-    e9 = val[re, 9]
-    e10 = val[re, 10]
-    e11 = val[re, 11]
-    e12 = val[re, 12]
-    e13 = val[re, 13]
-    e14 = val[re, 14]
-    e15 = val[re, 15]
-    f0 = val[rf, 0]
-    f1 = val[rf, 1]
-    f2 = val[rf, 2]
-    f3 = val[rf, 3]
-    f4 = val[rf, 4]
-    f5 = val[rf, 5]
-    f6 = val[rf, 6]
-    f7 = val[rf, 7]
-    f8 = val[rf, 8]
-    f9 = val[rf, 9]
-    f10 = val[rf, 10]
-    f11 = val[rf, 11]
-    f12 = val[rf, 12]
-    f13 = val[rf, 13]
-    f14 = val[rf, 14]
-    f15 = val[rf, 15]
-    h0 = val[rh, 0]
-    h1 = val[rh, 1]
-    h2 = val[rh, 2]
-    h3 = val[rh, 3]
-    h4 = val[rh, 4]
-    h5 = val[rh, 5]
-    h6 = val[rh, 6]
-    h7 = val[rh, 7]
-    h8 = val[rh, 8]
-    h9 = val[rh, 9]
-    h10 = val[rh, 10]
-    h11 = val[rh, 11]
-    h12 = val[rh, 12]
-    h13 = val[rh, 13]
-    h14 = val[rh, 14]
-    h15 = val[rh, 15]
-    k0 = val[rk, 0]
-    k1 = val[rk, 1]
-    k2 = val[rk, 2]
-    k3 = val[rk, 3]
-    k4 = val[rk, 4]
-    k5 = val[rk, 5]
-    k6 = val[rk, 6]
-    k7 = val[rk, 7]
-    k8 = val[rk, 8]
-    k9 = val[rk, 9]
-    k10 = val[rk, 10]
-    k11 = val[rk, 11]
-    k12 = val[rk, 12]
-    k13 = val[rk, 13]
-    k14 = val[rk, 14]
-    k15 = val[rk, 15]
+    a0 = val[ra, 0]; a1 = val[ra, 1]; a2 = val[ra, 2]; a3 = val[ra, 3]
+    a4 = val[ra, 4]; a5 = val[ra, 5]; a6 = val[ra, 6]; a7 = val[ra, 7]
+    a8 = val[ra, 8]; a9 = val[ra, 9]; a10 = val[ra, 10]; a11 = val[ra, 11]
+    a12 = val[ra, 12]; a13 = val[ra, 13]; a14 = val[ra, 14]; a15 = val[ra, 15]
+    b0 = val[rb, 0]; b1 = val[rb, 1]; b2 = val[rb, 2]; b3 = val[rb, 3]
+    b4 = val[rb, 4]; b5 = val[rb, 5]; b6 = val[rb, 6]; b7 = val[rb, 7]
+    b8 = val[rb, 8]; b9 = val[rb, 9]; b10 = val[rb, 10]; b11 = val[rb, 11]
+    b12 = val[rb, 12]; b13 = val[rb, 13]; b14 = val[rb, 14]; b15 = val[rb, 15]
+    c0 = val[rc, 0]; c1 = val[rc, 1]; c2 = val[rc, 2]; c3 = val[rc, 3]
+    c4 = val[rc, 4]; c5 = val[rc, 5]; c6 = val[rc, 6]; c7 = val[rc, 7]
+    c8 = val[rc, 8]; c9 = val[rc, 9]; c10 = val[rc, 10]; c11 = val[rc, 11]
+    c12 = val[rc, 12]; c13 = val[rc, 13]; c14 = val[rc, 14]; c15 = val[rc, 15]
+    d0 = val[rd, 0]; d1 = val[rd, 1]; d2 = val[rd, 2]; d3 = val[rd, 3]
+    d4 = val[rd, 4]; d5 = val[rd, 5]; d6 = val[rd, 6]; d7 = val[rd, 7]
+    d8 = val[rd, 8]; d9 = val[rd, 9]; d10 = val[rd, 10]; d11 = val[rd, 11]
+    d12 = val[rd, 12]; d13 = val[rd, 13]; d14 = val[rd, 14]; d15 = val[rd, 15]
+    e0 = val[re, 0]; e1 = val[re, 1]; e2 = val[re, 2]; e3 = val[re, 3]
+    e4 = val[re, 4]; e5 = val[re, 5]; e6 = val[re, 6]; e7 = val[re, 7]
+    e8 = val[re, 8]; e9 = val[re, 9]; e10 = val[re, 10]; e11 = val[re, 11]
+    e12 = val[re, 12]; e13 = val[re, 13]; e14 = val[re, 14]; e15 = val[re, 15]
+    f0 = val[rf, 0]; f1 = val[rf, 1]; f2 = val[rf, 2]; f3 = val[rf, 3]
+    f4 = val[rf, 4]; f5 = val[rf, 5]; f6 = val[rf, 6]; f7 = val[rf, 7]
+    f8 = val[rf, 8]; f9 = val[rf, 9]; f10 = val[rf, 10]; f11 = val[rf, 11]
+    f12 = val[rf, 12]; f13 = val[rf, 13]; f14 = val[rf, 14]; f15 = val[rf, 15]
+    h0 = val[rh, 0]; h1 = val[rh, 1]; h2 = val[rh, 2]; h3 = val[rh, 3]
+    h4 = val[rh, 4]; h5 = val[rh, 5]; h6 = val[rh, 6]; h7 = val[rh, 7]
+    h8 = val[rh, 8]; h9 = val[rh, 9]; h10 = val[rh, 10]; h11 = val[rh, 11]
+    h12 = val[rh, 12]; h13 = val[rh, 13]; h14 = val[rh, 14]; h15 = val[rh, 15]
+    k0 = val[rk, 0]; k1 = val[rk, 1]; k2 = val[rk, 2]; k3 = val[rk, 3]
+    k4 = val[rk, 4]; k5 = val[rk, 5]; k6 = val[rk, 6]; k7 = val[rk, 7]
+    k8 = val[rk, 8]; k9 = val[rk, 9]; k10 = val[rk, 10]; k11 = val[rk, 11]
+    k12 = val[rk, 12]; k13 = val[rk, 13]; k14 = val[rk, 14]; k15 = val[rk, 15]
     for i_idx in range(lo.shape[0]):
-        w0 = lo[i_idx, 0]
-        w1 = lo[i_idx, 1]
-        w2 = lo[i_idx, 2]
-        w3 = lo[i_idx, 3]
-        w4 = lo[i_idx, 4]
-        w5 = lo[i_idx, 5]
-        w6 = lo[i_idx, 6]
-        w7 = lo[i_idx, 7]
-        w8 = hi[i_idx, 0]
-        w9 = hi[i_idx, 1]
-        w10 = hi[i_idx, 2]
-        w11 = hi[i_idx, 3]
-        w12 = hi[i_idx, 4]
-        w13 = hi[i_idx, 5]
-        w14 = hi[i_idx, 6]
-        w15 = hi[i_idx, 7]
+        w0 = lo[i_idx, 0]; w1 = lo[i_idx, 1]
+        w2 = lo[i_idx, 2]; w3 = lo[i_idx, 3]
+        w4 = lo[i_idx, 4]; w5 = lo[i_idx, 5]
+        w6 = lo[i_idx, 6]; w7 = lo[i_idx, 7]
+        w8 = hi[i_idx, 0]; w9 = hi[i_idx, 1]
+        w10 = hi[i_idx, 2]; w11 = hi[i_idx, 3]
+        w12 = hi[i_idx, 4]; w13 = hi[i_idx, 5]
+        w14 = hi[i_idx, 6]; w15 = hi[i_idx, 7]
         x = p[ra, i_idx]
-        a0 += x * w0
-        a1 += x * w1
-        a2 += x * w2
-        a3 += x * w3
-        a4 += x * w4
-        a5 += x * w5
-        a6 += x * w6
-        a7 += x * w7
-        a8 += x * w8
-        a9 += x * w9
-        a10 += x * w10
-        a11 += x * w11
-        a12 += x * w12
-        a13 += x * w13
-        a14 += x * w14
-        a15 += x * w15
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        a8 += x * w8; a9 += x * w9; a10 += x * w10; a11 += x * w11
+        a12 += x * w12; a13 += x * w13; a14 += x * w14; a15 += x * w15
         x = p[rb, i_idx]
-        b0 += x * w0
-        b1 += x * w1
-        b2 += x * w2
-        b3 += x * w3
-        b4 += x * w4
-        b5 += x * w5
-        b6 += x * w6
-        b7 += x * w7
-        b8 += x * w8
-        b9 += x * w9
-        b10 += x * w10
-        b11 += x * w11
-        b12 += x * w12
-        b13 += x * w13
-        b14 += x * w14
-        b15 += x * w15
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        b8 += x * w8; b9 += x * w9; b10 += x * w10; b11 += x * w11
+        b12 += x * w12; b13 += x * w13; b14 += x * w14; b15 += x * w15
         x = p[rc, i_idx]
-        c0 += x * w0
-        c1 += x * w1
-        c2 += x * w2
-        c3 += x * w3
-        c4 += x * w4
-        c5 += x * w5
-        c6 += x * w6
-        c7 += x * w7
-        c8 += x * w8
-        c9 += x * w9
-        c10 += x * w10
-        c11 += x * w11
-        c12 += x * w12
-        c13 += x * w13
-        c14 += x * w14
-        c15 += x * w15
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        c8 += x * w8; c9 += x * w9; c10 += x * w10; c11 += x * w11
+        c12 += x * w12; c13 += x * w13; c14 += x * w14; c15 += x * w15
         x = p[rd, i_idx]
-        d0 += x * w0
-        d1 += x * w1
-        d2 += x * w2
-        d3 += x * w3
-        d4 += x * w4
-        d5 += x * w5
-        d6 += x * w6
-        d7 += x * w7
-        d8 += x * w8
-        d9 += x * w9
-        d10 += x * w10
-        d11 += x * w11
-        d12 += x * w12
-        d13 += x * w13
-        d14 += x * w14
-        d15 += x * w15
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        d8 += x * w8; d9 += x * w9; d10 += x * w10; d11 += x * w11
+        d12 += x * w12; d13 += x * w13; d14 += x * w14; d15 += x * w15
         x = p[re, i_idx]
-        e0 += x * w0
-        e1 += x * w1
-        e2 += x * w2
-        e3 += x * w3
-        e4 += x * w4
-        e5 += x * w5
-        e6 += x * w6
-        e7 += x * w7
-        e8 += x * w8
-        e9 += x * w9
-        e10 += x * w10
-        e11 += x * w11
-        e12 += x * w12
-        e13 += x * w13
-        e14 += x * w14
-        e15 += x * w15
+        e0 += x * w0; e1 += x * w1; e2 += x * w2; e3 += x * w3
+        e4 += x * w4; e5 += x * w5; e6 += x * w6; e7 += x * w7
+        e8 += x * w8; e9 += x * w9; e10 += x * w10; e11 += x * w11
+        e12 += x * w12; e13 += x * w13; e14 += x * w14; e15 += x * w15
         x = p[rf, i_idx]
-        f0 += x * w0
-        f1 += x * w1
-        f2 += x * w2
-        f3 += x * w3
-        f4 += x * w4
-        f5 += x * w5
-        f6 += x * w6
-        f7 += x * w7
-        f8 += x * w8
-        f9 += x * w9
-        f10 += x * w10
-        f11 += x * w11
-        f12 += x * w12
-        f13 += x * w13
-        f14 += x * w14
-        f15 += x * w15
+        f0 += x * w0; f1 += x * w1; f2 += x * w2; f3 += x * w3
+        f4 += x * w4; f5 += x * w5; f6 += x * w6; f7 += x * w7
+        f8 += x * w8; f9 += x * w9; f10 += x * w10; f11 += x * w11
+        f12 += x * w12; f13 += x * w13; f14 += x * w14; f15 += x * w15
         x = p[rh, i_idx]
-        h0 += x * w0
-        h1 += x * w1
-        h2 += x * w2
-        h3 += x * w3
-        h4 += x * w4
-        h5 += x * w5
-        h6 += x * w6
-        h7 += x * w7
-        h8 += x * w8
-        h9 += x * w9
-        h10 += x * w10
-        h11 += x * w11
-        h12 += x * w12
-        h13 += x * w13
-        h14 += x * w14
-        h15 += x * w15
+        h0 += x * w0; h1 += x * w1; h2 += x * w2; h3 += x * w3
+        h4 += x * w4; h5 += x * w5; h6 += x * w6; h7 += x * w7
+        h8 += x * w8; h9 += x * w9; h10 += x * w10; h11 += x * w11
+        h12 += x * w12; h13 += x * w13; h14 += x * w14; h15 += x * w15
         x = p[rk, i_idx]
-        k0 += x * w0
-        k1 += x * w1
-        k2 += x * w2
-        k3 += x * w3
-        k4 += x * w4
-        k5 += x * w5
-        k6 += x * w6
-        k7 += x * w7
-        k8 += x * w8
-        k9 += x * w9
-        k10 += x * w10
-        k11 += x * w11
-        k12 += x * w12
-        k13 += x * w13
-        k14 += x * w14
-        k15 += x * w15
-    val[ra, 0] = a0
-    val[ra, 1] = a1
-    val[ra, 2] = a2
-    val[ra, 3] = a3
-    val[ra, 4] = a4
-    val[ra, 5] = a5
-    val[ra, 6] = a6
-    val[ra, 7] = a7
-    val[ra, 8] = a8
-    val[ra, 9] = a9
-    val[ra, 10] = a10
-    val[ra, 11] = a11
-    val[ra, 12] = a12
-    val[ra, 13] = a13
-    val[ra, 14] = a14
-    val[ra, 15] = a15
-    val[rb, 0] = b0
-    val[rb, 1] = b1
-    val[rb, 2] = b2
-    val[rb, 3] = b3
-    val[rb, 4] = b4
-    val[rb, 5] = b5
-    val[rb, 6] = b6
-    val[rb, 7] = b7
-    val[rb, 8] = b8
-    val[rb, 9] = b9
-    val[rb, 10] = b10
-    val[rb, 11] = b11
-    val[rb, 12] = b12
-    val[rb, 13] = b13
-    val[rb, 14] = b14
-    val[rb, 15] = b15
-    val[rc, 0] = c0
-    val[rc, 1] = c1
-    val[rc, 2] = c2
-    val[rc, 3] = c3
-    val[rc, 4] = c4
-    val[rc, 5] = c5
-    val[rc, 6] = c6
-    val[rc, 7] = c7
-    val[rc, 8] = c8
-    val[rc, 9] = c9
-    val[rc, 10] = c10
-    val[rc, 11] = c11
-    val[rc, 12] = c12
-    val[rc, 13] = c13
-    val[rc, 14] = c14
-    val[rc, 15] = c15
-    val[rd, 0] = d0
-    val[rd, 1] = d1
-    val[rd, 2] = d2
-    val[rd, 3] = d3
-    val[rd, 4] = d4
-    val[rd, 5] = d5
-    val[rd, 6] = d6
-    val[rd, 7] = d7
-    val[rd, 8] = d8
-    val[rd, 9] = d9
-    val[rd, 10] = d10
-    val[rd, 11] = d11
-    val[rd, 12] = d12
-    val[rd, 13] = d13
-    val[rd, 14] = d14
-    val[rd, 15] = d15
-    val[re, 0] = e0
-    val[re, 1] = e1
-    val[re, 2] = e2
-    val[re, 3] = e3
-    val[re, 4] = e4
-    val[re, 5] = e5
-    val[re, 6] = e6
-    val[re, 7] = e7
-    val[re, 8] = e8
-    val[re, 9] = e9
-    val[re, 10] = e10
-    val[re, 11] = e11
-    val[re, 12] = e12
-    val[re, 13] = e13
-    val[re, 14] = e14
-    val[re, 15] = e15
-    val[rf, 0] = f0
-    val[rf, 1] = f1
-    val[rf, 2] = f2
-    val[rf, 3] = f3
-    val[rf, 4] = f4
-    val[rf, 5] = f5
-    val[rf, 6] = f6
-    val[rf, 7] = f7
-    val[rf, 8] = f8
-    val[rf, 9] = f9
-    val[rf, 10] = f10
-    val[rf, 11] = f11
-    val[rf, 12] = f12
-    val[rf, 13] = f13
-    val[rf, 14] = f14
-    val[rf, 15] = f15
-    val[rh, 0] = h0
-    val[rh, 1] = h1
-    val[rh, 2] = h2
-    val[rh, 3] = h3
-    val[rh, 4] = h4
-    val[rh, 5] = h5
-    val[rh, 6] = h6
-    val[rh, 7] = h7
-    val[rh, 8] = h8
-    val[rh, 9] = h9
-    val[rh, 10] = h10
-    val[rh, 11] = h11
-    val[rh, 12] = h12
-    val[rh, 13] = h13
-    val[rh, 14] = h14
-    val[rh, 15] = h15
-    val[rk, 0] = k0
-    val[rk, 1] = k1
-    val[rk, 2] = k2
-    val[rk, 3] = k3
-    val[rk, 4] = k4
-    val[rk, 5] = k5
-    val[rk, 6] = k6
-    val[rk, 7] = k7
-    val[rk, 8] = k8
-    val[rk, 9] = k9
-    val[rk, 10] = k10
-    val[rk, 11] = k11
-    val[rk, 12] = k12
-    val[rk, 13] = k13
-    val[rk, 14] = k14
-    val[rk, 15] = k15
+        k0 += x * w0; k1 += x * w1; k2 += x * w2; k3 += x * w3
+        k4 += x * w4; k5 += x * w5; k6 += x * w6; k7 += x * w7
+        k8 += x * w8; k9 += x * w9; k10 += x * w10; k11 += x * w11
+        k12 += x * w12; k13 += x * w13; k14 += x * w14; k15 += x * w15
+    val[ra, 0] = a0; val[ra, 1] = a1; val[ra, 2] = a2; val[ra, 3] = a3
+    val[ra, 4] = a4; val[ra, 5] = a5; val[ra, 6] = a6; val[ra, 7] = a7
+    val[ra, 8] = a8; val[ra, 9] = a9; val[ra, 10] = a10; val[ra, 11] = a11
+    val[ra, 12] = a12; val[ra, 13] = a13; val[ra, 14] = a14; val[ra, 15] = a15
+    val[rb, 0] = b0; val[rb, 1] = b1; val[rb, 2] = b2; val[rb, 3] = b3
+    val[rb, 4] = b4; val[rb, 5] = b5; val[rb, 6] = b6; val[rb, 7] = b7
+    val[rb, 8] = b8; val[rb, 9] = b9; val[rb, 10] = b10; val[rb, 11] = b11
+    val[rb, 12] = b12; val[rb, 13] = b13; val[rb, 14] = b14; val[rb, 15] = b15
+    val[rc, 0] = c0; val[rc, 1] = c1; val[rc, 2] = c2; val[rc, 3] = c3
+    val[rc, 4] = c4; val[rc, 5] = c5; val[rc, 6] = c6; val[rc, 7] = c7
+    val[rc, 8] = c8; val[rc, 9] = c9; val[rc, 10] = c10; val[rc, 11] = c11
+    val[rc, 12] = c12; val[rc, 13] = c13; val[rc, 14] = c14; val[rc, 15] = c15
+    val[rd, 0] = d0; val[rd, 1] = d1; val[rd, 2] = d2; val[rd, 3] = d3
+    val[rd, 4] = d4; val[rd, 5] = d5; val[rd, 6] = d6; val[rd, 7] = d7
+    val[rd, 8] = d8; val[rd, 9] = d9; val[rd, 10] = d10; val[rd, 11] = d11
+    val[rd, 12] = d12; val[rd, 13] = d13; val[rd, 14] = d14; val[rd, 15] = d15
+    val[re, 0] = e0; val[re, 1] = e1; val[re, 2] = e2; val[re, 3] = e3
+    val[re, 4] = e4; val[re, 5] = e5; val[re, 6] = e6; val[re, 7] = e7
+    val[re, 8] = e8; val[re, 9] = e9; val[re, 10] = e10; val[re, 11] = e11
+    val[re, 12] = e12; val[re, 13] = e13; val[re, 14] = e14; val[re, 15] = e15
+    val[rf, 0] = f0; val[rf, 1] = f1; val[rf, 2] = f2; val[rf, 3] = f3
+    val[rf, 4] = f4; val[rf, 5] = f5; val[rf, 6] = f6; val[rf, 7] = f7
+    val[rf, 8] = f8; val[rf, 9] = f9; val[rf, 10] = f10; val[rf, 11] = f11
+    val[rf, 12] = f12; val[rf, 13] = f13; val[rf, 14] = f14; val[rf, 15] = f15
+    val[rh, 0] = h0; val[rh, 1] = h1; val[rh, 2] = h2; val[rh, 3] = h3
+    val[rh, 4] = h4; val[rh, 5] = h5; val[rh, 6] = h6; val[rh, 7] = h7
+    val[rh, 8] = h8; val[rh, 9] = h9; val[rh, 10] = h10; val[rh, 11] = h11
+    val[rh, 12] = h12; val[rh, 13] = h13; val[rh, 14] = h14; val[rh, 15] = h15
+    val[rk, 0] = k0; val[rk, 1] = k1; val[rk, 2] = k2; val[rk, 3] = k3
+    val[rk, 4] = k4; val[rk, 5] = k5; val[rk, 6] = k6; val[rk, 7] = k7
+    val[rk, 8] = k8; val[rk, 9] = k9; val[rk, 10] = k10; val[rk, 11] = k11
+    val[rk, 12] = k12; val[rk, 13] = k13; val[rk, 14] = k14; val[rk, 15] = k15
 
 
 # panel_block16 for float32's two wide panels: eight rows through 32 columns, column
@@ -1417,815 +754,223 @@ def panel_block32(p, first, n, lo, hi, val):
     rf = first + min(5, n - 1)
     rh = first + min(6, n - 1)
     rk = first + min(7, n - 1)
-    a0 = val[ra, 0]
-    a1 = val[ra, 1]
-    a2 = val[ra, 2]
-    a3 = val[ra, 3]
-    a4 = val[ra, 4]
-    a5 = val[ra, 5]
-    a6 = val[ra, 6]
-    a7 = val[ra, 7]
-    a8 = val[ra, 8]
-    a9 = val[ra, 9]
-    a10 = val[ra, 10]
-    a11 = val[ra, 11]
-    a12 = val[ra, 12]
-    a13 = val[ra, 13]
-    a14 = val[ra, 14]
-    a15 = val[ra, 15]
-    a16 = val[ra, 16]
-    a17 = val[ra, 17]
-    a18 = val[ra, 18]
-    a19 = val[ra, 19]
-    a20 = val[ra, 20]
-    a21 = val[ra, 21]
-    a22 = val[ra, 22]
-    a23 = val[ra, 23]
-    a24 = val[ra, 24]
-    a25 = val[ra, 25]
-    a26 = val[ra, 26]
-    a27 = val[ra, 27]
-    a28 = val[ra, 28]
-    a29 = val[ra, 29]
-    a30 = val[ra, 30]
-    a31 = val[ra, 31]
-    b0 = val[rb, 0]
-    b1 = val[rb, 1]
-    b2 = val[rb, 2]
-    b3 = val[rb, 3]
-    b4 = val[rb, 4]
-    b5 = val[rb, 5]
-    b6 = val[rb, 6]
-    b7 = val[rb, 7]
-    b8 = val[rb, 8]
-    b9 = val[rb, 9]
-    b10 = val[rb, 10]
-    b11 = val[rb, 11]
-    b12 = val[rb, 12]
-    b13 = val[rb, 13]
-    b14 = val[rb, 14]
-    b15 = val[rb, 15]
-    b16 = val[rb, 16]
-    b17 = val[rb, 17]
-    b18 = val[rb, 18]
-    b19 = val[rb, 19]
-    b20 = val[rb, 20]
-    b21 = val[rb, 21]
-    b22 = val[rb, 22]
-    b23 = val[rb, 23]
-    b24 = val[rb, 24]
-    b25 = val[rb, 25]
-    b26 = val[rb, 26]
-    b27 = val[rb, 27]
-    b28 = val[rb, 28]
-    b29 = val[rb, 29]
-    b30 = val[rb, 30]
-    b31 = val[rb, 31]
-    c0 = val[rc, 0]
-    c1 = val[rc, 1]
-    c2 = val[rc, 2]
-    c3 = val[rc, 3]
-    c4 = val[rc, 4]
-    c5 = val[rc, 5]
-    c6 = val[rc, 6]
-    c7 = val[rc, 7]
-    c8 = val[rc, 8]
-    c9 = val[rc, 9]
-    c10 = val[rc, 10]
-    c11 = val[rc, 11]
-    c12 = val[rc, 12]
-    c13 = val[rc, 13]
-    c14 = val[rc, 14]
-    c15 = val[rc, 15]
-    c16 = val[rc, 16]
-    c17 = val[rc, 17]
-    c18 = val[rc, 18]
-    c19 = val[rc, 19]
-    c20 = val[rc, 20]
-    c21 = val[rc, 21]
-    c22 = val[rc, 22]
-    c23 = val[rc, 23]
-    c24 = val[rc, 24]
-    c25 = val[rc, 25]
-    c26 = val[rc, 26]
-    c27 = val[rc, 27]
-    c28 = val[rc, 28]
-    c29 = val[rc, 29]
-    c30 = val[rc, 30]
-    c31 = val[rc, 31]
-    d0 = val[rd, 0]
-    d1 = val[rd, 1]
-    d2 = val[rd, 2]
-    d3 = val[rd, 3]
-    d4 = val[rd, 4]
-    d5 = val[rd, 5]
-    d6 = val[rd, 6]
-    d7 = val[rd, 7]
-    d8 = val[rd, 8]
-    d9 = val[rd, 9]
-    d10 = val[rd, 10]
-    d11 = val[rd, 11]
-    d12 = val[rd, 12]
-    d13 = val[rd, 13]
-    d14 = val[rd, 14]
-    d15 = val[rd, 15]
-    d16 = val[rd, 16]
-    d17 = val[rd, 17]
-    d18 = val[rd, 18]
-    d19 = val[rd, 19]
-    d20 = val[rd, 20]
-    d21 = val[rd, 21]
-    d22 = val[rd, 22]
-    d23 = val[rd, 23]
-    d24 = val[rd, 24]
-    d25 = val[rd, 25]
-    d26 = val[rd, 26]
-    d27 = val[rd, 27]
-    d28 = val[rd, 28]
-    d29 = val[rd, 29]
-    d30 = val[rd, 30]
-    d31 = val[rd, 31]
-    e0 = val[re, 0]
-    e1 = val[re, 1]
-    e2 = val[re, 2]
-    e3 = val[re, 3]
-    e4 = val[re, 4]
-    e5 = val[re, 5]
-    e6 = val[re, 6]
-    e7 = val[re, 7]
-    e8 = val[re, 8]
-    e9 = val[re, 9]
-    e10 = val[re, 10]
-    e11 = val[re, 11]
-    e12 = val[re, 12]
-    e13 = val[re, 13]
-    e14 = val[re, 14]
-    e15 = val[re, 15]
-    e16 = val[re, 16]
-    e17 = val[re, 17]
-    e18 = val[re, 18]
-    e19 = val[re, 19]
-    e20 = val[re, 20]
-    e21 = val[re, 21]
-    e22 = val[re, 22]
-    e23 = val[re, 23]
-    e24 = val[re, 24]
-    e25 = val[re, 25]
-    e26 = val[re, 26]
-    e27 = val[re, 27]
-    e28 = val[re, 28]
-    e29 = val[re, 29]
-    e30 = val[re, 30]
-    e31 = val[re, 31]
-    f0 = val[rf, 0]
-    f1 = val[rf, 1]
-    f2 = val[rf, 2]
-    f3 = val[rf, 3]
-    f4 = val[rf, 4]
-    f5 = val[rf, 5]
-    f6 = val[rf, 6]
-    f7 = val[rf, 7]
-    f8 = val[rf, 8]
-    f9 = val[rf, 9]
-    f10 = val[rf, 10]
-    f11 = val[rf, 11]
-    f12 = val[rf, 12]
-    f13 = val[rf, 13]
-    f14 = val[rf, 14]
-    f15 = val[rf, 15]
-    f16 = val[rf, 16]
-    f17 = val[rf, 17]
-    f18 = val[rf, 18]
-    f19 = val[rf, 19]
-    f20 = val[rf, 20]
-    f21 = val[rf, 21]
-    f22 = val[rf, 22]
-    f23 = val[rf, 23]
-    f24 = val[rf, 24]
-    f25 = val[rf, 25]
-    f26 = val[rf, 26]
-    f27 = val[rf, 27]
-    f28 = val[rf, 28]
-    f29 = val[rf, 29]
-    f30 = val[rf, 30]
-    f31 = val[rf, 31]
-    h0 = val[rh, 0]
-    h1 = val[rh, 1]
-    h2 = val[rh, 2]
-    h3 = val[rh, 3]
-    h4 = val[rh, 4]
-    h5 = val[rh, 5]
-    h6 = val[rh, 6]
-    h7 = val[rh, 7]
-    h8 = val[rh, 8]
-    h9 = val[rh, 9]
-    h10 = val[rh, 10]
-    h11 = val[rh, 11]
-    h12 = val[rh, 12]
-    h13 = val[rh, 13]
-    h14 = val[rh, 14]
-    h15 = val[rh, 15]
-    h16 = val[rh, 16]
-    h17 = val[rh, 17]
-    h18 = val[rh, 18]
-    h19 = val[rh, 19]
-    h20 = val[rh, 20]
-    h21 = val[rh, 21]
-    h22 = val[rh, 22]
-    h23 = val[rh, 23]
-    h24 = val[rh, 24]
-    h25 = val[rh, 25]
-    h26 = val[rh, 26]
-    h27 = val[rh, 27]
-    h28 = val[rh, 28]
-    h29 = val[rh, 29]
-    h30 = val[rh, 30]
-    h31 = val[rh, 31]
-    k0 = val[rk, 0]
-    k1 = val[rk, 1]
-    k2 = val[rk, 2]
-    k3 = val[rk, 3]
-    k4 = val[rk, 4]
-    k5 = val[rk, 5]
-    k6 = val[rk, 6]
-    k7 = val[rk, 7]
-    k8 = val[rk, 8]
-    k9 = val[rk, 9]
-    k10 = val[rk, 10]
-    k11 = val[rk, 11]
-    k12 = val[rk, 12]
-    k13 = val[rk, 13]
-    k14 = val[rk, 14]
-    k15 = val[rk, 15]
-    k16 = val[rk, 16]
-    k17 = val[rk, 17]
-    k18 = val[rk, 18]
-    k19 = val[rk, 19]
-    k20 = val[rk, 20]
-    k21 = val[rk, 21]
-    k22 = val[rk, 22]
-    k23 = val[rk, 23]
-    k24 = val[rk, 24]
-    k25 = val[rk, 25]
-    k26 = val[rk, 26]
-    k27 = val[rk, 27]
-    k28 = val[rk, 28]
-    k29 = val[rk, 29]
-    k30 = val[rk, 30]
-    k31 = val[rk, 31]
+    a0 = val[ra, 0]; a1 = val[ra, 1]; a2 = val[ra, 2]; a3 = val[ra, 3]
+    a4 = val[ra, 4]; a5 = val[ra, 5]; a6 = val[ra, 6]; a7 = val[ra, 7]
+    a8 = val[ra, 8]; a9 = val[ra, 9]; a10 = val[ra, 10]; a11 = val[ra, 11]
+    a12 = val[ra, 12]; a13 = val[ra, 13]; a14 = val[ra, 14]; a15 = val[ra, 15]
+    a16 = val[ra, 16]; a17 = val[ra, 17]; a18 = val[ra, 18]; a19 = val[ra, 19]
+    a20 = val[ra, 20]; a21 = val[ra, 21]; a22 = val[ra, 22]; a23 = val[ra, 23]
+    a24 = val[ra, 24]; a25 = val[ra, 25]; a26 = val[ra, 26]; a27 = val[ra, 27]
+    a28 = val[ra, 28]; a29 = val[ra, 29]; a30 = val[ra, 30]; a31 = val[ra, 31]
+    b0 = val[rb, 0]; b1 = val[rb, 1]; b2 = val[rb, 2]; b3 = val[rb, 3]
+    b4 = val[rb, 4]; b5 = val[rb, 5]; b6 = val[rb, 6]; b7 = val[rb, 7]
+    b8 = val[rb, 8]; b9 = val[rb, 9]; b10 = val[rb, 10]; b11 = val[rb, 11]
+    b12 = val[rb, 12]; b13 = val[rb, 13]; b14 = val[rb, 14]; b15 = val[rb, 15]
+    b16 = val[rb, 16]; b17 = val[rb, 17]; b18 = val[rb, 18]; b19 = val[rb, 19]
+    b20 = val[rb, 20]; b21 = val[rb, 21]; b22 = val[rb, 22]; b23 = val[rb, 23]
+    b24 = val[rb, 24]; b25 = val[rb, 25]; b26 = val[rb, 26]; b27 = val[rb, 27]
+    b28 = val[rb, 28]; b29 = val[rb, 29]; b30 = val[rb, 30]; b31 = val[rb, 31]
+    c0 = val[rc, 0]; c1 = val[rc, 1]; c2 = val[rc, 2]; c3 = val[rc, 3]
+    c4 = val[rc, 4]; c5 = val[rc, 5]; c6 = val[rc, 6]; c7 = val[rc, 7]
+    c8 = val[rc, 8]; c9 = val[rc, 9]; c10 = val[rc, 10]; c11 = val[rc, 11]
+    c12 = val[rc, 12]; c13 = val[rc, 13]; c14 = val[rc, 14]; c15 = val[rc, 15]
+    c16 = val[rc, 16]; c17 = val[rc, 17]; c18 = val[rc, 18]; c19 = val[rc, 19]
+    c20 = val[rc, 20]; c21 = val[rc, 21]; c22 = val[rc, 22]; c23 = val[rc, 23]
+    c24 = val[rc, 24]; c25 = val[rc, 25]; c26 = val[rc, 26]; c27 = val[rc, 27]
+    c28 = val[rc, 28]; c29 = val[rc, 29]; c30 = val[rc, 30]; c31 = val[rc, 31]
+    d0 = val[rd, 0]; d1 = val[rd, 1]; d2 = val[rd, 2]; d3 = val[rd, 3]
+    d4 = val[rd, 4]; d5 = val[rd, 5]; d6 = val[rd, 6]; d7 = val[rd, 7]
+    d8 = val[rd, 8]; d9 = val[rd, 9]; d10 = val[rd, 10]; d11 = val[rd, 11]
+    d12 = val[rd, 12]; d13 = val[rd, 13]; d14 = val[rd, 14]; d15 = val[rd, 15]
+    d16 = val[rd, 16]; d17 = val[rd, 17]; d18 = val[rd, 18]; d19 = val[rd, 19]
+    d20 = val[rd, 20]; d21 = val[rd, 21]; d22 = val[rd, 22]; d23 = val[rd, 23]
+    d24 = val[rd, 24]; d25 = val[rd, 25]; d26 = val[rd, 26]; d27 = val[rd, 27]
+    d28 = val[rd, 28]; d29 = val[rd, 29]; d30 = val[rd, 30]; d31 = val[rd, 31]
+    e0 = val[re, 0]; e1 = val[re, 1]; e2 = val[re, 2]; e3 = val[re, 3]
+    e4 = val[re, 4]; e5 = val[re, 5]; e6 = val[re, 6]; e7 = val[re, 7]
+    e8 = val[re, 8]; e9 = val[re, 9]; e10 = val[re, 10]; e11 = val[re, 11]
+    e12 = val[re, 12]; e13 = val[re, 13]; e14 = val[re, 14]; e15 = val[re, 15]
+    e16 = val[re, 16]; e17 = val[re, 17]; e18 = val[re, 18]; e19 = val[re, 19]
+    e20 = val[re, 20]; e21 = val[re, 21]; e22 = val[re, 22]; e23 = val[re, 23]
+    e24 = val[re, 24]; e25 = val[re, 25]; e26 = val[re, 26]; e27 = val[re, 27]
+    e28 = val[re, 28]; e29 = val[re, 29]; e30 = val[re, 30]; e31 = val[re, 31]
+    f0 = val[rf, 0]; f1 = val[rf, 1]; f2 = val[rf, 2]; f3 = val[rf, 3]
+    f4 = val[rf, 4]; f5 = val[rf, 5]; f6 = val[rf, 6]; f7 = val[rf, 7]
+    f8 = val[rf, 8]; f9 = val[rf, 9]; f10 = val[rf, 10]; f11 = val[rf, 11]
+    f12 = val[rf, 12]; f13 = val[rf, 13]; f14 = val[rf, 14]; f15 = val[rf, 15]
+    f16 = val[rf, 16]; f17 = val[rf, 17]; f18 = val[rf, 18]; f19 = val[rf, 19]
+    f20 = val[rf, 20]; f21 = val[rf, 21]; f22 = val[rf, 22]; f23 = val[rf, 23]
+    f24 = val[rf, 24]; f25 = val[rf, 25]; f26 = val[rf, 26]; f27 = val[rf, 27]
+    f28 = val[rf, 28]; f29 = val[rf, 29]; f30 = val[rf, 30]; f31 = val[rf, 31]
+    h0 = val[rh, 0]; h1 = val[rh, 1]; h2 = val[rh, 2]; h3 = val[rh, 3]
+    h4 = val[rh, 4]; h5 = val[rh, 5]; h6 = val[rh, 6]; h7 = val[rh, 7]
+    h8 = val[rh, 8]; h9 = val[rh, 9]; h10 = val[rh, 10]; h11 = val[rh, 11]
+    h12 = val[rh, 12]; h13 = val[rh, 13]; h14 = val[rh, 14]; h15 = val[rh, 15]
+    h16 = val[rh, 16]; h17 = val[rh, 17]; h18 = val[rh, 18]; h19 = val[rh, 19]
+    h20 = val[rh, 20]; h21 = val[rh, 21]; h22 = val[rh, 22]; h23 = val[rh, 23]
+    h24 = val[rh, 24]; h25 = val[rh, 25]; h26 = val[rh, 26]; h27 = val[rh, 27]
+    h28 = val[rh, 28]; h29 = val[rh, 29]; h30 = val[rh, 30]; h31 = val[rh, 31]
+    k0 = val[rk, 0]; k1 = val[rk, 1]; k2 = val[rk, 2]; k3 = val[rk, 3]
+    k4 = val[rk, 4]; k5 = val[rk, 5]; k6 = val[rk, 6]; k7 = val[rk, 7]
+    k8 = val[rk, 8]; k9 = val[rk, 9]; k10 = val[rk, 10]; k11 = val[rk, 11]
+    k12 = val[rk, 12]; k13 = val[rk, 13]; k14 = val[rk, 14]; k15 = val[rk, 15]
+    k16 = val[rk, 16]; k17 = val[rk, 17]; k18 = val[rk, 18]; k19 = val[rk, 19]
+    k20 = val[rk, 20]; k21 = val[rk, 21]; k22 = val[rk, 22]; k23 = val[rk, 23]
+    k24 = val[rk, 24]; k25 = val[rk, 25]; k26 = val[rk, 26]; k27 = val[rk, 27]
+    k28 = val[rk, 28]; k29 = val[rk, 29]; k30 = val[rk, 30]; k31 = val[rk, 31]
     for i_idx in range(lo.shape[0]):
-        w0 = lo[i_idx, 0]
-        w1 = lo[i_idx, 1]
-        w2 = lo[i_idx, 2]
-        w3 = lo[i_idx, 3]
-        w4 = lo[i_idx, 4]
-        w5 = lo[i_idx, 5]
-        w6 = lo[i_idx, 6]
-        w7 = lo[i_idx, 7]
-        w8 = lo[i_idx, 8]
-        w9 = lo[i_idx, 9]
-        w10 = lo[i_idx, 10]
-        w11 = lo[i_idx, 11]
-        w12 = lo[i_idx, 12]
-        w13 = lo[i_idx, 13]
-        w14 = lo[i_idx, 14]
-        w15 = lo[i_idx, 15]
-        w16 = hi[i_idx, 0]
-        w17 = hi[i_idx, 1]
-        w18 = hi[i_idx, 2]
-        w19 = hi[i_idx, 3]
-        w20 = hi[i_idx, 4]
-        w21 = hi[i_idx, 5]
-        w22 = hi[i_idx, 6]
-        w23 = hi[i_idx, 7]
-        w24 = hi[i_idx, 8]
-        w25 = hi[i_idx, 9]
-        w26 = hi[i_idx, 10]
-        w27 = hi[i_idx, 11]
-        w28 = hi[i_idx, 12]
-        w29 = hi[i_idx, 13]
-        w30 = hi[i_idx, 14]
-        w31 = hi[i_idx, 15]
+        w0 = lo[i_idx, 0]; w1 = lo[i_idx, 1]
+        w2 = lo[i_idx, 2]; w3 = lo[i_idx, 3]
+        w4 = lo[i_idx, 4]; w5 = lo[i_idx, 5]
+        w6 = lo[i_idx, 6]; w7 = lo[i_idx, 7]
+        w8 = lo[i_idx, 8]; w9 = lo[i_idx, 9]
+        w10 = lo[i_idx, 10]; w11 = lo[i_idx, 11]
+        w12 = lo[i_idx, 12]; w13 = lo[i_idx, 13]
+        w14 = lo[i_idx, 14]; w15 = lo[i_idx, 15]
+        w16 = hi[i_idx, 0]; w17 = hi[i_idx, 1]
+        w18 = hi[i_idx, 2]; w19 = hi[i_idx, 3]
+        w20 = hi[i_idx, 4]; w21 = hi[i_idx, 5]
+        w22 = hi[i_idx, 6]; w23 = hi[i_idx, 7]
+        w24 = hi[i_idx, 8]; w25 = hi[i_idx, 9]
+        w26 = hi[i_idx, 10]; w27 = hi[i_idx, 11]
+        w28 = hi[i_idx, 12]; w29 = hi[i_idx, 13]
+        w30 = hi[i_idx, 14]; w31 = hi[i_idx, 15]
         x = p[ra, i_idx]
-        a0 += x * w0
-        a1 += x * w1
-        a2 += x * w2
-        a3 += x * w3
-        a4 += x * w4
-        a5 += x * w5
-        a6 += x * w6
-        a7 += x * w7
-        a8 += x * w8
-        a9 += x * w9
-        a10 += x * w10
-        a11 += x * w11
-        a12 += x * w12
-        a13 += x * w13
-        a14 += x * w14
-        a15 += x * w15
-        a16 += x * w16
-        a17 += x * w17
-        a18 += x * w18
-        a19 += x * w19
-        a20 += x * w20
-        a21 += x * w21
-        a22 += x * w22
-        a23 += x * w23
-        a24 += x * w24
-        a25 += x * w25
-        a26 += x * w26
-        a27 += x * w27
-        a28 += x * w28
-        a29 += x * w29
-        a30 += x * w30
-        a31 += x * w31
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        a8 += x * w8; a9 += x * w9; a10 += x * w10; a11 += x * w11
+        a12 += x * w12; a13 += x * w13; a14 += x * w14; a15 += x * w15
+        a16 += x * w16; a17 += x * w17; a18 += x * w18; a19 += x * w19
+        a20 += x * w20; a21 += x * w21; a22 += x * w22; a23 += x * w23
+        a24 += x * w24; a25 += x * w25; a26 += x * w26; a27 += x * w27
+        a28 += x * w28; a29 += x * w29; a30 += x * w30; a31 += x * w31
         x = p[rb, i_idx]
-        b0 += x * w0
-        b1 += x * w1
-        b2 += x * w2
-        b3 += x * w3
-        b4 += x * w4
-        b5 += x * w5
-        b6 += x * w6
-        b7 += x * w7
-        b8 += x * w8
-        b9 += x * w9
-        b10 += x * w10
-        b11 += x * w11
-        b12 += x * w12
-        b13 += x * w13
-        b14 += x * w14
-        b15 += x * w15
-        b16 += x * w16
-        b17 += x * w17
-        b18 += x * w18
-        b19 += x * w19
-        b20 += x * w20
-        b21 += x * w21
-        b22 += x * w22
-        b23 += x * w23
-        b24 += x * w24
-        b25 += x * w25
-        b26 += x * w26
-        b27 += x * w27
-        b28 += x * w28
-        b29 += x * w29
-        b30 += x * w30
-        b31 += x * w31
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        b8 += x * w8; b9 += x * w9; b10 += x * w10; b11 += x * w11
+        b12 += x * w12; b13 += x * w13; b14 += x * w14; b15 += x * w15
+        b16 += x * w16; b17 += x * w17; b18 += x * w18; b19 += x * w19
+        b20 += x * w20; b21 += x * w21; b22 += x * w22; b23 += x * w23
+        b24 += x * w24; b25 += x * w25; b26 += x * w26; b27 += x * w27
+        b28 += x * w28; b29 += x * w29; b30 += x * w30; b31 += x * w31
         x = p[rc, i_idx]
-        c0 += x * w0
-        c1 += x * w1
-        c2 += x * w2
-        c3 += x * w3
-        c4 += x * w4
-        c5 += x * w5
-        c6 += x * w6
-        c7 += x * w7
-        c8 += x * w8
-        c9 += x * w9
-        c10 += x * w10
-        c11 += x * w11
-        c12 += x * w12
-        c13 += x * w13
-        c14 += x * w14
-        c15 += x * w15
-        c16 += x * w16
-        c17 += x * w17
-        c18 += x * w18
-        c19 += x * w19
-        c20 += x * w20
-        c21 += x * w21
-        c22 += x * w22
-        c23 += x * w23
-        c24 += x * w24
-        c25 += x * w25
-        c26 += x * w26
-        c27 += x * w27
-        c28 += x * w28
-        c29 += x * w29
-        c30 += x * w30
-        c31 += x * w31
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        c8 += x * w8; c9 += x * w9; c10 += x * w10; c11 += x * w11
+        c12 += x * w12; c13 += x * w13; c14 += x * w14; c15 += x * w15
+        c16 += x * w16; c17 += x * w17; c18 += x * w18; c19 += x * w19
+        c20 += x * w20; c21 += x * w21; c22 += x * w22; c23 += x * w23
+        c24 += x * w24; c25 += x * w25; c26 += x * w26; c27 += x * w27
+        c28 += x * w28; c29 += x * w29; c30 += x * w30; c31 += x * w31
         x = p[rd, i_idx]
-        d0 += x * w0
-        d1 += x * w1
-        d2 += x * w2
-        d3 += x * w3
-        d4 += x * w4
-        d5 += x * w5
-        d6 += x * w6
-        d7 += x * w7
-        d8 += x * w8
-        d9 += x * w9
-        d10 += x * w10
-        d11 += x * w11
-        d12 += x * w12
-        d13 += x * w13
-        d14 += x * w14
-        d15 += x * w15
-        d16 += x * w16
-        d17 += x * w17
-        d18 += x * w18
-        d19 += x * w19
-        d20 += x * w20
-        d21 += x * w21
-        d22 += x * w22
-        d23 += x * w23
-        d24 += x * w24
-        d25 += x * w25
-        d26 += x * w26
-        d27 += x * w27
-        d28 += x * w28
-        d29 += x * w29
-        d30 += x * w30
-        d31 += x * w31
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+        d8 += x * w8; d9 += x * w9; d10 += x * w10; d11 += x * w11
+        d12 += x * w12; d13 += x * w13; d14 += x * w14; d15 += x * w15
+        d16 += x * w16; d17 += x * w17; d18 += x * w18; d19 += x * w19
+        d20 += x * w20; d21 += x * w21; d22 += x * w22; d23 += x * w23
+        d24 += x * w24; d25 += x * w25; d26 += x * w26; d27 += x * w27
+        d28 += x * w28; d29 += x * w29; d30 += x * w30; d31 += x * w31
         x = p[re, i_idx]
-        e0 += x * w0
-        e1 += x * w1
-        e2 += x * w2
-        e3 += x * w3
-        e4 += x * w4
-        e5 += x * w5
-        e6 += x * w6
-        e7 += x * w7
-        e8 += x * w8
-        e9 += x * w9
-        e10 += x * w10
-        e11 += x * w11
-        e12 += x * w12
-        e13 += x * w13
-        e14 += x * w14
-        e15 += x * w15
-        e16 += x * w16
-        e17 += x * w17
-        e18 += x * w18
-        e19 += x * w19
-        e20 += x * w20
-        e21 += x * w21
-        e22 += x * w22
-        e23 += x * w23
-        e24 += x * w24
-        e25 += x * w25
-        e26 += x * w26
-        e27 += x * w27
-        e28 += x * w28
-        e29 += x * w29
-        e30 += x * w30
-        e31 += x * w31
+        e0 += x * w0; e1 += x * w1; e2 += x * w2; e3 += x * w3
+        e4 += x * w4; e5 += x * w5; e6 += x * w6; e7 += x * w7
+        e8 += x * w8; e9 += x * w9; e10 += x * w10; e11 += x * w11
+        e12 += x * w12; e13 += x * w13; e14 += x * w14; e15 += x * w15
+        e16 += x * w16; e17 += x * w17; e18 += x * w18; e19 += x * w19
+        e20 += x * w20; e21 += x * w21; e22 += x * w22; e23 += x * w23
+        e24 += x * w24; e25 += x * w25; e26 += x * w26; e27 += x * w27
+        e28 += x * w28; e29 += x * w29; e30 += x * w30; e31 += x * w31
         x = p[rf, i_idx]
-        f0 += x * w0
-        f1 += x * w1
-        f2 += x * w2
-        f3 += x * w3
-        f4 += x * w4
-        f5 += x * w5
-        f6 += x * w6
-        f7 += x * w7
-        f8 += x * w8
-        f9 += x * w9
-        f10 += x * w10
-        f11 += x * w11
-        f12 += x * w12
-        f13 += x * w13
-        f14 += x * w14
-        f15 += x * w15
-        f16 += x * w16
-        f17 += x * w17
-        f18 += x * w18
-        f19 += x * w19
-        f20 += x * w20
-        f21 += x * w21
-        f22 += x * w22
-        f23 += x * w23
-        f24 += x * w24
-        f25 += x * w25
-        f26 += x * w26
-        f27 += x * w27
-        f28 += x * w28
-        f29 += x * w29
-        f30 += x * w30
-        f31 += x * w31
+        f0 += x * w0; f1 += x * w1; f2 += x * w2; f3 += x * w3
+        f4 += x * w4; f5 += x * w5; f6 += x * w6; f7 += x * w7
+        f8 += x * w8; f9 += x * w9; f10 += x * w10; f11 += x * w11
+        f12 += x * w12; f13 += x * w13; f14 += x * w14; f15 += x * w15
+        f16 += x * w16; f17 += x * w17; f18 += x * w18; f19 += x * w19
+        f20 += x * w20; f21 += x * w21; f22 += x * w22; f23 += x * w23
+        f24 += x * w24; f25 += x * w25; f26 += x * w26; f27 += x * w27
+        f28 += x * w28; f29 += x * w29; f30 += x * w30; f31 += x * w31
         x = p[rh, i_idx]
-        h0 += x * w0
-        h1 += x * w1
-        h2 += x * w2
-        h3 += x * w3
-        h4 += x * w4
-        h5 += x * w5
-        h6 += x * w6
-        h7 += x * w7
-        h8 += x * w8
-        h9 += x * w9
-        h10 += x * w10
-        h11 += x * w11
-        h12 += x * w12
-        h13 += x * w13
-        h14 += x * w14
-        h15 += x * w15
-        h16 += x * w16
-        h17 += x * w17
-        h18 += x * w18
-        h19 += x * w19
-        h20 += x * w20
-        h21 += x * w21
-        h22 += x * w22
-        h23 += x * w23
-        h24 += x * w24
-        h25 += x * w25
-        h26 += x * w26
-        h27 += x * w27
-        h28 += x * w28
-        h29 += x * w29
-        h30 += x * w30
-        h31 += x * w31
+        h0 += x * w0; h1 += x * w1; h2 += x * w2; h3 += x * w3
+        h4 += x * w4; h5 += x * w5; h6 += x * w6; h7 += x * w7
+        h8 += x * w8; h9 += x * w9; h10 += x * w10; h11 += x * w11
+        h12 += x * w12; h13 += x * w13; h14 += x * w14; h15 += x * w15
+        h16 += x * w16; h17 += x * w17; h18 += x * w18; h19 += x * w19
+        h20 += x * w20; h21 += x * w21; h22 += x * w22; h23 += x * w23
+        h24 += x * w24; h25 += x * w25; h26 += x * w26; h27 += x * w27
+        h28 += x * w28; h29 += x * w29; h30 += x * w30; h31 += x * w31
         x = p[rk, i_idx]
-        k0 += x * w0
-        k1 += x * w1
-        k2 += x * w2
-        k3 += x * w3
-        k4 += x * w4
-        k5 += x * w5
-        k6 += x * w6
-        k7 += x * w7
-        k8 += x * w8
-        k9 += x * w9
-        k10 += x * w10
-        k11 += x * w11
-        k12 += x * w12
-        k13 += x * w13
-        k14 += x * w14
-        k15 += x * w15
-        k16 += x * w16
-        k17 += x * w17
-        k18 += x * w18
-        k19 += x * w19
-        k20 += x * w20
-        k21 += x * w21
-        k22 += x * w22
-        k23 += x * w23
-        k24 += x * w24
-        k25 += x * w25
-        k26 += x * w26
-        k27 += x * w27
-        k28 += x * w28
-        k29 += x * w29
-        k30 += x * w30
-        k31 += x * w31
-    val[ra, 0] = a0
-    val[ra, 1] = a1
-    val[ra, 2] = a2
-    val[ra, 3] = a3
-    val[ra, 4] = a4
-    val[ra, 5] = a5
-    val[ra, 6] = a6
-    val[ra, 7] = a7
-    val[ra, 8] = a8
-    val[ra, 9] = a9
-    val[ra, 10] = a10
-    val[ra, 11] = a11
-    val[ra, 12] = a12
-    val[ra, 13] = a13
-    val[ra, 14] = a14
-    val[ra, 15] = a15
-    val[ra, 16] = a16
-    val[ra, 17] = a17
-    val[ra, 18] = a18
-    val[ra, 19] = a19
-    val[ra, 20] = a20
-    val[ra, 21] = a21
-    val[ra, 22] = a22
-    val[ra, 23] = a23
-    val[ra, 24] = a24
-    val[ra, 25] = a25
-    val[ra, 26] = a26
-    val[ra, 27] = a27
-    val[ra, 28] = a28
-    val[ra, 29] = a29
-    val[ra, 30] = a30
-    val[ra, 31] = a31
-    val[rb, 0] = b0
-    val[rb, 1] = b1
-    val[rb, 2] = b2
-    val[rb, 3] = b3
-    val[rb, 4] = b4
-    val[rb, 5] = b5
-    val[rb, 6] = b6
-    val[rb, 7] = b7
-    val[rb, 8] = b8
-    val[rb, 9] = b9
-    val[rb, 10] = b10
-    val[rb, 11] = b11
-    val[rb, 12] = b12
-    val[rb, 13] = b13
-    val[rb, 14] = b14
-    val[rb, 15] = b15
-    val[rb, 16] = b16
-    val[rb, 17] = b17
-    val[rb, 18] = b18
-    val[rb, 19] = b19
-    val[rb, 20] = b20
-    val[rb, 21] = b21
-    val[rb, 22] = b22
-    val[rb, 23] = b23
-    val[rb, 24] = b24
-    val[rb, 25] = b25
-    val[rb, 26] = b26
-    val[rb, 27] = b27
-    val[rb, 28] = b28
-    val[rb, 29] = b29
-    val[rb, 30] = b30
-    val[rb, 31] = b31
-    val[rc, 0] = c0
-    val[rc, 1] = c1
-    val[rc, 2] = c2
-    val[rc, 3] = c3
-    val[rc, 4] = c4
-    val[rc, 5] = c5
-    val[rc, 6] = c6
-    val[rc, 7] = c7
-    val[rc, 8] = c8
-    val[rc, 9] = c9
-    val[rc, 10] = c10
-    val[rc, 11] = c11
-    val[rc, 12] = c12
-    val[rc, 13] = c13
-    val[rc, 14] = c14
-    val[rc, 15] = c15
-    val[rc, 16] = c16
-    val[rc, 17] = c17
-    val[rc, 18] = c18
-    val[rc, 19] = c19
-    val[rc, 20] = c20
-    val[rc, 21] = c21
-    val[rc, 22] = c22
-    val[rc, 23] = c23
-    val[rc, 24] = c24
-    val[rc, 25] = c25
-    val[rc, 26] = c26
-    val[rc, 27] = c27
-    val[rc, 28] = c28
-    val[rc, 29] = c29
-    val[rc, 30] = c30
-    val[rc, 31] = c31
-    val[rd, 0] = d0
-    val[rd, 1] = d1
-    val[rd, 2] = d2
-    val[rd, 3] = d3
-    val[rd, 4] = d4
-    val[rd, 5] = d5
-    val[rd, 6] = d6
-    val[rd, 7] = d7
-    val[rd, 8] = d8
-    val[rd, 9] = d9
-    val[rd, 10] = d10
-    val[rd, 11] = d11
-    val[rd, 12] = d12
-    val[rd, 13] = d13
-    val[rd, 14] = d14
-    val[rd, 15] = d15
-    val[rd, 16] = d16
-    val[rd, 17] = d17
-    val[rd, 18] = d18
-    val[rd, 19] = d19
-    val[rd, 20] = d20
-    val[rd, 21] = d21
-    val[rd, 22] = d22
-    val[rd, 23] = d23
-    val[rd, 24] = d24
-    val[rd, 25] = d25
-    val[rd, 26] = d26
-    val[rd, 27] = d27
-    val[rd, 28] = d28
-    val[rd, 29] = d29
-    val[rd, 30] = d30
-    val[rd, 31] = d31
-    val[re, 0] = e0
-    val[re, 1] = e1
-    val[re, 2] = e2
-    val[re, 3] = e3
-    val[re, 4] = e4
-    val[re, 5] = e5
-    val[re, 6] = e6
-    val[re, 7] = e7
-    val[re, 8] = e8
-    val[re, 9] = e9
-    val[re, 10] = e10
-    val[re, 11] = e11
-    val[re, 12] = e12
-    val[re, 13] = e13
-    val[re, 14] = e14
-    val[re, 15] = e15
-    val[re, 16] = e16
-    val[re, 17] = e17
-    val[re, 18] = e18
-    val[re, 19] = e19
-    val[re, 20] = e20
-    val[re, 21] = e21
-    val[re, 22] = e22
-    val[re, 23] = e23
-    val[re, 24] = e24
-    val[re, 25] = e25
-    val[re, 26] = e26
-    val[re, 27] = e27
-    val[re, 28] = e28
-    val[re, 29] = e29
-    val[re, 30] = e30
-    val[re, 31] = e31
-    val[rf, 0] = f0
-    val[rf, 1] = f1
-    val[rf, 2] = f2
-    val[rf, 3] = f3
-    val[rf, 4] = f4
-    val[rf, 5] = f5
-    val[rf, 6] = f6
-    val[rf, 7] = f7
-    val[rf, 8] = f8
-    val[rf, 9] = f9
-    val[rf, 10] = f10
-    val[rf, 11] = f11
-    val[rf, 12] = f12
-    val[rf, 13] = f13
-    val[rf, 14] = f14
-    val[rf, 15] = f15
-    val[rf, 16] = f16
-    val[rf, 17] = f17
-    val[rf, 18] = f18
-    val[rf, 19] = f19
-    val[rf, 20] = f20
-    val[rf, 21] = f21
-    val[rf, 22] = f22
-    val[rf, 23] = f23
-    val[rf, 24] = f24
-    val[rf, 25] = f25
-    val[rf, 26] = f26
-    val[rf, 27] = f27
-    val[rf, 28] = f28
-    val[rf, 29] = f29
-    val[rf, 30] = f30
-    val[rf, 31] = f31
-    val[rh, 0] = h0
-    val[rh, 1] = h1
-    val[rh, 2] = h2
-    val[rh, 3] = h3
-    val[rh, 4] = h4
-    val[rh, 5] = h5
-    val[rh, 6] = h6
-    val[rh, 7] = h7
-    val[rh, 8] = h8
-    val[rh, 9] = h9
-    val[rh, 10] = h10
-    val[rh, 11] = h11
-    val[rh, 12] = h12
-    val[rh, 13] = h13
-    val[rh, 14] = h14
-    val[rh, 15] = h15
-    val[rh, 16] = h16
-    val[rh, 17] = h17
-    val[rh, 18] = h18
-    val[rh, 19] = h19
-    val[rh, 20] = h20
-    val[rh, 21] = h21
-    val[rh, 22] = h22
-    val[rh, 23] = h23
-    val[rh, 24] = h24
-    val[rh, 25] = h25
-    val[rh, 26] = h26
-    val[rh, 27] = h27
-    val[rh, 28] = h28
-    val[rh, 29] = h29
-    val[rh, 30] = h30
-    val[rh, 31] = h31
-    val[rk, 0] = k0
-    val[rk, 1] = k1
-    val[rk, 2] = k2
-    val[rk, 3] = k3
-    val[rk, 4] = k4
-    val[rk, 5] = k5
-    val[rk, 6] = k6
-    val[rk, 7] = k7
-    val[rk, 8] = k8
-    val[rk, 9] = k9
-    val[rk, 10] = k10
-    val[rk, 11] = k11
-    val[rk, 12] = k12
-    val[rk, 13] = k13
-    val[rk, 14] = k14
-    val[rk, 15] = k15
-    val[rk, 16] = k16
-    val[rk, 17] = k17
-    val[rk, 18] = k18
-    val[rk, 19] = k19
-    val[rk, 20] = k20
-    val[rk, 21] = k21
-    val[rk, 22] = k22
-    val[rk, 23] = k23
-    val[rk, 24] = k24
-    val[rk, 25] = k25
-    val[rk, 26] = k26
-    val[rk, 27] = k27
-    val[rk, 28] = k28
-    val[rk, 29] = k29
-    val[rk, 30] = k30
-    val[rk, 31] = k31
+        k0 += x * w0; k1 += x * w1; k2 += x * w2; k3 += x * w3
+        k4 += x * w4; k5 += x * w5; k6 += x * w6; k7 += x * w7
+        k8 += x * w8; k9 += x * w9; k10 += x * w10; k11 += x * w11
+        k12 += x * w12; k13 += x * w13; k14 += x * w14; k15 += x * w15
+        k16 += x * w16; k17 += x * w17; k18 += x * w18; k19 += x * w19
+        k20 += x * w20; k21 += x * w21; k22 += x * w22; k23 += x * w23
+        k24 += x * w24; k25 += x * w25; k26 += x * w26; k27 += x * w27
+        k28 += x * w28; k29 += x * w29; k30 += x * w30; k31 += x * w31
+    val[ra, 0] = a0; val[ra, 1] = a1; val[ra, 2] = a2; val[ra, 3] = a3
+    val[ra, 4] = a4; val[ra, 5] = a5; val[ra, 6] = a6; val[ra, 7] = a7
+    val[ra, 8] = a8; val[ra, 9] = a9; val[ra, 10] = a10; val[ra, 11] = a11
+    val[ra, 12] = a12; val[ra, 13] = a13; val[ra, 14] = a14; val[ra, 15] = a15
+    val[ra, 16] = a16; val[ra, 17] = a17; val[ra, 18] = a18; val[ra, 19] = a19
+    val[ra, 20] = a20; val[ra, 21] = a21; val[ra, 22] = a22; val[ra, 23] = a23
+    val[ra, 24] = a24; val[ra, 25] = a25; val[ra, 26] = a26; val[ra, 27] = a27
+    val[ra, 28] = a28; val[ra, 29] = a29; val[ra, 30] = a30; val[ra, 31] = a31
+    val[rb, 0] = b0; val[rb, 1] = b1; val[rb, 2] = b2; val[rb, 3] = b3
+    val[rb, 4] = b4; val[rb, 5] = b5; val[rb, 6] = b6; val[rb, 7] = b7
+    val[rb, 8] = b8; val[rb, 9] = b9; val[rb, 10] = b10; val[rb, 11] = b11
+    val[rb, 12] = b12; val[rb, 13] = b13; val[rb, 14] = b14; val[rb, 15] = b15
+    val[rb, 16] = b16; val[rb, 17] = b17; val[rb, 18] = b18; val[rb, 19] = b19
+    val[rb, 20] = b20; val[rb, 21] = b21; val[rb, 22] = b22; val[rb, 23] = b23
+    val[rb, 24] = b24; val[rb, 25] = b25; val[rb, 26] = b26; val[rb, 27] = b27
+    val[rb, 28] = b28; val[rb, 29] = b29; val[rb, 30] = b30; val[rb, 31] = b31
+    val[rc, 0] = c0; val[rc, 1] = c1; val[rc, 2] = c2; val[rc, 3] = c3
+    val[rc, 4] = c4; val[rc, 5] = c5; val[rc, 6] = c6; val[rc, 7] = c7
+    val[rc, 8] = c8; val[rc, 9] = c9; val[rc, 10] = c10; val[rc, 11] = c11
+    val[rc, 12] = c12; val[rc, 13] = c13; val[rc, 14] = c14; val[rc, 15] = c15
+    val[rc, 16] = c16; val[rc, 17] = c17; val[rc, 18] = c18; val[rc, 19] = c19
+    val[rc, 20] = c20; val[rc, 21] = c21; val[rc, 22] = c22; val[rc, 23] = c23
+    val[rc, 24] = c24; val[rc, 25] = c25; val[rc, 26] = c26; val[rc, 27] = c27
+    val[rc, 28] = c28; val[rc, 29] = c29; val[rc, 30] = c30; val[rc, 31] = c31
+    val[rd, 0] = d0; val[rd, 1] = d1; val[rd, 2] = d2; val[rd, 3] = d3
+    val[rd, 4] = d4; val[rd, 5] = d5; val[rd, 6] = d6; val[rd, 7] = d7
+    val[rd, 8] = d8; val[rd, 9] = d9; val[rd, 10] = d10; val[rd, 11] = d11
+    val[rd, 12] = d12; val[rd, 13] = d13; val[rd, 14] = d14; val[rd, 15] = d15
+    val[rd, 16] = d16; val[rd, 17] = d17; val[rd, 18] = d18; val[rd, 19] = d19
+    val[rd, 20] = d20; val[rd, 21] = d21; val[rd, 22] = d22; val[rd, 23] = d23
+    val[rd, 24] = d24; val[rd, 25] = d25; val[rd, 26] = d26; val[rd, 27] = d27
+    val[rd, 28] = d28; val[rd, 29] = d29; val[rd, 30] = d30; val[rd, 31] = d31
+    val[re, 0] = e0; val[re, 1] = e1; val[re, 2] = e2; val[re, 3] = e3
+    val[re, 4] = e4; val[re, 5] = e5; val[re, 6] = e6; val[re, 7] = e7
+    val[re, 8] = e8; val[re, 9] = e9; val[re, 10] = e10; val[re, 11] = e11
+    val[re, 12] = e12; val[re, 13] = e13; val[re, 14] = e14; val[re, 15] = e15
+    val[re, 16] = e16; val[re, 17] = e17; val[re, 18] = e18; val[re, 19] = e19
+    val[re, 20] = e20; val[re, 21] = e21; val[re, 22] = e22; val[re, 23] = e23
+    val[re, 24] = e24; val[re, 25] = e25; val[re, 26] = e26; val[re, 27] = e27
+    val[re, 28] = e28; val[re, 29] = e29; val[re, 30] = e30; val[re, 31] = e31
+    val[rf, 0] = f0; val[rf, 1] = f1; val[rf, 2] = f2; val[rf, 3] = f3
+    val[rf, 4] = f4; val[rf, 5] = f5; val[rf, 6] = f6; val[rf, 7] = f7
+    val[rf, 8] = f8; val[rf, 9] = f9; val[rf, 10] = f10; val[rf, 11] = f11
+    val[rf, 12] = f12; val[rf, 13] = f13; val[rf, 14] = f14; val[rf, 15] = f15
+    val[rf, 16] = f16; val[rf, 17] = f17; val[rf, 18] = f18; val[rf, 19] = f19
+    val[rf, 20] = f20; val[rf, 21] = f21; val[rf, 22] = f22; val[rf, 23] = f23
+    val[rf, 24] = f24; val[rf, 25] = f25; val[rf, 26] = f26; val[rf, 27] = f27
+    val[rf, 28] = f28; val[rf, 29] = f29; val[rf, 30] = f30; val[rf, 31] = f31
+    val[rh, 0] = h0; val[rh, 1] = h1; val[rh, 2] = h2; val[rh, 3] = h3
+    val[rh, 4] = h4; val[rh, 5] = h5; val[rh, 6] = h6; val[rh, 7] = h7
+    val[rh, 8] = h8; val[rh, 9] = h9; val[rh, 10] = h10; val[rh, 11] = h11
+    val[rh, 12] = h12; val[rh, 13] = h13; val[rh, 14] = h14; val[rh, 15] = h15
+    val[rh, 16] = h16; val[rh, 17] = h17; val[rh, 18] = h18; val[rh, 19] = h19
+    val[rh, 20] = h20; val[rh, 21] = h21; val[rh, 22] = h22; val[rh, 23] = h23
+    val[rh, 24] = h24; val[rh, 25] = h25; val[rh, 26] = h26; val[rh, 27] = h27
+    val[rh, 28] = h28; val[rh, 29] = h29; val[rh, 30] = h30; val[rh, 31] = h31
+    val[rk, 0] = k0; val[rk, 1] = k1; val[rk, 2] = k2; val[rk, 3] = k3
+    val[rk, 4] = k4; val[rk, 5] = k5; val[rk, 6] = k6; val[rk, 7] = k7
+    val[rk, 8] = k8; val[rk, 9] = k9; val[rk, 10] = k10; val[rk, 11] = k11
+    val[rk, 12] = k12; val[rk, 13] = k13; val[rk, 14] = k14; val[rk, 15] = k15
+    val[rk, 16] = k16; val[rk, 17] = k17; val[rk, 18] = k18; val[rk, 19] = k19
+    val[rk, 20] = k20; val[rk, 21] = k21; val[rk, 22] = k22; val[rk, 23] = k23
+    val[rk, 24] = k24; val[rk, 25] = k25; val[rk, 26] = k26; val[rk, 27] = k27
+    val[rk, 28] = k28; val[rk, 29] = k29; val[rk, 30] = k30; val[rk, 31] = k31
 
 
 # The deep net's layer_response (``_reference.layer_response``, same arguments) with four
@@ -2293,44 +1038,16 @@ def hidden_delta(act, w_next, delta_next, func, delta):
 # follow in row order, and ``batch_update`` sums each weight's per-row gradients in row
 # order and steps. Every sum keeps the reference's terms and order; the rows only share the
 # weights of the batch's start, which the reference's rows read too.
-def net_train(
-    X,
-    Y,
-    weights,
-    biases,
-    hidden,
-    output,
-    loss,
-    lrate,
-    orders,
-    batch_size,
-    acts,
-    deltas,
-    grad_w,
-    grad_b,
-):
+def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_size,
+              acts, deltas, grad_w, grad_b):
     real = X.dtype.type
     num_epochs = orders.shape[0]
     num_samples = orders.shape[1]
     num_layers = len(weights)
     losses = np.zeros((num_epochs), dtype=X.dtype)
     if batch_size == 1:
-        return reference_net_train(
-            X,
-            Y,
-            weights,
-            biases,
-            hidden,
-            output,
-            loss,
-            lrate,
-            orders,
-            batch_size,
-            acts,
-            deltas,
-            grad_w,
-            grad_b,
-        )
+        return reference_net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders,
+                                   batch_size, acts, deltas, grad_w, grad_b)
 
     # every layer's (rows, n_l) activations and deltas, one after the other in two buffers
     most = min(batch_size, num_samples)
@@ -2353,7 +1070,7 @@ def net_train(
             for layer in range(num_layers):
                 func = output if layer == num_layers - 1 else hidden
                 n = weights[layer].shape[0]
-                act = act_buf[offsets[layer] : offsets[layer] + rows * n].reshape((rows, n))
+                act = act_buf[offsets[layer]:offsets[layer] + rows * n].reshape((rows, n))
                 batch_forward(prev, weights[layer], biases[layer], act)
                 for r in range(rows):
                     activate(act[r], func)
@@ -2361,41 +1078,29 @@ def net_train(
             # each row's loss and deltas, top down, in row order
             for r in range(rows):
                 n = weights[num_layers - 1].shape[0]
-                out = act_buf[offsets[num_layers - 1] : offsets[num_layers]]
-                out_delta = delta_buf[offsets[num_layers - 1] : offsets[num_layers]]
-                epoch_loss += sample_loss(out[r * n : (r + 1) * n], Yb[r], output, loss)
-                output_delta(
-                    out[r * n : (r + 1) * n], Yb[r], output, loss, out_delta[r * n : (r + 1) * n]
-                )
+                out = act_buf[offsets[num_layers - 1]:offsets[num_layers]]
+                out_delta = delta_buf[offsets[num_layers - 1]:offsets[num_layers]]
+                epoch_loss += sample_loss(out[r * n:(r + 1) * n], Yb[r], output, loss)
+                output_delta(out[r * n:(r + 1) * n], Yb[r], output, loss,
+                             out_delta[r * n:(r + 1) * n])
                 for layer in range(num_layers - 2, -1, -1):
                     n = weights[layer].shape[0]
                     m = weights[layer + 1].shape[0]
                     a = offsets[layer] + r * n
                     d = offsets[layer + 1] + r * m
-                    hidden_delta(
-                        act_buf[a : a + n],
-                        weights[layer + 1],
-                        delta_buf[d : d + m],
-                        hidden,
-                        delta_buf[a : a + n],
-                    )
+                    hidden_delta(act_buf[a:a + n], weights[layer + 1], delta_buf[d:d + m],
+                                 hidden, delta_buf[a:a + n])
             # one step per layer with the mean of the rows' gradients
             for layer in range(num_layers):
                 n = weights[layer].shape[0]
-                delta = delta_buf[offsets[layer] : offsets[layer] + rows * n].reshape((rows, n))
+                delta = delta_buf[offsets[layer]:offsets[layer] + rows * n].reshape((rows, n))
                 if layer == 0:
                     batch_update(Xb[:rows], delta, weights[0], biases[0], lrate, real(rows))
                 else:
                     k = weights[layer].shape[1]
-                    prev = act_buf[offsets[layer - 1] : offsets[layer - 1] + rows * k]
-                    batch_update(
-                        prev.reshape((rows, k)),
-                        delta,
-                        weights[layer],
-                        biases[layer],
-                        lrate,
-                        real(rows),
-                    )
+                    prev = act_buf[offsets[layer - 1]:offsets[layer - 1] + rows * k]
+                    batch_update(prev.reshape((rows, k)), delta, weights[layer],
+                                 biases[layer], lrate, real(rows))
         losses[epoch] = epoch_loss / real(num_samples)
     return losses
 
@@ -2410,7 +1115,7 @@ def net_train(
 # blocks run on numba's threads.
 def batch_update(prev, delta, w, b, lrate, num_batch):
     per_pass = 64 // panel_width(w)  # units
-    prevp = to_panels(prev.T, panel_width(w))  # (panels of inputs, rows, width)
+    prevp = to_panels(prev.T, panel_width(w))   # (panels of inputs, rows, width)
     delta_t = np.ascontiguousarray(delta.T)
     for q in prange((w.shape[0] + per_pass - 1) // per_pass):
         batch_update_units(w, b, lrate, num_batch, prevp, delta_t, per_pass * q)
