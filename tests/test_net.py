@@ -304,19 +304,25 @@ def test_net_predict_blocked(backend, dtype):
 
 
 # more blocks of rows than net_predict's groups (numba: a group takes several, the last
-# one short)
-def test_net_predict_in_groups_of_blocks(backend):
+# one short); against the reference's net_response row by row, so that the reference's own
+# net_predict is checked too
+@functools.cache
+def _rows_one_by_one(fma):
     from loopmlp.kernels import _rearranged
 
-    sizes, kinds = (3, 5, 2), ("sigmoid", "sigmoid", "mse")
-    net = make_net(sizes, kinds, "float64", seed=8)
-    X, _ = make_data(
-        sizes, kinds, (_rearranged.PREDICT_GROUPS + 1) * _rearranged.PREDICT_BLOCK - 3, seed=9
-    )
-    comp = backend.net_predict(net, X)
-    assert_same(
-        backend.name, "float64", [comp], [loopmlp.get_backend("python").net_predict(net, X)]
-    )
+    net = make_net(*GROUPED, "float64", seed=8)
+    rows = (_rearranged.PREDICT_GROUPS + 1) * _rearranged.PREDICT_BLOCK - 3
+    X, _ = make_data(*GROUPED, rows, seed=9)
+    reference = loopmlp.get_backend("python")
+    return net, X, np.array([reference.net_response(net, x)[-1] for x in X])
+
+
+GROUPED = ((3, 5, 2), ("sigmoid", "sigmoid", "mse"))
+
+
+def test_net_predict_in_groups_of_blocks(backend):
+    net, X, Y_hat = _rows_one_by_one(MODE["fma"])
+    assert_same(backend.name, "float64", [backend.net_predict(net, X)], [Y_hat])
 
 
 # batch sizes: online (1), 3 (the last batch shorter: 9 or 4 rows), more than the rows;
