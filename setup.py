@@ -93,8 +93,8 @@ OPENMP_FLAGS = {
 #   registers spill float64 sums to the stack).
 # -mprefer-vector-width=256: with 512-bit vectors the online training's loops ran 15-35%
 #   slower (Intel Xeon, family 6 model 167); net_predict's took 20-40% less time, mini-batches
-#   of 32 on 784-512-10 10-17% less (small nets up to 6% more: 60-6-4, float32 below 8,000
-#   weights). So the AVX-512 build is built twice: _cython_avx512 for everything, with
+#   of 32 on 784-512-10 9-17% less (small nets up to 6% more: 60-6-4, and 64-8-4 to
+#   64-32-10 in float32). So the AVX-512 build is built twice: _cython_avx512 for everything, with
 #   256-bit vectors, and _cython_avx512_zmm with 512-bit ones (-mprefer-vector-width=512),
 #   whose net_predict, predict and mini-batches run instead (_cython_native.py). LOOPMLP_ZMM
 #   tells its source (_cython_cpu.h) to sum eight rows through two panels a pass there, 16

@@ -199,6 +199,9 @@ def test_shape_errors_from_compiled_callers():
         nk.net_response(X[0], weights, biases, hidden, output, (np.zeros(3), acts[1]))
     with pytest.raises(ValueError, match="^output must be"):
         nk.net_response(X[0], weights, biases, hidden, 7, acts)
+    # an X of any layout compiles, and one that is not C-contiguous is refused by name
+    with pytest.raises(ValueError, match="^X must be C-contiguous"):
+        nk.net_predict(np.asfortranarray(X), weights, biases, hidden, output)
 
 
 def test_numba_integer_arguments_are_checked():

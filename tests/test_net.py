@@ -304,8 +304,9 @@ def test_net_predict_blocked(backend, dtype):
 
 
 # more blocks of rows than net_predict's groups (numba: a group takes several, the last
-# one short); against the reference's net_response row by row, so that the reference's own
-# net_predict is checked too
+# one short), through two hidden layers, the second wider than the first; against the
+# reference's net_response row by row, so that the reference's own net_predict is checked
+# too. Then a NaN in the last row: the last block must see it.
 @functools.cache
 def _rows_one_by_one(fma):
     from loopmlp.kernels import _rearranged
@@ -317,12 +318,16 @@ def _rows_one_by_one(fma):
     return net, X, np.array([reference.net_response(net, x)[-1] for x in X])
 
 
-GROUPED = ((3, 5, 2), ("sigmoid", "sigmoid", "mse"))
+GROUPED = ((3, 4, 9, 2), ("sigmoid", "sigmoid", "mse"))
 
 
 def test_net_predict_in_groups_of_blocks(backend):
     net, X, Y_hat = _rows_one_by_one(MODE["fma"])
     assert_same(backend.name, "float64", [backend.net_predict(net, X)], [Y_hat])
+    X = X.copy()
+    X[-1, 1] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        backend.net_predict(net, X)
 
 
 # batch sizes: online (1), 3 (the last batch shorter: 9 or 4 rows), more than the rows;
@@ -1363,12 +1368,12 @@ def test_all_finite_tells_nan_and_inf_from_every_finite_value():
     for dtype in DTYPES:
         info = np.finfo(dtype)
         a = np.array(
-            [info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 0.0], dtype=dtype
+            [[info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 0.0]], dtype=dtype
         )
         assert _rearranged.all_finite(a)
         for bad in (np.nan, np.inf, -np.inf):
             b = a.copy()
-            b[3] = bad
+            b[0, 3] = bad
             with np.errstate(invalid="ignore"):  # inf - inf, interpreted
                 assert not _rearranged.all_finite(b)
 

@@ -52,8 +52,8 @@ prange = range
 PANEL = 8
 WIDE_PANEL = 16  # float32's panels in the deep net (panel_width)
 PARALLEL_WEIGHTS = 65_536  # from this many weights in wh, train shares panels out to threads
-PREDICT_BLOCK = 64  # rows per parallel block of net_predict (_cython.pyx's BLOCK)
-PREDICT_GROUPS = 256  # groups of blocks in net_predict, each allocating its scratch once
+PREDICT_BLOCK = 64  # rows per block of net_predict (_cython.pyx's BLOCK)
+PREDICT_GROUPS = 256  # net_predict's parallel groups of blocks: at most 256 threads busy
 CHUNK = 128  # inputs per chunk in panels_forward's two-panel passes
 # Whether the CPU has 32 vector registers (AVX-512) for panels_forward's two-panel passes:
 # 16 vectors of sums, which would spill with AVX2's 16. numba binds it to its target CPU's;
@@ -308,10 +308,10 @@ def activate(act, func):
 # Rows are views of borrowed arrays (numba: no reference counts; X and Y_hat live for the
 # call, hid for its group): each count is an atomic instruction, and the two a row and
 # layer took about 30% of 60-6-4's time. Activations but softmax are a unit's own, so a
-# block's run at once, as one row: a call and a SIMD loop a block, not a row. The blocks
-# run in groups of consecutive blocks, at most PREDICT_GROUPS (more than the threads), and
-# each group allocates its scratch once: as Cython's threads do, hidden layers alternate
-# between hid's two rows (an allocation a block and layer cost 60-6-4 2-4%).
+# block's run at once, as one row: a call and a SIMD loop a block, not a row. numba's
+# threads share out groups of consecutive blocks, at most PREDICT_GROUPS, and each group
+# allocates its scratch once (an allocation is not free next to a small net's block): as
+# Cython's threads do, hidden layers alternate between hid's two rows.
 def net_predict(X, weights, biases, hidden, output, panels, finite):
     num_samples = X.shape[0]
     num_layers = len(weights)
@@ -331,7 +331,7 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
             start = b_idx * block
             stop = min(num_samples, start + block)
             prev = borrowed(X)[start:stop]
-            finite[b_idx] = all_finite(prev.reshape(prev.size))
+            finite[b_idx] = all_finite(prev)
             for layer in range(num_layers):
                 func = output if layer == num_layers - 1 else hidden
                 n = weights[layer].shape[0]
@@ -357,12 +357,15 @@ def wide_vectors():
     pass
 
 
-# Whether every value of the 1-D a is finite: v - v is 0 for a finite v, NaN for NaN or
-# inf. No early exit, so the loop vectorises. (Cython's is C, in _cython_exp.h.)
+# Whether every value of the 2-D a is finite: v - v is 0 for a finite v, NaN for NaN or
+# inf. No early exit, so the loop vectorises. (Cython's is C, in _cython_exp.h.) 2-D, not
+# one flat run: a user's @njit code may pass an X that numba cannot prove contiguous,
+# which numba's reshape refuses to compile (the caller's contiguity check then names it).
 def all_finite(a):
     bad = False
-    for i in range(a.shape[0]):
-        bad |= a[i] - a[i] != 0
+    for r in range(a.shape[0]):
+        for i in range(a.shape[1]):
+            bad |= a[r, i] - a[r, i] != 0
     return not bad
 
 
@@ -374,7 +377,7 @@ def all_finite(a):
 # every row of the block, so that those inputs' weights stay in the L1 cache for all its
 # passes. (Cython's float32 default keeps panel_block_wide: gcc leaves that kernel scalar.)
 # val (>= 8, >= width) and sums (>= rows, 2 width): the caller's scratch, a pass's sums and
-# every row's in two-panel passes (net_predict allocates them once a block, not a layer).
+# every row's in two-panel passes (net_predict allocates them once a group of blocks).
 def panels_forward(prev, wp, b, act, val, sums):
     wide_vectors()
     rows = prev.shape[0]
