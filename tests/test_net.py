@@ -307,6 +307,9 @@ def test_net_predict_blocked(backend, dtype):
 # one short), through two hidden layers, the second wider than the first; against the
 # reference's net_response row by row, so that the reference's own net_predict is checked
 # too. Then a NaN in the last row: the last block must see it.
+GROUPED = ((3, 4, 9, 2), ("sigmoid", "sigmoid", "mse"))
+
+
 @functools.cache
 def _rows_one_by_one(fma):
     from loopmlp.kernels import _rearranged
@@ -316,9 +319,6 @@ def _rows_one_by_one(fma):
     X, _ = make_data(*GROUPED, rows, seed=9)
     reference = loopmlp.get_backend("python")
     return net, X, np.array([reference.net_response(net, x)[-1] for x in X])
-
-
-GROUPED = ((3, 4, 9, 2), ("sigmoid", "sigmoid", "mse"))
 
 
 def test_net_predict_in_groups_of_blocks(backend):
