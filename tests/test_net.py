@@ -1200,14 +1200,20 @@ def test_epochs_in_chunks_of_orders_are_one_run(backend, monkeypatch, shuffle_se
         assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("eight_sums", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("sizes", [[3, 1], [5, 4, 3], [9, 7, 6, 2]], ids=str)
-def test_rearranged_deep_helpers_interpreted_equal_the_reference(sizes, dtype):
-    """_rearranged's layer_response (four units' sums side by side) and hidden_delta (w_next
-    row by row), which numba compiles into its net_* kernels, keep the bits before any
-    compiler sees them: the reference's net_train with them bound in, interpreted."""
+@pytest.mark.parametrize("sizes", [[3, 1], [5, 4, 3], [9, 7, 6, 2], [4, 13, 9, 2]], ids=str)
+def test_rearranged_deep_helpers_interpreted_equal_the_reference(
+    sizes, dtype, eight_sums, monkeypatch
+):
+    """_rearranged's layer_response (four units' sums side by side; with eight_sums, as in
+    the FMA mode, eight first: 13 units are 8, 4 and 1, 9 are 8 and 1) and hidden_delta
+    (w_next row by row), which numba compiles into its net_* kernels, keep the bits before
+    any compiler sees them: the reference's net_train with them bound in, interpreted."""
 
     from loopmlp.kernels import _rearranged, _reference
+
+    monkeypatch.setattr(_rearranged, "EIGHT_SUMS", eight_sums)
 
     rng = np.random.default_rng(11)
     X, Y = rng.random((7, sizes[0])), rng.random((7, sizes[-1]))

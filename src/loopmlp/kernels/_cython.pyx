@@ -28,16 +28,16 @@ the result does not depend on ``threads``.
 
 The deep net (``net_response``, ``net_update``, ``net_train``, ``net_predict``) mirrors what
 the numba backend compiles: ``_reference.py``'s ``net_*`` kernels and their helpers line for
-line, over ``_rearranged.py``'s ``layer_response`` (four sums side by side) and
-``hidden_delta`` (``w_next`` row by row), and ``_rearranged.py``'s ``net_predict`` and
-mini-batch ``net_train`` (one micro-kernel, ``_panel_block``: 8 vectors through a panel of 8;
-in float32 ``_panel_block_wide``, 4 vectors through a panel of 16), with the same names and
-a leading underscore (``_layer_response``, ``_panels_forward``, ``_batch_update``, ...), in
-one fused type ``real`` (float or double, the net's dtype; see ``_cython_deep.pxi`` for the
-rounding rules). Its entry points take the reference's tuples of arrays and turn them once
-into C arrays of pointers and sizes; whole trainings then run in C without the GIL;
-``net_predict``'s blocks of rows and ``net_train``'s mini-batch updates run on OpenMP
-threads, without changing a bit.
+line, over ``_rearranged.py``'s ``layer_response`` (four sums side by side; eight first in
+the FMA mode) and ``hidden_delta`` (``w_next`` row by row), and ``_rearranged.py``'s
+``net_predict`` and mini-batch ``net_train`` (one micro-kernel, ``_panel_block``: 8 vectors
+through a panel of 8; in float32 ``_panel_block_wide``, 4 vectors through a panel of 16),
+with the same names and a leading underscore (``_layer_response``, ``_panels_forward``,
+``_batch_update``, ...), in one fused type ``real`` (float or double, the net's dtype; see
+``_cython_deep.pxi`` for the rounding rules). Its entry points take the reference's tuples
+of arrays and turn them once into C arrays of pointers and sizes; whole trainings then run
+in C without the GIL; ``net_predict``'s blocks of rows and ``net_train``'s mini-batch
+updates run on OpenMP threads, without changing a bit.
 
 One compile unit in several files, in this order: this file (the CPU checks, ``exp``, the
 constants), then ``_cython_lecture.pxi`` (the lecture's kernels: per-sample, then the

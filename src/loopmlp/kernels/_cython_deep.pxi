@@ -94,14 +94,43 @@ cdef void _activate(real* act, int func, Py_ssize_t num_nodes) noexcept nogil:
 
 # prev (num_inp_nodes,), w (num_out_nodes, num_inp_nodes), b (num_out_nodes,)
 # -> act (num_out_nodes,): one layer's response, y_k = f(b_k + sum_i w_ki y_i).
-# _rearranged.layer_response: four units' sums side by side, four independent addition
-# chains instead of one waiting on the last; each unit's sum keeps its terms and their
-# order, then its bias, then the activation.
+# _rearranged.layer_response: four units' sums side by side, four independent chains
+# instead of one waiting on the last, and in the FMA mode (rnd Once, _rearranged's
+# EIGHT_SUMS) eight first; each unit's sum keeps its terms and their order, then its bias,
+# then the activation.
 cdef void _layer_response(const real* prev, const real* w, const real* b, int func,
                           real* act, Py_ssize_t num_inp_nodes,
                           Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t o_idx = 0, i_idx
-    cdef real x, v0, v1, v2, v3, val
+    cdef real x, v0, v1, v2, v3, v4, v5, v6, v7, val
+    while rounding is Once and o_idx + 8 <= num_out_nodes:
+        v0 = <real>0.0
+        v1 = <real>0.0
+        v2 = <real>0.0
+        v3 = <real>0.0
+        v4 = <real>0.0
+        v5 = <real>0.0
+        v6 = <real>0.0
+        v7 = <real>0.0
+        for i_idx in range(num_inp_nodes):
+            x = prev[i_idx]
+            v0 = _madd(x, w[o_idx * num_inp_nodes + i_idx], v0, rnd)
+            v1 = _madd(x, w[(o_idx + 1) * num_inp_nodes + i_idx], v1, rnd)
+            v2 = _madd(x, w[(o_idx + 2) * num_inp_nodes + i_idx], v2, rnd)
+            v3 = _madd(x, w[(o_idx + 3) * num_inp_nodes + i_idx], v3, rnd)
+            v4 = _madd(x, w[(o_idx + 4) * num_inp_nodes + i_idx], v4, rnd)
+            v5 = _madd(x, w[(o_idx + 5) * num_inp_nodes + i_idx], v5, rnd)
+            v6 = _madd(x, w[(o_idx + 6) * num_inp_nodes + i_idx], v6, rnd)
+            v7 = _madd(x, w[(o_idx + 7) * num_inp_nodes + i_idx], v7, rnd)
+        act[o_idx] = v0 + b[o_idx]
+        act[o_idx + 1] = v1 + b[o_idx + 1]
+        act[o_idx + 2] = v2 + b[o_idx + 2]
+        act[o_idx + 3] = v3 + b[o_idx + 3]
+        act[o_idx + 4] = v4 + b[o_idx + 4]
+        act[o_idx + 5] = v5 + b[o_idx + 5]
+        act[o_idx + 6] = v6 + b[o_idx + 6]
+        act[o_idx + 7] = v7 + b[o_idx + 7]
+        o_idx += 8
     while o_idx + 4 <= num_out_nodes:
         v0 = <real>0.0
         v1 = <real>0.0

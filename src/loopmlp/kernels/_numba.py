@@ -413,7 +413,8 @@ def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
 def fma_kernels():
     """The deep net's kernels in the FMA mode (``init_net(..., fma=True)``): ``_reference``'s
     and ``_rearranged``'s rewritten by ``_fma.fused``, each ``fma`` an ``llvm.fma`` (an FMA
-    instruction where the CPU has one; LLVM calls the C library's exact ``fma`` otherwise).
+    instruction where the CPU has one; LLVM calls the C library's exact ``fma`` otherwise),
+    with ``layer_response``'s eight sums side by side (``_rearranged.EIGHT_SUMS``).
     Compiled (or loaded from the cache) on first use."""
     bind = dict(fma=_fma)
     exp = _exp_kernels(**NUMBA_OPTIONS)
@@ -422,7 +423,11 @@ def fma_kernels():
             dict(exp, **bind),
             _kernels["to_panels"],
             _fma_mode.fused(_reference, _reference.NET_FUNCTIONS),
-            _fma_mode.fused(_rearranged, ("layer_response", "hidden_delta", *DEEP_ROWS)),
+            _fma_mode.fused(
+                _rearranged,
+                ("layer_response", "hidden_delta", *DEEP_ROWS),
+                bind=dict(EIGHT_SUMS=True),
+            ),
             "_fma",
             **NUMBA_OPTIONS,
         )

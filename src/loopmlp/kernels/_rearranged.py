@@ -59,6 +59,9 @@ CHUNK = 128  # inputs per chunk in panels_forward's two-panel passes
 # 16 vectors of sums, which would spill with AVX2's 16. numba binds it to its target CPU's;
 # run interpreted, the passes are tested either way.
 MANY_REGISTERS = True
+# Whether layer_response runs eight units' sums side by side before four: the FMA mode's
+# kernels bind it True (its comment says why); run interpreted, both are tested.
+EIGHT_SUMS = False
 
 
 # w (n_rows, n_cols), b (n_rows,), inp (n_cols,) -> act (n_rows,) = sigmoid(w @ inp + b)
@@ -976,14 +979,46 @@ def panel_block32(p, first, n, lo, hi, val):
     val[rk, 28] = k28; val[rk, 29] = k29; val[rk, 30] = k30; val[rk, 31] = k31
 
 
-# The deep net's layer_response (``_reference.layer_response``, same arguments) with four
-# units' sums side by side: four independent addition chains instead of one waiting on the
-# last; each unit's sum keeps its terms and their order, then its bias, then the activation.
+# The deep net's layer_response (``_reference.layer_response``, same arguments) with several
+# units' sums side by side: independent chains instead of one waiting on the last; each
+# unit's sum keeps its terms and their order, then its bias, then the activation. Four in the
+# default mode, where each term's multiply and add already keep the FP ports busy (eight
+# only add address arithmetic to numba's loop, which then competes for them); eight first
+# in the FMA mode (EIGHT_SUMS), where four chains of fmas, four cycles each, leave half of
+# the two FMA ports idle.
 def layer_response(prev, w, b, func, act):
     real = act.dtype.type
     num_inp_nodes = w.shape[1]
     num_out_nodes = w.shape[0]
     o_idx = 0
+    while EIGHT_SUMS and o_idx + 8 <= num_out_nodes:
+        v0 = real(0.0)
+        v1 = real(0.0)
+        v2 = real(0.0)
+        v3 = real(0.0)
+        v4 = real(0.0)
+        v5 = real(0.0)
+        v6 = real(0.0)
+        v7 = real(0.0)
+        for i_idx in range(num_inp_nodes):
+            x = prev[i_idx]
+            v0 += x * w[o_idx, i_idx]
+            v1 += x * w[o_idx + 1, i_idx]
+            v2 += x * w[o_idx + 2, i_idx]
+            v3 += x * w[o_idx + 3, i_idx]
+            v4 += x * w[o_idx + 4, i_idx]
+            v5 += x * w[o_idx + 5, i_idx]
+            v6 += x * w[o_idx + 6, i_idx]
+            v7 += x * w[o_idx + 7, i_idx]
+        act[o_idx] = v0 + b[o_idx]
+        act[o_idx + 1] = v1 + b[o_idx + 1]
+        act[o_idx + 2] = v2 + b[o_idx + 2]
+        act[o_idx + 3] = v3 + b[o_idx + 3]
+        act[o_idx + 4] = v4 + b[o_idx + 4]
+        act[o_idx + 5] = v5 + b[o_idx + 5]
+        act[o_idx + 6] = v6 + b[o_idx + 6]
+        act[o_idx + 7] = v7 + b[o_idx + 7]
+        o_idx += 8
     while o_idx + 4 <= num_out_nodes:
         v0 = real(0.0)
         v1 = real(0.0)
