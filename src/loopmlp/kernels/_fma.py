@@ -5,8 +5,10 @@ In the FMA mode (``init_net(..., fma=True)``) every ``s += a * b`` and ``s = s +
 the deep net's loops becomes ``s = fma(a, b, s)``: the same operands, the same terms in the
 same order, one rounding to the net's dtype instead of two. ``fused`` makes that rewrite
 from the kernels' own source, so the FMA mode's loops are the default mode's loops by
-construction, and the rewrite is the whole difference; the compiled backends compile the
-rewritten source with ``fma`` bound to an instruction (numba: ``llvm.fma``).
+construction, and the rewrite is the whole difference in the sums; the compiled backends
+compile the rewritten source with ``fma`` bound to an instruction (numba: ``llvm.fma``), and
+run eight of ``layer_response``'s sums side by side instead of four
+(``_rearranged.EIGHT_SUMS``: an fma's latency needs more chains), each in the same order.
 
 ``fma`` here is exact on every Python: ``math.fma`` where there is one (3.13 and later),
 otherwise
