@@ -1385,12 +1385,12 @@ def test_all_finite_tells_nan_and_inf_from_every_finite_value():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("row", [0, 63, 64, 199])
+@pytest.mark.parametrize("rows, row", [(200, 0), (200, 63), (200, 64), (200, 199), (50, 49)])
 @pytest.mark.parametrize("name", ["numba", "cython"])
-def test_the_scanning_kernels_find_nan_and_inf_as_they_read(name, row, dtype):
+def test_the_scanning_kernels_find_nan_and_inf_as_they_read(name, rows, row, dtype):
     """numba's and cython's predict and net_predict check X themselves, block by block of
     64 rows (loopmlp._backends.SCANNING): the raw kernels raise, wherever the bad value is,
-    and the checked method names it."""
+    and the checked method names it. 50 rows: one block, which numba runs off its threads."""
     from loopmlp.net import ACTIVATIONS as ACTIVATION_CODES
     from loopmlp.net import OUTPUT as OUTPUT_CODES
 
@@ -1398,7 +1398,7 @@ def test_the_scanning_kernels_find_nan_and_inf_as_they_read(name, row, dtype):
     net = loopmlp.init_net([5, 7, 3], activation="sigmoid", output="sigmoid", seed=2, dtype=dtype)
     wh, wo = (w.astype(np.float64) for w in net.weights)
     bh, bo = (b.astype(np.float64) for b in net.biases)
-    X = np.random.default_rng(5).random((200, 5))
+    X = np.random.default_rng(5).random((rows, 5))
     for bad in (np.nan, np.inf, -np.inf):
         Xb = X.copy()
         Xb[row, 4] = bad

@@ -378,11 +378,19 @@ def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
         ),
     )
     net_predict_panels = deep_rows["net_predict"]
+    # the same code off numba's threads, for rows that fit in one block: there waking the
+    # threads took longer than the rows (2-2-1, 4 rows: 1.5 of 8 us a call)
+    net_predict_one_block = compile_(
+        rearranged, ("net_predict",), callees=deep_rows, variant=variant + "_one_block"
+    )["net_predict"]
 
     def net_predict_rows(X, weights, biases, hidden, output):
-        panels = tuple([to_panels(w, _rearranged.panel_width(X)) for w in weights])
-        finite = np.empty(-(-X.shape[0] // _rearranged.PREDICT_BLOCK), dtype=np.bool_)
-        Y_hat = net_predict_panels(X, weights, biases, hidden, output, panels, finite)
+        width = _rearranged.panel_width(X)
+        panels = tuple([to_panels(w, width) for w in weights])
+        blocks = -(-X.shape[0] // _rearranged.PREDICT_BLOCK)
+        kernel = net_predict_panels if blocks > 1 else net_predict_one_block
+        finite = np.empty(blocks, dtype=np.bool_)
+        Y_hat = kernel(X, weights, biases, hidden, output, panels, finite)
         if not finite.all():
             raise ValueError("X contains NaN or inf")
         return Y_hat
