@@ -25,8 +25,9 @@ FMA peak in the FMA mode), dtype and thread count, and each thread count's ``flo
 time at that peak) sits right after the rows it bounds.
 
 Method: before timing, each backend runs the workload on the rows the reference can afford
-(``Workload.rows("python")``) and is compared with ``python`` on the same arguments; that call
-also compiles numba (JAX, shape-specialised, gets one more warm-up call on the timed shape).
+(``Workload.rows("python")``) and is compared with ``python`` on the same arguments; then
+every backend but ``python`` makes one warm-up call on the timed rows (numba compiles there,
+JAX for that shape).
 Each repeat gets fresh arguments (``Workload.setup``) and runs the kernel ``number`` times
 (enough for about 20 ms) under ``time.perf_counter`` with garbage collection off; the report
 gives the median over repeats. Pure Python (and the peers, unless ``--full`` or a call on

@@ -193,7 +193,7 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
         if name == "python":
             row.update(bit_identical=True, max_abs_diff=0.0, note="reference")
         elif getattr(k, "compares", True):
-            same, diff = check(w, k, name, ref)  # also the warm-up: compiles numba
+            same, diff = check(w, k, name, ref)
             row.update(
                 bit_identical=bool(same), max_abs_diff=float(diff), tolerance=tolerance(w, name)
             )
@@ -209,8 +209,10 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
             n_rows = 1
         if not settings["quick"]:
             time.sleep(SETTLE)
+        # a warm-up on the timed rows: the check's few rows may take other code (numba's
+        # predict runs one block off its threads), whose first call would be timed compiling
         median, times, number, cpu_per_wall = time_call(
-            w, k, name, n_rows, settings["repeat"], settings["budget"], warm_up=name in PEERS
+            w, k, name, n_rows, settings["repeat"], settings["budget"], warm_up=name != "python"
         )
         if name in PEERS and n_rows < w.n_samples and median / n_rows * w.n_samples <= PEER_FULL:
             n_rows = w.n_samples
