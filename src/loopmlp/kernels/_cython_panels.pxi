@@ -14,28 +14,22 @@
 cdef void _panels_forward(const real* prev, const real* wp, const real* b, real* act,
                           Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                           Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
-    cdef Py_ssize_t g, r, n, q, k, o_idx, i_start, i_stop, cols, per_pass
+    cdef Py_ssize_t g, r, n, q, k, o_idx, i_start, i_stop
     cdef Py_ssize_t width = _panel_width(act)
+    cdef Py_ssize_t per_pass = 64 // width
     cdef Py_ssize_t num_panels = (num_out_nodes + width - 1) // width
     cdef const real* lo
-    cdef bint tall
-    cdef real val[BLOCK * 32]  # val[q][k] at q * cols + k; all rows' (<= BLOCK) when tall
+    cdef real val[BLOCK * 32]  # a pass's val[q][k] at q * width + k; all rows' when tall
     g = 0
     while g < num_panels:
         # 16 columns a pass in the 512-bit build (_cython_cpu.h): panels g and g + 1 in
-        # float64, and 32 in float32's FMA mode, panels g and g + 1 again (float32's
-        # default sums gcc's SLP vectoriser leaves scalar here: 7x slower than
-        # _panel_block_wide's)
-        tall = LOOPMLP_MANY_REGISTERS and g + 1 < num_panels and (
-            width == PANEL or rounding is Once)
-        cols = 2 * width if tall else width
-        per_pass = 8 if tall else 64 // width
-        if tall:
+        # float64, and 32 in float32, panels g and g + 1 again
+        if LOOPMLP_MANY_REGISTERS and g + 1 < num_panels:
             # CHUNK inputs at a time through every row, so that the columns' weights for
             # them stay in the L1 cache for all the passes; each sum goes on from where the
             # previous chunk left it, so its terms stay in index order
             lo = wp + g * num_inp_nodes * width
-            memset(val, 0, rows * cols * sizeof(real))
+            memset(val, 0, rows * 2 * width * sizeof(real))
             i_start = 0
             while i_start < num_inp_nodes:
                 i_stop = min(i_start + CHUNK, num_inp_nodes)
@@ -43,31 +37,35 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
                     if width == WIDE_PANEL:
                         _panel_block32(prev, num_inp_nodes, r, min(8, rows - r), lo,
                                        lo + num_inp_nodes * width, i_start, i_stop,
-                                       <real (*)[32]>(val + r * cols), rnd)
+                                       <real (*)[32]>(val + r * 2 * width), rnd)
                     else:
                         _panel_block16(prev, num_inp_nodes, r, min(8, rows - r), lo,
                                        lo + num_inp_nodes * width, i_start, i_stop,
-                                       <real (*)[16]>(val + r * cols), rnd)
+                                       <real (*)[16]>(val + r * 2 * width), rnd)
                 i_start += CHUNK
+            for r in range(rows):
+                for k in range(2 * width):
+                    o_idx = width * g + k
+                    if o_idx < num_out_nodes:
+                        act[r * num_out_nodes + o_idx] = val[r * 2 * width + k] + b[o_idx]
+            g += 2
+            continue
         r = 0
         while r < rows:
             n = min(per_pass, rows - r)  # rows in this pass
-            if tall:
-                pass  # summed above
-            elif width == WIDE_PANEL:
+            if width == WIDE_PANEL:
                 _panel_block_wide(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
-                                  <real (*)[WIDE_PANEL]>(val + r * cols), rnd)
+                                  <real (*)[WIDE_PANEL]>val, rnd)
             else:
                 _panel_block(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
-                             <real (*)[PANEL]>(val + r * cols), rnd)
+                             <real (*)[PANEL]>val, rnd)
             for q in range(n):
-                for k in range(cols):
+                for k in range(width):
                     o_idx = width * g + k
                     if o_idx < num_out_nodes:
-                        act[(r + q) * num_out_nodes + o_idx] = \
-                            val[(r + q) * cols + k] + b[o_idx]
+                        act[(r + q) * num_out_nodes + o_idx] = val[q * width + k] + b[o_idx]
             r += n
-        g += cols // width
+        g += 1
 
 
 # A mini-batch's forward pass, _rearranged.batch_forward: the sums of _panels_forward with

@@ -378,7 +378,7 @@ def all_finite(a):
 # where the CPU has 32 vector registers (MANY_REGISTERS), 128 or 256: eight rows through
 # two panels (panel_block16, float32's panel_block32), CHUNK inputs at a time through
 # every row of the block, so that those inputs' weights stay in the L1 cache for all its
-# passes. (Cython's float32 default keeps panel_block_wide: gcc leaves that kernel scalar.)
+# passes.
 # val (>= 8, >= width) and sums (>= rows, 2 width): the caller's scratch, a pass's sums and
 # every row's in two-panel passes (net_predict allocates them once a group of blocks).
 def panels_forward(prev, wp, b, act, val, sums):
