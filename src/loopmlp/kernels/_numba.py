@@ -155,9 +155,8 @@ def _with_slp(compile_):
 
 
 # _exp.exp's exact stand-ins, as LLVM instructions: one rounding for a * b + c (an FMA
-# instruction where the CPU has one, else a call to the C library's fma or fmaf, as
-# .ci/targets checks with numba compiling for generic x86-64), and bit casts (also
-# _elementary's).
+# instruction where the CPU has one, else a call to the C library's fma or fmaf: so numba
+# compiled for generic x86-64, which .ci/targets tests), and bit casts (also _elementary's).
 @intrinsic
 def _fma(typingctx, a, b, c):
     """``fma(a, b, c)`` as ``llvm.fma`` in the operands' type: float32 if all three are
