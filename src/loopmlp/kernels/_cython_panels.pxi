@@ -19,7 +19,7 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
     cdef Py_ssize_t per_pass = 64 // width
     cdef Py_ssize_t num_panels = (num_out_nodes + width - 1) // width
     cdef const real* lo
-    cdef real val[BLOCK * 32]  # a pass's val[q][k] at q * width + k; all rows' when tall
+    cdef real val[BLOCK * 32]  # val[q][k] at q * width + k; two panels: row r's at r * 2 width
     g = 0
     while g < num_panels:
         # 16 columns a pass in the 512-bit build (_cython_cpu.h): panels g and g + 1 in
