@@ -89,8 +89,8 @@ OPENMP_FLAGS = {
 # -mavx2: a panel's 8 float64 sums in two 4-wide registers (SSE2: four 2-wide ones).
 # -mfma: the inlined exp's fma() calls (_exp.py) become instructions; -ffp-contract=off still
 #   keeps the compiler from fusing anything else, so every sum rounds as in the reference.
-# -mavx512f -mavx512vl: 32 registers, so a pass's 8 x 8 sums fit without spills (AVX2's 16
-#   registers spill float64 sums to the stack).
+# -mavx512f -mavx512vl: 32 registers, so a pass's 8 x 8 float64 sums fit without spills
+#   (with AVX2's 16 registers a pass takes four rows, _cython_panels.pxi's _pass_rows).
 # -mprefer-vector-width=256: with 512-bit vectors the online training's loops ran 15-35%
 #   slower (Intel Xeon, family 6 model 167); net_predict's took 20-40% less time, mini-batches
 #   of 32 on 784-512-10 9-17% less (small nets up to 6% more: 60-6-4, and 64-8-4 to

@@ -1281,8 +1281,9 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(
 def test_rearranged_net_predict_interpreted_equals_the_reference(
     dtype, exp_lanes, many_registers, monkeypatch
 ):
-    """_rearranged.net_predict (float64: panels of 8 units, eight rows a pass; float32:
-    panels of 16, four rows a pass; blocks of 64 rows), run interpreted: 131 rows (a short
+    """_rearranged.net_predict (float64: panels of 8 units, four rows a pass, eight with 32
+    vector registers; float32: panels of 16, four rows a pass; blocks of 64 rows), run
+    interpreted: 131 rows (a short
     last block, rows not a multiple of eight or four), layers of 17 and 3 units (padded
     panels); with each layer's sigmoid through _exp.exp_core too, as numba does
     (exp_lanes); and with 32 vector registers (many_registers: eight rows through two
@@ -1321,14 +1322,20 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(
         assert finite.all()
 
 
+@pytest.mark.parametrize("many_registers", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_rearranged_mini_batches_interpreted_equal_the_reference(dtype):
+def test_rearranged_mini_batches_interpreted_equal_the_reference(
+    dtype, many_registers, monkeypatch
+):
     """_rearranged.net_train in mini-batches (batch_forward: the batch's rows in panels of
-    8, eight units a pass, float32 16 and four; batch_update: the same kernel over the rows,
-    then the step), run interpreted: batches of 11 (the last one 5) over layers of 13, 17
-    and 3 units, so units, rows and inputs all leave a panel or a pass short."""
+    8, four units a pass, eight with 32 vector registers (many_registers), float32 16 and
+    four; batch_update: the same kernels over the rows, then the step), run interpreted:
+    batches of 11 (the last one 5) over layers of 13, 17 and 3 units, so units, rows and
+    inputs all leave a panel or a pass short."""
     from loopmlp.kernels import _rearranged, _reference
     from loopmlp.net import ACTIVATIONS, LOSSES, OUTPUT, orders, scratch
+
+    monkeypatch.setattr(_rearranged, "MANY_REGISTERS", many_registers)
 
     rng = np.random.default_rng(13)
     X = rng.random((27, 13)).astype(dtype)

@@ -8,7 +8,8 @@
 
 /* 1 in the AVX-512 build with 512-bit vectors (setup.py's -DLOOPMLP_ZMM=1): there the deep
    net's predict runs eight rows through two panels a pass (_panel_block16, _panel_block32),
-   its sums in 16 of the 32 registers. */
+   its sums in 16 of the 32 registers, and a pass through one panel takes eight float64
+   rows, not four (_pass_rows). */
 #if defined(LOOPMLP_ZMM) && defined(__AVX512F__)
 #define LOOPMLP_MANY_REGISTERS 1
 #else

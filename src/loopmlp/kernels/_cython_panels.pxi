@@ -9,14 +9,15 @@
 
 # prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, width), b (num_out_nodes,)
 # -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.
-# _rearranged.panels_forward: 64 sums a pass, eight rows through a panel of 8 units
-# (_panel_block), or in float32 four through a panel of 16 (_panel_block_wide).
+# _rearranged.panels_forward: _pass_rows(width) rows a pass through a panel of 8 units
+# (_panel_block4, or _panel_block in the 512-bit build), or of 16 in float32
+# (_panel_block_wide).
 cdef void _panels_forward(const real* prev, const real* wp, const real* b, real* act,
                           Py_ssize_t rows, Py_ssize_t num_inp_nodes,
                           Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t g, r, n, q, k, o_idx, i_start, i_stop
     cdef Py_ssize_t width = _panel_width(act)
-    cdef Py_ssize_t per_pass = 64 // width
+    cdef Py_ssize_t per_pass = _pass_rows(width)
     cdef Py_ssize_t num_panels = (num_out_nodes + width - 1) // width
     cdef const real* lo
     cdef real val[BLOCK * 32]  # val[q][k] at q * width + k; two panels: row r's at r * 2 width
@@ -53,12 +54,7 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
         r = 0
         while r < rows:
             n = min(per_pass, rows - r)  # rows in this pass
-            if width == WIDE_PANEL:
-                _panel_block_wide(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
-                                  <real (*)[WIDE_PANEL]>val, rnd)
-            else:
-                _panel_block(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes,
-                             <real (*)[PANEL]>val, rnd)
+            _panel_pass(prev, num_inp_nodes, r, n, wp, g, num_inp_nodes, val, rnd)
             for q in range(n):
                 for k in range(width):
                     o_idx = width * g + k
@@ -78,7 +74,7 @@ cdef void _batch_forward(const real* prev, const real* w, const real* b, real* a
                          Py_ssize_t num_out_nodes, int threads, rounding rnd) noexcept nogil:
     cdef Py_ssize_t q
     cdef Py_ssize_t width = _panel_width(act)
-    cdef Py_ssize_t per_pass = 64 // width  # units
+    cdef Py_ssize_t per_pass = _pass_rows(width)  # units
     _to_panels(prev, prevp, rows, num_inp_nodes, width)
     for q in prange((num_out_nodes + per_pass - 1) // per_pass, num_threads=threads,
                     schedule="static"):
@@ -92,21 +88,36 @@ cdef void _batch_forward_units(const real* w, const real* b, real* act, const re
                                Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t g, k, r, u
     cdef Py_ssize_t width = _panel_width(act)
-    cdef Py_ssize_t per_pass = 64 // width
+    cdef Py_ssize_t per_pass = _pass_rows(width)
     cdef Py_ssize_t n = min(per_pass, num_out_nodes - o_idx)  # units in this pass
     cdef real val[64]  # val[u][k] at u * width + k
     for g in range((rows + width - 1) // width):
-        if width == WIDE_PANEL:
-            _panel_block_wide(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes,
-                              <real (*)[WIDE_PANEL]>val, rnd)
-        else:
-            _panel_block(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes,
-                         <real (*)[PANEL]>val, rnd)
+        _panel_pass(w, num_inp_nodes, o_idx, n, prevp, g, num_inp_nodes, val, rnd)
         for k in range(width):
             r = width * g + k
             if r < rows:
                 for u in range(n):
                     act[r * num_out_nodes + o_idx + u] = val[u * width + k] + b[o_idx + u]
+
+
+# _rearranged.pass_rows: rows (units, in the mini-batches) that a pass through one panel
+# sums. Eight float64 rows need AVX-512's 32 registers (the 512-bit build, _cython_cpu.h).
+cdef inline Py_ssize_t _pass_rows(Py_ssize_t width) noexcept nogil:
+    return 8 if LOOPMLP_MANY_REGISTERS and width == PANEL else 4
+
+
+# _rearranged.panel_pass: one pass through panel g, the kernel of _pass_rows for val's real
+# (val: val[q][k] at q * width + k)
+cdef inline void _panel_pass(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
+                             const real* wp, Py_ssize_t g, Py_ssize_t num_inp_nodes, real* val,
+                             rounding rnd) noexcept nogil:
+    if _panel_width(val) == WIDE_PANEL:
+        _panel_block_wide(p, stride, first, n, wp, g, num_inp_nodes,
+                          <real (*)[WIDE_PANEL]>val, rnd)
+    elif LOOPMLP_MANY_REGISTERS:
+        _panel_block(p, stride, first, n, wp, g, num_inp_nodes, <real (*)[PANEL]>val, rnd)
+    else:
+        _panel_block4(p, stride, first, n, wp, g, num_inp_nodes, <real (*)[PANEL]>val, rnd)
 
 
 # _rearranged.panel_block: val[q][k] = sum_i p[(first + q) * stride + i] wp[g, i, k] for
@@ -201,6 +212,59 @@ cdef void _panel_block(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ss
     val[6][4] = h4; val[6][5] = h5; val[6][6] = h6; val[6][7] = h7
     val[7][0] = k0; val[7][1] = k1; val[7][2] = k2; val[7][3] = k3
     val[7][4] = k4; val[7][5] = k5; val[7][6] = k6; val[7][7] = k7
+
+
+# _rearranged.panel_block4: _panel_block for four rows, in the builds with 16 vector
+# registers: 8 vectors of sums, with room beside them for the weights, a row's value and
+# the products (eight rows' 16 spilled). Not inline, as _panel_block.
+cdef void _panel_block4(const real* p, Py_ssize_t stride, Py_ssize_t first, Py_ssize_t n,
+                        const real* wp, Py_ssize_t g, Py_ssize_t num_inp_nodes,
+                        real val[4][PANEL], rounding rnd) noexcept nogil:
+    cdef Py_ssize_t i_idx
+    cdef const real* wp_gi
+    cdef real x, w0, w1, w2, w3, w4, w5, w6, w7
+    cdef const real* pa = p + first * stride
+    cdef const real* pb = p + (first + min(1, n - 1)) * stride
+    cdef const real* pc = p + (first + min(2, n - 1)) * stride
+    cdef const real* pd = p + (first + min(3, n - 1)) * stride
+    cdef real a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0
+    cdef real b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0
+    cdef real c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0
+    cdef real d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0
+    for i_idx in range(num_inp_nodes):
+        wp_gi = wp + (g * num_inp_nodes + i_idx) * PANEL
+        w0 = wp_gi[0]; w1 = wp_gi[1]
+        w2 = wp_gi[2]; w3 = wp_gi[3]
+        w4 = wp_gi[4]; w5 = wp_gi[5]
+        w6 = wp_gi[6]; w7 = wp_gi[7]
+        x = pa[i_idx]
+        a0 = _madd(x, w0, a0, rnd); a1 = _madd(x, w1, a1, rnd)
+        a2 = _madd(x, w2, a2, rnd); a3 = _madd(x, w3, a3, rnd)
+        a4 = _madd(x, w4, a4, rnd); a5 = _madd(x, w5, a5, rnd)
+        a6 = _madd(x, w6, a6, rnd); a7 = _madd(x, w7, a7, rnd)
+        x = pb[i_idx]
+        b0 = _madd(x, w0, b0, rnd); b1 = _madd(x, w1, b1, rnd)
+        b2 = _madd(x, w2, b2, rnd); b3 = _madd(x, w3, b3, rnd)
+        b4 = _madd(x, w4, b4, rnd); b5 = _madd(x, w5, b5, rnd)
+        b6 = _madd(x, w6, b6, rnd); b7 = _madd(x, w7, b7, rnd)
+        x = pc[i_idx]
+        c0 = _madd(x, w0, c0, rnd); c1 = _madd(x, w1, c1, rnd)
+        c2 = _madd(x, w2, c2, rnd); c3 = _madd(x, w3, c3, rnd)
+        c4 = _madd(x, w4, c4, rnd); c5 = _madd(x, w5, c5, rnd)
+        c6 = _madd(x, w6, c6, rnd); c7 = _madd(x, w7, c7, rnd)
+        x = pd[i_idx]
+        d0 = _madd(x, w0, d0, rnd); d1 = _madd(x, w1, d1, rnd)
+        d2 = _madd(x, w2, d2, rnd); d3 = _madd(x, w3, d3, rnd)
+        d4 = _madd(x, w4, d4, rnd); d5 = _madd(x, w5, d5, rnd)
+        d6 = _madd(x, w6, d6, rnd); d7 = _madd(x, w7, d7, rnd)
+    val[0][0] = a0; val[0][1] = a1; val[0][2] = a2; val[0][3] = a3
+    val[0][4] = a4; val[0][5] = a5; val[0][6] = a6; val[0][7] = a7
+    val[1][0] = b0; val[1][1] = b1; val[1][2] = b2; val[1][3] = b3
+    val[1][4] = b4; val[1][5] = b5; val[1][6] = b6; val[1][7] = b7
+    val[2][0] = c0; val[2][1] = c1; val[2][2] = c2; val[2][3] = c3
+    val[2][4] = c4; val[2][5] = c5; val[2][6] = c6; val[2][7] = c7
+    val[3][0] = d0; val[3][1] = d1; val[3][2] = d2; val[3][3] = d3
+    val[3][4] = d4; val[3][5] = d5; val[3][6] = d6; val[3][7] = d7
 
 
 # _rearranged.panel_block_wide: _panel_block for float32 and panels of 16 columns, the
@@ -837,8 +901,8 @@ cdef Py_ssize_t _net_train_work(const Py_ssize_t* sizes, Py_ssize_t num_layers,
 # the work of _net_train_work with offsets (num_layers + 1,) and the threads of
 # _batch_update). Online SGD (batch_size 1) is the reference's own (_reference_net_train).
 # A mini-batch is computed layer by layer over all of its rows instead of row by row: its
-# rows are gathered, each layer's forward pass runs eight units at a time through panels of
-# 8 rows (_batch_forward), each row's loss and deltas follow
+# rows are gathered, each layer's forward pass runs four or eight units at a time through
+# panels of 8 rows (_batch_forward), each row's loss and deltas follow
 # in row order, and _batch_update sums each weight's per-row gradients in row order and
 # steps. Every sum keeps the reference's terms and order; the rows only share the weights of
 # the batch's start, which the reference's rows read too.
@@ -937,8 +1001,8 @@ cdef void _net_train(const real* X, const real* Y, real** weights, real** biases
 
 # prev (rows, num_inp_nodes), delta (rows, num_out_nodes) -> w, b updated in place:
 # w_ki += eta (sum_r delta_rk y_ri) / rows, the sum over the rows in row order from zero
-# (as the reference's grad_w). _rearranged.batch_update: _panel_block with the rows as the
-# sum's index, eight units' deltas (delta_t, delta transposed) through each panel of 8
+# (as the reference's grad_w). _rearranged.batch_update: _panel_pass with the rows as the
+# sum's index, four or eight units' deltas (delta_t, delta transposed) through each panel of 8
 # inputs (prevp, prev transposed in panels, padding inputs 0; float32: four units, panels of
 # 16); each pass's sums go to its thread's grad (a row of the padded inputs per unit) and
 # are then stepped in one pass over w's rows. The passes run on threads OpenMP threads (the
@@ -950,7 +1014,7 @@ cdef void _batch_update(const real* prev, const real* delta, real* w, real* b, r
                         rounding rnd) noexcept nogil:
     cdef Py_ssize_t q, g, r, k, i, o
     cdef Py_ssize_t width = _panel_width(w)
-    cdef Py_ssize_t per_pass = 64 // width  # units
+    cdef Py_ssize_t per_pass = _pass_rows(width)  # units
     cdef Py_ssize_t padded = (num_inp_nodes + width - 1) // width * width
     cdef real* prevp = work
     cdef real* delta_t = prevp + padded * rows
@@ -1003,19 +1067,14 @@ cdef void _batch_update_units(real* w, real* b, real lrate, real num_batch, cons
                               Py_ssize_t num_out_nodes, rounding rnd) noexcept nogil:
     cdef Py_ssize_t g, u, k, i_idx, r
     cdef Py_ssize_t width = _panel_width(w)
-    cdef Py_ssize_t per_pass = 64 // width
+    cdef Py_ssize_t per_pass = _pass_rows(width)
     cdef Py_ssize_t n = min(per_pass, num_out_nodes - o_idx)  # units in this pass
     cdef Py_ssize_t num_panels = (num_inp_nodes + width - 1) // width
     cdef Py_ssize_t stride = num_panels * width  # grad's row
     cdef real acc
     cdef real val[64]  # val[u][k] at u * width + k
     for g in range(num_panels):
-        if width == WIDE_PANEL:
-            _panel_block_wide(delta_t, rows, o_idx, n, prevp, g, rows,
-                              <real (*)[WIDE_PANEL]>val, rnd)
-        else:
-            _panel_block(delta_t, rows, o_idx, n, prevp, g, rows, <real (*)[PANEL]>val,
-                         rnd)
+        _panel_pass(delta_t, rows, o_idx, n, prevp, g, rows, val, rnd)
         for u in range(per_pass):
             for k in range(width):
                 grad[u * stride + width * g + k] = val[u * width + k]

@@ -23,10 +23,11 @@ is laid out differently inside the call (and copied back before it returns):
   the update. The last sample's update is finished after the loop.
 * **Threads, for big nets.** From ``PARALLEL_WEIGHTS`` weights on, ``train`` shares the
   panels out to ``threads`` threads in that pass; each weight is still updated and read by
-  one thread, in the same order. ``net_predict`` runs blocks of rows on all threads, eight
-  rows per pass over each panel (``panel_block``), or four rows through panels of
-  ``WIDE_PANEL = 16`` units in float32 (``panel_block_wide``); with AVX-512's 32 vector
-  registers, eight rows through two panels at once (``panel_block16``,
+  one thread, in the same order. ``net_predict`` runs blocks of rows on all threads, four
+  rows per pass over each panel (``panel_block4``; eight, ``panel_block``, with AVX-512's
+  32 vector registers), or four rows through panels of ``WIDE_PANEL = 16`` units in
+  float32 (``panel_block_wide``); with those 32 registers, eight rows through two panels
+  at once (``panel_block16``,
   ``panel_block32``), ``CHUNK`` inputs at a time, each sum going on from where the last
   chunk left it. Rows are independent, so none of this changes a bit.
 * The ``wo`` update walks rows (contiguous memory); four output units' sums run side by
@@ -302,9 +303,9 @@ def activate(act, func):
 # The deep net's predict (``_reference.net_predict``, with each layer's weights also as
 # panels, ``panels[l] = to_panels(weights[l], panel_width(X))``). Rows are independent, so
 # blocks of rows run on all threads (numba's prange), and within a block each layer runs
-# eight rows at a time through each panel of 8 units: every weight loaded serves 64 sums,
+# four rows at a time through each panel of 8 units: every weight loaded serves 32 sums,
 # side by side in SIMD registers (float32: four rows through each panel of 16; with 32
-# registers, eight rows through two panels: panels_forward); each sum still adds its row's
+# registers, eight rows through one panel or two: panels_forward); each sum still adds its row's
 # terms in the reference's order, then the bias.
 # finite (one per block of rows) is set to whether the block's rows of X are all finite,
 # checked as they are read (all_finite), so that the caller need not scan X beforehand.
@@ -374,7 +375,7 @@ def all_finite(a):
 
 # prev (rows, num_inp_nodes), wp (num_panels, num_inp_nodes, width), b (num_out_nodes,)
 # -> act (rows, num_out_nodes) = prev @ w.T + b, each sum in index order, then its bias.
-# 64 sums a pass: eight rows through a panel of 8 units, or four through a panel of 16;
+# 32 or 64 sums a pass: pass_rows(width) rows through a panel of 8 units or 16;
 # where the CPU has 32 vector registers (MANY_REGISTERS), 128 or 256: eight rows through
 # two panels (panel_block16, float32's panel_block32), CHUNK inputs at a time through
 # every row of the block, so that those inputs' weights stay in the L1 cache for all its
@@ -387,7 +388,7 @@ def panels_forward(prev, wp, b, act, val, sums):
     num_inp_nodes = prev.shape[1]
     num_out_nodes = act.shape[1]
     width = panel_width(act)
-    per_pass = 64 // width
+    per_pass = pass_rows(width)
     g = 0
     while g < wp.shape[0]:
         if MANY_REGISTERS and g + 1 < wp.shape[0]:
@@ -414,10 +415,7 @@ def panels_forward(prev, wp, b, act, val, sums):
         r = 0
         while r < rows:
             n = min(per_pass, rows - r)  # rows in this pass
-            if width == WIDE_PANEL:
-                panel_block_wide(prev, r, n, wp, g, val)
-            else:
-                panel_block(prev, r, n, wp, g, val)
+            panel_pass(prev, r, n, wp, g, val)
             for q in range(n):
                 for k in range(width):
                     o_idx = width * g + k
@@ -434,7 +432,7 @@ def panels_forward(prev, wp, b, act, val, sums):
 # terms w[o, i] prev[r, i] in index order (a product is the same whichever factor comes
 # first), then its bias. Blocks of a pass's units run on numba's threads.
 def batch_forward(prev, w, b, act):
-    per_pass = 64 // panel_width(act)  # units
+    per_pass = pass_rows(panel_width(act))  # units
     prevp = to_panels(prev, panel_width(act))
     for q in prange((w.shape[0] + per_pass - 1) // per_pass):
         batch_forward_units(w, b, act, prevp, per_pass * q)
@@ -445,19 +443,34 @@ def batch_forward(prev, w, b, act):
 def batch_forward_units(w, b, act, prevp, o_idx):
     rows = act.shape[0]
     width = panel_width(act)
-    per_pass = 64 // width
+    per_pass = pass_rows(width)
     n = min(per_pass, w.shape[0] - o_idx)  # units in this pass
     val = np.zeros((per_pass, width), dtype=act.dtype)
     for g in range(prevp.shape[0]):
-        if width == WIDE_PANEL:
-            panel_block_wide(w, o_idx, n, prevp, g, val)
-        else:
-            panel_block(w, o_idx, n, prevp, g, val)
+        panel_pass(w, o_idx, n, prevp, g, val)
         for k in range(width):
             r = width * g + k
             if r < rows:
                 for u in range(n):
                     act[r, o_idx + u] = val[u, k] + b[o_idx + u]
+
+
+# Rows (units, in the mini-batches) that a pass through one panel sums: 64 sums, eight
+# float64 rows through a panel of 8 where the CPU has 32 vector registers (panel_block),
+# else four (panel_block4: eight rows' 16 vectors of sums would take every one of AVX2's 16
+# registers and spill); float32 four through a panel of 16 (panel_block_wide).
+def pass_rows(width):
+    return 8 if MANY_REGISTERS and width == PANEL else 4
+
+
+# One pass through panel g: the kernel of pass_rows for val's dtype.
+def panel_pass(p, first, n, wp, g, val):
+    if panel_width(val) == WIDE_PANEL:
+        panel_block_wide(p, first, n, wp, g, val)
+    elif MANY_REGISTERS:
+        panel_block(p, first, n, wp, g, val)
+    else:
+        panel_block4(p, first, n, wp, g, val)
 
 
 # val[q, k] = sum_i p[first + q, i] wp[g, i, k] for the n <= 8 vectors q of p from row
@@ -537,6 +550,49 @@ def panel_block(p, first, n, wp, g, val):
     val[7, 0] = k0; val[7, 1] = k1; val[7, 2] = k2; val[7, 3] = k3
     val[7, 4] = k4; val[7, 5] = k5; val[7, 6] = k6; val[7, 7] = k7
 
+
+# panel_block for four rows, where the CPU has 16 vector registers: 8 vectors of sums, with
+# room beside them for the weights, a row's value and the products.
+def panel_block4(p, first, n, wp, g, val):
+    wide_vectors()
+    real = val.dtype.type
+    pa = p[first]
+    pb = p[first + min(1, n - 1)]
+    pc = p[first + min(2, n - 1)]
+    pd = p[first + min(3, n - 1)]
+    a0 = real(0.0); a1 = real(0.0); a2 = real(0.0); a3 = real(0.0)
+    a4 = real(0.0); a5 = real(0.0); a6 = real(0.0); a7 = real(0.0)
+    b0 = real(0.0); b1 = real(0.0); b2 = real(0.0); b3 = real(0.0)
+    b4 = real(0.0); b5 = real(0.0); b6 = real(0.0); b7 = real(0.0)
+    c0 = real(0.0); c1 = real(0.0); c2 = real(0.0); c3 = real(0.0)
+    c4 = real(0.0); c5 = real(0.0); c6 = real(0.0); c7 = real(0.0)
+    d0 = real(0.0); d1 = real(0.0); d2 = real(0.0); d3 = real(0.0)
+    d4 = real(0.0); d5 = real(0.0); d6 = real(0.0); d7 = real(0.0)
+    for i_idx in range(wp.shape[1]):
+        w0 = wp[g, i_idx, 0]; w1 = wp[g, i_idx, 1]
+        w2 = wp[g, i_idx, 2]; w3 = wp[g, i_idx, 3]
+        w4 = wp[g, i_idx, 4]; w5 = wp[g, i_idx, 5]
+        w6 = wp[g, i_idx, 6]; w7 = wp[g, i_idx, 7]
+        x = pa[i_idx]
+        a0 += x * w0; a1 += x * w1; a2 += x * w2; a3 += x * w3
+        a4 += x * w4; a5 += x * w5; a6 += x * w6; a7 += x * w7
+        x = pb[i_idx]
+        b0 += x * w0; b1 += x * w1; b2 += x * w2; b3 += x * w3
+        b4 += x * w4; b5 += x * w5; b6 += x * w6; b7 += x * w7
+        x = pc[i_idx]
+        c0 += x * w0; c1 += x * w1; c2 += x * w2; c3 += x * w3
+        c4 += x * w4; c5 += x * w5; c6 += x * w6; c7 += x * w7
+        x = pd[i_idx]
+        d0 += x * w0; d1 += x * w1; d2 += x * w2; d3 += x * w3
+        d4 += x * w4; d5 += x * w5; d6 += x * w6; d7 += x * w7
+    val[0, 0] = a0; val[0, 1] = a1; val[0, 2] = a2; val[0, 3] = a3
+    val[0, 4] = a4; val[0, 5] = a5; val[0, 6] = a6; val[0, 7] = a7
+    val[1, 0] = b0; val[1, 1] = b1; val[1, 2] = b2; val[1, 3] = b3
+    val[1, 4] = b4; val[1, 5] = b5; val[1, 6] = b6; val[1, 7] = b7
+    val[2, 0] = c0; val[2, 1] = c1; val[2, 2] = c2; val[2, 3] = c3
+    val[2, 4] = c4; val[2, 5] = c5; val[2, 6] = c6; val[2, 7] = c7
+    val[3, 0] = d0; val[3, 1] = d1; val[3, 2] = d2; val[3, 3] = d3
+    val[3, 4] = d4; val[3, 5] = d5; val[3, 6] = d6; val[3, 7] = d7
 
 # panel_block for float32 and panels of 16 columns: the n <= 4 vectors q of p from row
 # first and the 16 columns k of panel g. A vector's 16 float32 sums fill one 512-bit
@@ -1145,14 +1201,14 @@ def net_train(X, Y, weights, biases, hidden, output, loss, lrate, orders, batch_
 
 # prev (rows, num_inp_nodes), delta (rows, num_out_nodes) -> w, b updated in place:
 # w_ki += eta (sum_r delta_rk y_ri) / rows, the sum over the rows in row order from zero
-# (as the reference's grad_w). The same micro-kernel as the forward pass (panel_block), with
-# the rows as the sum's index: eight units' deltas (delta transposed) through each panel of
+# (as the reference's grad_w). The same micro-kernels as the forward pass (panel_pass), with
+# the rows as the sum's index: four or eight units' deltas (delta transposed) through each panel of
 # 8 inputs (prev transposed, in panels; float32: four units, panels of 16). A block of a
 # pass's units' sums is kept apart and then stepped in one pass over their rows of w, which
 # streams w through the cache once (the step interleaved with the sums was slower). The
 # blocks run on numba's threads.
 def batch_update(prev, delta, w, b, lrate, num_batch):
-    per_pass = 64 // panel_width(w)  # units
+    per_pass = pass_rows(panel_width(w))  # units
     prevp = to_panels(prev.T, panel_width(w))   # (panels of inputs, rows, width)
     delta_t = np.ascontiguousarray(delta.T)
     for q in prange((w.shape[0] + per_pass - 1) // per_pass):
@@ -1167,15 +1223,12 @@ def batch_update_units(w, b, lrate, num_batch, prevp, delta_t, o_idx):
     rows = delta_t.shape[1]
     num_inp_nodes = w.shape[1]
     width = panel_width(w)
-    per_pass = 64 // width
+    per_pass = pass_rows(width)
     n = min(per_pass, w.shape[0] - o_idx)  # units in this pass
     val = np.zeros((per_pass, width), dtype=w.dtype)
     grad = np.empty((per_pass, prevp.shape[0] * width), dtype=w.dtype)
     for g in range(prevp.shape[0]):
-        if width == WIDE_PANEL:
-            panel_block_wide(delta_t, o_idx, n, prevp, g, val)
-        else:
-            panel_block(delta_t, o_idx, n, prevp, g, val)
+        panel_pass(delta_t, o_idx, n, prevp, g, val)
         for u in range(per_pass):
             for k in range(width):
                 grad[u, width * g + k] = val[u, k]
