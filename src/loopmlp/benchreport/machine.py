@@ -67,7 +67,7 @@ def machine_info() -> dict:
 
 # --- the machine's peaks, and the threads each contender runs on ---------------------------
 
-NOFMA_PAIRS = 64  # independent (add, multiply) pairs per step of the no-FMA peak's loop
+NOFMA_PAIRS = 64  # independent (add, multiply) pairs a step of the no-FMA peak's loop (AVX-512)
 PEAK_CALL = 0.05  # seconds a peak measurement's call should last (0.01 --quick)
 PREDICT_BLOCK = 64  # rows per parallel block of predict and net_predict, numba and cython alike
 
@@ -79,9 +79,10 @@ def _nofma_source(pairs: int = NOFMA_PAIRS) -> str:
     Written out pair by pair (``p0 ... p63``): scalars are what LLVM keeps in registers and
     its SLP vectoriser packs into SIMD lanes, each lane exactly the scalar operation (as in
     ``_rearranged.py``). No fastmath, so every multiply and every add is its own instruction
-    (no FMA, no reassociation), as in the bit-exact kernels. 64 pairs keep the add and
-    multiply pipes full despite their latency even for float32's 16 lanes; fewer leave them
-    idle between dependent operations, many more spill out of the registers.
+    (no FMA, no reassociation), as in the bit-exact kernels. With AVX-512, 64 pairs keep
+    the add and multiply pipes full despite their latency even for float32's 16 lanes; fewer
+    leave them idle between dependent operations, many more spill out of the registers
+    (``peak_chains`` gives the count for this CPU).
     """
     lines = ["def muladd(m, reps, init):"]
     lines += [f"    p{k} = init[{k}]; s{k} = init[{k}] - init[{k}]" for k in range(pairs)]
@@ -100,18 +101,43 @@ def muladd_threads(m, reps, init, out):
 """
 
 
-def nofma_kernels():
-    """``(muladd, muladd_threads)`` compiled by numba as loopmlp's kernels are (no fastmath,
-    the SLP vectoriser on; ``_numba.NUMBA_OPTIONS`` and ``_numba._slp_vectorize``), for
-    float64 and float32. ``muladd_threads`` runs ``muladd`` on ``out.shape[0]`` chunks at
-    once, one per thread (``prange``)."""
-    return _compile_peak(_nofma_source() + "\n" + MULADD_THREADS, "muladd", "no-FMA", {})
+def peak_chains(kind: str, dtype: str) -> int:
+    """The independent chains a step of a peak's loop (``kind`` ``"nofma"``: its (add,
+    multiply) pairs; ``"fma"``: its fma chains) for ``dtype`` on the CPU numba targets: as
+    many as keep the pipes busy and still fit its vector registers.
+
+    With AVX-512's 32 registers (``_numba._many_registers``), ``NOFMA_PAIRS`` and
+    ``FMA_CHAINS``. With 16 (AVX2, and SSE2), 8 registers of chains, as the kernels' passes
+    keep 8 vectors of sums: 4 vectors of pairs (each pair holds two values), 8 of fma chains,
+    so 16 pairs and 32 chains in float64, 32 and 64 in float32 (on an AMD EPYC, family 25
+    model 1, twice as many lost 20-60% to spills; 5 or 6 vectors' worth lost 70-90%, as
+    LLVM's SLP vectoriser then mixes vector widths). On that CPU 4 vectors of adds in flight
+    are two thirds of what its two add pipes need (latency 3), so there the no-FMA peak reads
+    two thirds of the FMA peak, which the kernels' own independent sums can pass.
+    """
+    from ..kernels._numba import _many_registers
+
+    if _many_registers():
+        return NOFMA_PAIRS if kind == "nofma" else FMA_CHAINS
+    lanes = 256 // (64 if dtype == "float64" else 32)
+    return (4 if kind == "nofma" else 8) * lanes
 
 
-def _compile_peak(source: str, name: str, label: str, scope: dict):
+def nofma_kernels(dtype: str = "float64"):
+    """``(muladd, muladd_threads)`` with ``peak_chains("nofma", dtype)`` pairs, compiled by
+    numba as loopmlp's kernels are (no fastmath, the SLP vectoriser on;
+    ``_numba.NUMBA_OPTIONS`` and ``_numba._slp_vectorize``), for ``dtype``.
+    ``muladd_threads`` runs ``muladd`` on ``out.shape[0]`` chunks at once, one per thread
+    (``prange``)."""
+    source = _nofma_source(peak_chains("nofma", dtype)) + "\n" + MULADD_THREADS
+    return _compile_peak(source, "muladd", "no-FMA", {}, dtype)
+
+
+def _compile_peak(source: str, name: str, label: str, scope: dict, dtype: str):
     """``(name, name_threads)`` compiled from the generated ``source`` (its functions see
-    ``scope`` and ``prange``) as loopmlp's kernels are, for float64 and float32."""
+    ``scope`` and ``prange``) as loopmlp's kernels are, for ``dtype``."""
     import numba
+    import numpy as np
 
     from ..kernels._numba import NUMBA_OPTIONS, _slp_vectorize
 
@@ -120,17 +146,17 @@ def _compile_peak(source: str, name: str, label: str, scope: dict):
     exec(compile(source, f"<loopmlp {label} peak>", "exec"), scope)
     single = scope[name] = numba.njit(**options)(scope[name])
     threads = numba.njit(parallel=True, **options)(scope[f"{name}_threads"])
+    t = numba.from_dtype(np.dtype(dtype))
     with _slp_vectorize():
-        for t in (numba.float64, numba.float32):
-            single.compile((t, numba.int64, t[::1]))
-            threads.compile((t, numba.int64, t[:, ::1], t[::1]))
+        single.compile((t, numba.int64, t[::1]))
+        threads.compile((t, numba.int64, t[:, ::1], t[::1]))
     return single, threads
 
 
 def measure_nofma(kernels, dtype: str, threads: int, quick: bool = False) -> float:
     """GFLOP/s of ``muladd`` in ``dtype`` on ``threads`` threads: the most our kernels could
     do without FMA. Best of several calls of about ``PEAK_CALL`` seconds each."""
-    return _measure_chains(kernels, NOFMA_PAIRS, dtype, threads, quick)
+    return _measure_chains(kernels, peak_chains("nofma", dtype), dtype, threads, quick)
 
 
 def _measure_chains(kernels, chains: int, dtype: str, threads: int, quick: bool) -> float:
@@ -167,7 +193,7 @@ def _measure_chains(kernels, chains: int, dtype: str, threads: int, quick: bool)
     return 2 * chains * reps * threads / best / 1e9
 
 
-FMA_CHAINS = 128  # independent fma chains a step of the FMA peak's loop
+FMA_CHAINS = 128  # independent fma chains a step of the FMA peak's loop (AVX-512)
 
 
 def _fma_source(chains: int = FMA_CHAINS) -> str:
@@ -192,24 +218,27 @@ def _fma_source(chains: int = FMA_CHAINS) -> str:
 FMACHAIN_THREADS = MULADD_THREADS.replace("muladd", "fmachain")
 
 
-def fma_kernels():
-    """``(fmachain, fmachain_threads)``: ``_fma_source``'s loop with the FMA mode's fma (the
-    numba backend's ``llvm.fma``, ``_numba._fma``), compiled as the kernels are, for
-    float64 and float32; ``fmachain_threads`` runs one per thread (``prange``)."""
+def fma_kernels(dtype: str = "float64"):
+    """``(fmachain, fmachain_threads)``: ``_fma_source``'s loop with ``peak_chains("fma",
+    dtype)`` chains and the FMA mode's fma (the numba backend's ``llvm.fma``,
+    ``_numba._fma``), compiled as the kernels are, for ``dtype``; ``fmachain_threads`` runs
+    one per thread (``prange``)."""
     from ..kernels._numba import _fma
 
-    return _compile_peak(_fma_source() + "\n" + FMACHAIN_THREADS, "fmachain", "FMA", {"fma": _fma})
+    source = _fma_source(peak_chains("fma", dtype)) + "\n" + FMACHAIN_THREADS
+    return _compile_peak(source, "fmachain", "FMA", {"fma": _fma}, dtype)
 
 
 def measure_fma_loops(kernels, dtype: str, threads: int, quick: bool = False) -> float:
     """GFLOP/s of ``fmachain`` in ``dtype`` on ``threads`` threads (an fma counts 2): the
     ceiling of the FMA mode's loops."""
-    return _measure_chains(kernels, FMA_CHAINS, dtype, threads, quick)
+    return _measure_chains(kernels, peak_chains("fma", dtype), dtype, threads, quick)
 
 
 # No-FMA peak over FMA peak (float64, one thread) below which a CPU's multiplies and adds
-# share the FMA ports (about 0.5 there); near 1 its adds have pipes of their own
-SHARED_PORTS = 0.75
+# share the FMA ports (about 0.5 there); near 1 its adds have pipes of their own, or two
+# thirds with AVX2's 16 registers on an AMD Zen 3 (peak_chains says why)
+SHARED_PORTS = 0.6
 
 
 def ports(peak) -> str | None:
@@ -239,7 +268,11 @@ def ports_sentence(peak) -> str:
             "this CPU's multiplies and adds share the FMA ports, so the default mode's loops "
             "(two roundings) have a lower ceiling than the FMA mode's"
         )
-    return head + "this CPU's adds have pipes of their own, so rounding twice costs no peak"
+    return head + (
+        "this CPU's adds have pipes of their own, so rounding twice need not lower the "
+        "ceiling (where this peak is below the FMA one, 16 vector registers hold too few "
+        "chains to fill those pipes; the kernels' independent sums can)"
+    )
 
 
 def measure_fma(threads: int | None, quick: bool = False) -> float:
@@ -347,8 +380,9 @@ def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True)
 
     counts = thread_counts()
     needed = sorted({1, counts["numba"], *thread_counts_needed})
-    kernels, fused = nofma_kernels(), fma_kernels()
     nofma, skipped = {"float64": {}, "float32": {}}, []
+    kernels = {dtype: nofma_kernels(dtype) for dtype in nofma}
+    fused = {dtype: fma_kernels(dtype) for dtype in nofma}
     fma_loops: dict = {"float64": {}, "float32": {}}
     for threads in needed:
         if threads > numba.config.NUMBA_NUM_THREADS:
@@ -356,9 +390,9 @@ def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True)
             continue
         for dtype in nofma:
             _progress(f"  no-FMA peak, {dtype}, {threads} thread(s)", quiet)
-            nofma[dtype][str(threads)] = measure_nofma(kernels, dtype, threads, quick)
+            nofma[dtype][str(threads)] = measure_nofma(kernels[dtype], dtype, threads, quick)
             _progress(f"  FMA peak (loops), {dtype}, {threads} thread(s)", quiet)
-            fma_loops[dtype][str(threads)] = measure_fma_loops(fused, dtype, threads, quick)
+            fma_loops[dtype][str(threads)] = measure_fma_loops(fused[dtype], dtype, threads, quick)
     _progress("  FMA peak (BLAS)", quiet)
     fma = {"float64": {"1": measure_fma(1, quick), str(counts["blas"]): measure_fma(None, quick)}}
     n = 512 if quick else 1_024
@@ -368,17 +402,23 @@ def measure_peaks(thread_counts_needed, quick: bool = False, quiet: bool = True)
         "fma_loops": fma_loops,
         "threads": counts,
         "not_measured": skipped,
-        "nofma_method": f"numba, {NOFMA_PAIRS} independent (add, multiply) pairs a step, "
+        "nofma_method": f"numba, {_counts('nofma')} independent (add, multiply) pairs a step, "
         f"no fastmath (so no FMA), SLP vectoriser on as in the kernels; on "
         f"N threads, N such loops at once (prange)",
         "fma_method": f"float64 {n}x{n} matmul, BLAS on 1 thread and on its default "
         f"{counts['blas']}",
-        "fma_loops_method": f"numba, {FMA_CHAINS} independent chains s = fma(s, m, c), the "
+        "fma_loops_method": f"numba, {_counts('fma')} independent chains s = fma(s, m, c), the "
         f"FMA mode's llvm.fma (2 operations each), SLP vectoriser on as in the kernels; on "
         f"N threads, N such loops at once (prange)",
     }
     peak["ports"] = ports(peak)
     return peak
+
+
+def _counts(kind: str) -> str:
+    """``peak_chains`` for both dtypes, as the report's method says it."""
+    n64, n32 = peak_chains(kind, "float64"), peak_chains(kind, "float32")
+    return str(n64) if n64 == n32 else f"{n64} (float64) or {n32} (float32)"
 
 
 def nofma_peak(peak, dtype: str, threads: int):
