@@ -27,9 +27,8 @@ is laid out differently inside the call (and copied back before it returns):
   rows per pass over each panel (``panel_block4``; eight, ``panel_block``, with AVX-512's
   32 vector registers), or four rows through panels of ``WIDE_PANEL = 16`` units in
   float32 (``panel_block_wide``); with those 32 registers, eight rows through two panels
-  at once (``panel_block16``,
-  ``panel_block32``), ``CHUNK`` inputs at a time, each sum going on from where the last
-  chunk left it. Rows are independent, so none of this changes a bit.
+  at once (``panel_block16``, ``panel_block32``), ``CHUNK`` inputs at a time, each sum
+  going on from where the last chunk left it. Rows are independent, so none of this changes a bit.
 * The ``wo`` update walks rows (contiguous memory); four output units' sums run side by
   side (``forward_rows``).
 * A layer's sigmoids at once (``activate``), where ``_exp.exp_core`` is the reference's
@@ -455,10 +454,10 @@ def batch_forward_units(w, b, act, prevp, o_idx):
                     act[r, o_idx + u] = val[u, k] + b[o_idx + u]
 
 
-# Rows (units, in the mini-batches) that a pass through one panel sums: 64 sums, eight
-# float64 rows through a panel of 8 where the CPU has 32 vector registers (panel_block),
-# else four (panel_block4: eight rows' 16 vectors of sums would take every one of AVX2's 16
-# registers and spill); float32 four through a panel of 16 (panel_block_wide).
+# Rows (units, in the mini-batches) that a pass through one panel sums: eight float64 rows
+# through a panel of 8 where the CPU has 32 vector registers (panel_block, 64 sums), else
+# four (panel_block4, 32 sums: eight rows' 16 vectors of sums would take every one of AVX2's
+# 16 registers and spill); float32 four through a panel of 16 (panel_block_wide, 64 sums).
 def pass_rows(width):
     return 8 if MANY_REGISTERS and width == PANEL else 4
 
