@@ -222,6 +222,13 @@ def main():
     class BuildExt(build_ext):
         """build_ext with the flags of extension_flags for the compiler it finds."""
 
+        def finalize_options(self):
+            # The wide builds are one large C file each, compiled at -O3: one a core
+            # (`pip install .` passes no -j), unless the user asked for a number.
+            super().finalize_options()
+            if self.parallel is None:
+                self.parallel = True  # as many as os.cpu_count()
+
         def build_extensions(self):
             if self.compiler.compiler_type == "msvc":
                 kind = "msvc"
