@@ -33,7 +33,7 @@ import numba  # noqa: E402  (after the SVML switch above)
 import numpy as np  # noqa: E402
 from llvmlite import binding as llvm  # noqa: E402
 from llvmlite import ir  # noqa: E402
-from numba.core import config  # noqa: E402
+from numba.core import cgutils, config  # noqa: E402
 from numba.core import types as nbtypes  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402
 
@@ -85,7 +85,12 @@ def _compile(module, names, parallel=(), callees=None, cache=True, variant="", *
     tag = _numba_cache.source_tag(
         (_reference, _rearranged, _exp, _elementary, _fma_mode, _THIS), options
     )
-    bound = dict(prange=numba.prange, wide_vectors=_wide_vectors, MANY_REGISTERS=_many_registers())
+    bound = dict(
+        prange=numba.prange,
+        wide_vectors=_wide_vectors,
+        copy_row=_copy_row,
+        MANY_REGISTERS=_many_registers(),
+    )
     bound.update(callees or {})
     for name in names:
         f = getattr(module, name)
@@ -207,6 +212,32 @@ def _borrowed(typingctx, a):
         return array._getvalue()
 
     return a(a), codegen
+
+
+@intrinsic
+def _copy_row(typingctx, dst, q, i, src, r, n):
+    """``_rearranged.copy_row`` as one ``memcpy`` of ``n`` elements, for 2-D C-contiguous
+    arrays of one dtype; the caller keeps both slices in bounds."""
+    arrays = (dst, src)
+    if not all(isinstance(a, nbtypes.Array) and a.ndim == 2 and a.layout == "C" for a in arrays):
+        return None
+    if dst.dtype != src.dtype or not all(isinstance(t, nbtypes.Integer) for t in (q, i, r, n)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        to, row, col, frm, frm_row, count = args
+        zero = context.get_constant(nbtypes.intp, 0)
+
+        def pointer(ty, value, indices):
+            array = context.make_array(ty)(context, builder, value=value)
+            return cgutils.get_item_pointer(context, builder, ty, array, indices, wraparound=False)
+
+        itemsize = context.get_abi_sizeof(context.get_data_type(dst.dtype))
+        target, source = pointer(dst, to, [row, col]), pointer(src, frm, [frm_row, zero])
+        cgutils.raw_memcpy(builder, target, source, count, itemsize)
+        return context.get_dummy_value()
+
+    return nbtypes.none(dst, q, i, src, r, n), codegen
 
 
 def _exp_kernels(**options):
@@ -356,6 +387,10 @@ DEEP_ROWS = (
 )
 
 
+# the panel micro-kernels and the pass that picks one
+PANEL_PASS = ("panel_block", "panel_block4", "panel_block_wide", "pass_rows", "panel_pass")
+
+
 def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
     """The deep net's kernels, compiled from ``reference`` and ``rearranged`` (the modules,
     or their FMA-mode rewrites, ``_fma.fused``) over the ``exp`` kernels and ``to_panels``."""
@@ -367,10 +402,11 @@ def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
     deep = compile_(reference, [f for f in _reference.NET_FUNCTIONS if f not in deep], callees=deep)
     # inlined by numba, so that each dtype's panel width is a constant where it is used
     inlined = compile_(rearranged, ("panel_width",), inline="always")
+    update = DEEP_ROWS.index("batch_update_units")
     deep_rows = compile_(
         rearranged,
-        DEEP_ROWS,
-        parallel=("net_predict", "batch_forward", "batch_update"),
+        DEEP_ROWS[:update],
+        parallel=("net_predict", "batch_forward"),
         callees=dict(
             deep,
             **inlined,
@@ -379,6 +415,18 @@ def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
             reference_net_train=deep["net_train"],
             borrowed=_borrowed,
         ),
+    )
+    # The update's passes sum over a batch's rows only (32 terms a sum for batches of 32),
+    # so that a call to a panel kernel costs about as much as its sums: there numba inlines
+    # them (elsewhere a pass sums over a layer's inputs, and a call costs nothing).
+    panels = compile_(
+        rearranged, PANEL_PASS, callees=deep_rows, inline="always", variant=variant + "_inlined"
+    )
+    deep_rows = compile_(
+        rearranged,
+        DEEP_ROWS[update:],
+        parallel=("batch_update",),
+        callees=dict(deep_rows, **panels),
     )
     net_predict_panels = deep_rows["net_predict"]
     # the same code off numba's threads, for rows that fit in one block: there waking the

@@ -271,6 +271,13 @@ def borrowed(a):
     return a
 
 
+# dst[q, i:i + n] = src[r, :n]. Compiled (_numba.py), one memcpy: LLVM cannot tell that
+# two of numba's arrays do not overlap, so it copies a loop like this one a scalar at a time.
+def copy_row(dst, q, i, src, r, n):
+    for k in range(n):
+        dst[q, i + k] = src[r, k]
+
+
 def train_epoch(X, Y, wh, bh, wo, bo, lrate, threads=1):
     return train(X, Y, wh, bh, wo, bo, lrate, 1, threads)[0]
 
@@ -1227,11 +1234,12 @@ def batch_update_units(w, b, lrate, num_batch, prevp, delta_t, o_idx):
     n = min(per_pass, w.shape[0] - o_idx)  # units in this pass
     val = np.zeros((per_pass, width), dtype=w.dtype)
     grad = np.empty((per_pass, prevp.shape[0] * width), dtype=w.dtype)
+    # a pass through a panel sums over a batch's rows only: its call costs as much as its sums
+    p, wp, v = borrowed(delta_t), borrowed(prevp), borrowed(val)
     for g in range(prevp.shape[0]):
-        panel_pass(delta_t, o_idx, n, prevp, g, val)
+        panel_pass(p, o_idx, n, wp, g, v)
         for u in range(per_pass):
-            for k in range(width):
-                grad[u, width * g + k] = val[u, k]
+            copy_row(grad, u, width * g, val, u, width)
     for u in range(n):
         for i_idx in range(num_inp_nodes):
             w[o_idx + u, i_idx] += lrate * (grad[u, i_idx] / num_batch)
