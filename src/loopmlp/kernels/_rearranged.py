@@ -1234,7 +1234,7 @@ def batch_update_units(w, b, lrate, num_batch, prevp, delta_t, o_idx):
     n = min(per_pass, w.shape[0] - o_idx)  # units in this pass
     val = np.zeros((per_pass, width), dtype=w.dtype)
     grad = np.empty((per_pass, prevp.shape[0] * width), dtype=w.dtype)
-    # a pass through a panel sums over a batch's rows only: its call costs as much as its sums
+    # borrowed: a pass sums over a batch's rows only, so its call's reference counts show
     p, wp, v = borrowed(delta_t), borrowed(prevp), borrowed(val)
     for g in range(prevp.shape[0]):
         panel_pass(p, o_idx, n, wp, g, v)
