@@ -259,8 +259,20 @@ def _exp_kernels(**options):
         **options,
     )
     elementary = _compile(_elementary, ("log", "expm1", "tanh"), callees=dict(stand_ins), **options)
+    # exp again, inlined where it is called (its rare special cases still a call): numba
+    # returns a result through memory and a status to test, which a chain of per-sample
+    # steps waits on, for every sigmoid
+    inlined = _compile(
+        _exp,
+        ("in_range", "exp_core", "exp"),
+        callees=dict(stand_ins, exp_special=compiled["exp_special"]),
+        variant="_inlined",
+        inline="always",
+        **options,
+    )
     return dict(
         exp=compiled["exp"],
+        exp_inlined=inlined["exp"],
         log=elementary["log"],
         tanh=elementary["tanh"],
         exp_core=compiled["exp_core"],
@@ -293,27 +305,30 @@ def kernels(**options):
     exp = _exp_kernels(**options)
     literal = _compile(_reference, LITERAL, callees=exp, **options)
     identity = _compile(_rearranged, ("borrowed",), inline="always", **options)
+    # train's sigmoids with exp inlined: a small net's sample is a chain of short steps
+    # that waits on each call's return
+    exp_inlined = dict(exp, exp=exp["exp_inlined"])
     rows = _compile(
         _rearranged,
         ROWS,
         parallel=("hidden_update_forward_threads",),
-        callees=dict(exp, borrowed=identity["borrowed"]),
+        callees=dict(exp_inlined, borrowed=identity["borrowed"]),
         **options,
     )
     # train again, for nets trained on one thread, over a stand-in for the parallel pass
     # (which train calls only when threads > 1): a small net's first call then neither
     # compiles nor loads parallel code. Its arrays are borrowed and a sample's kernels inlined.
     inlined = _compile(
-        _rearranged, INLINED, callees=exp, variant="_inlined", inline="always", **options
+        _rearranged, INLINED, callees=exp_inlined, variant="_inlined", inline="always", **options
     )
     one_thread = _compile(
-        _THIS, ("hidden_update_forward_one_thread",), callees=dict(exp, **rows), **options
+        _THIS, ("hidden_update_forward_one_thread",), callees=dict(exp_inlined, **rows), **options
     )
     one_thread = _compile(
         _rearranged,
         ("train_epochs", "train"),
         callees={
-            **exp,
+            **exp_inlined,
             **rows,
             **inlined,
             "borrowed": _borrowed,
