@@ -305,8 +305,7 @@ def kernels(**options):
     exp = _exp_kernels(**options)
     literal = _compile(_reference, LITERAL, callees=exp, **options)
     identity = _compile(_rearranged, ("borrowed",), inline="always", **options)
-    # train's sigmoids with exp inlined: a small net's sample is a chain of short steps
-    # that waits on each call's return
+    # train's sigmoids over the inlined exp (_exp_kernels says why)
     exp_inlined = dict(exp, exp=exp["exp_inlined"])
     rows = _compile(
         _rearranged,
