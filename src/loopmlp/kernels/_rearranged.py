@@ -1234,12 +1234,12 @@ def batch_update_units(w, b, lrate, num_batch, prevp, delta_t, o_idx):
     n = min(per_pass, w.shape[0] - o_idx)  # units in this pass
     val = np.zeros((per_pass, width), dtype=w.dtype)
     grad = np.empty((per_pass, prevp.shape[0] * width), dtype=w.dtype)
-    # borrowed: a pass sums over a batch's rows only, so its call's reference counts show
+    # borrowed: no reference counts on the arrays of a pass, which sums a batch's rows only
     p, wp, v = borrowed(delta_t), borrowed(prevp), borrowed(val)
     for g in range(prevp.shape[0]):
         panel_pass(p, o_idx, n, wp, g, v)
         for u in range(per_pass):
-            copy_row(grad, u, width * g, val, u, width)
+            copy_row(grad, u, width * g, v, u, width)
     for u in range(n):
         for i_idx in range(num_inp_nodes):
             w[o_idx + u, i_idx] += lrate * (grad[u, i_idx] / num_batch)
