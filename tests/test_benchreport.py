@@ -213,6 +213,41 @@ def test_fma_workloads_twin_the_deep_ones():
             assert groups[i - 1] + " fma" == g
 
 
+def test_twins_measures_each_fma_workload_with_its_default_twin():
+    """``twins`` groups the report's workloads: each FMA-mode workload with the default-mode
+    one right before it, every other workload alone, none lost or reordered."""
+    ws = benchreport.select_workloads(argparse.Namespace(workloads=None, quick=False))
+    groups = benchreport.twins(ws)
+    assert [w for g in groups for w in g] == ws
+    pairs = [g for g in groups if len(g) == 2]
+    assert len(pairs) == len(FMA_REPORT_WORKLOADS) and all(len(g) <= 2 for g in groups)
+    for default, fma in pairs:
+        assert not default.fma and fma.fma and dataclasses.replace(fma, fma=False) == default
+
+
+def test_contenders_are_timed_in_turns(monkeypatch):
+    """The repeats of every row of a twin group are timed one of each a round, so that a
+    drift in the machine's speed reaches every row alike; each row gets all its repeats."""
+    order = []
+    step = benchreport.Timing.step
+
+    def recording(self):
+        order.append((self.backend, self.w.fma))
+        step(self)
+
+    monkeypatch.setattr(benchreport.Timing, "step", recording)
+    w = NetWorkload("net_predict", (3, 2, 2), n_samples=16, python_samples=8)
+    ws = [w, dataclasses.replace(w, fma=True)]
+    loaded = {b: loopmlp.get_backend(b) for b in ("python", "cython", "numpy")}
+    settings = {"full": False, "quick": True, "repeat": 3, "budget": 60.0}
+    rows = benchreport.measure_workloads(ws, list(loaded), loaded, settings, None, True)
+    timed = [(r["backend"], r["mode"] == "fma") for r in rows if r["backend"] != "floor"]
+    # python and numpy have no FMA mode: the FMA twin has cython's row only
+    assert timed == [("python", False), ("cython", False), ("numpy", False), ("cython", True)]
+    assert order == timed * 3
+    assert all(r["repeats"] == 3 for r in rows if r["backend"] != "floor")
+
+
 def test_floor_rows_sit_beside_rows_on_their_thread_count(quick_run):
     """Within a workload, every run of rows on one thread count ends with its floor, whose
     thread count and dtype are theirs and whose time is the flops at that peak."""
@@ -506,7 +541,7 @@ def test_sweep_and_missing_peer(tmp_path, monkeypatch, capsys):
 
 
 def test_ctrl_c_still_writes_the_report(tmp_path, monkeypatch):
-    real = benchreport.measure_workload
+    real = benchreport.measure_workloads
     calls = []
 
     def interrupted(*a, **k):
@@ -515,8 +550,8 @@ def test_ctrl_c_still_writes_the_report(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    # run (benchreport.command) calls measure_workload by its name there
-    monkeypatch.setattr(benchreport.command, "measure_workload", interrupted)
+    # run (benchreport.command) calls measure_workloads by its name there
+    monkeypatch.setattr(benchreport.command, "measure_workloads", interrupted)
     assert bench(tmp_path, "--backends", "python,numba", "--workloads", "2-2-1") == 130
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["interrupted"] is True and len(report["results"]) > 0
@@ -660,7 +695,7 @@ def test_a_peer_runs_on_every_row_where_that_is_cheap(monkeypatch, full_within, 
     w = NetWorkload("net_predict", (8, 4, 2), n_samples=3 * benchreport.PEER_ROWS)
     loaded = {"python": loopmlp.get_backend("python"), "jax": loopmlp.get_backend("numpy")}
     settings = {"full": False, "quick": True, "repeat": 1, "budget": 0.2}
-    rows = benchreport.measure_workload(w, ["python", "jax"], loaded, settings, None, quiet=True)
+    rows = benchreport.measure_workloads([w], ["python", "jax"], loaded, settings, None, quiet=True)
     r = next(r for r in rows if r["backend"] == "jax")
     expected = w.n_samples if timed == "every row" else benchreport.PEER_ROWS
     assert r["rows_timed"] == expected
@@ -691,7 +726,7 @@ def test_a_first_call_on_the_timed_rows_is_not_timed(monkeypatch):
     w = Workload("predict", "lecture", n_samples=1_000, python_samples=50)
     loaded = {"python": loopmlp.get_backend("python"), "numba": Compiling()}
     settings = dict(repeat=3, budget=0.2, full=False, quick=True)
-    rows = benchreport.measure_workload(w, ["python", "numba"], loaded, settings, None, True)
+    rows = benchreport.measure_workloads([w], ["python", "numba"], loaded, settings, None, True)
     (row,) = [r for r in rows if r["backend"] == "numba"]
     assert row["bit_identical"] and len(row["times_s"]) >= 1
     assert max(row["times_s"]) < 0.25

@@ -30,9 +30,13 @@ every backend but ``python`` makes one warm-up call on the timed rows (numba com
 JAX for that shape).
 Each repeat gets fresh arguments (``Workload.setup``) and runs the kernel ``number`` times
 (enough for about 20 ms) under ``time.perf_counter`` with garbage collection off; the report
-gives the median over repeats. Pure Python (and the peers, unless ``--full`` or a call on
-every row takes at most ``PEER_FULL`` seconds) run on fewer rows; their per-row time is
-scaled to the full row count and marked ``~``.
+gives the median over repeats. The repeats of a workload's contenders, and of its FMA-mode
+twin's, are timed in turns (``measure_workloads``), one of each a round, so that a machine
+whose speed drifts (a shared host, a CPU's clocks) slows every row alike and the ratios
+between rows hold; ``SETTLE`` seconds pass before each repeat, so that none starts while the
+threads of the one before (OpenBLAS's, OpenMP's, XLA's) still spin. Pure Python (and the
+peers, unless ``--full`` or a call on every row takes at most ``PEER_FULL`` seconds) run on
+fewer rows; their per-row time is scaled to the full row count and marked ``~``.
 
 The package, one concern a module (importing it loads no numpy, numba or matplotlib):
 
@@ -42,8 +46,8 @@ The package, one concern a module (importing it loads no numpy, numba or matplot
 ``machine``     the machine: ``machine_info``, the no-FMA and FMA peaks (``measure_peaks``,
                 ``nofma_kernels``, ``fma_kernels``, ``ports``), ``thread_counts``,
                 ``contender_threads``
-``measure``     the rows: ``time_call``, ``check``, ``tolerance``, ``verdict``,
-                ``measure_workload``, ``floor_rows``, ``run_sweep``, ``crossover``,
+``measure``     the rows: ``Timing``, ``time_call``, ``check``, ``tolerance``, ``verdict``,
+                ``twins``, ``measure_workloads``, ``floor_rows``, ``run_sweep``, ``crossover``,
                 ``has_fma_mode``
 ``render``      the report: the tables, ``LEGEND``, ``print_report``, ``write_markdown``,
                 ``write_plots``
@@ -89,16 +93,19 @@ from .measure import (
     MIN_TIME,
     PEER_FULL,
     PEER_ROWS,
+    SETTLE,
+    Timing,
     check,
     crossover,
     floor_rows,
     has_fma_mode,
-    measure_workload,
+    measure_workloads,
     peak_name,
     run_sweep,
     runs,
     time_call,
     tolerance,
+    twins,
     verdict,
     workload_dtype,
     workload_mode,
@@ -148,8 +155,10 @@ __all__ = [
     "PEER_FULL",
     "PEER_ROWS",
     "PREDICT_BLOCK",
+    "SETTLE",
     "JaxPeer",
     "SklearnPeer",
+    "Timing",
     "TorchPeer",
     "add_arguments",
     "add_parser",
@@ -171,7 +180,7 @@ __all__ = [
     "measure_fma_loops",
     "measure_nofma",
     "measure_peaks",
-    "measure_workload",
+    "measure_workloads",
     "mode_peak",
     "nofma_kernels",
     "nofma_peak",
@@ -192,6 +201,7 @@ __all__ = [
     "thread_counts",
     "time_call",
     "tolerance",
+    "twins",
     "verdict",
     "workload_dtype",
     "workload_mode",

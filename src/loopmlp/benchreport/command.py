@@ -19,7 +19,7 @@ from .machine import (
     measure_peaks,
     thread_counts,
 )
-from .measure import BUDGET, measure_workload, run_sweep, runs
+from .measure import BUDGET, measure_workloads, run_sweep, runs, twins
 from .peers import CONTENDERS, PEERS, load_backend
 from .render import COLUMNS, print_report, write_markdown, write_plots
 
@@ -233,15 +233,16 @@ def run(args) -> int:
         }
         if workloads:
             report["peak"] = measure_peaks(needed, quick=args.quick, quiet=quiet)
-        for i, w in enumerate(workloads, 1):
-            report["results"] += measure_workload(
-                w,
+        groups = twins(workloads)
+        for i, ws in enumerate(groups, 1):
+            report["results"] += measure_workloads(
+                ws,
                 backends,
                 loaded,
                 settings,
                 report["peak"],
                 quiet,
-                label=f"[{i}/{len(workloads)}] ",
+                label=f"[{i}/{len(groups)}] ",
             )
         if args.sweep:
             report["sweep"] = run_sweep(backends, loaded, settings, quiet)

@@ -21,49 +21,80 @@ PEER_ROWS = 2_048  # peers' rows unless --full (their per-row cost is extrapolat
 PEER_FULL = 0.5
 MIN_TIME = 0.02  # seconds a timed repeat should last at least (calls are batched)
 BUDGET = 2.0  # seconds of timing per workload and backend (5 x BUDGET --full)
-# seconds to wait before timing a contender: OpenBLAS's threads keep spinning for a while
-# after a call (numpy's, or numpy's inside a peer), on the cores the next contender needs;
-# without the wait, whichever runs right after numpy is measured slower than it is
+# seconds to wait before calibrating a contender and before each timed repeat: OpenBLAS's
+# threads keep spinning for a while after a call (numpy's, or numpy's inside a peer), as do
+# OpenMP's and XLA's, on the cores the next repeat needs; without the wait, whichever runs
+# right after numpy is measured slower than it is (with repeats in turns, every repeat does)
 SETTLE = 0.2
 
 
 # --- measuring -----------------------------------------------------------------------------
 
 
-def time_call(w, k, backend, rows, repeat, budget, warm_up):
-    """Median seconds of one ``w.run`` on ``rows`` rows, fresh arguments every repeat."""
-    wr = dataclasses.replace(w, n_samples=rows, python_samples=None)
-    if warm_up:
-        wr.run(k, *wr.setup(backend))
-    # calibrate: calls per repeat so that a repeat lasts at least MIN_TIME
-    args = wr.setup(backend)
-    t1 = _clock(lambda: wr.run(k, *args))
-    number = 1 if t1 >= MIN_TIME else min(100_000, math.ceil(MIN_TIME / max(t1, 1e-7)))
-    repeats = (
-        repeat
-        if t1 * number * repeat <= budget
-        else max(1, min(repeat, int(budget / (t1 * number))))
-    )
-    times = [t1] if number == 1 else []
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    while len(times) < repeats:
-        args = wr.setup(backend)
+class Timing:
+    """One contender's timing of one workload, a repeat at a time.
+
+    Created ready to time: the warm-up call (``warm_up``) and the calibration (calls per
+    repeat, ``number``, so that a repeat lasts at least ``MIN_TIME``; repeats, so that they
+    fit ``budget``) are done. ``step`` times one more repeat on fresh arguments;
+    ``measure_workloads`` interleaves the steps of every contender, so that a machine whose
+    speed drifts (a shared host's other tenants) slows every contender alike."""
+
+    def __init__(self, w, k, backend, rows, repeat, budget, warm_up):
+        self.w = dataclasses.replace(w, n_samples=rows, python_samples=None)
+        self.k, self.backend = k, backend
+        if warm_up:
+            self.w.run(k, *self.w.setup(backend))
+        args = self.w.setup(backend)
+        t1 = _clock(lambda: self.w.run(k, *args))
+        self.first = t1
+        self.number = 1 if t1 >= MIN_TIME else min(100_000, math.ceil(MIN_TIME / max(t1, 1e-7)))
+        self.repeats = (
+            repeat
+            if t1 * self.number * repeat <= budget
+            else max(1, min(repeat, int(budget / (t1 * self.number))))
+        )
+        self.times = [t1] if self.number == 1 else []
+        self.calibration_only = len(self.times)
+        self.cpu = self.wall = 0.0
+
+    @property
+    def done(self) -> bool:
+        return len(self.times) >= self.repeats
+
+    def step(self) -> None:
+        """Time one repeat: ``number`` calls on fresh arguments, garbage collection off."""
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        args = self.w.setup(self.backend)
         gc_was = gc.isenabled()
         gc.disable()
         try:
             t0 = time.perf_counter()
-            for _ in range(number):
-                wr.run(k, *args)
+            for _ in range(self.number):
+                self.w.run(self.k, *args)
             dt = time.perf_counter() - t0
         finally:
             if gc_was:
                 gc.enable()
-        times.append(dt / number)
-    # the process's CPU seconds per wall second over the repeats (None: none ran here)
-    wall = time.perf_counter() - wall0
-    timed_here = len(times) > (1 if number == 1 else 0)
-    cpu_per_wall = (time.process_time() - cpu0) / wall if timed_here and wall > 0 else None
-    return statistics.median(times), times, number, cpu_per_wall
+        self.times.append(dt / self.number)
+        self.cpu += time.process_time() - cpu0
+        self.wall += time.perf_counter() - wall0
+
+    def result(self):
+        """``(median seconds a call, times, number, cpu_per_wall)``: the process's CPU seconds
+        a wall second over the timed repeats (None: only the calibration call was timed)."""
+        timed_here = len(self.times) > self.calibration_only and self.wall > 0
+        cpu_per_wall = self.cpu / self.wall if timed_here else None
+        return statistics.median(self.times), self.times, self.number, cpu_per_wall
+
+
+def time_call(w, k, backend, rows, repeat, budget, warm_up):
+    """Median seconds of one ``w.run`` on ``rows`` rows, fresh arguments every repeat (all of
+    one contender's repeats in a row: ``Timing``)."""
+    t = Timing(w, k, backend, rows, repeat, budget, warm_up)
+    while not t.done:
+        t.step()
+    return t.result()
 
 
 def check(w, k, backend, ref):
@@ -155,73 +186,106 @@ def runs(name, k, w) -> bool:
     return not (name == "fast" and isinstance(w, NetWorkload))
 
 
-def measure_workload(w, backends, loaded, settings, peak, quiet=False, label=""):
-    """Rows of the report for workload ``w``: one per backend that runs it, then the floors.
+def twins(workloads) -> list[list]:
+    """``workloads`` in groups measured together: an FMA-mode workload with the default-mode
+    twin right before it (``select_workloads``' order), every other workload alone."""
+    groups: list[list] = []
+    for w in workloads:
+        if (
+            groups
+            and workload_mode(w) == "fma"
+            and dataclasses.replace(w, fma=False) == groups[-1][-1]
+        ):
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+    return groups
+
+
+def measure_workloads(ws, backends, loaded, settings, peak, quiet=False, label=""):
+    """Rows of the report for the workloads ``ws`` (a ``twins`` group): for each workload,
+    one row per backend that runs it, then the floors.
+
+    Every contender is checked against the reference and calibrated first (``Timing``);
+    then their repeats are timed in turns, one repeat of each contender of every workload
+    of the group a round, so that the ratios between rows (an FMA-mode row and its
+    default-mode twin's included) hold even where the machine's speed drifts.
 
     Each row records the threads its contender runs on (``contender_threads``) and its
     GFLOP/s as a percentage of its mode's peak (``mode_peak``: the no-FMA peak, or in the
     FMA mode the loops' FMA peak) for its dtype and that thread count. Rows
     come ordered by thread count, each block followed by its ``floor`` row (``floor_rows``).
     """
-    ref_k = loaded["python"]
-    small = dataclasses.replace(w, n_samples=w.rows("python"), python_samples=None)
-    ref = small.result(ref_k, small.setup("python"))
-    flops = w.flops
-    dtype = workload_dtype(w)
-    mode = workload_mode(w)
     counts = peak["threads"] if peak else thread_counts()
-    per_call = w.kernel in ("neural_response", "update_network")
-    rows = []
-    for name in backends:
-        k = loaded.get(name)
-        if not runs(name, k, w):
-            continue
-        _progress(f"{label}{w.group}: {name}", quiet)
-        threads = contender_threads(name, w, counts)
-        row = {
-            "workload": w.group,
-            "kernel": w.kernel,
-            "net": w.net,
-            "shape": list(w.shape),
-            "dtype": dtype,
-            "mode": mode,
-            "n_samples": 1 if per_call else w.n_samples,
-            "flops_per_sample": flops,
-            "backend": name,
-            "threads": threads,
-        }
-        if name == "python":
-            row.update(bit_identical=True, max_abs_diff=0.0, note="reference")
-        elif getattr(k, "compares", True):
-            same, diff = check(w, k, name, ref)
-            row.update(
-                bit_identical=bool(same), max_abs_diff=float(diff), tolerance=tolerance(w, name)
+    timings, rows = [], {w: [] for w in ws}
+    for w in ws:
+        ref_k = loaded["python"]
+        small = dataclasses.replace(w, n_samples=w.rows("python"), python_samples=None)
+        ref = small.result(ref_k, small.setup("python"))
+        per_call = w.kernel in ("neural_response", "update_network")
+        for name in backends:
+            k = loaded.get(name)
+            if not runs(name, k, w):
+                continue
+            _progress(f"{label}{w.group}: {name}", quiet)
+            row = {
+                "workload": w.group,
+                "kernel": w.kernel,
+                "net": w.net,
+                "shape": list(w.shape),
+                "dtype": workload_dtype(w),
+                "mode": workload_mode(w),
+                "n_samples": 1 if per_call else w.n_samples,
+                "flops_per_sample": w.flops,
+                "backend": name,
+                "threads": contender_threads(name, w, counts),
+            }
+            if name == "python":
+                row.update(bit_identical=True, max_abs_diff=0.0, note="reference")
+            elif getattr(k, "compares", True):
+                same, diff = check(w, k, name, ref)
+                row.update(
+                    bit_identical=bool(same),
+                    max_abs_diff=float(diff),
+                    tolerance=tolerance(w, name),
+                )
+            else:
+                row.update(bit_identical=None, max_abs_diff=None, note="n/a (other model)")
+            if name == "python" and not settings["full"]:
+                n_rows = w.rows("python")
+            elif name in PEERS and not settings["full"]:
+                n_rows = min(w.n_samples, PEER_ROWS)
+            else:
+                n_rows = w.n_samples
+            if per_call:
+                n_rows = 1
+            if not settings["quick"]:
+                time.sleep(SETTLE)
+            # a warm-up on the timed rows: the check's few rows may take other code (numba's
+            # predict runs one block off its threads), whose first call would be timed compiling
+            timing = Timing(
+                w, k, name, n_rows, settings["repeat"], settings["budget"], name != "python"
             )
-        else:
-            row.update(bit_identical=None, max_abs_diff=None, note="n/a (other model)")
-        if name == "python" and not settings["full"]:
-            n_rows = w.rows("python")
-        elif name in PEERS and not settings["full"]:
-            n_rows = min(w.n_samples, PEER_ROWS)
-        else:
-            n_rows = w.n_samples
-        if per_call:
-            n_rows = 1
-        if not settings["quick"]:
-            time.sleep(SETTLE)
-        # a warm-up on the timed rows: the check's few rows may take other code (numba's
-        # predict runs one block off its threads), whose first call would be timed compiling
-        median, times, number, cpu_per_wall = time_call(
-            w, k, name, n_rows, settings["repeat"], settings["budget"], warm_up=name != "python"
-        )
-        if name in PEERS and n_rows < w.n_samples and median / n_rows * w.n_samples <= PEER_FULL:
-            n_rows = w.n_samples
-            median, times, number, cpu_per_wall = time_call(
-                w, k, name, n_rows, settings["repeat"], settings["budget"], warm_up=True
-            )
-        full_rows = row["n_samples"]
+            if name in PEERS and n_rows < w.n_samples:
+                if timing.first / n_rows * w.n_samples <= PEER_FULL:
+                    n_rows = w.n_samples
+                    timing = Timing(
+                        w, k, name, n_rows, settings["repeat"], settings["budget"], True
+                    )
+            row["rows_timed"] = n_rows
+            timings.append((timing, row))
+            rows[w].append(row)
+    _progress(f"{label}timing {len(timings)} rows in turns", quiet)
+    while not all(t.done for t, _ in timings):
+        for t, _ in timings:
+            if not t.done:
+                if not settings["quick"]:
+                    time.sleep(SETTLE)
+                t.step()
+    for t, row in timings:
+        median, times, number, cpu_per_wall = t.result()
+        n_rows, full_rows = row["rows_timed"], row["n_samples"]
         row.update(
-            rows_timed=n_rows,
             extrapolated=n_rows < full_rows,
             repeats=len(times),
             cpu_per_wall=cpu_per_wall,
@@ -230,20 +294,22 @@ def measure_workload(w, backends, loaded, settings, peak, quiet=False, label="")
             median_s=median / n_rows * full_rows,
             ns_per_sample=median / n_rows * 1e9,
         )
-        row["gflops"] = flops / row["ns_per_sample"]
-        top = mode_peak(peak, mode, dtype, threads)
+        row["gflops"] = row["flops_per_sample"] / row["ns_per_sample"]
+        top = mode_peak(peak, row["mode"], row["dtype"], row["threads"])
         row.update(
-            peak=peak_name(dtype, threads, mode) if top else None,
+            peak=peak_name(row["dtype"], row["threads"], row["mode"]) if top else None,
             peak_gflops=top,
             pct_peak=100 * row["gflops"] / top if top else None,
         )
-        rows.append(row)
-    by = {r["backend"]: r["ns_per_sample"] for r in rows}
-    for r in rows:
-        r["speedup_vs_numpy"] = by["numpy"] / r["ns_per_sample"] if "numpy" in by else None
-        r["speedup_vs_python"] = by["python"] / r["ns_per_sample"] if "python" in by else None
-        r["check"] = verdict(r)
-    return floor_rows(rows, peak)
+    out = []
+    for w in ws:
+        by = {r["backend"]: r["ns_per_sample"] for r in rows[w]}
+        for r in rows[w]:
+            r["speedup_vs_numpy"] = by["numpy"] / r["ns_per_sample"] if "numpy" in by else None
+            r["speedup_vs_python"] = by["python"] / r["ns_per_sample"] if "python" in by else None
+            r["check"] = verdict(r)
+        out += floor_rows(rows[w], peak)
+    return out
 
 
 def floor_rows(rows, peak) -> list[dict]:
