@@ -46,7 +46,7 @@ The package, one concern a module (importing it loads no numpy, numba or matplot
 ``machine``     the machine: ``machine_info``, the no-FMA and FMA peaks (``measure_peaks``,
                 ``nofma_kernels``, ``fma_kernels``, ``ports``), ``thread_counts``,
                 ``contender_threads``
-``measure``     the rows: ``Timing``, ``time_call``, ``check``, ``tolerance``, ``verdict``,
+``measure``     the rows: ``Timing``, ``time_in_turns``, ``check``, ``tolerance``, ``verdict``,
                 ``twins``, ``measure_workloads``, ``floor_rows``, ``run_sweep``, ``crossover``,
                 ``has_fma_mode``
 ``render``      the report: the tables, ``LEGEND``, ``print_report``, ``write_markdown``,
@@ -103,7 +103,7 @@ from .measure import (
     peak_name,
     run_sweep,
     runs,
-    time_call,
+    time_in_turns,
     tolerance,
     twins,
     verdict,
@@ -199,7 +199,7 @@ __all__ = [
     "table_rows",
     "text_table",
     "thread_counts",
-    "time_call",
+    "time_in_turns",
     "tolerance",
     "twins",
     "verdict",

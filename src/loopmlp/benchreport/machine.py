@@ -330,7 +330,7 @@ def contender_threads(name: str, w, counts: dict) -> int:
       mini-batches shares each step's units out to them (``_rearranged.batch_update``);
       the rest run on one.
 
-    These rules restate the kernels (threads that do the work). ``time_call`` also records
+    These rules restate the kernels (threads that do the work). ``Timing`` also records
     the process's CPU seconds per wall second (``cpu_per_wall`` in report.json), which a
     kernel on two threads brings near 2. It is an upper bound, not a count: threads that
     spin-wait count too (numba's second thread during a one-block ``predict``, OpenMP's

@@ -37,7 +37,7 @@ class Timing:
     Created ready to time: the warm-up call (``warm_up``) and the calibration (calls per
     repeat, ``number``, so that a repeat lasts at least ``MIN_TIME``; repeats, so that they
     fit ``budget``) are done. ``step`` times one more repeat on fresh arguments;
-    ``measure_workloads`` interleaves the steps of every contender, so that a machine whose
+    ``time_in_turns`` interleaves the steps of every contender, so that a machine whose
     speed drifts (a shared host's other tenants) slows every contender alike."""
 
     def __init__(self, w, k, backend, rows, repeat, budget, warm_up):
@@ -88,13 +88,15 @@ class Timing:
         return statistics.median(self.times), self.times, self.number, cpu_per_wall
 
 
-def time_call(w, k, backend, rows, repeat, budget, warm_up):
-    """Median seconds of one ``w.run`` on ``rows`` rows, fresh arguments every repeat (all of
-    one contender's repeats in a row: ``Timing``)."""
-    t = Timing(w, k, backend, rows, repeat, budget, warm_up)
-    while not t.done:
-        t.step()
-    return t.result()
+def time_in_turns(timings, settle=True) -> None:
+    """Time the ``Timing`` objects' repeats in turns, one repeat of each a round, until each
+    has all of its own; ``SETTLE`` seconds before each repeat (``settle``)."""
+    while not all(t.done for t in timings):
+        for t in timings:
+            if not t.done:
+                if settle:
+                    time.sleep(SETTLE)
+                t.step()
 
 
 def check(w, k, backend, ref):
@@ -276,12 +278,7 @@ def measure_workloads(ws, backends, loaded, settings, peak, quiet=False, label="
             timings.append((timing, row))
             rows[w].append(row)
     _progress(f"{label}timing {len(timings)} rows in turns", quiet)
-    while not all(t.done for t, _ in timings):
-        for t, _ in timings:
-            if not t.done:
-                if not settings["quick"]:
-                    time.sleep(SETTLE)
-                t.step()
+    time_in_turns([t for t, _ in timings], settle=not settings["quick"])
     for t, row in timings:
         median, times, number, cpu_per_wall = t.result()
         n_rows, full_rows = row["rows_timed"], row["n_samples"]
@@ -381,11 +378,12 @@ def run_sweep(backends, loaded, settings, quiet=False):
         w = sweep_workload(h)
         if settings["quick"]:
             w = dataclasses.replace(w, n_samples=32, python_samples=4)
+        flops = flop_count("train_epoch", w.shape)
+        timings = []
         for name in backends:
             k = loaded.get(name)
             if k is None or not hasattr(k, "train_epoch"):
                 continue
-            flops = flop_count("train_epoch", w.shape)
             point = {"n_hid": h, "shape": list(w.shape), "backend": name, "flops_per_sample": flops}
             if name == "python" and h > py_limit and last_py:
                 point.update(ns_per_sample=last_py * flops, extrapolated=True, rows_timed=0)
@@ -398,13 +396,15 @@ def run_sweep(backends, loaded, settings, quiet=False):
                 rows = min(w.n_samples, 256)
             else:
                 rows = w.n_samples
-            median, times, _, _ = time_call(
-                w, k, name, rows, settings["repeat"], settings["budget"], warm_up=name != "python"
-            )
-            point.update(ns_per_sample=median / rows * 1e9, extrapolated=False, rows_timed=rows)
-            if name == "python":
-                last_py = point["ns_per_sample"] / flops
+            t = Timing(w, k, name, rows, settings["repeat"], settings["budget"], name != "python")
+            point.update(extrapolated=False, rows_timed=rows)
+            timings.append((t, point))
             out.append(point)
+        time_in_turns([t for t, _ in timings], settle=not settings["quick"])
+        for t, point in timings:
+            point["ns_per_sample"] = t.result()[0] / point["rows_timed"] * 1e9
+            if point["backend"] == "python":
+                last_py = point["ns_per_sample"] / flops
     return out
 
 
