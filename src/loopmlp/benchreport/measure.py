@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
+import random
 import statistics
 import time
 
@@ -90,13 +91,18 @@ class Timing:
 
 def time_in_turns(timings, settle=True) -> None:
     """Time the ``Timing`` objects' repeats in turns, one repeat of each a round, until each
-    has all of its own; ``SETTLE`` seconds before each repeat (``settle``)."""
-    while not all(t.done for t in timings):
-        for t in timings:
+    has all of its own; ``SETTLE`` seconds before each repeat (``settle``). The first round
+    takes them in order, each later one in a shuffled order (the same on every run), so that
+    no row always runs right after the same one: whatever a row leaves behind (threads,
+    caches, a CPU's clocks) then reaches different rows in different rounds."""
+    order, shuffle = list(timings), random.Random(0).shuffle
+    while not all(t.done for t in order):
+        for t in order:
             if not t.done:
                 if settle:
                     time.sleep(SETTLE)
                 t.step()
+        shuffle(order)
 
 
 def check(w, k, backend, ref):
