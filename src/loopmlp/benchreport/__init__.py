@@ -31,10 +31,11 @@ JAX for that shape).
 Each repeat gets fresh arguments (``Workload.setup``) and runs the kernel ``number`` times
 (enough for about 20 ms) under ``time.perf_counter`` with garbage collection off; the report
 gives the median over repeats. The repeats of a workload's contenders, and of its FMA-mode
-twin's, are timed in turns (``measure_workloads``), one of each a round, so that a machine
-whose speed drifts (a shared host, a CPU's clocks) slows every row alike and the ratios
-between rows hold; ``SETTLE`` seconds pass before each repeat, so that none starts while the
-threads of the one before (OpenBLAS's, OpenMP's, XLA's) still spin. Pure Python (and the
+twin's, are timed in turns (``measure_workloads``), one of each a round (the rounds after
+the first in a shuffled order), so that a machine whose speed drifts (a shared host, a CPU's
+clocks) slows every row alike and the ratios between rows hold; ``SETTLE`` seconds pass
+before each repeat, so that none starts while the threads of the one before (OpenBLAS's,
+OpenMP's, XLA's) still spin. Pure Python (and the
 peers, unless ``--full`` or a call on every row takes at most ``PEER_FULL`` seconds) run on
 fewer rows; their per-row time is scaled to the full row count and marked ``~``.
 
