@@ -391,12 +391,12 @@ DEEP_ROWS = (
     "panel_block32",
     "pass_rows",
     "panel_pass",
-    "panels_forward",
     "batch_forward_units",
     "batch_forward",
-    "net_predict",
     "batch_update_units",
     "batch_update",
+    "panels_forward",
+    "net_predict",
     "net_train",
 )
 
@@ -420,7 +420,7 @@ def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
     deep_rows = compile_(
         rearranged,
         DEEP_ROWS[:update],
-        parallel=("net_predict", "batch_forward"),
+        parallel=("batch_forward",),
         callees=dict(
             deep,
             **inlined,
@@ -432,14 +432,16 @@ def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
     )
     # The update's passes sum over a batch's rows only (32 terms a sum for batches of 32),
     # so that a call to a panel kernel costs about as much as its sums: there numba inlines
-    # them (elsewhere a pass sums over a layer's inputs, and a call costs nothing).
+    # them. So does predict, whose passes are as short on a small net (60-6-4: 60 terms a
+    # sum, then 6); the mini-batches' forward passes sum over a layer's inputs, where a
+    # call costs nothing.
     panels = compile_(
         rearranged, PANEL_PASS, callees=deep_rows, inline="always", variant=variant + "_inlined"
     )
     deep_rows = compile_(
         rearranged,
         DEEP_ROWS[update:],
-        parallel=("batch_update",),
+        parallel=("batch_update", "net_predict"),
         callees=dict(deep_rows, **panels),
     )
     net_predict_panels = deep_rows["net_predict"]
