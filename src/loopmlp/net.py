@@ -317,6 +317,8 @@ def _fma(fma, name: str = "fma") -> bool:
 
 
 def _dtype(dtype, name: str = "dtype") -> np.dtype:
+    if dtype is DTYPES[0] or dtype is DTYPES[1]:  # a net's own (numpy's dtypes are singletons)
+        return dtype
     try:
         dt = None if dtype is None else np.dtype(dtype)
     except (TypeError, ValueError):
@@ -335,15 +337,22 @@ def _shape(shape) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+@functools.cache
+def _scan():
+    """``_check.first_nonfinite``, imported once (an import statement costs about 1 us, and a
+    small net's every call ran four)."""
+    from ._check import first_nonfinite
+
+    return first_nonfinite
+
+
 def _first_nonfinite(a: np.ndarray) -> tuple[int, ...] | None:
     """The index of ``a``'s first NaN or inf, or None."""
     if a.dtype == np.float64 and a.flags.c_contiguous and a.flags.aligned:
         # the lecture kernels' compiled scan: one pass, faster than np.add.reduce or
         # isfinite().all(). On one thread: split over OpenMP's threads, the scan itself is
         # faster, but the predict calls around it get slower
-        from ._check import first_nonfinite
-
-        bad = first_nonfinite(a)
+        bad = _scan()(a)
         return None if bad < 0 else tuple(int(j) for j in np.unravel_index(bad, a.shape))
     finite = np.isfinite(a)
     if finite.all():
