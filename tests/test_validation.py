@@ -171,6 +171,39 @@ def test_big_data_names_its_first_bad_value(pos):
         k.net_predict(net, X)
 
 
+@pytest.mark.parametrize("pos", [0, 255, 256, 70_000, 79_999])
+def test_the_float32_scan_names_the_first_bad_value_of_a_float32_net(pos):
+    """float32 weights and data go through the compiled scan too (8 exponent bits, not 11):
+    extreme finite values pass, and NaN, inf or -inf is named where it is."""
+    from loopmlp import _check
+
+    info = np.finfo(np.float32)
+    extremes = [info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 0.0]
+    a = np.resize(np.array(extremes, dtype=np.float32), 80_000)
+    assert _check.first_nonfinite(a) == -1
+    net = loopmlp.init_net([8, 3, 2], seed=0, dtype="float32")
+    X = a.reshape(10_000, 8).copy()
+    Y = np.zeros((10_000, 2), dtype=np.float32)
+    row, col = divmod(pos, 8)
+    message = re.escape(f"X contains NaN or inf (first at index ({row}, {col}))")
+    k = loopmlp.get_backend("cython")
+    for bad in (np.nan, np.inf, -np.inf):
+        b = a.copy()
+        b[pos] = bad
+        b[pos + 1 :: 997] = np.nan  # later bad values must not be the one named
+        assert _check.first_nonfinite(b) == pos
+        net.weights[0][:] = 0.5
+        net.weights[0].flat[pos % 24] = bad
+        with pytest.raises(ValueError, match=re.escape("net.weights[0] contains NaN or inf")):
+            k.net_predict(net, X)
+        net.weights[0][:] = 0.5
+        Xb = b.reshape(10_000, 8)
+        before = [w.copy() for w in net.weights]
+        with pytest.raises(ValueError, match=message):
+            k.net_train(net, Xb, Y, 0.1, 1)
+        assert all(np.array_equal(w, v) for w, v in zip(net.weights, before))
+
+
 def test_long_data_with_extreme_finite_values_is_accepted(backend):
     X, Y, w = make_case((N_IN, N_HID, N_OUT), 1000, seed=3)
     X[::7, 0], X[::11, 1], X[::13, 2] = np.finfo(np.float64).max, 5e-324, -0.0
