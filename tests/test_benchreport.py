@@ -213,16 +213,27 @@ def test_fma_workloads_twin_the_deep_ones():
             assert groups[i - 1] + " fma" == g
 
 
-def test_twins_measures_each_fma_workload_with_its_default_twin():
-    """``twins`` groups the report's workloads: each FMA-mode workload with the default-mode
-    one right before it, every other workload alone, none lost or reordered."""
+def test_twins_measures_each_workload_with_its_fma_and_dtype_twins():
+    """``twins`` groups the report's workloads: a deep workload with its FMA-mode twin and its
+    other dtype's, every other workload alone, none lost, split or reordered."""
     ws = benchreport.select_workloads(argparse.Namespace(workloads=None, quick=False))
     groups = benchreport.twins(ws)
     assert [w for g in groups for w in g] == ws
-    pairs = [g for g in groups if len(g) == 2]
-    assert len(pairs) == len(FMA_REPORT_WORKLOADS) and all(len(g) <= 2 for g in groups)
-    for default, fma in pairs:
-        assert not default.fma and fma.fma and dataclasses.replace(fma, fma=False) == default
+
+    def family(w):
+        return dataclasses.replace(w, fma=False, dtype="float64")
+
+    deep = [g for g in groups if isinstance(g[0], NetWorkload)]
+    assert all(len(g) == 1 for g in groups if g not in deep)
+    assert all(len({family(w) for w in g}) == 1 for g in deep)
+    assert len({family(g[0]) for g in deep}) == len(deep)
+    (predict_784,) = [g for g in deep if g[0].kernel == "net_predict" and g[0].sizes[0] == 784]
+    assert [(w.dtype, w.fma) for w in predict_784] == [
+        ("float64", False),
+        ("float64", True),
+        ("float32", False),
+        ("float32", True),
+    ]
 
 
 def test_contenders_are_timed_in_turns(monkeypatch):

@@ -30,9 +30,10 @@ every backend but ``python`` makes one warm-up call on the timed rows (numba com
 JAX for that shape).
 Each repeat gets fresh arguments (``Workload.setup``) and runs the kernel ``number`` times
 (enough for about 20 ms) under ``time.perf_counter`` with garbage collection off; the report
-gives the median over repeats. The repeats of a workload's contenders, and of its FMA-mode
-twin's, are timed in turns (``measure_workloads``), one of each a round (the rounds after
-the first in a shuffled order), so that a machine whose speed drifts (a shared host, a CPU's
+gives the median over repeats. The repeats of a workload's contenders, and of its twins'
+(the same workload in the FMA mode and in the other dtype; ``twins``), are timed in turns
+(``measure_workloads``), one of each a round (the rounds after the first in a shuffled
+order), so that a machine whose speed drifts (a shared host, a CPU's
 clocks) slows every row alike and the ratios between rows hold; ``SETTLE`` seconds pass
 before each repeat, so that none starts while the threads of the one before (OpenBLAS's,
 OpenMP's, XLA's) still spin. Pure Python (and the

@@ -195,19 +195,26 @@ def runs(name, k, w) -> bool:
 
 
 def twins(workloads) -> list[list]:
-    """``workloads`` in groups measured together: an FMA-mode workload with the default-mode
-    twin right before it (``select_workloads``' order), every other workload alone."""
+    """``workloads`` in groups measured together: a deep workload with its FMA-mode twin and
+    its other dtype's (``select_workloads`` puts them side by side), so that the ratios the
+    goals compare (FMA against default, float32 against float64) come from rows timed in the
+    same turns; every other workload alone."""
     groups: list[list] = []
     for w in workloads:
-        if (
-            groups
-            and workload_mode(w) == "fma"
-            and dataclasses.replace(w, fma=False) == groups[-1][-1]
-        ):
+        if groups and _family(w) is not None and _family(w) == _family(groups[-1][-1]):
             groups[-1].append(w)
         else:
             groups.append([w])
     return groups
+
+
+def _family(w):
+    """A deep workload in the default mode and float64, which its twins share; else None."""
+    from ..workloads import NetWorkload
+
+    return (
+        dataclasses.replace(w, fma=False, dtype="float64") if isinstance(w, NetWorkload) else None
+    )
 
 
 def measure_workloads(ws, backends, loaded, settings, peak, quiet=False, label=""):
