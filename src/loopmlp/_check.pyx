@@ -238,7 +238,7 @@ cdef cnp.ndarray _convert(str name, object a, int ndim, Py_ssize_t d0, Py_ssize_
     return arr
 
 
-cdef inline Py_ssize_t _first_nonfinite(const double* p, Py_ssize_t n) noexcept:
+cdef inline Py_ssize_t _first_nonfinite(const floating* p, Py_ssize_t n) noexcept:
     """The index of the first NaN or inf in ``p[:n]``, or -1."""
     cdef Py_ssize_t i
     if n < 4096:  # releasing the GIL costs more than checking a per-sample vector
@@ -257,8 +257,8 @@ def first_nonfinite(cnp.ndarray a) -> int:
         raise TypeError("first_nonfinite takes a C-contiguous float64 or float32 array")
     if cnp.PyArray_TYPE(a) == cnp.NPY_DOUBLE:
         return _first_nonfinite(<const double*>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a))
-    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT:  # a float32 net's weights and data, with the GIL
-        return _first_nonfinite_long(<const float*>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a))
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT:  # a float32 net's weights and data
+        return _first_nonfinite(<const float*>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a))
     raise TypeError("first_nonfinite takes a C-contiguous float64 or float32 array")
 
 
