@@ -348,7 +348,7 @@ def _scan():
 
 def _first_nonfinite(a: np.ndarray) -> tuple[int, ...] | None:
     """The index of ``a``'s first NaN or inf, or None."""
-    if (a.dtype is DTYPES[0] or a.dtype is DTYPES[1]) and a.flags.c_contiguous and a.flags.aligned:
+    if a.dtype in DTYPES and a.flags.c_contiguous and a.flags.aligned:  # native byte order too
         # the lecture kernels' compiled scan: one pass, faster than np.add.reduce or
         # isfinite().all(). On one thread: split over OpenMP's threads, the scan itself is
         # faster, but the predict calls around it get slower
