@@ -99,6 +99,11 @@ OPENMP_FLAGS = {
 #   whose net_predict, predict and mini-batches run instead (_cython_native.py). LOOPMLP_ZMM
 #   tells its source (_cython_cpu.h) to sum eight rows through two panels a pass there, 16
 #   vectors of sums in flight.
+# -fno-inline-functions-called-once (gcc, 512-bit build): inlined into _panels_forward, its
+#   one caller, _panel_block16's float64 default-mode sums came out scalar from gcc 12's SLP
+#   vectoriser, and net_predict took 4-5x the time (AMD EPYC, family 25 model 17, Zen 4);
+#   compiled on its own, as the other panel kernels are, they are packed. .ci/builds checks
+#   that every panel kernel's sums are.
 # MSVC has one switch per level: /arch:AVX2 (AVX2 with FMA) and /arch:AVX512 (F, CD, BW, DQ
 # and VL, all of which _cython_cpu.h then asks the CPU for).
 # No -funroll-loops: it speeds up the mini-batches but slows the lecture's epochs.
@@ -111,6 +116,7 @@ WIDE_FLAGS = {
             "-mavx512vl",
             "-mprefer-vector-width=512",
             "-DLOOPMLP_ZMM=1",
+            "-fno-inline-functions-called-once",
         ],
     },
     "clang": {
