@@ -370,9 +370,9 @@ def wide_vectors():
 
 # Whether every value of the 2-D a is finite: v - v is 0 for a finite v, NaN for NaN or
 # inf. No early exit, so the loop vectorises. (Cython's is C, in _cython_exp.h.) One flat
-# run, as Cython's: two nested loops reduced their SIMD lanes and ran a remainder once a
-# row (60-6-4's 60 values). ravel, not reshape: a user's @njit code may pass an X that
-# numba cannot prove contiguous, whose reshape numba refuses to compile; ravel copies
+# run, as Cython's: a loop a row would reduce its SIMD lanes and run a scalar remainder
+# once a row (60-6-4's 60 values). ravel, not reshape: a user's @njit code may pass an X
+# that numba cannot prove contiguous, whose reshape numba refuses to compile; ravel copies
 # such an X, which the caller's contiguity check has refused by name before.
 def all_finite(a):
     flat = a.ravel()
