@@ -98,7 +98,7 @@ OPENMP_FLAGS = {
 #   256-bit vectors, and _cython_avx512_zmm with 512-bit ones (-mprefer-vector-width=512),
 #   whose net_predict, predict and mini-batches run instead (_cython_native.py). LOOPMLP_ZMM
 #   tells its source (_cython_cpu.h) to sum eight rows through two panels a pass there, 16
-#   vectors of sums in flight.
+#   vectors of sums in flight, where the CPU gains by it (not AMD's Zen 4: _cython.pyx).
 # -fno-inline-functions-called-once (gcc, 512-bit build): inlined into _panels_forward, its
 #   one caller, _panel_block16's float64 default-mode sums came out scalar from gcc 12's SLP
 #   vectoriser, and net_predict took 4-5x the time (AMD EPYC, family 25 model 17, Zen 4);

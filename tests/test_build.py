@@ -10,8 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import loopmlp
 from loopmlp.kernels import _cython_native
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,6 +200,33 @@ def test_the_avx512_build_predicts_with_its_512_bit_twin(monkeypatch):
         (module, 1, ("scratch",), True),
         (n.PREDICT_MODULE, 32, ("scratch",), True),
     ]
+
+
+@pytest.mark.parametrize("fma", [False, True])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_512_bit_build_predicts_the_same_bits_through_one_panel_or_two(dtype, fma):
+    """_cython_avx512_zmm's net_predict through one panel a pass or two (two_panel_passes;
+    which one this CPU takes depends on its maker) gives the reference's bits either way:
+    131 rows (three blocks, the last short), 300 inputs (two chunks of 128 and a short
+    one), layers of 40 and 33 units (3 and 3 panels of 16 in float32, 5 and 5 of 8 in
+    float64: two-panel passes and a last one alone) and 10 outputs."""
+    n = _cython_native
+    if n.PREDICT_MODULE != "_cython_avx512_zmm":
+        pytest.skip(f"the cython backend predicts with {n.PREDICT_MODULE} on this CPU")
+    rng = np.random.default_rng(21)
+    X = rng.standard_normal((131, 300)).astype(dtype)
+    net = loopmlp.init_net([300, 40, 33, 10], "relu", "softmax", "cross_entropy", seed=5,
+                           dtype=dtype, fma=fma)  # fmt: skip
+    expected = loopmlp.get_backend("python").net_predict(net, X)
+    cython = loopmlp.get_backend("cython")
+    own = n._predicting.two_panel_passes()
+    try:
+        for two in (False, True):
+            assert n._predicting.two_panel_passes(two) is two
+            assert np.array_equal(cython.net_predict(net, X), expected), two
+    finally:
+        n._predicting.two_panel_passes(own)
+    assert n._widest.two_panel_passes(True) is False  # the 256-bit build has one way only
 
 
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")

@@ -408,3 +408,28 @@ def test_numba_takes_the_two_panel_passes_only_with_avx512(features, many, monke
 
     monkeypatch.setattr(config, "CPU_FEATURES", features)
     assert _numba._many_registers.__wrapped__() is many
+
+
+@pytest.mark.parametrize(
+    "name, features, two",
+    [
+        ("skylake-avx512", "+avx512f,+avx512vl,+fma", True),
+        ("sapphirerapids", "+avx512f,+avx512vl,+fma", True),
+        ("znver4", "+avx512f,+avx512vl,+fma", False),
+        ("znver3", "+avx2,+fma,-avx512f", False),
+        ("haswell", "+avx2,+fma,-avx512f", False),
+    ],
+)
+def test_numba_takes_two_panels_a_pass_with_avx512_except_on_amd_family_25(
+    name, features, two, monkeypatch
+):
+    """_rearranged.TWO_PANELS, as numba binds it from its target CPU's name and features:
+    two panels a pass need AVX-512's registers, and AMD's Zen 4 is faster with one."""
+    from numba.core import config
+
+    from loopmlp.kernels import _numba
+
+    monkeypatch.setattr(config, "CPU_NAME", name)
+    monkeypatch.setattr(config, "CPU_FEATURES", features)
+    monkeypatch.setattr(_numba, "_many_registers", _numba._many_registers.__wrapped__)
+    assert _numba._two_panels.__wrapped__() is two

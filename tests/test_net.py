@@ -1275,21 +1275,23 @@ def test_rearranged_deep_helpers_interpreted_equal_the_reference(
             assert np.array_equal(a, b)
 
 
-@pytest.mark.parametrize("many_registers", [False, True])
+@pytest.mark.parametrize(
+    "many_registers, two_panels", [(False, False), (True, False), (True, True)]
+)
 @pytest.mark.parametrize("exp_lanes", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_rearranged_net_predict_interpreted_equals_the_reference(
-    dtype, exp_lanes, many_registers, monkeypatch
+    dtype, exp_lanes, many_registers, two_panels, monkeypatch
 ):
     """_rearranged.net_predict (float64: panels of 8 units, four rows a pass, eight with 32
     vector registers; float32: panels of 16, four rows a pass; blocks of 64 rows), run
     interpreted: 131 rows (a short
     last block, rows not a multiple of eight or four), layers of 17 and 3 units (padded
     panels); with each layer's sigmoid through _exp.exp_core too, as numba does
-    (exp_lanes); and with 32 vector registers (many_registers: eight rows through two
-    panels a pass, in chunks of 4 of the 9 inputs, so that sums go on across chunks; 17
-    units are two panels and one more in float64); the three blocks in two groups, one
-    block and two."""
+    (exp_lanes); and with 32 vector registers (many_registers: eight float64 rows through
+    one panel a pass, or with two_panels eight rows through two panels a pass, in chunks
+    of 4 of the 9 inputs, so that sums go on across chunks; 17 units are two panels and
+    one more in float64); the three blocks in two groups, one block and two."""
     from loopmlp.kernels import _rearranged, _reference
     from loopmlp.net import ACTIVATIONS, OUTPUT
 
@@ -1298,6 +1300,7 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(
 
     monkeypatch.setattr(_rearranged, "exp_lanes", exp_lanes)
     monkeypatch.setattr(_rearranged, "MANY_REGISTERS", many_registers)
+    monkeypatch.setattr(_rearranged, "TWO_PANELS", two_panels)
     monkeypatch.setattr(_rearranged, "CHUNK", 4)
     monkeypatch.setattr(_rearranged, "PREDICT_GROUPS", 2)
 

@@ -67,10 +67,28 @@ cnp.import_array()
 cdef extern from "_cython_cpu.h":
     int loopmlp_cpu_has_avx2()
     int loopmlp_cpu_has_avx512()
+    int loopmlp_cpu_is_amd_family25()
     const bint LOOPMLP_MANY_REGISTERS
 
 CPU_HAS_AVX2 = bool(loopmlp_cpu_has_avx2())
 CPU_HAS_AVX512 = bool(loopmlp_cpu_has_avx512())
+
+# Whether net_predict runs eight rows through two panels a pass (_panels_forward; only the
+# 512-bit build can): on an Intel Xeon (family 6 model 167) numba's took 15-30% less time
+# than one panel a pass (FMA mode); on AMD's Zen 4 (family 25), which runs a 512-bit vector
+# in two 256-bit halves, one panel a pass took 20-25% less in the default mode and 3-8% less
+# in the FMA mode (_rearranged.TWO_PANELS, which numba binds by the same rule). Rows are
+# independent: either gives the same bits.
+cdef bint _two_panels = LOOPMLP_MANY_REGISTERS and not loopmlp_cpu_is_amd_family25()
+
+
+def two_panel_passes(on=None):
+    """Whether this build's ``net_predict`` runs two panels a pass; ``on``, if given, sets
+    it first (for the tests: both ways give the same bits). Only the 512-bit build can."""
+    global _two_panels
+    if on is not None:
+        _two_panels = LOOPMLP_MANY_REGISTERS and on
+    return bool(_two_panels)
 
 
 # ---------------------------------------------------------------------------------------

@@ -23,9 +23,10 @@ cdef void _panels_forward(const real* prev, const real* wp, const real* b, real*
     cdef real val[BLOCK * 32]  # val[q][k] at q * width + k; two panels: row r's at r * 2 width
     g = 0
     while g < num_panels:
-        # 16 columns a pass in the 512-bit build (_cython_cpu.h): panels g and g + 1 in
-        # float64, and 32 in float32, panels g and g + 1 again
-        if LOOPMLP_MANY_REGISTERS and g + 1 < num_panels:
+        # 16 columns a pass in the 512-bit build (_cython_cpu.h) where the CPU gains by it
+        # (_two_panels): panels g and g + 1 in float64, and 32 in float32, panels g and
+        # g + 1 again
+        if LOOPMLP_MANY_REGISTERS and _two_panels and g + 1 < num_panels:
             # CHUNK inputs at a time through every row, so that the columns' weights for
             # them stay in the L1 cache for all the passes; each sum goes on from where the
             # previous chunk left it, so its terms stay in index order

@@ -90,6 +90,7 @@ def _compile(module, names, parallel=(), callees=None, cache=True, variant="", *
         wide_vectors=_wide_vectors,
         copy_row=_copy_row,
         MANY_REGISTERS=_many_registers(),
+        TWO_PANELS=_two_panels(),
     )
     bound.update(callees or {})
     for name in names:
@@ -136,6 +137,20 @@ def _many_registers():
     if features is None:
         features = llvm.get_host_cpu_features().flatten()
     return "+avx512f" in features.split(",")
+
+
+# LLVM's names for AMD's family 25: Zen 3 (no AVX-512) and Zen 4
+AMD_FAMILY_25 = ("znver3", "znver4")
+
+
+@functools.cache
+def _two_panels():
+    """``_rearranged.TWO_PANELS``: two panels a pass in ``net_predict``, with AVX-512's
+    registers, unless numba's target CPU is an AMD of family 25 (Cython's build decides by
+    the same rule, ``_cython.pyx``'s ``_two_panels``). numba's cache keys its code by the
+    target CPU's name too, which this reads as numba's code generator does."""
+    name = llvm.get_host_cpu_name() if config.CPU_NAME is None else config.CPU_NAME
+    return _many_registers() and name not in AMD_FAMILY_25
 
 
 # The clones that are parallel or call one that reaches a parallel one, through any chain

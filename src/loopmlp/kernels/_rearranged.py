@@ -60,6 +60,10 @@ CHUNK = 128  # inputs per chunk in panels_forward's two-panel passes
 # 16 vectors of sums, which would spill with AVX2's 16. numba binds it to its target CPU's;
 # run interpreted, the passes are tested either way.
 MANY_REGISTERS = True
+# Whether, with those registers, panels_forward takes two panels a pass: numba binds it
+# False for AMD's Zen 4, where one panel a pass is faster (_cython.pyx's _two_panels says
+# what was measured); run interpreted, both are tested.
+TWO_PANELS = True
 # Whether layer_response runs eight units' sums side by side before four: the FMA mode's
 # kernels bind it True (its comment says why); run interpreted, both are tested.
 EIGHT_SUMS = False
@@ -400,7 +404,7 @@ def panels_forward(prev, wp, b, act, val, sums):
     per_pass = pass_rows(width)
     g = 0
     while g < wp.shape[0]:
-        if MANY_REGISTERS and g + 1 < wp.shape[0]:
+        if MANY_REGISTERS and TWO_PANELS and g + 1 < wp.shape[0]:
             sums[:] = 0
             i_start = 0
             while i_start < num_inp_nodes:
