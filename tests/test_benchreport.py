@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import statistics
 
 import pytest
 
@@ -239,12 +240,13 @@ def test_twins_measures_each_workload_with_its_fma_and_dtype_twins():
 def test_contenders_are_timed_in_turns(monkeypatch):
     """The repeats of every row of a twin group are timed one of each a round, so that a
     drift in the machine's speed reaches every row alike; each row gets all its repeats."""
-    order = []
+    order, took = [], {}
     step = benchreport.Timing.step
 
     def recording(self):
         order.append((self.backend, self.w.fma))
         step(self)
+        took.setdefault((self.backend, self.w.fma), []).append(self.times[-1])
 
     monkeypatch.setattr(benchreport.Timing, "step", recording)
     w = NetWorkload("net_predict", (3, 2, 2), n_samples=16, python_samples=8)
@@ -260,6 +262,25 @@ def test_contenders_are_timed_in_turns(monkeypatch):
     rounds = [order[i : i + len(timed)] for i in range(0, len(order), len(timed))]
     assert len(rounds) == 3 and all(sorted(r) == sorted(timed) for r in rounds)
     assert all(r["repeats"] == 3 for r in rows if r["backend"] != "floor")
+    # the FMA row against its default twin, round by round
+    ratios = [f / d for f, d in zip(took[("cython", True)], took[("cython", False)])]
+    (fma_row,) = [r for r in rows if r["mode"] == "fma" and r["backend"] == "cython"]
+    assert fma_row["fma_vs_default"] == statistics.median(ratios)
+    assert fma_row["fma_vs_default_range"] == [min(ratios), max(ratios)]
+    assert all("fma_vs_default" not in r for r in rows if r["mode"] == "default")
+
+
+@pytest.mark.parametrize(
+    "ratio, low, high, so",
+    [(0.8, 0.7, 0.9, "FMA faster"), (1.0, 0.9, 1.1, "either, by round"),
+     (1.2, 1.1, 1.3, "default faster")],
+)  # fmt: skip
+def test_the_paired_table_says_which_mode_won_every_round(ratio, low, high, so):
+    row = {"workload": "net_predict 4-3-2 N=8 float64 fma", "backend": "numba",
+           "fma_vs_default": ratio, "fma_vs_default_range": [low, high]}  # fmt: skip
+    assert benchreport.paired_rows([row, {"workload": "x", "backend": "numpy"}]) == [
+        ("net_predict 4-3-2 N=8 float64", "numba", f"{ratio:.2f}", f"{low:.2f}-{high:.2f}", so)
+    ]
 
 
 def test_floor_rows_sit_beside_rows_on_their_thread_count(quick_run):

@@ -311,6 +311,7 @@ def measure_workloads(ws, backends, loaded, settings, peak, quiet=False, label="
             peak_gflops=top,
             pct_peak=100 * row["gflops"] / top if top else None,
         )
+    paired_with_default(timings)
     out = []
     for w in ws:
         by = {r["backend"]: r["ns_per_sample"] for r in rows[w]}
@@ -320,6 +321,27 @@ def measure_workloads(ws, backends, loaded, settings, peak, quiet=False, label="
             r["check"] = verdict(r)
         out += floor_rows(rows[w], peak)
     return out
+
+
+def paired_with_default(timings) -> None:
+    """Give each FMA-mode row whose default-mode twin was timed in the same turns
+    ``fma_vs_default``: the median, over the rounds, of the FMA row's time over its twin's
+    in that round, and ``fma_vs_default_range``, their least and greatest. A slow spell
+    hits both rows of a round alike, so where the two modes run at one speed (adds with
+    pipes of their own) this ratio stays near 1 while two medians, each of a different
+    handful of rounds, may fall either way."""
+    by = {(t.w.group, t.backend): t for t, _ in timings}
+    for t, row in timings:
+        if row["mode"] != "fma":
+            continue
+        twin = by.get((dataclasses.replace(t.w, fma=False).group, t.backend))
+        if twin is None:
+            continue
+        own, other = t.times[t.calibration_only :], twin.times[twin.calibration_only :]
+        ratios = [a / b for a, b in zip(own, other)]
+        if ratios:
+            row["fma_vs_default"] = statistics.median(ratios)
+            row["fma_vs_default_range"] = [min(ratios), max(ratios)]
 
 
 def floor_rows(rows, peak) -> list[dict]:

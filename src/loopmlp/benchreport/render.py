@@ -117,6 +117,28 @@ LEGEND = (
 )
 
 
+PAIRED_HEADER = ("workload", "backend", "FMA time / default time", "rounds' range", "so")
+PAIRED_NOTE = (
+    "Each FMA-mode row against its default-mode twin, timed in the same turns: the median "
+    "over the rounds of the ratio of their times in that round (below 1: the FMA mode is "
+    "faster), which a slow spell shared by both rows leaves alone"
+)
+
+
+def paired_rows(results) -> list[tuple]:
+    """The rows of the FMA-against-default table: one per FMA-mode row with a paired
+    ratio (``measure.paired_with_default``), its verdict from the rounds' range."""
+    out = []
+    for r in results:
+        if r.get("fma_vs_default") is None:
+            continue
+        lo, hi = r["fma_vs_default_range"]
+        so = "FMA faster" if hi < 1 else "default faster" if lo > 1 else "either, by round"
+        workload = r["workload"].removesuffix(" fma")
+        out.append((workload, r["backend"], f"{r['fma_vs_default']:.2f}", f"{lo:.2f}-{hi:.2f}", so))
+    return out
+
+
 def load_note(m) -> str:
     """The load average before the run, and a warning when other processes were busy."""
     load = m.get("loadavg_1min")
@@ -224,6 +246,10 @@ def write_markdown(path, report):
     if report["interrupted"]:
         md += ["**Interrupted**: the tables hold what was measured before Ctrl-C.", ""]
     md += [markdown_table(COLUMNS, table_rows(report["results"])), "", LEGEND, ""]
+    paired = paired_rows(report["results"])
+    if paired:
+        md += ["## The FMA mode against the default", "", PAIRED_NOTE + "."]
+        md += ["", markdown_table(PAIRED_HEADER, paired), ""]
     for s in report["skipped"]:
         md.append(f"- skipped {s['backend']}: {s['reason']}")
     if report["skipped"]:
@@ -405,6 +431,13 @@ def print_report(report):
             "% peak = of the peak of the row's mode (no-FMA; FMA for workloads ending in fma) "
             "for its dtype and threads; floor = the time at that peak"
         )
+    paired = paired_rows(report["results"])
+    if paired:
+        print(f"\nThe FMA mode against the default. {PAIRED_NOTE}:")
+        rows = [PAIRED_HEADER, *paired]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(PAIRED_HEADER))]
+        for row in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
     for s in report["skipped"]:
         print(f"skipped {s['backend']}: {s['reason']}")
     if report["sweep"]:
