@@ -63,6 +63,22 @@ def test_cython_build_fits_the_cpu(info):
     assert {"sse2", "avx512f"} & flags <= set(info["cpu"]["features"])
 
 
+def test_two_panel_passes_fit_the_cpu(info):
+    """Both loop backends' net_predict take two panels a pass with AVX-512, but not on an
+    AMD of family 25 (Zen 4): read here from /proc/cpuinfo, there from CPUID (Cython) and
+    LLVM's name for the CPU (numba)."""
+    flags = _cpu_flags()
+    if flags is None:
+        pytest.skip("no /proc/cpuinfo to read the CPU's maker and family from")
+    text = Path("/proc/cpuinfo").read_text()
+    vendor = re.search(r"^vendor_id\s*:\s*(\S+)", text, re.M)
+    family = re.search(r"^cpu family\s*:\s*(\d+)", text, re.M)
+    amd_25 = bool(vendor and family) and (vendor[1], family[1]) == ("AuthenticAMD", "25")
+    zmm = info["cython"]["predict_module"] == "loopmlp.kernels._cython_avx512_zmm"
+    assert info["cython"]["two_panel_passes"] is (zmm and not amd_25)
+    assert info["numba"]["two_panel_passes"] is ("avx512f" in flags and not amd_25)
+
+
 def test_exp_and_threads(info):
     assert all(info["exp"][b].startswith("loopmlp's own") for b in ("python", "numba", "cython"))
     assert info["numba"]["threads"] == numba.get_num_threads()

@@ -98,11 +98,15 @@ def _cython_build() -> dict[str, Any]:
             build, reason = "sse2", "the CPU has neither AVX2 with FMA nor AVX-512"
     # Cython 3's modules share their types through a module named after its version.
     made_by = sorted(m for m in sys.modules if m.startswith("_cython_") and m[8:9].isdigit())
+    predicting = getattr(_cython_native, "_predicting", None)
+    two_panels = getattr(predicting, "two_panel_passes", None)
     return {
         "build": build,
         "module": getattr(getattr(_cython_native, "_widest", None), "__name__", None),
         "reason": reason,
         "cython": made_by[-1][8:].replace("_", ".") if made_by else None,
+        "predict_module": getattr(predicting, "__name__", None),
+        "two_panel_passes": two_panels() if two_panels else None,
     }
 
 
@@ -148,11 +152,14 @@ def _numba_threads(start: bool) -> dict[str, Any]:
     except ValueError:  # not started
         layer = None
     config: Any = numba.config  # its settings are made at import, unknown to type checkers
+    from .kernels._numba import _two_panels
+
     return {
         "threading_layer": layer,
         "threading_layer_setting": config.THREADING_LAYER,
         "threads": numba.get_num_threads(),
         "max_threads": config.NUMBA_NUM_THREADS,
+        "two_panel_passes": _two_panels(),
     }
 
 
@@ -252,9 +259,11 @@ def runtime_info(start_threads: bool = True) -> dict[str, Any]:
         threadpoolctl); ``optional`` (the version of each package of ``OPTIONAL``, None if
         absent) and ``extras`` (whether each extra's packages are all installed); ``cpu``
         (:func:`cpu_info`); ``cython`` (``build``: ``"avx512"``, ``"avx2"`` or ``"sse2"``,
-        ``module``, ``reason``, and the ``cython`` version that compiled it, None if
-        unknown); ``exp`` (:func:`exp_in_use`); ``numba`` (threading layer, its setting,
-        threads, most threads); ``threadpools`` (the OpenMP and BLAS libraries loaded:
+        ``module``, ``reason``, the ``cython`` version that compiled it, None if unknown,
+        ``predict_module``, the module ``net_predict`` runs from, and
+        ``two_panel_passes``, whether its passes take two panels at once); ``exp``
+        (:func:`exp_in_use`); ``numba`` (threading layer, its setting, threads, most
+        threads, ``two_panel_passes``); ``threadpools`` (the OpenMP and BLAS libraries loaded:
         ``user_api``, ``internal_api``, ``prefix``, ``version``, ``num_threads``,
         ``filepath``); ``numba_cache`` (``folder``, ``writable``, how it was ``chosen``, and
         ``NUMBA_CACHE_DIR``); ``floating_point`` (``rounding``, ``subnormals``).
