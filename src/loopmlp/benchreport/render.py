@@ -120,7 +120,7 @@ LEGEND = (
 PAIRED_HEADER = ("workload", "backend", "FMA time / default time", "rounds' range", "so")
 PAIRED_NOTE = (
     "Each FMA-mode row against its default-mode twin, timed in the same turns: the median "
-    "over the rounds of the ratio of their times in that round (below 1: the FMA mode is "
+    "of the ratio of their times in each round (below 1: the FMA mode is "
     "faster), which a slow spell shared by both rows leaves alone"
 )
 
