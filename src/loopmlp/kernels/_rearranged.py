@@ -26,10 +26,10 @@ is laid out differently inside the call (and copied back before it returns):
   one thread, in the same order. ``net_predict`` runs blocks of rows on all threads, four
   rows per pass over each panel (``panel_block4``; eight, ``panel_block``, with AVX-512's
   32 vector registers), or four rows through panels of ``WIDE_PANEL = 16`` units in
-  float32 (``panel_block_wide``); with those 32 registers, eight rows through two panels
-  at once (``panel_block16``, ``panel_block32``), ``CHUNK`` inputs at a time, each sum
-  going on from where the last chunk left it. Rows are independent, so none of this
-  changes a bit.
+  float32 (``panel_block_wide``); with those 32 registers, except on AMD's Zen 4
+  (``TWO_PANELS``), eight rows through two panels at once (``panel_block16``,
+  ``panel_block32``), ``CHUNK`` inputs at a time, each sum going on from where the last
+  chunk left it. Rows are independent, so none of this changes a bit.
 * The ``wo`` update walks rows (contiguous memory); four output units' sums run side by
   side (``forward_rows``).
 * A layer's sigmoids at once (``activate``), where ``_exp.exp_core`` is the reference's
