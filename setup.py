@@ -106,7 +106,10 @@ OPENMP_FLAGS = {
 #   that every panel kernel's sums are.
 # MSVC has one switch per level: /arch:AVX2 (AVX2 with FMA) and /arch:AVX512 (F, CD, BW, DQ
 # and VL, all of which _cython_cpu.h then asks the CPU for).
-# No -funroll-loops: it speeds up the mini-batches but slows the lecture's epochs.
+# -funroll-loops (gcc, 512-bit build only): net_predict 784-512-10 float32 in the default
+#   mode took 14% less time (7,954-8,018 against 9,298-9,321 ns a row, one thread; AMD EPYC,
+#   family 25 model 17), float32 mini-batches 5% less, the rest the same. The other builds
+#   run the lecture's epochs, which it slows.
 WIDE_FLAGS = {
     "gcc": {
         "_cython_avx2": ["-mavx2", "-mfma"],
@@ -117,6 +120,7 @@ WIDE_FLAGS = {
             "-mprefer-vector-width=512",
             "-DLOOPMLP_ZMM=1",
             "-fno-inline-functions-called-once",
+            "-funroll-loops",
         ],
     },
     "clang": {
