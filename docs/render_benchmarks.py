@@ -225,8 +225,21 @@ def docs_rst(reports: dict[str, dict]) -> str:
             ],
             body,
         )
+        out += _paired_rst(report["results"])
         out += _startup_rst(report.get("startup") or [])
     return "\n".join(out)
+
+
+def _paired_rst(results: list[dict]) -> list[str]:
+    """The report's FMA rows against their default twins, round by round (reports made
+    before ``loopmlp bench`` paired them have none)."""
+    from loopmlp.benchreport.render import PAIRED_HEADER, PAIRED_NOTE, paired_rows
+
+    rows = paired_rows(results)
+    if not rows:
+        return []
+    body = [[f"``{w}``", b, *rest] for w, b, *rest in rows]
+    return [PAIRED_NOTE + ".", "", *_rst_table(list(PAIRED_HEADER), body)]
 
 
 STEPS = ("backend_s", "first_s", "first_result_s")
