@@ -396,6 +396,12 @@ def write_plots(out, report) -> dict:
 # --- the terminal report -------------------------------------------------------------------
 
 
+def left_aligned(rows) -> str:
+    """Rows of strings (the header first) as text columns, each as wide as its widest cell."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
+
+
 def print_report(report):
     m, peak = report["machine"], report["peak"]
     print(
@@ -434,10 +440,7 @@ def print_report(report):
     paired = paired_rows(report["results"])
     if paired:
         print(f"\nThe FMA mode against the default. {PAIRED_NOTE}:")
-        rows = [PAIRED_HEADER, *paired]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(PAIRED_HEADER))]
-        for row in rows:
-            print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        print(left_aligned([PAIRED_HEADER, *paired]))
     for s in report["skipped"]:
         print(f"skipped {s['backend']}: {s['reason']}")
     if report["sweep"]:
@@ -452,10 +455,7 @@ def print_report(report):
         from ..workloads import CALL_HEADER, CALL_NOTE, call_rows
 
         print(f"\ncalls, {CALL_NOTE}:")
-        rows = [CALL_HEADER, *call_rows(report["calls"])]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(CALL_HEADER))]
-        for row in rows:
-            print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        print(left_aligned([CALL_HEADER, *call_rows(report["calls"])]))
     if report.get("startup"):
         from .. import startup
 
