@@ -303,10 +303,10 @@ def test_net_predict_blocked(backend, dtype):
     assert_same(backend.name, dtype, [comp], [_blocked(MODE["fma"], "python", dtype)])
 
 
-# more blocks of rows than net_predict's groups (numba: a group takes several, the last
-# one short), through two hidden layers, the second wider than the first; against the
-# reference's net_response row by row, so that the reference's own net_predict is checked
-# too. Then a NaN in the last row: the last block must see it.
+# more blocks of rows than net_predict's groups (numba: one a thread, each of several
+# blocks, the last one short), through two hidden layers, the second wider than the first;
+# against the reference's net_response row by row, so that the reference's own net_predict
+# is checked too. Then a NaN in the last row: the last block must see it.
 GROUPED = ((3, 4, 9, 2), ("sigmoid", "sigmoid", "mse"))
 
 
@@ -315,7 +315,7 @@ def _rows_one_by_one(fma):
     from loopmlp.kernels import _rearranged
 
     net = make_net(*GROUPED, "float64", seed=8)
-    rows = (_rearranged.PREDICT_GROUPS + 1) * _rearranged.PREDICT_BLOCK - 3
+    rows = 5 * _rearranged.PREDICT_BLOCK - 3
     X, _ = make_data(*GROUPED, rows, seed=9)
     reference = loopmlp.get_backend("python")
     return net, X, np.array([reference.net_response(net, x)[-1] for x in X])
@@ -1302,7 +1302,7 @@ def test_rearranged_net_predict_interpreted_equals_the_reference(
     monkeypatch.setattr(_rearranged, "MANY_REGISTERS", many_registers)
     monkeypatch.setattr(_rearranged, "TWO_PANELS", two_panels)
     monkeypatch.setattr(_rearranged, "CHUNK", 4)
-    monkeypatch.setattr(_rearranged, "PREDICT_GROUPS", 2)
+    monkeypatch.setattr(_rearranged, "predict_groups", lambda: 2)
 
     rng = np.random.default_rng(12)
     X = rng.random((131, 9)).astype(dtype)

@@ -50,9 +50,8 @@ import sys
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba.core import cgutils, errors, types
-from numba.extending import intrinsic, overload
+from numba.core import errors, types
+from numba.extending import overload
 
 from .kernels import _elementary, _exp, _numba, _numba_cache, _rearranged, _reference
 from .kernels._reference import (
@@ -454,19 +453,6 @@ def update_network(inp, hid, out, err, wh, bh, wo, bo, lrate):
     _K_UPDATE_NETWORK(inp, hid, out, err, wh, bh, wo, bo, float(lrate))
 
 
-@intrinsic
-def _num_threads(typingctx):
-    """``numba.get_num_threads()``, through the symbol that parallel code calls: numba's own
-    calls a ctypes pointer, which keeps a caller out of the cache."""
-
-    def codegen(context, builder, signature, args):
-        fnty = ir.FunctionType(ir.IntType(32), [])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "get_num_threads")
-        return builder.sext(builder.call(fn, []), ir.IntType(64))
-
-    return types.int64(), codegen
-
-
 def _train_args(X, Y, wh, bh, wo, bo, lrate):
     """The checks of train and train_epoch; returns the threads to share wh's panels."""
     _typed(X, 0.0, 2, "X")
@@ -480,7 +466,7 @@ def _train_args(X, Y, wh, bh, wo, bo, lrate):
     _shape(_Y, -1, Y.shape, Y.flags.c_contiguous, X.shape[0], n_out)
     _lrate(lrate)
     # as the backend: numba's threads for a big net, else one
-    return max(1, _num_threads()) if n_in * n_hid >= _PARALLEL_WEIGHTS else 1
+    return max(1, _numba.num_threads()) if n_in * n_hid >= _PARALLEL_WEIGHTS else 1
 
 
 _train_args = _inline(_train_args)

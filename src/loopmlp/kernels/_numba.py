@@ -255,6 +255,21 @@ def _copy_row(typingctx, dst, q, i, src, r, n):
     return nbtypes.none(dst, q, i, src, r, n), codegen
 
 
+@intrinsic
+def num_threads(typingctx):
+    """``numba.get_num_threads()``, through the symbol that parallel code calls, declared as
+    numba's parallel code declares it: numba's own calls a ctypes pointer, which keeps a
+    caller out of the cache. For code that runs where numba's threading layer is launched
+    (a parallel kernel, or code that calls one)."""
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(cgutils.intp_t, [])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "get_num_threads")
+        return builder.call(fn, [])
+
+    return nbtypes.intp(), codegen
+
+
 def _exp_kernels(**options):
     """The ``exp``, ``log`` and ``tanh`` every kernel calls: ``_exp.exp`` and
     ``_elementary``'s functions compiled (int64 bits, the table as a constant array). With
@@ -457,13 +472,17 @@ def _net_kernels(exp, to_panels, reference, rearranged, variant, **options):
         rearranged,
         DEEP_ROWS[update:],
         parallel=("batch_update", "net_predict"),
-        callees=dict(deep_rows, **panels),
+        callees=dict(deep_rows, **panels, predict_groups=num_threads),
     )
     net_predict_panels = deep_rows["net_predict"]
     # the same code off numba's threads, for rows that fit in one block: there waking the
     # threads took longer than the rows (2-2-1, 4 rows: 1.5 of 8 us a call)
+    one_group = compile_(rearranged, ("predict_groups",), inline="always")["predict_groups"]
     net_predict_one_block = compile_(
-        rearranged, ("net_predict",), callees=deep_rows, variant=variant + "_one_block"
+        rearranged,
+        ("net_predict",),
+        callees=dict(deep_rows, predict_groups=one_group),
+        variant=variant + "_one_block",
     )["net_predict"]
 
     def net_predict_rows(X, weights, biases, hidden, output):
