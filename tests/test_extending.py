@@ -156,6 +156,25 @@ def test_prange_nets_match_one_by_one():
         assert equal((wh[k], bh[k], wo[k], bo[k]), net)
 
 
+@numba.njit(parallel=True)
+def user_epoch_then_prange(X, Y, wh, bh, wo, bo, lrate, scaled):
+    # train_epoch's checks read numba's thread count, and lowering a prange declares the same
+    # symbol in this function's module: the two declarations must agree
+    mse = nk.train_epoch(X, Y, wh, bh, wo, bo, lrate)
+    for k in numba.prange(scaled.shape[0]):
+        scaled[k] = mse * k
+    return mse
+
+
+def test_a_checked_kernel_beside_a_prange_in_one_function():
+    X, Y, w = make_case((3, 4, 2), 6, seed=6)
+    ours, theirs = copy(w), copy(w)
+    scaled = np.zeros(5)
+    mse = user_epoch_then_prange(X, Y, *ours, LRATE, scaled)
+    assert mse == ref.train_epoch(X, Y, *theirs, LRATE)
+    assert equal(ours, theirs) and np.array_equal(scaled, mse * np.arange(5))
+
+
 @numba.njit
 def user_update(inp, hid, out, err, wh, bh, wo, bo, lrate):
     nk.update_network(inp, hid, out, err, wh, bh, wo, bo, lrate)
