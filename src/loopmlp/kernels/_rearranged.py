@@ -105,7 +105,7 @@ def forward_rows(inp, w, b, act):
 # whp[g, i_idx, k] = wh[width g + k, i_idx], zero-padded to whole panels. The padding is
 # written as it comes, not zeroed beforehand: the mini-batches pack two layers' inputs
 # every step (200 KB for 32 rows of 784 float64), and zeroing them first took 10% of
-# numba's mini-batch time.
+# numba's mini-batch time (AMD Zen 4).
 def to_panels(wh, width=PANEL):
     num_hid_nodes = wh.shape[0]
     num_inp_nodes = wh.shape[1]
@@ -373,7 +373,8 @@ def net_predict(X, weights, biases, hidden, output, panels, finite):
 # The groups of blocks net_predict makes. numba's threads take equal runs of a parallel
 # loop's iterations, so one group a thread (numba binds this to its thread count in the
 # threaded net_predict) does the same work as more, with fewer allocations: with 256 groups,
-# 64-32-10 on 1,797 rows took 7% longer. One in Python and for rows that fit in one block.
+# 64-32-10 on 1,797 rows took 7% longer (AMD Zen 4, 2 threads). One in Python and for rows
+# that fit in one block.
 def predict_groups():
     return 1
 
