@@ -22,6 +22,7 @@ DOCS = Path(__file__).resolve().parent
 REPORTS = DOCS / "benchmarks"
 README = DOCS.parent / "README.md"
 GENERATED = DOCS / "_generated" / "benchmarks.rst"
+FMA_GENERATED = DOCS / "_generated" / "fma.rst"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 # The machine whose table the README shows: the Intel Xeon, where the default and FMA modes
@@ -271,10 +272,39 @@ def _startup_rst(entries: list[dict]) -> list[str]:
     return [intro, "", *_rst_table(header, body)]
 
 
-def write_docs(path: Path = GENERATED) -> None:
-    """Write the benchmarks page's tables (the Sphinx build calls this)."""
+def fma_rst(reports: dict[str, dict]) -> str:
+    """The FMA mode page's table: per machine, ``net_predict`` 784-512-10 in both modes
+    beside PyTorch (which has one), and each loop backend's FMA time over its default time
+    paired round by round (reports made before ``loopmlp bench`` paired them show ``-``)."""
+    body = []
+    for report in reports.values():
+        m, rows = report["machine"], _rows(report)
+        ports = "share the FMA ports" if report["peak"]["ports"] == "shared" else "own pipes"
+        cpu = f"{m['cpu']} ({m['cpu_id']}; adds: {ports})"
+        for dtype in ("float64", "float32"):
+            name = f"net_predict {DEEP} N=10000 {dtype}"
+            default, fused = rows.get(name, {}), rows.get(f"{name} fma", {})
+            paired = [fused[b].get("fma_vs_default") if b in fused else None for b in LOOPS]
+            body.append([
+                cpu, dtype,
+                *(_ns(mode.get(b)) for b in LOOPS for mode in (default, fused)),
+                _ns(default.get("torch")),
+                ", ".join("-" if r is None else f"{r:.2f}" for r in paired),
+            ])  # fmt: skip
+    header = [
+        "machine", "dtype", "numba", "numba FMA", "cython", "cython FMA", "torch",
+        "FMA / default, paired (numba, cython)",
+    ]  # fmt: skip
+    return "\n".join(_rst_table(header, body))
+
+
+def write_docs(path: Path = GENERATED, fma_path: Path = FMA_GENERATED) -> None:
+    """Write the benchmarks page's and the FMA mode page's tables (the Sphinx build calls
+    this)."""
+    reports = load_reports()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(docs_rst(load_reports()))
+    path.write_text(docs_rst(reports))
+    fma_path.write_text(fma_rst(reports))
 
 
 def readme_with_table(text: str, table: str) -> str:
@@ -288,7 +318,7 @@ def readme_with_table(text: str, table: str) -> str:
 def main() -> int:
     README.write_text(readme_with_table(README.read_text(), headline_markdown(load_reports())))
     write_docs()
-    print(f"wrote {README} and {GENERATED}")
+    print(f"wrote {README}, {GENERATED} and {FMA_GENERATED}")
     return 0
 
 

@@ -135,6 +135,15 @@ def test_readme_table_is_rendered_from_the_stored_reports():
     )
 
 
+def test_the_fma_page_shows_every_stored_machine():
+    render = _render()
+    reports = render.load_reports()
+    assert ".. include:: _generated/fma.rst" in (DOCS / "fma.rst").read_text()
+    table = render.fma_rst(reports)
+    for report in reports.values():
+        assert table.count(f"({report['machine']['cpu_id']};") == 2, "float64 and float32"
+
+
 def test_every_stored_report_names_its_machine():
     for stem, report in _render().load_reports().items():
         m = report["machine"]
