@@ -142,6 +142,11 @@ def test_the_fma_page_shows_every_stored_machine():
     table = render.fma_rst(reports)
     for report in reports.values():
         assert table.count(f"({report['machine']['cpu_id']};") == 2, "float64 and float32"
+        # each FMA-mode figure of the loops, read from the report itself, is in the table
+        for r in report["results"]:
+            fused = r["mode"] == "fma" and r["backend"] in ("numba", "cython")
+            if fused and r["workload"].startswith("net_predict 784-512-10"):
+                assert f"     - {r['ns_per_sample']:,.0f}\n" in table, (r["workload"], r["backend"])
 
 
 def test_every_stored_report_names_its_machine():
